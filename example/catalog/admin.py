@@ -1,0 +1,9 @@
+from django.contrib import admin
+
+from .models import Item
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "price", "created_at")
+    search_fields = ("name",)

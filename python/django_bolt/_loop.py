@@ -1,0 +1,33 @@
+"""Helpers the Rust bridge calls on the event loop thread."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import types
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+_executor: ThreadPoolExecutor | None = None
+
+
+@types.coroutine
+def resume(coro, pending):
+    """Continue ``coro``, which yielded ``pending`` on the step Rust already took.
+
+    The Task running this sees ``pending`` exactly as if it had stepped ``coro``
+    itself, waits for it, then drives the rest of ``coro``.
+    """
+    yield pending
+    return (yield from coro)
+
+
+def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
+    """Run a sync handler in the worker thread pool, off the event loop."""
+    global _executor
+    if _executor is None:
+        workers = int(os.environ.get("BOLT_SYNC_WORKERS", "0")) or min(32, (os.cpu_count() or 1) + 4)
+        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bolt-sync")
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(_executor, functools.partial(func, **kwargs))

@@ -1,0 +1,96 @@
+"""``BoltAPI``: a set of typed routes, declared with decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from .routing import Route, analyse
+
+TrailingSlash = Literal["strip", "append", "keep"]
+
+
+class BoltAPI:
+    """Routes under a common ``prefix``.
+
+    ``trailing_slash`` normalises declared paths: ``"strip"`` removes a trailing
+    slash, ``"append"`` adds one, ``"keep"`` leaves paths as written. Requests match
+    a route with or without the trailing slash either way.
+    """
+
+    def __init__(self, prefix: str = "", trailing_slash: TrailingSlash = "strip") -> None:
+        if trailing_slash not in ("strip", "append", "keep"):
+            raise ValueError(f"trailing_slash must be 'strip', 'append' or 'keep', not {trailing_slash!r}")
+        if prefix and not prefix.startswith("/"):
+            raise ValueError(f"prefix {prefix!r} must start with '/'")
+        self.prefix = prefix.rstrip("/")
+        self.trailing_slash = trailing_slash
+        self.routes: list[Route] = []
+
+    def _full_path(self, path: str) -> str:
+        if not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/'")
+        full = self.prefix + path
+        if self.trailing_slash == "strip":
+            full = full.rstrip("/") or "/"
+        elif self.trailing_slash == "append" and not full.endswith("/"):
+            full += "/"
+        return full
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        status_code: int = 200,
+        response_model: Any = None,
+        tags: list[str] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            route = Route(
+                method=method.upper(),
+                path=self._full_path(path),
+                handler=handler,
+                status_code=status_code,
+                response_model=response_model,
+                tags=list(tags or []),
+                summary=summary,
+                description=description,
+            )
+            self.routes.append(analyse(route))
+            return handler
+
+        return register
+
+    def get(self, path: str, **options: Any):
+        return self.route("GET", path, **options)
+
+    def post(self, path: str, **options: Any):
+        return self.route("POST", path, **options)
+
+    def put(self, path: str, **options: Any):
+        return self.route("PUT", path, **options)
+
+    def patch(self, path: str, **options: Any):
+        return self.route("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any):
+        return self.route("DELETE", path, **options)
+
+    def head(self, path: str, **options: Any):
+        return self.route("HEAD", path, **options)
+
+    def options(self, path: str, **options: Any):
+        return self.route("OPTIONS", path, **options)
+
+
+def route_table(apis: list[BoltAPI], debug: bool = False):
+    """Compile every route of ``apis`` into one Rust route table.
+
+    Raises ValueError naming both handlers when two routes share a method and path.
+    """
+    from ._core import RouteTable
+
+    return RouteTable([route.describe(debug) for api in apis for route in api.routes])

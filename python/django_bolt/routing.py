@@ -1,0 +1,203 @@
+"""Turning a handler's signature into the route description Rust validates and runs.
+
+Path, query, header and cookie values are read and coerced in Rust; Python keeps only
+what needs Python: decoding a JSON body with msgspec and shaping the response.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import traceback
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from .exceptions import HTTPException, RequestValidationError
+from .responses import Response, Wire
+
+logger = logging.getLogger("django_bolt")
+
+#: Scalar types Rust reads from the request itself.
+SCALARS: dict[type, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
+
+_encoder = msgspec.json.Encoder()
+
+
+class RouteDefinitionError(TypeError):
+    """A handler's signature cannot be served as declared."""
+
+
+@dataclass
+class Param:
+    name: str
+    source: str  # "path" | "query"
+    type: str
+    required: bool
+    default: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "type": self.type,
+            "required": self.required,
+            "default": self.default,
+        }
+
+
+@dataclass
+class Route:
+    """One route as declared, analysed at decoration time so mistakes fail at import."""
+
+    method: str
+    path: str
+    handler: Callable[..., Any]
+    status_code: int = 200
+    response_model: Any = None
+    tags: list[str] = field(default_factory=list)
+    summary: str | None = None
+    description: str | None = None
+    params: list[Param] = field(default_factory=list)
+    body_param: tuple[str, type] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.handler)
+
+    def describe(self, debug: bool = False) -> dict[str, Any]:
+        """The description handed to Rust's RouteTable."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "name": self.name,
+            "handler": self.handler,
+            "is_async": self.is_async,
+            "params": [p.describe() for p in self.params],
+            "body_loader": self._body_loader(),
+            "status_code": self.status_code,
+            "encode": None if self.response_model is not None else _encoder.encode,
+            "finalize": self._finalize,
+            "on_error": _ErrorHandler(self.name, debug),
+        }
+
+    def _body_loader(self) -> Callable[[bytes], dict[str, Any]] | None:
+        if self.body_param is None:
+            return None
+        name, body_type = self.body_param
+        decoder = msgspec.json.Decoder(body_type)
+
+        def load(body: bytes) -> dict[str, Any]:
+            if not body:
+                raise RequestValidationError(
+                    [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
+                )
+            try:
+                return {name: decoder.decode(body)}
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise RequestValidationError([_body_error(exc)]) from None
+
+        return load
+
+    def _finalize(self, result: Any) -> Wire:
+        if isinstance(result, Response):
+            return result.to_wire()
+        if self.response_model is not None:
+            result = msgspec.convert(result, self.response_model, from_attributes=True)
+        return self.status_code, [("content-type", "application/json")], _encoder.encode(result)
+
+
+def _body_error(exc: msgspec.MsgspecError) -> dict[str, Any]:
+    message = str(exc)
+    loc: list[str | int] = ["body"]
+    match = JSON_ERROR_LOCATION.search(message)
+    if match:
+        message = message[: match.start()]
+        for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", match.group(1)):
+            loc.append(part[0] if part[0] else int(part[1]))
+    kind = "validation_error" if isinstance(exc, msgspec.ValidationError) else "json_invalid"
+    return {"loc": loc, "msg": message, "type": kind}
+
+
+class _ErrorHandler:
+    """Turns an exception from a handler into the response to send."""
+
+    def __init__(self, route_name: str, debug: bool) -> None:
+        self.route_name = route_name
+        self.debug = debug
+
+    def __call__(self, exc: BaseException) -> Wire:
+        if isinstance(exc, HTTPException):
+            headers = [*exc.headers.items(), ("content-type", "application/json")]
+            return exc.status_code, headers, _encoder.encode({"detail": exc.detail})
+        logger.error("Exception in route %s", self.route_name, exc_info=exc)
+        body: dict[str, Any] = {"detail": "Internal Server Error"}
+        if self.debug:
+            body["traceback"] = traceback.format_exception(exc)
+        return 500, [("content-type", "application/json")], _encoder.encode(body)
+
+
+def analyse(route: Route) -> Route:
+    """Fill in the route's parameters from its handler's signature."""
+    try:
+        hints = typing.get_type_hints(route.handler, include_extras=True)
+    except Exception as exc:
+        raise RouteDefinitionError(f"{route.name}: cannot resolve type hints: {exc}") from exc
+    path_names = set(PATH_PARAM.findall(route.path))
+    if route.response_model is None and hints.get("return") not in (None, inspect.Signature.empty):
+        route.response_model = hints["return"]
+    for param in inspect.signature(route.handler).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise RouteDefinitionError(f"{route.name}: *args and **kwargs cannot be filled")
+        annotation = hints.get(param.name, str)
+        _add_param(route, param, annotation, param.name in path_names)
+    missing = path_names - {p.name for p in route.params if p.source == "path"}
+    if missing:
+        raise RouteDefinitionError(
+            f"{route.name}: path parameter(s) {sorted(missing)} are not arguments of the handler"
+        )
+    return route
+
+
+def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path: bool) -> None:
+    has_default = param.default is not param.empty
+    inner, optional = _unwrap_optional(annotation)
+    if _is_struct(inner):
+        if route.body_param is not None:
+            raise RouteDefinitionError(f"{route.name}: only one parameter can be the JSON body")
+        route.body_param = (param.name, annotation)
+        return
+    kind = SCALARS.get(inner)
+    if kind is None:
+        raise RouteDefinitionError(
+            f"{route.name}: parameter {param.name!r} has type {annotation!r}, which cannot "
+            "be read from the request (use str, int, float, bool or a msgspec.Struct body)"
+        )
+    source = "path" if in_path else "query"
+    required = not has_default and not optional
+    default = param.default if has_default else None
+    route.params.append(Param(param.name, source, kind, required, default))
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def _is_struct(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, msgspec.Struct)

@@ -1,0 +1,143 @@
+"""``TestClient``: requests through the server's own Rust pipeline, in process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+
+from ._core import App, Bridge
+from .api import BoltAPI, route_table
+
+
+class Headers(Mapping[str, str]):
+    """Response headers, looked up case-insensitively; repeated headers joined by ', '."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> str:
+        values = self.get_list(key)
+        if not values:
+            raise KeyError(key)
+        return ", ".join(values)
+
+    def get_list(self, key: str) -> list[str]:
+        key = key.lower()
+        return [v for k, v in self._items if k == key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(k for k, _ in self._items))
+
+    def __len__(self) -> int:
+        return len(set(k for k, _ in self._items))
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+class TestResponse:
+    def __init__(self, status_code: int, headers: list[tuple[str, bytes]], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = Headers([(k, v.decode("latin-1")) for k, v in headers])
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
+    def json(self) -> Any:
+        return msgspec.json.decode(self.content)
+
+    def __repr__(self) -> str:
+        return f"<TestResponse {self.status_code}>"
+
+
+class TestClient:
+    """Call routes of ``api`` (and, for other paths, the ASGI app ``asgi``) in process.
+
+    Use it as a context manager; it runs its own event loop in the calling thread.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, api: BoltAPI | list[BoltAPI] | None = None, *, asgi: Any = None, debug: bool = True) -> None:
+        apis = [] if api is None else api if isinstance(api, list) else [api]
+        self._routes = route_table(apis, debug=debug) if apis else None
+        self._asgi = asgi
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bridge: Bridge | None = None
+        self._app: App | None = None
+
+    def __enter__(self) -> TestClient:
+        self._loop = asyncio.new_event_loop()
+        self._bridge = Bridge()
+        self._bridge.attach(self._loop)
+        self._app = App(self._bridge, self._routes, self._asgi)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._loop is not None and self._bridge is not None
+        self._bridge.detach(self._loop)
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.close()
+        self._loop = self._bridge = self._app = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+    ) -> TestResponse:
+        if self._app is None or self._loop is None:
+            raise RuntimeError("use TestClient as a context manager: `with TestClient(api) as client:`")
+        target = path
+        if params:
+            target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+        header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
+        body = b""
+        if json is not None:
+            body = msgspec.json.encode(json)
+            header_list.append(("content-type", b"application/json"))
+        elif isinstance(data, Mapping):
+            body = urlencode(data, doseq=True).encode()
+            header_list.append(("content-type", b"application/x-www-form-urlencoded"))
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+        if cookies:
+            header_list.append(("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
+        if body:
+            header_list.append(("content-length", str(len(body)).encode()))
+        header_list.append(("host", b"testserver"))
+        future = self._app.request(method.upper(), target, header_list, body)
+        status, response_headers, content = self._loop.run_until_complete(future)
+        return TestResponse(status, response_headers, content)
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("HEAD", path, **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("OPTIONS", path, **kwargs)

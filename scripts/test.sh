@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Set up everything, then run every check and test:
+#   rustfmt, clippy, Rust unit tests, ruff, pytest.
+#
+#   bash scripts/test.sh [pytest args...]
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PROFILE="${BOLT_PROFILE:-dev-fast}"
+
+bash scripts/setup.sh || { echo "error: setup failed" >&2; exit 1; }
+
+# Build the Rust tests against the same interpreter maturin used (no pyo3 rebuilds
+# from switching interpreters), and let the test binaries find a shared libpython.
+export PYO3_PYTHON="$ROOT/.venv/bin/python"
+pylibdir="$("$PYO3_PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')"
+if [ -n "$pylibdir" ]; then
+    export LD_LIBRARY_PATH="$pylibdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+
+failed=()
+step() { printf '\n==> %s\n' "$*"; }
+run() {
+    # run NAME CMD...: run a check, remember it if it fails
+    local name="$1"
+    shift
+    step "$name"
+    if "$@"; then
+        return 0
+    fi
+    echo "FAILED: $name" >&2
+    failed+=("$name")
+    return 1
+}
+
+run "cargo fmt --check" cargo fmt --all -- --check
+
+if cargo clippy --version >/dev/null 2>&1; then
+    run "cargo clippy" cargo clippy --profile "$PROFILE" -- -D warnings
+else
+    step "cargo clippy"
+    echo "warning: clippy is not installed (rustup component add clippy); skipping" >&2
+fi
+
+run "cargo test" cargo test --profile "$PROFILE"
+
+lint_paths=()
+for p in python tests benches example; do
+    [ -e "$p" ] && lint_paths+=("$p")
+done
+run "ruff check" .venv/bin/ruff check "${lint_paths[@]}"
+
+step "pytest"
+.venv/bin/python -m pytest tests -q "$@"
+rc=$?
+if [ "$rc" -eq 5 ]; then
+    echo "FAILED: pytest collected no tests" >&2
+    failed+=("pytest (no tests collected)")
+elif [ "$rc" -ne 0 ]; then
+    echo "FAILED: pytest (exit $rc)" >&2
+    failed+=("pytest")
+fi
+
+echo
+if [ "${#failed[@]}" -ne 0 ]; then
+    echo "Failed checks: ${failed[*]}" >&2
+    exit 1
+fi
+echo "All checks passed."

@@ -1,0 +1,67 @@
+//! The ASGI 3.0 adapter: every request no Bolt route takes goes to the ASGI app.
+
+pub mod exchange;
+pub mod scope;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+use http_body::Body;
+use pyo3::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::body::{BoxError, ResponseBody};
+use crate::fastpath::errors;
+use crate::python::BridgeInner;
+use exchange::{Exchange, HttpChannel, Lifeline};
+pub use scope::{AsgiApp, ConnInfo};
+
+/// Run the ASGI app for one request and return its response as soon as it starts.
+pub async fn serve<B>(
+    bridge: &Arc<BridgeInner>,
+    app: Arc<AsgiApp>,
+    conn: Arc<ConnInfo>,
+    head: http::request::Parts,
+    body: B,
+) -> Response<ResponseBody>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError> + Send,
+{
+    let (head_tx, head_rx) = oneshot::channel();
+    let exchange = Exchange::new(bridge.clone(), head_tx);
+    if body.is_end_stream() {
+        exchange.body_complete();
+    } else {
+        crate::server::runtime().spawn(exchange.clone().read_body(body));
+    }
+    let lifeline = Lifeline(exchange.clone());
+    bridge.submit(Box::new(move |py, lp| {
+        let started = scope::http_scope(py, &head, &conn, &app).and_then(|scope| {
+            let channel = pyo3::Bound::new(
+                py,
+                HttpChannel {
+                    exchange: exchange.clone(),
+                },
+            )?;
+            let receive = channel.getattr(pyo3::intern!(py, "receive"))?;
+            let send = channel.getattr(pyo3::intern!(py, "send"))?;
+            let coro = app.app.bind(py).call1((scope, receive, send))?;
+            lp.create_task(py, &coro, None)
+        });
+        match started {
+            Ok(task) => crate::python::when_done(py, &task, move |py, outcome| {
+                exchange.app_finished(py, outcome)
+            }),
+            Err(err) => exchange.app_finished(py, Err(err)),
+        }
+    }));
+    match head_rx.await {
+        Ok(mut response) => {
+            response.body_mut().keep(lifeline);
+            response
+        }
+        Err(_) => errors::internal_error(),
+    }
+}

@@ -1,0 +1,107 @@
+//! The ASGI HTTP connection scope, built on the loop thread from the request's head.
+
+use std::net::SocketAddr;
+
+use http::Version;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+/// What the connection, not the request, tells the scope.
+pub struct ConnInfo {
+    pub client: Option<SocketAddr>,
+    pub server: Option<SocketAddr>,
+    pub scheme: &'static str,
+}
+
+/// The ASGI application served for requests no Bolt route takes.
+pub struct AsgiApp {
+    pub app: Py<PyAny>,
+    /// Lifespan state: each request gets a shallow copy in `scope["state"]`.
+    pub state: Option<Py<PyDict>>,
+    pub root_path: String,
+}
+
+fn http_version(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
+fn address<'py>(py: Python<'py>, addr: Option<SocketAddr>) -> PyResult<Bound<'py, PyAny>> {
+    match addr {
+        Some(addr) => Ok(PyTuple::new(
+            py,
+            [
+                addr.ip().to_string().into_pyobject(py)?.into_any(),
+                addr.port().into_pyobject(py)?.into_any(),
+            ],
+        )?
+        .into_any()),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
+pub fn http_scope<'py>(
+    py: Python<'py>,
+    head: &http::request::Parts,
+    conn: &ConnInfo,
+    app: &AsgiApp,
+) -> PyResult<Bound<'py, PyDict>> {
+    use pyo3::intern;
+    let scope = PyDict::new(py);
+    let asgi = PyDict::new(py);
+    asgi.set_item(intern!(py, "version"), intern!(py, "3.0"))?;
+    asgi.set_item(intern!(py, "spec_version"), intern!(py, "2.4"))?;
+    scope.set_item(intern!(py, "type"), intern!(py, "http"))?;
+    scope.set_item(intern!(py, "asgi"), asgi)?;
+    scope.set_item(
+        intern!(py, "http_version"),
+        PyString::intern(py, http_version(head.version)),
+    )?;
+    scope.set_item(
+        intern!(py, "method"),
+        PyString::intern(py, head.method.as_str()),
+    )?;
+    scope.set_item(intern!(py, "scheme"), PyString::intern(py, conn.scheme))?;
+    let raw_path = head.uri.path();
+    let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
+    scope.set_item(intern!(py, "path"), path.as_ref())?;
+    scope.set_item(
+        intern!(py, "raw_path"),
+        PyBytes::new(py, raw_path.as_bytes()),
+    )?;
+    scope.set_item(intern!(py, "root_path"), app.root_path.as_str())?;
+    let query = head.uri.query().unwrap_or("");
+    scope.set_item(
+        intern!(py, "query_string"),
+        PyBytes::new(py, query.as_bytes()),
+    )?;
+    let headers = PyList::empty(py);
+    if let Some(authority) = head
+        .uri
+        .authority()
+        .filter(|_| !head.headers.contains_key(http::header::HOST))
+    {
+        // HTTP/2 and HTTP/3 carry the host as :authority; ASGI apps look for `host`.
+        headers.append((
+            PyBytes::new(py, b"host"),
+            PyBytes::new(py, authority.as_str().as_bytes()),
+        ))?;
+    }
+    for (name, value) in &head.headers {
+        headers.append((
+            PyBytes::new(py, name.as_str().as_bytes()),
+            PyBytes::new(py, value.as_bytes()),
+        ))?;
+    }
+    scope.set_item(intern!(py, "headers"), headers)?;
+    scope.set_item(intern!(py, "client"), address(py, conn.client)?)?;
+    scope.set_item(intern!(py, "server"), address(py, conn.server)?)?;
+    if let Some(state) = &app.state {
+        scope.set_item(intern!(py, "state"), state.bind(py).copy()?)?;
+    }
+    Ok(scope)
+}

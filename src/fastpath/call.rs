@@ -1,0 +1,152 @@
+//! The fast path's one crossing into Python: arguments in, finished response out.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Response, StatusCode};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use tokio::sync::oneshot;
+
+use super::errors;
+use super::params::Value;
+use super::router::Route;
+use crate::body::ResponseBody;
+use crate::python::{drive, Callback, EventLoop, Outcome};
+
+pub type Reply = oneshot::Sender<Response<ResponseBody>>;
+
+/// Runs on the loop thread: build the arguments, call the handler, reply when done.
+pub fn call(
+    py: Python<'_>,
+    lp: &EventLoop,
+    route: Arc<Route>,
+    values: Vec<Value>,
+    body: Option<Bytes>,
+    reply: Reply,
+) {
+    let kwargs = match arguments(py, &route, values, body) {
+        Ok(kwargs) => kwargs,
+        Err(err) => return send(reply, respond(py, &route, Err(err))),
+    };
+    let handler = route.handler.bind(py);
+    if route.is_async {
+        match handler.call((), Some(&kwargs)) {
+            Ok(coro) => drive(py, lp, coro, move |py, outcome| {
+                send(reply, respond(py, &route, outcome))
+            }),
+            Err(err) => send(reply, respond(py, &route, Err(err))),
+        }
+    } else {
+        let finished = route.clone();
+        let done = Callback::new(move |py, future| {
+            let outcome = future.call_method0(pyo3::intern!(py, "result"));
+            send(reply, respond(py, &finished, outcome));
+        });
+        if let Err(err) = lp.run_sync(py, handler, &kwargs, done) {
+            log_failure(py, &route, err);
+        }
+    }
+}
+
+fn send(reply: Reply, response: Response<ResponseBody>) {
+    // The client may be gone; nobody is left to answer.
+    let _ = reply.send(response);
+}
+
+fn arguments<'py>(
+    py: Python<'py>,
+    route: &Route,
+    values: Vec<Value>,
+    body: Option<Bytes>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let kwargs = PyDict::new(py);
+    for (spec, value) in route.params.iter().zip(values) {
+        kwargs.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
+    }
+    if let Some(loader) = &route.body_loader {
+        let body = PyBytes::new(py, body.as_deref().unwrap_or_default());
+        let loaded = loader.bind(py).call1((body,))?;
+        kwargs.update(loaded.cast::<pyo3::types::PyMapping>()?)?;
+    }
+    Ok(kwargs)
+}
+
+/// Turn the handler's outcome into a response; Python's `finalize`/`on_error` shape
+/// everything but a plain dict or list, which is encoded straight away.
+fn respond(py: Python<'_>, route: &Route, outcome: Outcome<'_>) -> Response<ResponseBody> {
+    let response = match outcome {
+        Ok(value) => match &route.encode {
+            Some(encode)
+                if value.is_exact_instance_of::<PyDict>()
+                    || value.is_exact_instance_of::<PyList>() =>
+            {
+                encode
+                    .bind(py)
+                    .call1((value,))
+                    .and_then(|body| json(route.status, &body))
+            }
+            _ => route
+                .finalize
+                .bind(py)
+                .call1((value,))
+                .and_then(|wire| from_wire(&wire)),
+        },
+        Err(err) => route
+            .on_error
+            .bind(py)
+            .call1((err.into_value(py),))
+            .and_then(|wire| from_wire(&wire)),
+    };
+    response.unwrap_or_else(|err| {
+        log_failure(py, route, err);
+        errors::internal_error()
+    })
+}
+
+fn json(status: StatusCode, body: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {
+    let mut response = Response::new(ResponseBody::full(body_bytes(body)?));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// The body without a copy: hyper sends straight from the Python bytes object.
+pub fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    let body = body.cast::<PyBytes>()?.clone();
+    Ok(Bytes::from_owner(PyBackedBytes::from(body)))
+}
+
+/// `(status, [(name, value), ...], body)` from Python into a response.
+fn from_wire(wire: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {
+    let wire = wire.cast::<PyTuple>()?;
+    let (status, headers, body): (u16, Bound<'_, PyList>, Bound<'_, PyAny>) = wire.extract()?;
+    let mut response = Response::new(ResponseBody::full(body_bytes(&body)?));
+    *response.status_mut() = StatusCode::from_u16(status).map_err(|_| {
+        pyo3::exceptions::PyValueError::new_err(format!("invalid status code {status}"))
+    })?;
+    let map = response.headers_mut();
+    map.reserve(headers.len());
+    for pair in headers.iter() {
+        let (name, value): (String, String) = pair.extract()?;
+        let invalid = |what: &str| {
+            pyo3::exceptions::PyValueError::new_err(format!("invalid header {what}: {name:?}"))
+        };
+        let name_h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("name"))?;
+        let value_h = HeaderValue::from_str(&value).map_err(|_| invalid("value"))?;
+        map.append(name_h, value_h);
+    }
+    Ok(response)
+}
+
+fn log_failure(py: Python<'_>, route: &Route, err: PyErr) {
+    crate::python::log_error(
+        py,
+        &format!("route {} could not build its response", route.name),
+        Some(err),
+    );
+}

@@ -1,0 +1,103 @@
+//! Error responses answered in Rust: JSON bodies shaped `{"detail": ...}`.
+
+use http::{header, HeaderValue, Response, StatusCode};
+
+use crate::body::ResponseBody;
+
+/// One failing field of a 422 answer.
+#[derive(Debug)]
+pub struct FieldError {
+    pub location: &'static str,
+    pub name: String,
+    pub message: String,
+    pub kind: &'static str,
+}
+
+pub fn json_response(status: StatusCode, body: String) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `{"detail": "<message>"}` with `status`.
+pub fn detail(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    let mut body = String::from("{\"detail\":");
+    push_json_string(&mut body, message);
+    body.push('}');
+    json_response(status, body)
+}
+
+pub fn not_found() -> Response<ResponseBody> {
+    detail(StatusCode::NOT_FOUND, "Not Found")
+}
+
+pub fn method_not_allowed(allow: HeaderValue) -> Response<ResponseBody> {
+    let mut response = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    response.headers_mut().insert(header::ALLOW, allow);
+    response
+}
+
+pub fn payload_too_large(limit: usize) -> Response<ResponseBody> {
+    detail(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("Request body exceeds the limit of {limit} bytes"),
+    )
+}
+
+pub fn internal_error() -> Response<ResponseBody> {
+    detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+}
+
+/// 422 naming every failing field: `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`.
+pub fn unprocessable(errors: &[FieldError]) -> Response<ResponseBody> {
+    let mut body = String::from("{\"detail\":[");
+    for (i, err) in errors.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str("{\"loc\":[");
+        push_json_string(&mut body, err.location);
+        body.push(',');
+        push_json_string(&mut body, &err.name);
+        body.push_str("],\"msg\":");
+        push_json_string(&mut body, &err.message);
+        body.push_str(",\"type\":");
+        push_json_string(&mut body, err.kind);
+        body.push('}');
+    }
+    body.push_str("]}");
+    json_response(StatusCode::UNPROCESSABLE_ENTITY, body)
+}
+
+/// Append `s` as a JSON string literal.
+pub fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_json_strings() {
+        let mut out = String::new();
+        push_json_string(&mut out, "a\"b\\c\n\u{1}");
+        assert_eq!(out, r#""a\"b\\c\n\u0001""#);
+    }
+}

@@ -1,0 +1,104 @@
+//! The fast path: Bolt routes matched, read and coerced in Rust, then handed to Python
+//! once with their arguments ready.
+
+pub mod call;
+pub mod errors;
+pub mod params;
+pub mod router;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use tokio::sync::oneshot;
+
+use crate::body::{BoxError, ResponseBody};
+use crate::python::BridgeInner;
+use params::{RequestParts, Value};
+pub use router::{Lookup, Route, RouteTable};
+
+/// Read the route's parameters from the request; a failure is the 422 to send.
+pub fn read_params(
+    route: &Route,
+    path_params: matchit::Params<'_, '_>,
+    parts: &http::request::Parts,
+) -> Result<Vec<Value>, Response<ResponseBody>> {
+    if route.params.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path_params = path_params
+        .iter()
+        .map(|(k, v)| {
+            (
+                k,
+                percent_encoding::percent_decode_str(v).decode_utf8_lossy(),
+            )
+        })
+        .collect::<Vec<(&str, Cow<'_, str>)>>();
+    let request = RequestParts::new(path_params, parts.uri.query(), &parts.headers);
+    params::extract(&route.params, &request).map_err(|errors| errors::unprocessable(&errors))
+}
+
+/// Call the route's handler in Python and wait for its response.
+pub async fn serve<B>(
+    bridge: &BridgeInner,
+    route: Arc<Route>,
+    values: Vec<Value>,
+    body: B,
+    max_body_size: usize,
+) -> Response<ResponseBody>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError> + Send,
+{
+    let body = match route.body_loader {
+        Some(_) => match read_body(body, max_body_size).await {
+            Ok(bytes) => Some(bytes),
+            Err(response) => return response,
+        },
+        None => None,
+    };
+    let (reply, response) = oneshot::channel();
+    bridge.submit(Box::new(move |py, lp| {
+        call::call(py, lp, route, values, body, reply)
+    }));
+    response.await.unwrap_or_else(|_| errors::internal_error())
+}
+
+/// The whole request body, or 413 past `limit`, or 400 if the client broke it off.
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, Response<ResponseBody>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError> + Send,
+{
+    if body.size_hint().lower() > limit as u64 {
+        return Err(errors::payload_too_large(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            Err(errors::payload_too_large(limit))
+        }
+        Err(_) => Err(errors::detail(
+            http::StatusCode::BAD_REQUEST,
+            "The request body could not be read",
+        )),
+    }
+}
+
+/// Build the 404/405/OPTIONS answers the router gives without Python.
+pub fn answer_without_route(lookup: Lookup<'_, '_>) -> Option<Response<ResponseBody>> {
+    match lookup {
+        Lookup::MethodNotAllowed(allow) => Some(errors::method_not_allowed(allow)),
+        Lookup::Options(allow) => {
+            let mut response = Response::new(ResponseBody::empty());
+            *response.status_mut() = http::StatusCode::NO_CONTENT;
+            response.headers_mut().insert(http::header::ALLOW, allow);
+            Some(response)
+        }
+        Lookup::Found(..) | Lookup::NotFound => None,
+    }
+}

@@ -1,0 +1,408 @@
+//! Parameters a route declares, read from the request and coerced to their types in
+//! Rust, so a wrong value is answered with 422 without touching Python.
+
+use std::borrow::Cow;
+
+use http::HeaderMap;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use super::errors::FieldError;
+
+/// Where a parameter's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+impl Source {
+    fn parse(name: &str) -> Result<Self, String> {
+        Ok(match name {
+            "path" => Source::Path,
+            "query" => Source::Query,
+            "header" => Source::Header,
+            "cookie" => Source::Cookie,
+            other => return Err(format!("unknown parameter source {other:?}")),
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Path => "path",
+            Source::Query => "query",
+            Source::Header => "header",
+            Source::Cookie => "cookie",
+        }
+    }
+}
+
+/// The scalar types coerced in Rust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Str,
+    Int,
+    Float,
+    Bool,
+}
+
+impl Kind {
+    fn parse(name: &str) -> Result<Self, String> {
+        Ok(match name {
+            "str" => Kind::Str,
+            "int" => Kind::Int,
+            "float" => Kind::Float,
+            "bool" => Kind::Bool,
+            other => {
+                return Err(format!(
+                    "type {other:?} cannot be read from the request in Rust"
+                ))
+            }
+        })
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Str => "str",
+            Kind::Int => "int",
+            Kind::Float => "float",
+            Kind::Bool => "bool",
+        }
+    }
+}
+
+/// Bounds checked after coercion: numeric for numbers, length for strings.
+#[derive(Clone, Debug, Default)]
+pub struct Constraints {
+    pub ge: Option<f64>,
+    pub gt: Option<f64>,
+    pub le: Option<f64>,
+    pub lt: Option<f64>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+}
+
+impl Constraints {
+    fn check_number(&self, n: f64) -> Result<(), String> {
+        let failed = [
+            (self.ge.filter(|b| n < *b), "greater than or equal to"),
+            (self.gt.filter(|b| n <= *b), "greater than"),
+            (self.le.filter(|b| n > *b), "less than or equal to"),
+            (self.lt.filter(|b| n >= *b), "less than"),
+        ];
+        match failed
+            .into_iter()
+            .find_map(|(bound, what)| bound.map(|b| (b, what)))
+        {
+            Some((bound, what)) => Err(format!("Expected a value {what} {bound}")),
+            None => Ok(()),
+        }
+    }
+
+    fn check_length(&self, s: &str) -> Result<(), String> {
+        let len = s.chars().count();
+        if let Some(min) = self.min_length.filter(|m| len < *m) {
+            return Err(format!("Expected a string of length >= {min}"));
+        }
+        if let Some(max) = self.max_length.filter(|m| len > *m) {
+            return Err(format!("Expected a string of length <= {max}"));
+        }
+        Ok(())
+    }
+}
+
+/// One declared parameter, validated at registration.
+pub struct ParamSpec {
+    /// The handler's keyword.
+    pub name: Py<PyString>,
+    /// The name in the request (alias, or the name; lower-case for headers).
+    pub key: String,
+    pub source: Source,
+    pub kind: Kind,
+    /// Used when the value is absent; a required parameter has none.
+    pub default: Option<Py<PyAny>>,
+    pub constraints: Constraints,
+}
+
+/// A value read and coerced, not yet a Python object.
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Default,
+}
+
+impl ParamSpec {
+    pub fn from_py(spec: &Bound<'_, PyDict>) -> Result<Self, String> {
+        let get = |key: &str| spec.get_item(key).ok().flatten().filter(|v| !v.is_none());
+        let text = |key: &str| -> Result<Option<String>, String> {
+            get(key)
+                .map(|v| v.extract::<String>().map_err(|e| format!("{key}: {e}")))
+                .transpose()
+        };
+        let number = |key: &str| -> Result<Option<f64>, String> {
+            get(key)
+                .map(|v| v.extract::<f64>().map_err(|e| format!("{key}: {e}")))
+                .transpose()
+        };
+        let length = |key: &str| -> Result<Option<usize>, String> {
+            get(key)
+                .map(|v| v.extract::<usize>().map_err(|e| format!("{key}: {e}")))
+                .transpose()
+        };
+        let name = text("name")?.ok_or("a parameter has no name")?;
+        let source = Source::parse(&text("source")?.unwrap_or_default())?;
+        let kind = Kind::parse(&text("type")?.unwrap_or_default())
+            .map_err(|e| format!("parameter {name:?}: {e}"))?;
+        let mut key = text("alias")?.unwrap_or_else(|| name.clone());
+        if source == Source::Header {
+            key = key.to_ascii_lowercase().replace('_', "-");
+        }
+        let required = get("required")
+            .map(|v| v.is_truthy().unwrap_or(true))
+            .unwrap_or(true);
+        let default = if required {
+            None
+        } else {
+            Some(get("default").map_or_else(|| spec.py().None(), |v| v.unbind()))
+        };
+        Ok(ParamSpec {
+            name: PyString::intern(spec.py(), &name).unbind(),
+            key,
+            source,
+            kind,
+            default,
+            constraints: Constraints {
+                ge: number("ge")?,
+                gt: number("gt")?,
+                le: number("le")?,
+                lt: number("lt")?,
+                min_length: length("min_length")?,
+                max_length: length("max_length")?,
+            },
+        })
+    }
+
+    fn error(&self, msg: impl Into<String>, kind: &'static str) -> FieldError {
+        FieldError {
+            location: self.source.as_str(),
+            name: self.key.clone(),
+            message: msg.into(),
+            kind,
+        }
+    }
+
+    /// Coerce one raw value (already percent-decoded) and check its constraints.
+    pub fn coerce(&self, raw: &str) -> Result<Value, FieldError> {
+        let invalid = || {
+            self.error(
+                format!("Expected `{}`, got `{raw}`", self.kind.as_str()),
+                "type_error",
+            )
+        };
+        let value = match self.kind {
+            Kind::Str => Value::Str(raw.to_owned()),
+            Kind::Int => Value::Int(raw.trim().parse().map_err(|_| invalid())?),
+            Kind::Float => {
+                let n: f64 = raw.trim().parse().map_err(|_| invalid())?;
+                if !n.is_finite() {
+                    return Err(invalid());
+                }
+                Value::Float(n)
+            }
+            Kind::Bool => Value::Bool(parse_bool(raw).ok_or_else(invalid)?),
+        };
+        let checked = match &value {
+            Value::Str(s) => self.constraints.check_length(s),
+            Value::Int(n) => self.constraints.check_number(*n as f64),
+            Value::Float(n) => self.constraints.check_number(*n),
+            _ => Ok(()),
+        };
+        checked.map_err(|msg| self.error(msg, "constraint_error"))?;
+        Ok(value)
+    }
+
+    /// The value for an absent parameter: its default, or a "missing" error.
+    pub fn absent(&self) -> Result<Value, FieldError> {
+        match self.default {
+            Some(_) => Ok(Value::Default),
+            None => Err(self.error("Field required", "missing")),
+        }
+    }
+
+    pub fn to_py<'py>(&self, py: Python<'py>, value: Value) -> PyResult<Bound<'py, PyAny>> {
+        use pyo3::IntoPyObjectExt;
+        match value {
+            Value::Str(s) => s.into_bound_py_any(py),
+            Value::Int(n) => n.into_bound_py_any(py),
+            Value::Float(n) => n.into_bound_py_any(py),
+            Value::Bool(b) => b.into_bound_py_any(py),
+            Value::Default => Ok(self
+                .default
+                .as_ref()
+                .map_or_else(|| py.None().into_bound(py), |d| d.bind(py).clone())),
+        }
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The request's parts that parameters are read from, parsed once per request.
+pub struct RequestParts<'a> {
+    pub path_params: Vec<(&'a str, Cow<'a, str>)>,
+    pub query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub headers: &'a HeaderMap,
+}
+
+impl<'a> RequestParts<'a> {
+    pub fn new(
+        path_params: Vec<(&'a str, Cow<'a, str>)>,
+        query: Option<&'a str>,
+        headers: &'a HeaderMap,
+    ) -> Self {
+        let query = query
+            .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
+            .unwrap_or_default();
+        RequestParts {
+            path_params,
+            query,
+            headers,
+        }
+    }
+
+    fn raw(&self, spec: &ParamSpec) -> Option<Cow<'a, str>> {
+        match spec.source {
+            Source::Path => self
+                .path_params
+                .iter()
+                .find(|(k, _)| *k == spec.key)
+                .map(|(_, v)| v.clone()),
+            Source::Query => self
+                .query
+                .iter()
+                .find(|(k, _)| *k == spec.key)
+                .map(|(_, v)| v.clone()),
+            Source::Header => self
+                .headers
+                .get(&spec.key)
+                .and_then(|v| v.to_str().ok())
+                .map(Cow::Borrowed),
+            Source::Cookie => self.cookie(&spec.key).map(Cow::Borrowed),
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim_matches('"'))
+    }
+}
+
+/// Read every parameter; on failure, every failing field is reported at once.
+pub fn extract(
+    specs: &[ParamSpec],
+    parts: &RequestParts<'_>,
+) -> Result<Vec<Value>, Vec<FieldError>> {
+    let mut values = Vec::with_capacity(specs.len());
+    let mut errors = Vec::new();
+    for spec in specs {
+        let result = match parts.raw(spec) {
+            Some(raw) => spec.coerce(&raw),
+            None => spec.absent(),
+        };
+        match result {
+            Ok(value) => values.push(value),
+            Err(err) => errors.push(err),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: Kind, constraints: Constraints) -> ParamSpec {
+        pyo3::Python::initialize();
+        Python::attach(|py| ParamSpec {
+            name: PyString::intern(py, "x").unbind(),
+            key: "x".into(),
+            source: Source::Query,
+            kind,
+            default: None,
+            constraints,
+        })
+    }
+
+    #[test]
+    fn coerces_scalars() {
+        assert!(matches!(
+            spec(Kind::Int, Constraints::default()).coerce("42"),
+            Ok(Value::Int(42))
+        ));
+        assert!(matches!(
+            spec(Kind::Bool, Constraints::default()).coerce("off"),
+            Ok(Value::Bool(false))
+        ));
+        assert!(
+            matches!(spec(Kind::Float, Constraints::default()).coerce("1.5"), Ok(Value::Float(f)) if f == 1.5)
+        );
+    }
+
+    #[test]
+    fn rejects_bad_values_with_the_field_name() {
+        let err = spec(Kind::Int, Constraints::default())
+            .coerce("abc")
+            .err()
+            .unwrap();
+        assert_eq!(
+            (err.location, err.name.as_str(), err.kind),
+            ("query", "x", "type_error")
+        );
+        assert!(spec(Kind::Float, Constraints::default())
+            .coerce("nan")
+            .is_err());
+    }
+
+    #[test]
+    fn checks_constraints() {
+        let bounded = spec(
+            Kind::Int,
+            Constraints {
+                ge: Some(1.0),
+                le: Some(10.0),
+                ..Default::default()
+            },
+        );
+        assert!(bounded.coerce("0").is_err());
+        assert!(bounded.coerce("10").is_ok());
+        assert!(bounded.coerce("11").is_err());
+        let short = spec(
+            Kind::Str,
+            Constraints {
+                max_length: Some(3),
+                ..Default::default()
+            },
+        );
+        assert!(short.coerce("abcd").is_err());
+        assert!(short.coerce("abc").is_ok());
+    }
+}

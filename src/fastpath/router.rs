@@ -1,0 +1,222 @@
+//! The route table: every Bolt route, compiled once from Python's descriptions and
+//! matched with matchit on each request.
+
+use std::sync::Arc;
+
+use http::{HeaderValue, Method, StatusCode};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use super::params::{ParamSpec, Source};
+
+/// One Bolt route: its handler and everything needed to call it.
+pub struct Route {
+    /// `module.function`, for errors and logs.
+    pub name: String,
+    pub handler: Py<PyAny>,
+    pub is_async: bool,
+    pub params: Vec<ParamSpec>,
+    /// `loader(body: bytes) -> dict` of keyword arguments read from the body.
+    pub body_loader: Option<Py<PyAny>>,
+    pub status: StatusCode,
+    /// `encode(value) -> bytes` for a plain dict or list result, skipping `finalize`.
+    pub encode: Option<Py<PyAny>>,
+    /// `finalize(result) -> (status, headers, body)` for any other result.
+    pub finalize: Py<PyAny>,
+    /// `on_error(exception) -> (status, headers, body)`.
+    pub on_error: Py<PyAny>,
+}
+
+impl Route {
+    fn from_py(desc: &Bound<'_, PyDict>) -> Result<(Method, String, Route), String> {
+        let item = |key: &str| -> Result<Bound<'_, PyAny>, String> {
+            desc.get_item(key)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("route description has no {key:?}"))
+        };
+        let optional = |key: &str| desc.get_item(key).ok().flatten().filter(|v| !v.is_none());
+        let text = |key: &str| -> Result<String, String> {
+            item(key)?
+                .extract::<String>()
+                .map_err(|e| format!("{key}: {e}"))
+        };
+        let name = text("name")?;
+        let method = Method::from_bytes(text("method")?.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("{name}: invalid method"))?;
+        let path = text("path")?;
+        if !path.starts_with('/') {
+            return Err(format!("{name}: path {path:?} must start with '/'"));
+        }
+        let status = item("status_code")?
+            .extract::<u16>()
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .ok_or_else(|| format!("{name}: status_code must be an HTTP status"))?;
+        let params_list = item("params")?;
+        let params_list = params_list
+            .cast::<PyList>()
+            .map_err(|_| format!("{name}: params must be a list"))?;
+        let mut params = Vec::with_capacity(params_list.len());
+        for p in params_list.iter() {
+            let p = p
+                .cast::<PyDict>()
+                .map_err(|_| format!("{name}: a parameter must be a dict"))?;
+            let spec = ParamSpec::from_py(p).map_err(|e| format!("{name}: {e}"))?;
+            if spec.source == Source::Path && !path.contains(&format!("{{{}}}", spec.key)) {
+                return Err(format!(
+                    "{name}: path parameter {:?} is not in {path:?}",
+                    spec.key
+                ));
+            }
+            params.push(spec);
+        }
+        let route = Route {
+            handler: item("handler")?.unbind(),
+            is_async: item("is_async")?.is_truthy().map_err(|e| e.to_string())?,
+            params,
+            body_loader: optional("body_loader").map(Bound::unbind),
+            status,
+            encode: optional("encode").map(Bound::unbind),
+            finalize: item("finalize")?.unbind(),
+            on_error: item("on_error")?.unbind(),
+            name,
+        };
+        Ok((method, path, route))
+    }
+}
+
+/// The routes of one path, by method.
+struct PathRoutes {
+    routes: Vec<(Method, Arc<Route>)>,
+    allow: HeaderValue,
+}
+
+impl PathRoutes {
+    fn find(&self, method: &Method) -> Option<&Arc<Route>> {
+        self.routes
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, r)| r)
+    }
+}
+
+/// What a request's method and path found.
+pub enum Lookup<'t, 'p> {
+    Found(&'t Arc<Route>, matchit::Params<'t, 'p>),
+    /// The path exists but not for this method; `Allow` lists the ones that do.
+    MethodNotAllowed(HeaderValue),
+    /// OPTIONS on a path with no OPTIONS handler: answered with `Allow`.
+    Options(HeaderValue),
+    NotFound,
+}
+
+#[pyclass(frozen, module = "django_bolt._core")]
+pub struct RouteTable {
+    router: matchit::Router<Arc<PathRoutes>>,
+    len: usize,
+}
+
+impl RouteTable {
+    pub fn lookup<'t, 'p>(&'t self, method: &Method, path: &'p str) -> Lookup<'t, 'p> {
+        match self.router.at(path) {
+            Ok(found) => Self::pick(found.value, method, found.params),
+            Err(_) => Lookup::NotFound,
+        }
+    }
+
+    fn pick<'t, 'p>(
+        routes: &'t PathRoutes,
+        method: &Method,
+        params: matchit::Params<'t, 'p>,
+    ) -> Lookup<'t, 'p> {
+        if let Some(route) = routes.find(method) {
+            return Lookup::Found(route, params);
+        }
+        if method == Method::HEAD {
+            if let Some(route) = routes.find(&Method::GET) {
+                return Lookup::Found(route, params);
+            }
+        }
+        if method == Method::OPTIONS {
+            return Lookup::Options(routes.allow.clone());
+        }
+        Lookup::MethodNotAllowed(routes.allow.clone())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// `/a/` for `/a` and `/a` for `/a/`: every route also answers with its trailing
+/// slash toggled, so clients need not know the API's `trailing_slash` mode.
+fn toggled_slash(path: &str) -> Option<String> {
+    match path.strip_suffix('/') {
+        Some("") => None,
+        Some(stripped) => Some(stripped.to_owned()),
+        None => Some(format!("{path}/")),
+    }
+}
+
+#[pymethods]
+impl RouteTable {
+    #[new]
+    fn new(routes: &Bound<'_, PyList>) -> PyResult<Self> {
+        let mut by_path: Vec<(String, Vec<(Method, Arc<Route>)>)> = Vec::new();
+        for desc in routes.iter() {
+            let desc = desc
+                .cast::<PyDict>()
+                .map_err(|_| PyValueError::new_err("a route must be a dict"))?;
+            let (method, path, route) = Route::from_py(desc).map_err(PyValueError::new_err)?;
+            let entry = match by_path.iter_mut().find(|(p, _)| *p == path) {
+                Some(entry) => entry,
+                None => {
+                    by_path.push((path.clone(), Vec::new()));
+                    by_path.last_mut().expect("just pushed")
+                }
+            };
+            if let Some((_, other)) = entry.1.iter().find(|(m, _)| *m == method) {
+                return Err(PyValueError::new_err(format!(
+                    "duplicate route {method} {path}: {} and {}",
+                    other.name, route.name
+                )));
+            }
+            entry.1.push((method, Arc::new(route)));
+        }
+        let mut router = matchit::Router::new();
+        let mut len = 0;
+        let mut aliases = Vec::new();
+        for (path, routes) in by_path {
+            len += routes.len();
+            let mut methods: Vec<&str> = routes.iter().map(|(m, _)| m.as_str()).collect();
+            if routes.iter().any(|(m, _)| m == Method::GET) && !methods.contains(&"HEAD") {
+                methods.push("HEAD");
+            }
+            if !methods.contains(&"OPTIONS") {
+                methods.push("OPTIONS");
+            }
+            let allow = HeaderValue::from_str(&methods.join(", "))
+                .expect("method names are valid header text");
+            let names: Vec<String> = routes.iter().map(|(_, r)| r.name.clone()).collect();
+            let entry = Arc::new(PathRoutes { routes, allow });
+            router.insert(path.clone(), entry.clone()).map_err(|e| {
+                PyValueError::new_err(format!(
+                    "route {path} ({}) cannot be registered: {e}",
+                    names.join(", ")
+                ))
+            })?;
+            aliases.extend(toggled_slash(&path).map(|alias| (alias, entry)));
+        }
+        for (alias, entry) in aliases {
+            // An alias that collides with a declared route loses to it.
+            let _ = router.insert(alias, entry);
+        }
+        Ok(RouteTable { router, len })
+    }
+
+    fn __len__(&self) -> usize {
+        self.len
+    }
+}

@@ -1,0 +1,27 @@
+//! django-bolt's Rust core, loaded by Python as `django_bolt._core`.
+
+mod app;
+mod asgi;
+mod body;
+mod fastpath;
+mod python;
+mod server;
+mod service;
+
+use pyo3::prelude::*;
+
+/// Set the number of tokio worker threads; call before the first server or client.
+#[pyfunction]
+fn configure_runtime(workers: usize) -> PyResult<()> {
+    server::runtime::configure(workers).map_err(pyo3::exceptions::PyRuntimeError::new_err)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<python::Bridge>()?;
+    m.add_class::<fastpath::RouteTable>()?;
+    m.add_class::<app::App>()?;
+    m.add_class::<server::Server>()?;
+    m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The one road from tokio into Python.
+//!
+//! Tokio threads never take the GIL. They queue [`Job`]s here; the asyncio loop thread
+//! is woken through an eventfd it watches (`loop.add_reader`) and runs the whole batch
+//! with the GIL it already holds. A wake-up is written only when tokio runs out of work
+//! (the runtime's park hook calls [`flush_all`]) or when a batch grows large, so under
+//! load one syscall carries many requests across.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use parking_lot::{Mutex, RwLock};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use super::event_loop::EventLoop;
+
+/// Work for the loop thread: runs with the GIL, next to the event loop.
+pub type Job = Box<dyn FnOnce(Python<'_>, &EventLoop) + Send>;
+
+/// A batch this large is sent at once instead of waiting for tokio to go idle.
+const EAGER_BATCH: usize = 32;
+
+/// Batches one wake-up may run before the loop gets its turn again.
+const ROUNDS_PER_WAKE: usize = 4;
+
+pub struct BridgeInner {
+    queue: Mutex<Vec<Job>>,
+    queued: AtomicUsize,
+    wake_pending: AtomicBool,
+    wake_fd: OwnedFd,
+    event_loop: OnceLock<EventLoop>,
+}
+
+impl BridgeInner {
+    /// Queue a job for the loop thread.
+    pub fn submit(&self, job: Job) {
+        let len = {
+            let mut queue = self.queue.lock();
+            queue.push(job);
+            queue.len()
+        };
+        self.queued.store(len, Ordering::Release);
+        if len >= EAGER_BATCH {
+            self.wake();
+        }
+    }
+
+    /// Queue a job and wake the loop now: for threads that are not tokio workers,
+    /// whose park hook would never run.
+    pub fn submit_now(&self, job: Job) {
+        self.submit(job);
+        self.wake();
+    }
+
+    fn flush(&self) {
+        if self.queued.load(Ordering::Acquire) > 0 {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            let one: u64 = 1;
+            // SAFETY: writing 8 bytes from a live u64 to an eventfd we own.
+            unsafe {
+                libc::write(
+                    self.wake_fd.as_raw_fd(),
+                    (&one as *const u64).cast(),
+                    std::mem::size_of::<u64>(),
+                )
+            };
+        }
+    }
+
+    fn take_batch(&self) -> Vec<Job> {
+        let mut counter: u64 = 0;
+        // SAFETY: reading 8 bytes into a live u64 from a non-blocking eventfd we own.
+        unsafe {
+            libc::read(
+                self.wake_fd.as_raw_fd(),
+                (&mut counter as *mut u64).cast(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+        self.wake_pending.store(false, Ordering::Release);
+        let batch = std::mem::take(&mut *self.queue.lock());
+        self.queued.store(0, Ordering::Release);
+        batch
+    }
+
+    pub fn event_loop(&self) -> Option<&EventLoop> {
+        self.event_loop.get()
+    }
+}
+
+fn registry() -> &'static RwLock<Vec<Weak<BridgeInner>>> {
+    static BRIDGES: OnceLock<RwLock<Vec<Weak<BridgeInner>>>> = OnceLock::new();
+    BRIDGES.get_or_init(Default::default)
+}
+
+/// Called by every tokio worker before it parks: send what has been queued.
+pub fn flush_all() {
+    for bridge in registry().read().iter() {
+        if let Some(bridge) = bridge.upgrade() {
+            bridge.flush();
+        }
+    }
+}
+
+/// The Python handle on a bridge: created and attached by the loop thread.
+#[pyclass(frozen, module = "django_bolt._core")]
+pub struct Bridge {
+    pub inner: Arc<BridgeInner>,
+}
+
+#[pymethods]
+impl Bridge {
+    #[new]
+    fn new() -> PyResult<Self> {
+        // SAFETY: plain syscall; the result is checked before use.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        let inner = Arc::new(BridgeInner {
+            queue: Mutex::new(Vec::with_capacity(EAGER_BATCH)),
+            queued: AtomicUsize::new(0),
+            wake_pending: AtomicBool::new(false),
+            // SAFETY: fd is a fresh descriptor owned by nobody else.
+            wake_fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            event_loop: OnceLock::new(),
+        });
+        let mut bridges = registry().write();
+        bridges.retain(|b| b.strong_count() > 0);
+        bridges.push(Arc::downgrade(&inner));
+        Ok(Bridge { inner })
+    }
+
+    /// Bind the bridge to the running asyncio loop (once) and start watching the fd.
+    fn attach(&self, py: Python<'_>, event_loop: Bound<'_, PyAny>) -> PyResult<()> {
+        let lp = EventLoop::new(py, event_loop.clone())?;
+        if self.inner.event_loop.set(lp).is_err() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "this bridge is already attached to an event loop",
+            ));
+        }
+        let drain = Py::new(
+            py,
+            Bridge {
+                inner: self.inner.clone(),
+            },
+        )?
+        .getattr(py, "drain")?;
+        event_loop.call_method1("add_reader", (self.inner.wake_fd.as_raw_fd(), drain))?;
+        Ok(())
+    }
+
+    /// Stop watching the fd (the loop is closing).
+    fn detach(&self, event_loop: Bound<'_, PyAny>) -> PyResult<()> {
+        event_loop.call_method1(
+            "remove_reader",
+            PyTuple::new(event_loop.py(), [self.inner.wake_fd.as_raw_fd()])?,
+        )?;
+        Ok(())
+    }
+
+    /// Run every queued job. Called by the event loop when the fd is readable.
+    fn drain(&self, py: Python<'_>) {
+        let Some(lp) = self.inner.event_loop.get() else {
+            return;
+        };
+        for _ in 0..ROUNDS_PER_WAKE {
+            let batch = self.inner.take_batch();
+            if batch.is_empty() {
+                return;
+            }
+            for job in batch {
+                job(py, lp);
+            }
+        }
+        self.inner.flush();
+    }
+}

@@ -1,0 +1,93 @@
+//! Running Python coroutines from the loop thread without a Task when they need none.
+//!
+//! A handler's coroutine is stepped once, in its own copy of the context. Most finish
+//! on that first step and never cost an asyncio Task; one that suspends is handed to a
+//! Task (same context) that resumes it where it stopped.
+
+use parking_lot::Mutex;
+use pyo3::ffi;
+use pyo3::prelude::*;
+
+use super::event_loop::EventLoop;
+
+type CallbackFn = Box<dyn FnOnce(Python<'_>, &Bound<'_, PyAny>) + Send>;
+
+/// A Python callable that runs a Rust closure once: used as a future's done callback.
+#[pyclass(frozen, module = "django_bolt._core")]
+pub struct Callback {
+    f: Mutex<Option<CallbackFn>>,
+}
+
+impl Callback {
+    pub fn new(f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>) + Send + 'static) -> Self {
+        Callback {
+            f: Mutex::new(Some(Box::new(f))),
+        }
+    }
+}
+
+#[pymethods]
+impl Callback {
+    fn __call__(&self, py: Python<'_>, arg: Bound<'_, PyAny>) {
+        let f = self.f.lock().take();
+        if let Some(f) = f {
+            f(py, &arg);
+        }
+    }
+}
+
+/// What becomes of an awaitable: its value or its exception.
+pub type Outcome<'py> = PyResult<Bound<'py, PyAny>>;
+
+/// Run `coro` to completion; `done` gets its outcome, at once or when its Task ends.
+pub fn drive<F>(py: Python<'_>, lp: &EventLoop, coro: Bound<'_, PyAny>, done: F)
+where
+    F: for<'py> FnOnce(Python<'py>, Outcome<'py>) + Send + 'static,
+{
+    // SAFETY: we hold the GIL; every pointer is checked, and owned ones are wrapped in
+    // Bound right away so they are released on every path.
+    let (status, value, context) = unsafe {
+        let context = ffi::PyContext_CopyCurrent();
+        if context.is_null() {
+            return done(py, Err(fetch_error(py)));
+        }
+        let context = Bound::from_owned_ptr(py, context);
+        if ffi::PyContext_Enter(context.as_ptr()) != 0 {
+            return done(py, Err(fetch_error(py)));
+        }
+        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+        let status = ffi::PyIter_Send(coro.as_ptr(), ffi::Py_None(), &mut value);
+        ffi::PyContext_Exit(context.as_ptr());
+        let value = (!value.is_null()).then(|| Bound::from_owned_ptr(py, value));
+        (status, value, context)
+    };
+    match (status, value) {
+        (ffi::PySendResult::PYGEN_RETURN, Some(value)) => done(py, Ok(value)),
+        (ffi::PySendResult::PYGEN_NEXT, Some(pending)) => {
+            match lp.resume_task(py, &coro, &pending, &context) {
+                Ok(task) => when_done(py, &task, done),
+                Err(err) => done(py, Err(err)),
+            }
+        }
+        _ => done(py, Err(fetch_error(py))),
+    }
+}
+
+/// Call `done` with the outcome of `future` (an asyncio Future or Task) when it ends.
+pub fn when_done<F>(py: Python<'_>, future: &Bound<'_, PyAny>, done: F)
+where
+    F: for<'py> FnOnce(Python<'py>, Outcome<'py>) + Send + 'static,
+{
+    let callback = Callback::new(move |py, finished| {
+        done(py, finished.call_method0(pyo3::intern!(py, "result")))
+    });
+    if let Err(err) = future.call_method1(pyo3::intern!(py, "add_done_callback"), (callback,)) {
+        err.write_unraisable(py, Some(future));
+    }
+}
+
+pub fn fetch_error(py: Python<'_>) -> PyErr {
+    PyErr::take(py).unwrap_or_else(|| {
+        pyo3::exceptions::PySystemError::new_err("a Python call failed without an exception")
+    })
+}

@@ -1,0 +1,44 @@
+//! Binding the listening socket: backlog, address reuse, and SO_REUSEPORT so several
+//! processes can share one port.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+pub fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
+    (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{host} does not resolve"),
+        )
+    })
+}
+
+pub fn bind(addr: SocketAddr, backlog: i32, reuse_port: bool) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        socket.set_only_v6(false).ok();
+    }
+    socket.set_tcp_nodelay(true)?;
+    socket
+        .bind(&addr.into())
+        .map_err(|err| describe(err, addr))?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+fn describe(err: io::Error, addr: SocketAddr) -> io::Error {
+    let what = match err.kind() {
+        io::ErrorKind::AddrInUse => format!("{addr} is already in use"),
+        io::ErrorKind::AddrNotAvailable => format!("{addr} is not an address of this machine"),
+        io::ErrorKind::PermissionDenied => format!("no permission to listen on {addr}"),
+        _ => format!("cannot listen on {addr}: {err}"),
+    };
+    io::Error::new(err.kind(), what)
+}

@@ -17,17 +17,32 @@ def resume(coro, pending):
     """Continue ``coro``, which yielded ``pending`` on the step Rust already took.
 
     The Task running this sees ``pending`` exactly as if it had stepped ``coro``
-    itself, waits for it, then drives the rest of ``coro``.
+    itself; what the Task sends or throws back goes on to ``coro`` (PEP 380's
+    ``yield from``, which cannot start from a value already yielded).
     """
-    yield pending
-    return (yield from coro)
+    while True:
+        try:
+            sent = yield pending
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:
+            step, arg = coro.throw, exc
+        else:
+            step, arg = coro.send, sent
+        try:
+            pending = step(arg)
+        except StopIteration as stop:
+            return stop.value
 
 
 def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
     """Run a sync handler in the worker thread pool, off the event loop."""
     global _executor
     if _executor is None:
-        workers = int(os.environ.get("BOLT_SYNC_WORKERS", "0")) or min(32, (os.cpu_count() or 1) + 4)
+        workers = int(os.environ.get("BOLT_SYNC_WORKERS", "0")) or min(
+            32, (os.cpu_count() or 1) + 4
+        )
         _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bolt-sync")
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(_executor, functools.partial(func, **kwargs))

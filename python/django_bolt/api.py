@@ -20,7 +20,9 @@ class BoltAPI:
 
     def __init__(self, prefix: str = "", trailing_slash: TrailingSlash = "strip") -> None:
         if trailing_slash not in ("strip", "append", "keep"):
-            raise ValueError(f"trailing_slash must be 'strip', 'append' or 'keep', not {trailing_slash!r}")
+            raise ValueError(
+                f"trailing_slash must be 'strip', 'append' or 'keep', not {trailing_slash!r}"
+            )
         if prefix and not prefix.startswith("/"):
             raise ValueError(f"prefix {prefix!r} must start with '/'")
         self.prefix = prefix.rstrip("/")

@@ -64,7 +64,9 @@ class TestClient:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, api: BoltAPI | list[BoltAPI] | None = None, *, asgi: Any = None, debug: bool = True) -> None:
+    def __init__(
+        self, api: BoltAPI | list[BoltAPI] | None = None, *, asgi: Any = None, debug: bool = True
+    ) -> None:
         apis = [] if api is None else api if isinstance(api, list) else [api]
         self._routes = route_table(apis, debug=debug) if apis else None
         self._asgi = asgi
@@ -98,7 +100,9 @@ class TestClient:
         cookies: Mapping[str, str] | None = None,
     ) -> TestResponse:
         if self._app is None or self._loop is None:
-            raise RuntimeError("use TestClient as a context manager: `with TestClient(api) as client:`")
+            raise RuntimeError(
+                "use TestClient as a context manager: `with TestClient(api) as client:`"
+            )
         target = path
         if params:
             target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
@@ -113,7 +117,9 @@ class TestClient:
         elif data is not None:
             body = data.encode() if isinstance(data, str) else data
         if cookies:
-            header_list.append(("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
+            header_list.append(
+                ("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode())
+            )
         if body:
             header_list.append(("content-length", str(len(body)).encode()))
         header_list.append(("host", b"testserver"))

@@ -1,0 +1,196 @@
+"""Running the Rust server: one or more processes, each with its event loop, lifespan
+and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from . import _core
+from .lifespan import Lifespan, LifespanFailure
+
+logger = logging.getLogger("django_bolt")
+
+
+@dataclass
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    processes: int = 1
+    backlog: int = 1024
+    keep_alive: float = 5.0
+    header_timeout: float = 30.0
+    max_header_size: int = 64 * 1024
+    max_body_size: int = 10 * 1024 * 1024
+    h2_max_concurrent_streams: int = 200
+    shutdown_grace: float = 30.0
+    root_path: str = ""
+
+
+class StartupError(RuntimeError):
+    """The server could not start; the message is one line for the user."""
+
+
+def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
+    """Serve until SIGINT/SIGTERM; forks ``options.processes`` servers on one port."""
+    if options.processes <= 1:
+        _run_process(routes, asgi_app, options, reuse_port=False)
+        return
+    _check_port_free(options)
+    children = []
+    for _ in range(options.processes):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _run_process(routes, asgi_app, options, reuse_port=True)
+            except BaseException as exc:  # the child must never return into the parent's code
+                print(f"django-bolt: {exc}", file=sys.stderr)
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    _supervise(children)
+
+
+def _check_port_free(options: ServerOptions) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((options.host, options.port))
+        except OSError as exc:
+            raise StartupError(
+                f"cannot listen on {options.host}:{options.port}: {exc.strerror}"
+            ) from None
+
+
+def _supervise(children: list[int]) -> None:
+    """Forward SIGINT/SIGTERM to the children and wait for all of them."""
+
+    def forward(signum: int, _frame: Any) -> None:
+        for pid in children:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    failed = False
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        failed |= os.waitstatus_to_exitcode(status) != 0
+    if failed:
+        raise StartupError("a server process exited with an error")
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _run_process(routes: Any, asgi_app: Any, options: ServerOptions, reuse_port: bool) -> None:
+    _core.configure_runtime(options.workers)
+    with asyncio.Runner(loop_factory=_new_loop) as runner:
+        runner.run(_serve_until_stopped(routes, asgi_app, options, reuse_port))
+
+
+async def _serve_until_stopped(
+    routes: Any, asgi_app: Any, options: ServerOptions, reuse_port: bool
+) -> None:
+    loop = asyncio.get_running_loop()
+    bridge = _core.Bridge()
+    bridge.attach(loop)
+    lifespan = Lifespan(asgi_app)
+    try:
+        await lifespan.startup()
+    except LifespanFailure as exc:
+        raise StartupError(f"application startup failed: {exc}") from None
+    app = _core.App(
+        bridge,
+        routes,
+        asgi_app,
+        state=lifespan.state if lifespan.supported else None,
+        root_path=options.root_path,
+        max_body_size=options.max_body_size,
+    )
+    server = _core.Server(
+        app,
+        options.host,
+        options.port,
+        backlog=options.backlog,
+        reuse_port=reuse_port,
+        keep_alive=options.keep_alive,
+        header_timeout=options.header_timeout,
+        max_header_size=options.max_header_size,
+        h2_max_concurrent_streams=options.h2_max_concurrent_streams,
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        raise StartupError(str(exc)) from None
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    logger.info(
+        "django-bolt serving on http://%s:%s (pid %s, %s worker thread%s)",
+        options.host,
+        server.port,
+        os.getpid(),
+        options.workers,
+        "" if options.workers == 1 else "s",
+    )
+    await stop.wait()
+    logger.info("shutting down: finishing in-flight requests (up to %ss)", options.shutdown_grace)
+    await server.shutdown(options.shutdown_grace)
+    await lifespan.shutdown()
+    bridge.detach(loop)
+    logger.info("stopped")
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Give the ``django_bolt`` logger a stderr handler unless the project set one."""
+    root = logging.getLogger("django_bolt")
+    if root.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def load_app(target: str) -> Any:
+    """Import ``module.path:attribute``; StartupError in one line if that fails."""
+    import importlib
+
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise StartupError(f"{target!r} is not of the form 'module.path:attribute'")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise StartupError(
+                f"cannot import {module_name!r}: no module named {exc.name!r}"
+            ) from None
+        raise
+    obj = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise StartupError(f"module {module_name!r} has no attribute {attr!r}") from None
+    if not callable(obj):
+        raise StartupError(f"{target!r} is not callable, so it is not an ASGI application")
+    return obj

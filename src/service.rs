@@ -62,7 +62,7 @@ fn route(routes: &RouteTable, head: &http::request::Parts) -> Routed {
     match routes.lookup(&head.method, head.uri.path()) {
         Lookup::Found(route, params) => match fastpath::read_params(route, params, head) {
             Ok(values) => Routed::Bolt(route.clone(), values),
-            Err(rejection) => Routed::Answered(rejection),
+            Err(failures) => Routed::Answered(errors::unprocessable(&failures)),
         },
         Lookup::NotFound => Routed::Elsewhere,
         other => fastpath::answer_without_route(other).map_or(Routed::Elsewhere, Routed::Answered),

@@ -50,10 +50,12 @@ class BoltAPI:
         summary: str | None = None,
         description: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        full_path = self._full_path(path)
+
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             route = Route(
                 method=method.upper(),
-                path=self._full_path(path),
+                path=full_path,
                 handler=handler,
                 status_code=status_code,
                 response_model=response_model,

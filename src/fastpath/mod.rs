@@ -20,12 +20,12 @@ use crate::python::BridgeInner;
 use params::{RequestParts, Value};
 pub use router::{Lookup, Route, RouteTable};
 
-/// Read the route's parameters from the request; a failure is the 422 to send.
+/// Read the route's parameters from the request, or every field that failed.
 pub fn read_params(
     route: &Route,
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
-) -> Result<Vec<Value>, Response<ResponseBody>> {
+) -> Result<Vec<Value>, Vec<errors::FieldError>> {
     if route.params.is_empty() {
         return Ok(Vec::new());
     }
@@ -39,7 +39,7 @@ pub fn read_params(
         })
         .collect::<Vec<(&str, Cow<'_, str>)>>();
     let request = RequestParts::new(path_params, parts.uri.query(), &parts.headers);
-    params::extract(&route.params, &request).map_err(|errors| errors::unprocessable(&errors))
+    params::extract(&route.params, &request)
 }
 
 /// Call the route's handler in Python and wait for its response.

@@ -87,9 +87,11 @@ impl Route {
     }
 }
 
+type MethodRoutes = Vec<(Method, Arc<Route>)>;
+
 /// The routes of one path, by method.
 struct PathRoutes {
-    routes: Vec<(Method, Arc<Route>)>,
+    routes: MethodRoutes,
     allow: HeaderValue,
 }
 
@@ -164,7 +166,7 @@ fn toggled_slash(path: &str) -> Option<String> {
 impl RouteTable {
     #[new]
     fn new(routes: &Bound<'_, PyList>) -> PyResult<Self> {
-        let mut by_path: Vec<(String, Vec<(Method, Arc<Route>)>)> = Vec::new();
+        let mut by_path: Vec<(String, MethodRoutes)> = Vec::new();
         for desc in routes.iter() {
             let desc = desc
                 .cast::<PyDict>()

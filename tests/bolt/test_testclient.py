@@ -1,0 +1,302 @@
+"""The fast path through TestClient: the same Rust pipeline as the server, no socket."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+
+from django_bolt import JSON, BoltAPI, HTTPException, Response
+from django_bolt.routing import RouteDefinitionError
+from django_bolt.testing import TestClient
+
+
+def test_spec_testing_example():
+    api = BoltAPI()
+
+    @api.get("/hello")
+    async def hello():
+        return {"message": "world"}
+
+    with TestClient(api) as client:
+        response = client.get("/hello")
+        assert response.status_code == 200
+        assert response.json() == {"message": "world"}
+        assert response.headers["content-type"] == "application/json"
+        response = client.get("/hello", headers={"X-Request-ID": "test-123"})
+        assert response.status_code == 200
+        response = client.get("/nonexistent")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not Found"}
+
+
+class ItemIn(msgspec.Struct):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
+class ItemOut(msgspec.Struct):
+    id: int
+    name: str
+    price: float
+
+
+def make_api() -> BoltAPI:
+    api = BoltAPI()
+
+    @api.get("/items/{item_id}")
+    async def get_item(item_id: int, q: str | None = None, page: int = 1, exact: bool = False):
+        return {"id": item_id, "q": q, "page": page, "exact": exact}
+
+    @api.get("/files/{name}")
+    async def get_file(name: str):
+        return {"name": name}
+
+    @api.get("/prices/{price}")
+    async def get_price(price: float, ratio: float = 1.0):
+        return {"price": price * ratio}
+
+    @api.post("/items", response_model=ItemOut, status_code=201)
+    async def create_item(item: ItemIn):
+        return {"id": 1, "name": item.name, "price": item.price, "secret": "not in the model"}
+
+    @api.get("/created")
+    async def created():
+        return JSON({"id": 1, "created": True}, status_code=201)
+
+    @api.get("/response")
+    async def response():
+        return Response(b"raw", status_code=202, headers={"X-Thing": "1"}, media_type="text/plain")
+
+    @api.get("/missing")
+    async def missing():
+        raise HTTPException(404, "Item not found", headers={"X-Reason": "gone"})
+
+    @api.get("/broken")
+    async def broken():
+        raise RuntimeError("boom")
+
+    @api.get("/sleepy")
+    async def sleepy():
+        await asyncio.sleep(0.01)
+        task = asyncio.current_task()
+        return {"slept": True, "in_task": task is not None}
+
+    @api.get("/sync")
+    def sync_handler(n: int = 2):
+        return {"double": n * 2}
+
+    @api.get("/struct")
+    async def struct() -> ItemOut:
+        return ItemOut(id=3, name="typed", price=1.5)
+
+    @api.get("/list")
+    async def listing():
+        return [1, 2, 3]
+
+    @api.delete("/items/{item_id}")
+    async def delete_item(item_id: int):
+        return {"deleted": item_id}
+
+    return api
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(make_api()) as client:
+        yield client
+
+
+def test_typed_path_and_query_params(client):
+    assert client.get("/items/5", params={"q": "x", "page": 3, "exact": "true"}).json() == {
+        "id": 5,
+        "q": "x",
+        "page": 3,
+        "exact": True,
+    }
+    assert client.get("/items/7").json() == {"id": 7, "q": None, "page": 1, "exact": False}
+    assert client.get("/prices/2.5?ratio=2").json() == {"price": 5.0}
+
+
+def test_path_params_are_percent_decoded(client):
+    assert client.get("/files/a%20b").json() == {"name": "a b"}
+
+
+def test_bad_path_and_query_values_are_422_naming_every_field(client):
+    response = client.get("/items/abc", params={"page": "x", "exact": "maybe"})
+    assert response.status_code == 422
+    locations = [error["loc"] for error in response.json()["detail"]]
+    assert locations == [["path", "item_id"], ["query", "page"], ["query", "exact"]]
+    assert "Expected `int`" in response.json()["detail"][0]["msg"]
+
+
+def test_struct_body_and_response_model(client):
+    response = client.post("/items", json={"name": "Widget", "price": 9.99})
+    assert response.status_code == 201
+    assert response.json() == {"id": 1, "name": "Widget", "price": 9.99}
+
+
+def test_struct_body_wrong_type_names_the_field(client):
+    response = client.post("/items", json={"name": "Widget", "price": "cheap"})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "price"]
+    assert error["type"] == "validation_error"
+
+
+def test_struct_body_missing_field_and_nested_location(client):
+    response = client.post("/items", json={"price": 1})
+    assert response.status_code == 422
+    assert "name" in response.json()["detail"][0]["msg"]
+    response = client.post("/items", json={"name": "a", "price": 1, "tags": ["ok", 5]})
+    assert response.json()["detail"][0]["loc"] == ["body", "tags", 1]
+
+
+def test_invalid_json_and_missing_body_are_422(client):
+    response = client.post("/items", data=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    response = client.post("/items")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "missing"
+
+
+def test_json_and_response_types(client):
+    response = client.get("/created")
+    assert (response.status_code, response.json()) == (201, {"id": 1, "created": True})
+    response = client.get("/response")
+    assert response.status_code == 202
+    assert response.content == b"raw"
+    assert response.headers["x-thing"] == "1"
+    assert response.headers["content-type"] == "text/plain"
+
+
+def test_struct_and_list_results(client):
+    assert client.get("/struct").json() == {"id": 3, "name": "typed", "price": 1.5}
+    assert client.get("/list").json() == [1, 2, 3]
+
+
+def test_http_exception(client):
+    response = client.get("/missing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Item not found"}
+    assert response.headers["x-reason"] == "gone"
+
+
+def test_unhandled_exception_is_500_with_traceback_in_debug(client, caplog):
+    response = client.get("/broken")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["detail"] == "Internal Server Error"
+    assert any("RuntimeError: boom" in line for line in body["traceback"])
+    assert "Exception in route" in caplog.text
+
+
+def test_unhandled_exception_hides_traceback_outside_debug():
+    api = BoltAPI()
+
+    @api.get("/broken")
+    async def broken():
+        raise RuntimeError("secret")
+
+    with TestClient(api, debug=False) as client:
+        response = client.get("/broken")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+
+
+def test_suspending_and_sync_handlers(client):
+    assert client.get("/sleepy").json() == {"slept": True, "in_task": True}
+    assert client.get("/sync?n=21").json() == {"double": 42}
+
+
+def test_405_lists_allowed_methods(client):
+    response = client.put("/items/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, DELETE, HEAD, OPTIONS"
+
+
+def test_head_and_options(client):
+    response = client.head("/items/1")
+    assert response.status_code == 200
+    response = client.options("/items/1")
+    assert response.status_code == 204
+    assert "DELETE" in response.headers["allow"]
+
+
+def test_other_methods_on_same_path(client):
+    assert client.delete("/items/9").json() == {"deleted": 9}
+
+
+def test_prefix_and_trailing_slash():
+    users = BoltAPI(prefix="/users")
+
+    @users.get("/")
+    async def list_users():
+        return []
+
+    @users.get("/{user_id}")
+    async def get_user(user_id: int):
+        return {"id": user_id}
+
+    orders = BoltAPI(prefix="/orders", trailing_slash="append")
+
+    @orders.get("/")
+    async def list_orders():
+        return ["order"]
+
+    with TestClient([users, orders]) as client:
+        assert client.get("/users").json() == []
+        assert client.get("/users/").json() == []
+        assert client.get("/users/4").json() == {"id": 4}
+        assert client.get("/orders/").json() == ["order"]
+        assert client.get("/orders").json() == ["order"]
+    assert [route.path for route in users.routes] == ["/users", "/users/{user_id}"]
+    assert [route.path for route in orders.routes] == ["/orders/"]
+
+
+def test_duplicate_routes_name_both_handlers():
+    first, second = BoltAPI(), BoltAPI()
+
+    @first.get("/same")
+    async def one():
+        return 1
+
+    @second.get("/same")
+    async def two():
+        return 2
+
+    with pytest.raises(ValueError, match=r"duplicate route GET /same: .*one and .*two"):
+        TestClient([first, second])
+
+
+def test_bad_route_definitions_fail_at_declaration():
+    api = BoltAPI()
+    with pytest.raises(RouteDefinitionError, match="not arguments of the handler"):
+
+        @api.get("/things/{thing_id}")
+        async def missing_path_param():
+            return {}
+
+    with pytest.raises(RouteDefinitionError, match="cannot be read from the request"):
+
+        @api.get("/things")
+        async def unsupported(value: complex):
+            return {}
+
+    with pytest.raises(ValueError, match="must start with '/'"):
+        api.get("relative")
+
+
+def test_many_concurrent_requests_through_one_client():
+    api = BoltAPI()
+
+    @api.get("/n/{n}")
+    async def echo(n: int):
+        await asyncio.sleep(0)
+        return {"n": n}
+
+    with TestClient(api) as client:
+        assert [client.get(f"/n/{i}").json()["n"] for i in range(200)] == list(range(200))

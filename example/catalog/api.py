@@ -1,4 +1,5 @@
 import msgspec
+
 from django_bolt import BoltAPI, HTTPException
 
 from .models import Item

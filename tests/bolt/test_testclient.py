@@ -155,7 +155,9 @@ def test_struct_body_missing_field_and_nested_location(client):
 
 
 def test_invalid_json_and_missing_body_are_422(client):
-    response = client.post("/items", data=b"{not json", headers={"content-type": "application/json"})
+    response = client.post(
+        "/items", data=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
     response = client.post("/items")

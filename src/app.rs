@@ -24,7 +24,9 @@ pub struct App {
 #[pymethods]
 impl App {
     #[new]
-    #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(), max_body_size=10*1024*1024))]
+    #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(),
+        max_body_size=10*1024*1024, max_pending=4096))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
         routes: Option<Py<RouteTable>>,
@@ -32,6 +34,7 @@ impl App {
         state: Option<Py<PyDict>>,
         root_path: String,
         max_body_size: usize,
+        max_pending: usize,
     ) -> Self {
         let asgi = asgi.map(|app| {
             Arc::new(AsgiApp {
@@ -45,7 +48,11 @@ impl App {
                 bridge: bridge.inner.clone(),
                 routes,
                 asgi,
-                limits: Limits { max_body_size },
+                limits: Limits {
+                    max_body_size,
+                    max_pending,
+                },
+                pending: Default::default(),
             }),
         }
     }

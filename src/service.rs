@@ -1,6 +1,7 @@
 //! The one protocol-agnostic service: a request in, a response out, whichever protocol
 //! carried it. Bolt routes take the fast path; everything else goes to the ASGI app.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,6 +17,8 @@ use crate::python::BridgeInner;
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_body_size: usize,
+    /// Requests handed to Python and not yet answered; past this, 503.
+    pub max_pending: usize,
 }
 
 /// What a server (or a test client) serves.
@@ -24,6 +27,25 @@ pub struct AppInner {
     pub routes: Option<pyo3::Py<RouteTable>>,
     pub asgi: Option<Arc<AsgiApp>>,
     pub limits: Limits,
+    pub pending: AtomicUsize,
+}
+
+impl AppInner {
+    /// Count a request bound for Python, or refuse it when too many are waiting.
+    fn admit(self: &Arc<Self>) -> Option<Admitted> {
+        let before = self.pending.fetch_add(1, Ordering::AcqRel);
+        let admitted = Admitted(self.clone());
+        (before < self.limits.max_pending).then_some(admitted)
+    }
+}
+
+/// A request counted against `max_pending` until its response head is ready.
+struct Admitted(Arc<AppInner>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.pending.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 pub async fn handle<B>(
@@ -36,35 +58,49 @@ where
     B::Error: Into<BoxError> + Send,
 {
     let (head, body) = request.into_parts();
-    let routed = match &app.routes {
-        Some(routes) => route(routes.get(), &head),
-        None => Routed::Elsewhere,
+    let route = route(&app, &head);
+    if let Route::Answered(answer) = route {
+        return answer;
+    }
+    let Some(_admitted) = app.admit() else {
+        return errors::overloaded();
     };
-    match routed {
-        Routed::Bolt(route, values) => {
-            fastpath::serve(&app.bridge, route, values, body, app.limits.max_body_size).await
+    let limit = app.limits.max_body_size;
+    match route {
+        Route::Bolt(route, values) => {
+            fastpath::serve(&app.bridge, route, values, body, limit).await
         }
-        Routed::Answered(response) => response,
-        Routed::Elsewhere => match &app.asgi {
-            Some(asgi) => asgi::serve(&app.bridge, asgi.clone(), conn, head, body).await,
-            None => errors::not_found(),
-        },
+        Route::Asgi(asgi) => asgi::serve(&app.bridge, asgi, conn, head, body, limit).await,
+        Route::Answered(answer) => answer,
     }
 }
 
-enum Routed {
+/// Where a request goes.
+enum Route {
     Bolt(Arc<fastpath::Route>, Vec<fastpath::params::Value>),
+    Asgi(Arc<AsgiApp>),
+    /// Rust answers by itself: 404, 405, 422, OPTIONS.
     Answered(Response<ResponseBody>),
-    Elsewhere,
 }
 
-fn route(routes: &RouteTable, head: &http::request::Parts) -> Routed {
-    match routes.lookup(&head.method, head.uri.path()) {
-        Lookup::Found(route, params) => match fastpath::read_params(route, params, head) {
-            Ok(values) => Routed::Bolt(route.clone(), values),
-            Err(failures) => Routed::Answered(errors::unprocessable(&failures)),
-        },
-        Lookup::NotFound => Routed::Elsewhere,
-        other => fastpath::answer_without_route(other).map_or(Routed::Elsewhere, Routed::Answered),
+fn route(app: &AppInner, head: &http::request::Parts) -> Route {
+    if let Some(routes) = &app.routes {
+        match routes.get().lookup(&head.method, head.uri.path()) {
+            Lookup::Found(route, params) => {
+                return match fastpath::read_params(route, params, head) {
+                    Ok(values) => Route::Bolt(route.clone(), values),
+                    Err(failures) => Route::Answered(errors::unprocessable(&failures)),
+                };
+            }
+            Lookup::MethodNotAllowed(allow) => {
+                return Route::Answered(errors::method_not_allowed(allow))
+            }
+            Lookup::Options(allow) => return Route::Answered(errors::options(allow)),
+            Lookup::NotFound => {}
+        }
+    }
+    match &app.asgi {
+        Some(asgi) => Route::Asgi(asgi.clone()),
+        None => Route::Answered(errors::not_found()),
     }
 }

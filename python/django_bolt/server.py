@@ -28,9 +28,46 @@ class ServerOptions:
     header_timeout: float = 30.0
     max_header_size: int = 64 * 1024
     max_body_size: int = 10 * 1024 * 1024
+    max_pending: int = 4096
     h2_max_concurrent_streams: int = 200
     shutdown_grace: float = 30.0
     root_path: str = ""
+
+
+#: Command-line flags shared by ``runbolt`` and ``django-bolt serve``: (field, help).
+_FLAGS: list[tuple[str, str]] = [
+    ("host", "address to listen on"),
+    ("port", "TCP port"),
+    ("workers", "tokio threads per process"),
+    ("processes", "server processes sharing the port (SO_REUSEPORT)"),
+    ("backlog", "listen backlog"),
+    ("keep_alive", "seconds an idle kept-alive connection stays open"),
+    ("header_timeout", "seconds allowed to send a request head"),
+    ("max_header_size", "bytes of request head before 431"),
+    ("max_body_size", "bytes of request body before 413"),
+    ("max_pending", "requests waiting for Python before 503"),
+    ("h2_max_concurrent_streams", "HTTP/2 streams per connection"),
+    ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
+    ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
+]
+
+
+def add_server_arguments(parser: Any) -> None:
+    """Add a flag for every ServerOptions field to an argparse parser."""
+    defaults = ServerOptions()
+    for name, help_text in _FLAGS:
+        default = getattr(defaults, name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=type(default),
+            default=default,
+            help=f"{help_text} (default: {default!r})",
+        )
+
+
+def options_from(arguments: dict[str, Any]) -> ServerOptions:
+    """ServerOptions from parsed arguments (argparse's dest names)."""
+    return ServerOptions(**{name: arguments[name] for name, _ in _FLAGS})
 
 
 class StartupError(RuntimeError):
@@ -124,6 +161,7 @@ async def _serve_until_stopped(
         state=lifespan.state if lifespan.supported else None,
         root_path=options.root_path,
         max_body_size=options.max_body_size,
+        max_pending=options.max_pending,
     )
     server = _core.Server(
         app,

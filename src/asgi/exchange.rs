@@ -57,6 +57,9 @@ enum Outbound {
     ),
     Streaming(mpsc::Sender<Chunk>),
     Done,
+    /// The server answered in the app's place (the request body was too large);
+    /// whatever the app still sends is dropped.
+    Rejected,
 }
 
 impl Exchange {
@@ -74,12 +77,14 @@ impl Exchange {
 
     // ---- tokio side ----------------------------------------------------------------
 
-    /// Feed the request body to the app, pausing while it has not caught up.
-    pub async fn read_body<B>(self: Arc<Self>, mut body: B)
+    /// Feed the request body to the app, pausing while it has not caught up; past
+    /// `limit` bytes the client gets 413 and the app `http.disconnect`.
+    pub async fn read_body<B>(self: Arc<Self>, mut body: B, limit: usize)
     where
         B: Body<Data = Bytes> + Unpin,
         B::Error: Into<BoxError> + Send,
     {
+        let mut total = 0usize;
         loop {
             match body.frame().await {
                 Some(Ok(frame)) => {
@@ -88,6 +93,11 @@ impl Exchange {
                     };
                     if data.is_empty() {
                         continue;
+                    }
+                    total += data.len();
+                    if total > limit {
+                        self.reject(errors::payload_too_large(limit));
+                        return self.disconnect();
                     }
                     loop {
                         let notified = self.drained.notified();
@@ -111,6 +121,17 @@ impl Exchange {
         let mut inbound = self.inbound.lock();
         inbound.complete = true;
         self.wake_receiver(&mut inbound);
+    }
+
+    /// Answer in the app's place with `response`, unless it has begun its own.
+    pub fn reject(&self, response: Response<ResponseBody>) {
+        let mut outbound = self.outbound.lock();
+        match std::mem::replace(&mut *outbound, Outbound::Rejected) {
+            Outbound::Idle(head) | Outbound::Started(head, ..) => {
+                let _ = head.send(response);
+            }
+            other => *outbound = other,
+        }
     }
 
     /// The client is gone, or the response has been sent: `receive()` now says so.
@@ -234,9 +255,11 @@ impl Exchange {
 
     fn start(&self, message: &Bound<'_, PyDict>) -> PyResult<()> {
         let mut outbound = self.outbound.lock();
-        let Outbound::Idle(_) = &*outbound else {
-            return Err(PyRuntimeError::new_err("http.response.start sent twice"));
-        };
+        match &*outbound {
+            Outbound::Idle(_) => {}
+            Outbound::Rejected => return Ok(()),
+            _ => return Err(PyRuntimeError::new_err("http.response.start sent twice")),
+        }
         let status: u16 = required(message, "status")?.extract()?;
         let status = StatusCode::from_u16(status)
             .map_err(|_| PyValueError::new_err(format!("invalid status code {status}")))?;
@@ -291,6 +314,10 @@ impl Exchange {
                 return Err(PyRuntimeError::new_err(
                     "http.response.body sent after the response ended",
                 ))
+            }
+            Outbound::Rejected => {
+                *outbound = Outbound::Rejected;
+                return Ok(None);
             }
         };
         if more {
@@ -349,7 +376,7 @@ impl Exchange {
                     sender.try_send(Err("the ASGI application ended the response early".into()));
                 Some("ASGI application ended in the middle of its response; the connection was closed")
             }
-            Outbound::Done => None,
+            Outbound::Done | Outbound::Rejected => None,
         };
         match (failed, problem) {
             (Some(err), _) => log_error(py, "Exception in ASGI application", Some(err)),

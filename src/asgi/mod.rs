@@ -24,17 +24,21 @@ pub async fn serve<B>(
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
     body: B,
+    max_body_size: usize,
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
+    if body.size_hint().lower() > max_body_size as u64 {
+        return errors::payload_too_large(max_body_size);
+    }
     let (head_tx, head_rx) = oneshot::channel();
     let exchange = Exchange::new(bridge.clone(), head_tx);
     if body.is_end_stream() {
         exchange.body_complete();
     } else {
-        crate::server::runtime().spawn(exchange.clone().read_body(body));
+        crate::server::runtime().spawn(exchange.clone().read_body(body, max_body_size));
     }
     let lifeline = Lifeline(exchange.clone());
     bridge.submit(Box::new(move |py, lp| {

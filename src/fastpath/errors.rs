@@ -41,6 +41,26 @@ pub fn method_not_allowed(allow: HeaderValue) -> Response<ResponseBody> {
     response
 }
 
+/// OPTIONS on a route path without an OPTIONS handler: which methods it takes.
+pub fn options(allow: HeaderValue) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response.headers_mut().insert(header::ALLOW, allow);
+    response
+}
+
+/// Too many requests are already waiting for Python.
+pub fn overloaded() -> Response<ResponseBody> {
+    let mut response = detail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server is busy; try again shortly",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
 pub fn payload_too_large(limit: usize) -> Response<ResponseBody> {
     detail(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -88,17 +88,3 @@ where
         )),
     }
 }
-
-/// Build the 404/405/OPTIONS answers the router gives without Python.
-pub fn answer_without_route(lookup: Lookup<'_, '_>) -> Option<Response<ResponseBody>> {
-    match lookup {
-        Lookup::MethodNotAllowed(allow) => Some(errors::method_not_allowed(allow)),
-        Lookup::Options(allow) => {
-            let mut response = Response::new(ResponseBody::empty());
-            *response.status_mut() = http::StatusCode::NO_CONTENT;
-            response.headers_mut().insert(http::header::ALLOW, allow);
-            Some(response)
-        }
-        Lookup::Found(..) | Lookup::NotFound => None,
-    }
-}

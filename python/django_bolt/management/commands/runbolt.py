@@ -9,28 +9,21 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...api import route_table
 from ...discovery import discover_apis
-from ...server import ServerOptions, StartupError, configure_logging, load_app, serve
+from ...server import (
+    StartupError,
+    add_server_arguments,
+    configure_logging,
+    load_app,
+    options_from,
+    serve,
+)
 
 
 class Command(BaseCommand):
     help = "Serve Bolt API routes and the Django ASGI app on one port with django-bolt."
 
     def add_arguments(self, parser):
-        defaults = ServerOptions()
-        parser.add_argument("--host", default=defaults.host)
-        parser.add_argument("--port", type=int, default=defaults.port)
-        parser.add_argument(
-            "--processes", type=int, default=1, help="server processes sharing the port"
-        )
-        parser.add_argument("--workers", type=int, default=1, help="tokio threads per process")
-        parser.add_argument("--backlog", type=int, default=defaults.backlog)
-        parser.add_argument(
-            "--keep-alive", type=float, default=defaults.keep_alive, help="idle seconds"
-        )
-        parser.add_argument("--header-timeout", type=float, default=defaults.header_timeout)
-        parser.add_argument("--max-header-size", type=int, default=defaults.max_header_size)
-        parser.add_argument("--max-body-size", type=int, default=defaults.max_body_size)
-        parser.add_argument("--shutdown-grace", type=float, default=defaults.shutdown_grace)
+        add_server_arguments(parser)
         parser.add_argument("--dev", action="store_true", help="auto-reload and tracebacks in 500s")
         parser.add_argument("--asgi", metavar="MODULE:ATTR", help="ASGI app for non-Bolt routes")
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
@@ -47,29 +40,15 @@ class Command(BaseCommand):
             self._serve(**opts)
 
     def _serve(self, **opts):
-        debug = opts["dev"] or settings.DEBUG
         apis = discover_apis()
         try:
-            routes = route_table([api for _, api in apis], debug=debug)
+            routes = route_table([api for _, api in apis], debug=opts["dev"] or settings.DEBUG)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        modules = ", ".join(name for name, _ in apis) or "none"
+        self.stdout.write(f"django-bolt: {len(routes)} Bolt routes from {modules}")
         try:
-            asgi_app = self._asgi_app(opts)
-            options = ServerOptions(
-                host=opts["host"],
-                port=opts["port"],
-                workers=opts["workers"],
-                processes=opts["processes"],
-                backlog=opts["backlog"],
-                keep_alive=opts["keep_alive"],
-                header_timeout=opts["header_timeout"],
-                max_header_size=opts["max_header_size"],
-                max_body_size=opts["max_body_size"],
-                shutdown_grace=opts["shutdown_grace"],
-            )
-            modules = ", ".join(name for name, _ in apis) or "none"
-            self.stdout.write(f"django-bolt: {len(routes)} Bolt routes from {modules}")
-            serve(routes, asgi_app, options)
+            serve(routes, self._asgi_app(opts), options_from(opts))
         except StartupError as exc:
             raise CommandError(str(exc)) from None
 

@@ -1,0 +1,710 @@
+"""Benchmark django-bolt against its peers and write benches/RESULTS.md.
+
+Run from anywhere with the project venv: `.venv/bin/python benches/run.py --help`.
+Each scenario's server is pinned to CPU 0 and the load generator to CPU 1; rounds
+are interleaved (every scenario once per round) and the report gives medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "benches" / "results"
+LOG_DIR = RESULTS_DIR / "logs"
+REPORT = ROOT / "benches" / "RESULTS.md"
+H2LOAD_LOG = RESULTS_DIR / "h2load.log"
+
+SERVER_CPU = "0"
+LOADGEN_CPU = "1"
+CONNECTIONS = 64
+H2_STREAMS = 10
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+PROTOCOLS = {"h1": "HTTP/1.1 (wrk)", "h2": "h2c prior knowledge (h2load)"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    cwd: str  # relative to the repo root
+    argv: tuple[str, ...]  # "{port}" is replaced; paths are relative to the repo root
+    path: str
+    needs: tuple[str, ...] = ()
+    h2c: bool = True
+
+
+def _granian(target: str) -> tuple[str, ...]:
+    return (
+        ".venv/bin/granian",
+        *("--interface", "asgi", "--http", "auto", "--log-level", "warning"),
+        *("--host", "127.0.0.1", "--port", "{port}", "--workers", "1", target),
+    )
+
+
+_RUNBOLT = (
+    ".venv/bin/python",
+    *("manage.py", "runbolt", "--host", "127.0.0.1", "--port", "{port}", "--workers", "1"),
+)
+
+SCENARIOS = (
+    Scenario(
+        "hyper-bare",
+        "bare hyper 1.x, fixed JSON body: the limit",
+        ".",
+        ("benches/hyper-bare/target/release/hyper-bare", "--port", "{port}"),
+        "/",
+        needs=("hyper-bare",),
+    ),
+    Scenario(
+        "bolt",
+        "django-bolt fast path: BoltAPI route served in Rust",
+        "benches/project",
+        _RUNBOLT,
+        "/",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
+        "ours-raw-asgi",
+        "raw ASGI app through django-bolt",
+        "benches/apps",
+        (".venv/bin/django-bolt", "serve", "raw_asgi:app")
+        + ("--host", "127.0.0.1", "--port", "{port}", "--workers", "1"),
+        "/",
+        needs=("extension",),
+    ),
+    Scenario(
+        "granian-raw-asgi",
+        "raw ASGI app through Granian",
+        "benches/apps",
+        _granian("raw_asgi:app"),
+        "/",
+    ),
+    Scenario(
+        "uvicorn-raw-asgi",
+        "raw ASGI app through Uvicorn",
+        "benches/apps",
+        (".venv/bin/uvicorn", "raw_asgi:app", "--host", "127.0.0.1", "--port", "{port}")
+        + ("--workers", "1", "--no-access-log", "--log-level", "warning"),
+        "/",
+        h2c=False,
+    ),
+    Scenario(
+        "ours-django",
+        "Django view through django-bolt's ASGI path",
+        "benches/project",
+        _RUNBOLT,
+        "/django",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
+        "granian-django",
+        "Django view through Granian",
+        "benches/project",
+        _granian("benchproj.asgi:application"),
+        "/django",
+        needs=("migrate",),
+    ),
+)
+
+# Set-up steps in the order they run: name -> (cwd, argv, is a build step).
+SETUP_STEPS = {
+    "hyper-bare": (
+        ".",
+        ("cargo", "build", "--release", "--manifest-path", "benches/hyper-bare/Cargo.toml"),
+        True,
+    ),
+    "extension": (".", (".venv/bin/maturin", "develop", "--release"), True),
+    "migrate": (
+        "benches/project",
+        (".venv/bin/python", "manage.py", "migrate", "--noinput"),
+        False,
+    ),
+}
+
+# (numerator, denominator, protocol, target or None)
+RATIOS = (
+    ("bolt", "hyper-bare", "h1", 0.6),
+    ("bolt", "hyper-bare", "h2", 0.6),
+    ("bolt", "granian-raw-asgi", "h1", 1.6),
+    ("ours-raw-asgi", "granian-raw-asgi", "h1", 1.0),
+    ("ours-raw-asgi", "uvicorn-raw-asgi", "h1", None),
+    ("ours-django", "granian-django", "h1", 1.0),
+)
+
+
+@dataclass
+class Run:
+    scenario: str
+    round: int
+    protocol: str
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    rss_mib: float | None = None
+    errors: int = 0
+    failure: str | None = None
+
+
+@dataclass
+class Options:
+    duration: int
+    warmup: int
+    rounds: int
+    build: bool
+    scenarios: list[Scenario]
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def resolve(argv: tuple[str, ...], port: int | str) -> list[str]:
+    """Make repo-relative executables absolute and fill in the port."""
+    exe = argv[0]
+    if "/" in exe:
+        exe = str(ROOT / exe)
+    return [exe, *(a.replace("{port}", str(port)) for a in argv[1:])]
+
+
+def display(cwd: str, argv: tuple[str, ...], cpu: str | None = None) -> str:
+    """The command as typed from the repo root, with no machine paths in it."""
+    exe = argv[0]
+    if "/" in exe and cwd != ".":
+        exe = os.path.relpath(exe, cwd)
+    words = [exe, *(a.replace("{port}", "$PORT") for a in argv[1:])]
+    line = " ".join(pinned(cpu, words) if cpu else words)
+    return line if cwd == "." else f"cd {cwd} && {line}"
+
+
+def pinned(cpu: str, argv: list[str]) -> list[str]:
+    return ["taskset", "-c", cpu, *argv]
+
+
+def load_command(protocol: str, url: str, seconds: int, log: str | None = None) -> list[str]:
+    if protocol == "h1":
+        return ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    logging = ["--log-file", log] if log else []
+    return ["h2load", f"-c{CONNECTIONS}", f"-m{H2_STREAMS}", "-D", str(seconds), *logging, url]
+
+
+# --- set-up -----------------------------------------------------------------
+
+
+def tail(path: Path, lines: int = 4) -> str:
+    """The last lines of a log, without this machine's paths (they go into the report)."""
+    text = path.read_text(errors="replace") if path.exists() else ""
+    text = text.replace(f"{ROOT}/", "").replace(str(Path.home()), "~")
+    kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)[-400:] or "(no output)"
+
+
+def run_step(name: str, build: bool) -> str | None:
+    """Run one set-up step; return the reason it failed, or None."""
+    cwd, argv, is_build = SETUP_STEPS[name]
+    if is_build and not build:
+        return None
+    log = LOG_DIR / f"setup-{name}.log"
+    print(f"set-up {name}: {display(cwd, argv)}", flush=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(ROOT / ".venv")}
+    with log.open("wb") as out:
+        try:
+            code = subprocess.call(
+                resolve(argv, ""), cwd=ROOT / cwd, stdout=out, stderr=subprocess.STDOUT, env=env
+            )
+        except OSError as exc:
+            return f"set-up {name} could not start: {argv[0]}: {exc.strerror}"
+    return None if code == 0 else f"set-up {name} failed (exit {code}): {tail(log)}"
+
+
+def prepare(scenarios: list[Scenario], build: bool) -> dict[str, str]:
+    """Run the set-up steps the selected scenarios need; map blocked scenario -> reason."""
+    needed = {need for s in scenarios for need in s.needs}
+    failed = {n: run_step(n, build) for n in SETUP_STEPS if n in needed}
+    blocked = {}
+    for s in scenarios:
+        reasons = [failed[n] for n in s.needs if failed[n]]
+        if reasons:
+            blocked[s.name] = reasons[0]
+    return blocked
+
+
+# --- the server under test ----------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def process_tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def rss_mib(pid: int) -> float:
+    total_kib = 0
+    for member in process_tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total_kib += int(match.group(1)) if match else 0
+    return total_kib / 1024
+
+
+class Server:
+    def __init__(self, scenario: Scenario, port: int, log: Path):
+        self.port = port
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                pinned(SERVER_CPU, resolve(scenario.argv, port)),
+                cwd=ROOT / scenario.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def exited(self) -> str | None:
+        code = self.proc.poll()
+        return None if code is None else f"server exited (code {code}): {tail(self.log)}"
+
+    def wait_ready(self, path: str) -> str | None:
+        """Wait until `GET path` answers 200; return the reason it did not, or None."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if reason := self.exited():
+                return reason
+            try:
+                status = http_get(self.port, path)
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.1)
+                continue
+            return None if status == 200 else f"GET {path} answered {status}"
+        return f"no answer on port {self.port} within {READY_TIMEOUT:.0f} s: {tail(self.log)}"
+
+    def rss_mib(self) -> float:
+        return rss_mib(self.proc.pid)
+
+    def stop(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+# --- load generators and their output ----------------------------------------
+
+TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"unknown wrk time {text!r}")
+    return float(match.group(1)) * TIME_UNITS_MS[match.group(2)]
+
+
+def parse_wrk(out: str) -> dict:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    if not (rps and p50 and p99):
+        raise ValueError("unexpected wrk output")
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = sum(map(int, socket_errors.groups())) if socket_errors else 0
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    return {
+        "rps": float(rps.group(1)),
+        "p50_ms": wrk_ms(p50.group(1)),
+        "p99_ms": wrk_ms(p99.group(1)),
+        "errors": errors,
+    }
+
+
+def percentile(ordered: list[int], q: float) -> int:
+    """Nearest-rank percentile of an ascending list."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def h2load_latencies(log: Path) -> list[int]:
+    """Per-request times in microseconds for the 2xx answers of an h2load --log-file."""
+    times = []
+    with log.open() as rows:
+        for row in rows:
+            _, status, micros = row.split("\t")[:3]
+            if status.startswith("2"):
+                times.append(int(micros))
+    return sorted(times)
+
+
+def parse_h2load(out: str, log: Path) -> dict:
+    finished = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out)
+    requests = re.search(r"^requests: \d+ total, \d+ started, (\d+) done.*$", out, re.M)
+    codes = re.search(r"^status codes: (\d+) 2xx.*$", out, re.M)
+    if not (finished and requests and codes):
+        raise ValueError("unexpected h2load output")
+    if "Application protocol: h2c" not in out:
+        raise ValueError("h2c was not negotiated")
+    times = h2load_latencies(log)
+    if not times:
+        raise ValueError(f"no 2xx answer; h2load {requests.group(0)}; {codes.group(0)}")
+    done = int(requests.group(1))
+    return {
+        "rps": float(finished.group(1)),
+        "p50_ms": percentile(times, 0.50) / 1000,
+        "p99_ms": percentile(times, 0.99) / 1000,
+        "errors": done - int(codes.group(1)),
+    }
+
+
+def run_load(protocol: str, url: str, seconds: int, log: Path | None = None) -> str:
+    argv = load_command(protocol, url, seconds, str(log) if log else None)
+    try:
+        done = subprocess.run(
+            pinned(LOADGEN_CPU, argv), capture_output=True, text=True, timeout=seconds + 60
+        )
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"{argv[0]} did not finish within {seconds + 60} s") from None
+    if done.returncode != 0:
+        raise ValueError(f"{argv[0]} exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    return done.stdout
+
+
+def measure(server: Server, scenario: Scenario, protocol: str, opts: Options) -> dict:
+    url = f"http://127.0.0.1:{server.port}{scenario.path}"
+    run_load(protocol, url, opts.warmup)
+    if protocol == "h1":
+        figures = parse_wrk(run_load("h1", url, opts.duration))
+    else:
+        try:
+            out = run_load("h2", url, opts.duration, H2LOAD_LOG)
+            figures = parse_h2load(out, H2LOAD_LOG)
+        finally:
+            H2LOAD_LOG.unlink(missing_ok=True)
+    if reason := server.exited():
+        raise ValueError(reason)
+    return {**figures, "rss_mib": server.rss_mib()}
+
+
+def protocols_of(scenario: Scenario) -> list[str]:
+    return ["h1", "h2"] if scenario.h2c else ["h1"]
+
+
+def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
+    log = LOG_DIR / f"{scenario.name}-round{round_no}.log"
+    server = Server(scenario, free_port(), log)
+    try:
+        if reason := server.wait_ready(scenario.path):
+            return [Run(scenario.name, round_no, p, failure=reason) for p in protocols_of(scenario)]
+        return [measure_run(server, scenario, p, round_no, opts) for p in protocols_of(scenario)]
+    finally:
+        server.stop()
+
+
+def measure_run(
+    server: Server, scenario: Scenario, protocol: str, round_no: int, opts: Options
+) -> Run:
+    try:
+        figures = measure(server, scenario, protocol, opts)
+    except (ValueError, OSError) as exc:
+        return Run(scenario.name, round_no, protocol, failure=server.exited() or str(exc))
+    return Run(scenario.name, round_no, protocol, **figures)
+
+
+def report_progress(run: Run, rounds: int) -> None:
+    head = f"[round {run.round}/{rounds}] {run.scenario} {PROTOCOLS[run.protocol]}:"
+    if run.failure:
+        print(f"{head} FAILED: {run.failure}", flush=True)
+    else:
+        print(
+            f"{head} {run.rps:,.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, "
+            f"RSS {run.rss_mib:.1f} MiB, errors {run.errors}",
+            flush=True,
+        )
+
+
+# --- summary and report -------------------------------------------------------
+
+
+def summarize(runs: list[Run], name: str, protocol: str) -> dict | None:
+    """Medians of the successful runs of one scenario and protocol."""
+    ok = [r for r in runs if r.scenario == name and r.protocol == protocol and not r.failure]
+    if not ok:
+        return None
+    return {
+        "rps": statistics.median(r.rps for r in ok),
+        "p50_ms": statistics.median(r.p50_ms for r in ok),
+        "p99_ms": statistics.median(r.p99_ms for r in ok),
+        "rss_mib": statistics.median(r.rss_mib for r in ok),
+        "errors": sum(r.errors for r in ok),
+        "per_run": [r.rps for r in ok],
+    }
+
+
+def failure_of(runs: list[Run], blocked: dict[str, str], name: str, protocol: str) -> str:
+    if name in blocked:
+        return blocked[name]
+    failed = [r for r in runs if r.scenario == name and r.protocol == protocol and r.failure]
+    return failed[0].failure if failed else "not run"
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
+def scenario_row(runs: list[Run], blocked: dict[str, str], s: Scenario, protocol: str) -> str:
+    if protocol not in protocols_of(s):
+        return row(s.name, "skipped: no h2c prior-knowledge support", "", "", "", "", "")
+    summary = summarize(runs, s.name, protocol)
+    if summary is None:
+        reason = failure_of(runs, blocked, s.name, protocol)
+        return row(s.name, f"FAILED: {reason}", "", "", "", "", "")
+    attempts = sum(1 for r in runs if r.scenario == s.name and r.protocol == protocol)
+    per_run = ", ".join(f"{rps:,.0f}" for rps in summary["per_run"])
+    if len(summary["per_run"]) < attempts:
+        per_run += f" ({attempts - len(summary['per_run'])} failed)"
+    return row(
+        s.name,
+        f"{summary['rps']:,.0f}",
+        f"{summary['p50_ms']:.2f}",
+        f"{summary['p99_ms']:.2f}",
+        f"{summary['rss_mib']:.1f}",
+        summary["errors"],
+        per_run,
+    )
+
+
+def protocol_table(
+    runs: list[Run], blocked: dict[str, str], opts: Options, protocol: str
+) -> list[str]:
+    lines = [
+        f"## {PROTOCOLS[protocol]}",
+        "",
+        row("scenario", "RPS", "p50 ms", "p99 ms", "RSS MiB", "errors", "RPS per run"),
+        row("---", "---:", "---:", "---:", "---:", "---:", "---"),
+    ]
+    lines += [scenario_row(runs, blocked, s, protocol) for s in opts.scenarios]
+    return lines + [""]
+
+
+def ratio_row(runs: list[Run], num: str, den: str, protocol: str, target: float | None) -> str:
+    top, bottom = summarize(runs, num, protocol), summarize(runs, den, protocol)
+    target_text = f">= {target:.1f}x" if target else "-"
+    if not (top and bottom):
+        return row(f"{num} / {den}", PROTOCOLS[protocol], "n/a", target_text, "not measured")
+    value = top["rps"] / bottom["rps"]
+    status = ("met" if value >= target else "not met") if target else "-"
+    return row(f"{num} / {den}", PROTOCOLS[protocol], f"{value:.2f}x", target_text, status)
+
+
+def ratio_table(runs: list[Run]) -> list[str]:
+    lines = [
+        "## Ratios (median RPS, same run)",
+        "",
+        row("ratio", "protocol", "value", "target", "status"),
+        row("---", "---", "---:", "---:", "---"),
+    ]
+    lines += [ratio_row(runs, *ratio) for ratio in RATIOS]
+    return lines + [""]
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": model.group(1).strip() if model else platform.processor() or "unknown",
+        "kernel": platform.release(),
+    }
+
+
+def versions() -> str:
+    """Versions of the Python servers as installed in the venv."""
+    probe = (
+        "import importlib.metadata as m, importlib.util as u\n"
+        "for p in ('django', 'granian', 'uvicorn', 'uvloop', 'httptools'):\n"
+        "    print(p, m.version(p) if u.find_spec(p) else 'not installed')"
+    )
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-c", probe], capture_output=True, text=True
+    )
+    return ", ".join(done.stdout.split("\n")[:-1]) or "unknown"
+
+
+def setup_lines(opts: Options) -> list[str]:
+    needed = {need for s in opts.scenarios for need in s.needs}
+    lines = []
+    for name, (cwd, argv, is_build) in SETUP_STEPS.items():
+        if name in needed:
+            skipped = "  # skipped: --no-build" if is_build and not opts.build else ""
+            lines.append(display(cwd, argv) + skipped)
+    return ["# set-up", *lines] if lines else []
+
+
+def commands_section(opts: Options) -> list[str]:
+    lines = [
+        "## Commands",
+        "",
+        "Run from the repo root; `$PORT` is a free port picked per run, `$PATH` the "
+        "scenario's path.",
+        "",
+        "```",
+        *setup_lines(opts),
+    ]
+    for s in opts.scenarios:
+        lines += [f"# {s.name}: {s.description}, path {s.path}", display(s.cwd, s.argv, SERVER_CPU)]
+    url = "http://127.0.0.1:$PORT$PATH"
+    h1 = load_command("h1", url, opts.duration)
+    h2 = load_command("h2", url, opts.duration, "benches/results/h2load.log")
+    lines += [
+        f"# load, after a {opts.warmup} s warm-up with the same tool (not recorded)",
+        " ".join(pinned(LOADGEN_CPU, h1)),
+        " ".join(pinned(LOADGEN_CPU, h2)),
+        "```",
+        "",
+    ]
+    return lines
+
+
+def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: dict) -> None:
+    m = meta["machine"]
+    lines = [
+        "# django-bolt benchmark results",
+        "",
+        f"- Date: {meta['date']}",
+        f"- Machine: {m['nproc']} CPUs (nproc), {m['cpu']}, Linux {m['kernel']}",
+        f"- Python packages: {meta['versions']}",
+        f"- Rounds: {opts.rounds}, interleaved; {opts.duration} s per measurement after a "
+        f"{opts.warmup} s warm-up, {CONNECTIONS} connections "
+        f"(h2c: {H2_STREAMS} concurrent streams per connection); figures are medians of the "
+        "successful runs, RSS is the server's process tree at the end of the measurement.",
+        "- Latency: wrk's `--latency` percentiles for HTTP/1.1; for h2c, nearest-rank "
+        "percentiles of the per-request times in h2load's `--log-file` (2xx answers only).",
+        "",
+    ]
+    for protocol in PROTOCOLS:
+        lines += protocol_table(runs, blocked, opts, protocol)
+    lines += ratio_table(runs) + commands_section(opts)
+    REPORT.write_text("\n".join(lines))
+
+
+def write_json(runs: list[Run], blocked: dict[str, str], meta: dict) -> None:
+    data = {**meta, "blocked": blocked, "runs": [asdict(r) for r in runs]}
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(data, indent=2) + "\n")
+
+
+# --- command line ----------------------------------------------------------------
+
+
+def parse_args() -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--only", help="comma-separated scenario names")
+    parser.add_argument("--quick", action="store_true", help="3 s measurements, 1 s warm-up")
+    parser.add_argument("--no-build", action="store_true", help="skip cargo and maturin builds")
+    args = parser.parse_args()
+    by_name = {s.name: s for s in SCENARIOS}
+    names = args.only.split(",") if args.only else list(by_name)
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
+    if args.rounds < 1 or args.duration < 1:
+        parser.error("--rounds and --duration must be at least 1")
+    return Options(
+        duration=3 if args.quick else args.duration,
+        warmup=1 if args.quick else 2,
+        rounds=args.rounds,
+        build=not args.no_build,
+        scenarios=[s for s in SCENARIOS if s.name in names],
+    )
+
+
+def check_environment() -> None:
+    missing = [tool for tool in ("taskset", "wrk", "h2load") if not shutil.which(tool)]
+    if missing:
+        sys.exit(f"missing tools: {', '.join(missing)}")
+    if not (ROOT / ".venv/bin/python").exists():
+        sys.exit("no .venv in the repo root: create it and install the project's bench extra")
+    if not {int(SERVER_CPU), int(LOADGEN_CPU)} <= os.sched_getaffinity(0):
+        sys.exit(f"need CPUs {SERVER_CPU} and {LOADGEN_CPU} to pin server and load generator")
+
+
+def main() -> None:
+    opts = parse_args()
+    check_environment()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "versions": versions(),
+        "settings": {"duration": opts.duration, "warmup": opts.warmup, "rounds": opts.rounds},
+    }
+    blocked = prepare(opts.scenarios, opts.build)
+    for name, reason in blocked.items():
+        print(f"{name}: FAILED before start: {reason}", flush=True)
+    runs: list[Run] = []
+    for round_no in range(1, opts.rounds + 1):
+        for scenario in opts.scenarios:
+            if scenario.name in blocked:
+                continue
+            for run in run_scenario(scenario, round_no, opts):
+                report_progress(run, opts.rounds)
+                runs.append(run)
+    write_json(runs, blocked, meta)
+    write_report(runs, blocked, opts, meta)
+    print(f"wrote {REPORT.relative_to(ROOT)} and {(RESULTS_DIR / 'latest.json').relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -101,26 +101,13 @@ impl App {
             let (head, body) = response.into_parts();
             let body = body.collect().await.map(|c| c.to_bytes());
             app.bridge.submit(Box::new(move |py, _| {
-                let future = done.bind(py);
                 let outcome = match body {
-                    Ok(body) => {
-                        wire(py, &head, &body).and_then(|w| future.call_method1("set_result", (w,)))
-                    }
-                    Err(err) => future.call_method1(
-                        "set_exception",
-                        (
-                            PyRuntimeError::new_err(format!("the response body broke off: {err}"))
-                                .into_value(py),
-                        ),
-                    ),
+                    Ok(body) => wire(py, &head, &body),
+                    Err(err) => Err(PyRuntimeError::new_err(format!(
+                        "the response body broke off: {err}"
+                    ))),
                 };
-                if let Err(err) = outcome {
-                    crate::python::log_error(
-                        py,
-                        "the test client could not deliver a response",
-                        Some(err),
-                    );
-                }
+                crate::python::settle(done.bind(py), outcome);
             }));
         });
         Ok(future)

@@ -49,6 +49,16 @@ impl ResponseBody {
         }
     }
 
+    /// Drop the body for a HEAD response; returns its length when it was known.
+    pub fn strip(&mut self) -> Option<u64> {
+        let length = match &self.kind {
+            Kind::Full(data) => Some(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Channel(_) => None,
+        };
+        self.kind = Kind::Full(None);
+        length
+    }
+
     /// Keep `guard` alive until hyper is done with this body.
     pub fn keep(&mut self, guard: impl Send + Sync + 'static) {
         self._keep = Some(Box::new(guard));

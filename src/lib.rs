@@ -23,5 +23,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<app::App>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
+    m.add(
+        "ClientDisconnected",
+        m.py().get_type::<python::ClientDisconnected>(),
+    )?;
     Ok(())
 }

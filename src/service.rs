@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{header, Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 
 use crate::asgi::{self, AsgiApp, ConnInfo};
@@ -57,8 +57,52 @@ where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
+    let is_head = request.method() == Method::HEAD;
     let (head, body) = request.into_parts();
-    let route = route(&app, &head);
+    if let Some(problem) = malformed(&head) {
+        return errors::detail(StatusCode::BAD_REQUEST, problem);
+    }
+    let response = dispatch(&app, conn, head, body).await;
+    if is_head {
+        without_body(response)
+    } else {
+        response
+    }
+}
+
+/// What RFC 9112 makes a server refuse that hyper lets through.
+fn malformed(head: &http::request::Parts) -> Option<&'static str> {
+    let hosts = head.headers.get_all(header::HOST).iter().count();
+    match head.version {
+        Version::HTTP_11 if hosts == 0 => Some("HTTP/1.1 requests need a Host header"),
+        Version::HTTP_11 | Version::HTTP_10 if hosts > 1 => Some("More than one Host header"),
+        _ => None,
+    }
+}
+
+/// HEAD gets the GET's headers and no body, on every protocol (hyper drops the body
+/// only on HTTP/1.1).
+fn without_body(mut response: Response<ResponseBody>) -> Response<ResponseBody> {
+    if let Some(length) = response.body_mut().strip() {
+        response
+            .headers_mut()
+            .entry(header::CONTENT_LENGTH)
+            .or_insert(length.into());
+    }
+    response
+}
+
+async fn dispatch<B>(
+    app: &Arc<AppInner>,
+    conn: Arc<ConnInfo>,
+    head: http::request::Parts,
+    body: B,
+) -> Response<ResponseBody>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<BoxError> + Send,
+{
+    let route = route(app, &head);
     if let Route::Answered(answer) = route {
         return answer;
     }

@@ -5,6 +5,10 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from ._core import ClientDisconnected
+
+__all__ = ["ClientDisconnected", "HTTPException", "RequestValidationError"]
+
 
 class HTTPException(Exception):
     """Answer with ``status_code`` and ``{"detail": detail}``."""

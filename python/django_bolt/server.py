@@ -177,6 +177,7 @@ async def _serve_until_stopped(
     try:
         server.start()
     except OSError as exc:
+        await lifespan.shutdown()
         raise StartupError(str(exc)) from None
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

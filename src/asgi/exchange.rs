@@ -17,7 +17,10 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::body::{BoxError, Chunk, ResponseBody};
 use crate::fastpath::call::body_bytes;
 use crate::fastpath::errors;
-use crate::python::{log_error, BridgeInner, EventLoop, Outcome, Ready};
+use crate::python::{
+    is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
+};
+use pyo3::exceptions::asyncio::CancelledError;
 
 /// Request body bytes held for the app before the reader waits for it to catch up.
 const INBOUND_HIGH_WATER: usize = 256 * 1024;
@@ -160,23 +163,13 @@ impl Exchange {
             return;
         };
         let waiter = waiter.into_bound(py);
-        if waiter
-            .call_method0("done")
-            .and_then(|d| d.is_truthy())
-            .unwrap_or(true)
-        {
+        if is_done(&waiter) {
             return; // cancelled: the message stays queued for the next receive()
         }
         match self.next_message(py, &mut inbound) {
-            Ok(Some(message)) => {
-                if let Err(err) = waiter.call_method1("set_result", (message,)) {
-                    log_error(py, "could not complete an ASGI receive()", Some(err));
-                }
-            }
+            Ok(Some(message)) => settle(&waiter, Ok(message.into_any())),
             Ok(None) => inbound.waiter = Some(waiter.unbind()),
-            Err(err) => {
-                let _ = waiter.call_method1("set_exception", (err.into_value(py),));
-            }
+            Err(err) => settle(&waiter, Err(err)),
         }
     }
 
@@ -295,12 +288,13 @@ impl Exchange {
         let mut outbound = self.outbound.lock();
         let sender = match std::mem::replace(&mut *outbound, Outbound::Done) {
             Outbound::Started(head, status, headers) if !more => {
-                let _ = head.send(response(status, headers, ResponseBody::full(body)));
-                return Ok(None);
+                let sent = head.send(response(status, headers, ResponseBody::full(body)));
+                return sent.map(|_| None).map_err(|_| disconnected());
             }
             Outbound::Started(head, status, headers) => {
                 let (sender, receiver) = mpsc::channel(OUTBOUND_CHUNKS);
-                let _ = head.send(response(status, headers, ResponseBody::channel(receiver)));
+                let response = response(status, headers, ResponseBody::channel(receiver));
+                head.send(response).map_err(|_| disconnected())?;
                 sender
             }
             Outbound::Streaming(sender) => sender,
@@ -329,8 +323,7 @@ impl Exchange {
         }
         match sender.try_send(Ok(body)) {
             Ok(()) => Ok(None),
-            // The client went away: the app learns it from receive(); sends are dropped.
-            Err(mpsc::error::TrySendError::Closed(_)) => Ok(None),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(disconnected()),
             Err(mpsc::error::TrySendError::Full(chunk)) => {
                 self.send_when_room(py, sender, chunk).map(Some)
             }
@@ -347,16 +340,12 @@ impl Exchange {
         let done = future.clone().unbind();
         let bridge = self.bridge.clone();
         crate::server::runtime().spawn(async move {
-            let _ = sender.send(chunk).await;
+            let sent = sender.send(chunk).await;
             bridge.submit(Box::new(move |py, _| {
-                let future = done.bind(py);
-                if !future
-                    .call_method0("done")
-                    .and_then(|d| d.is_truthy())
-                    .unwrap_or(true)
-                {
-                    let _ = future.call_method1("set_result", (py.None(),));
-                }
+                let outcome = sent
+                    .map(|_| py.None().into_bound(py))
+                    .map_err(|_| disconnected());
+                settle(done.bind(py), outcome);
             }));
         });
         Ok(future)
@@ -378,10 +367,21 @@ impl Exchange {
             }
             Outbound::Done | Outbound::Rejected => None,
         };
-        match (failed, problem) {
-            (Some(err), _) => log_error(py, "Exception in ASGI application", Some(err)),
-            (None, Some(problem)) => log_error(py, problem, None),
-            (None, None) => {}
+        let client_gone = self.inbound.lock().disconnected;
+        match failed {
+            // The app stopped because send() told it the client had left.
+            Some(err) if err.is_instance_of::<ClientDisconnected>(py) => {}
+            Some(err) if err.is_instance_of::<CancelledError>(py) => log(
+                py,
+                Level::Warning,
+                "ASGI request cancelled before it finished (server shutting down)",
+                None,
+            ),
+            Some(err) => log(py, Level::Error, "Exception in ASGI application", Some(err)),
+            None => match problem {
+                Some(problem) if !client_gone => log(py, Level::Error, problem, None),
+                _ => {}
+            },
         }
     }
 
@@ -390,6 +390,11 @@ impl Exchange {
             .event_loop()
             .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))
     }
+}
+
+/// What `send()` raises once the client is gone (ASGI 2.4: a subclass of OSError).
+fn disconnected() -> PyErr {
+    ClientDisconnected::new_err("the client disconnected")
 }
 
 fn required<'py>(message: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {

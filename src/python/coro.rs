@@ -86,6 +86,29 @@ where
     }
 }
 
+/// Whether an asyncio future is already done (or cancelled); a broken one counts as done.
+pub fn is_done(future: &Bound<'_, PyAny>) -> bool {
+    future
+        .call_method0(pyo3::intern!(future.py(), "done"))
+        .and_then(|done| done.is_truthy())
+        .unwrap_or(true)
+}
+
+/// Complete an asyncio future with `outcome`, unless it was cancelled meanwhile.
+pub fn settle(future: &Bound<'_, PyAny>, outcome: Outcome<'_>) {
+    if is_done(future) {
+        return;
+    }
+    let py = future.py();
+    let set = match outcome {
+        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
+        Err(err) => future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),)),
+    };
+    if let Err(err) = set {
+        super::log_error(py, "could not complete a future", Some(err));
+    }
+}
+
 pub fn fetch_error(py: Python<'_>) -> PyErr {
     PyErr::take(py).unwrap_or_else(|| {
         pyo3::exceptions::PySystemError::new_err("a Python call failed without an exception")

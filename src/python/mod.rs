@@ -7,7 +7,14 @@ pub mod log;
 pub mod ready;
 
 pub use bridge::{Bridge, BridgeInner};
-pub use coro::{drive, when_done, Callback, Outcome};
+pub use coro::{drive, is_done, settle, when_done, Callback, Outcome};
 pub use event_loop::EventLoop;
-pub use log::log_error;
+pub use log::{log, log_error, Level};
+
+pyo3::create_exception!(
+    django_bolt,
+    ClientDisconnected,
+    pyo3::exceptions::PyOSError,
+    "send() was called after the client disconnected."
+);
 pub use ready::Ready;

@@ -159,7 +159,7 @@ impl Server {
         runtime().spawn(async move {
             let _ = finished.await;
             bridge.submit(Box::new(move |py, _| {
-                let _ = done.bind(py).call_method1("set_result", (py.None(),));
+                crate::python::settle(done.bind(py), Ok(py.None().into_bound(py)));
             }));
         });
         Ok(future)

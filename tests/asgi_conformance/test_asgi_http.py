@@ -105,20 +105,9 @@ def test_scope_method(client, method):
     assert response.json()["method"] == method
 
 
-def test_head_has_no_body_and_keeps_the_connection_usable(client, protocol, request):
+def test_head_has_no_body_and_keeps_the_connection_usable(client):
     """The app sends a body for HEAD (as frameworks do); the server must drop it. On
     HTTP/2 DATA frames in a HEAD response make it malformed (RFC 9113 section 8.1.1)."""
-    if protocol == "http2":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=httpx.HTTPError,
-                reason=(
-                    "server bug: a HEAD request over HTTP/2 gets the app's body as DATA "
-                    "frames; the h2 client rejects it (InvalidBodyLengthError)"
-                ),
-            )
-        )
     response = client.head("/scope")
     assert response.status_code == 200
     assert response.content == b""
@@ -399,13 +388,6 @@ def test_http_disconnect_during_a_streamed_response(server, protocol):
     assert report["disconnect"] is True, report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "server bug: the scope advertises spec_version 2.4, but send() after the client "
-        "disconnected silently succeeds instead of raising an OSError subclass"
-    ),
-)
 def test_send_after_disconnect_raises_oserror(server, protocol):
     """ASGI HTTP spec 2.4: "If send() is called on a closed connection the server should
     raise a server-specific subclass of OSError"."""

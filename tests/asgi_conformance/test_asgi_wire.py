@@ -63,13 +63,6 @@ def test_conflicting_content_lengths_are_400(server):
     assert_still_serving(server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "server bug: an HTTP/1.1 request without a Host header is served (200); "
-        "RFC 9112 section 3.2 says the server MUST answer 400"
-    ),
-)
 def test_http11_request_without_host_is_400(server):
     response = support.raw_exchange(
         server.address, b"GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n"
@@ -77,13 +70,6 @@ def test_http11_request_without_host_is_400(server):
     assert status_line(response) == "HTTP/1.1 400 Bad Request"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "server bug: an HTTP/1.1 request with two Host header lines is served (200); "
-        "RFC 9112 section 3.2 says the server MUST answer 400"
-    ),
-)
 def test_http11_request_with_two_hosts_is_400(server):
     response = support.raw_exchange(
         server.address,

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,8 +181,10 @@ async def _serve_until_stopped(
         await lifespan.shutdown()
         raise StartupError(str(exc)) from None
     stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    if threading.current_thread() is threading.main_thread():
+        # Under --dev, Django's reloader serves from a thread and owns the signals.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
     logger.info(
         "django-bolt serving on http://%s:%s (pid %s, %s worker thread%s)",
         options.host,

@@ -1,0 +1,56 @@
+import asyncio
+import os
+import time
+
+import msgspec
+
+from django_bolt import JSON, BoltAPI, HTTPException
+
+api = BoltAPI(prefix="/api")
+
+
+class ItemIn(msgspec.Struct):
+    name: str
+    price: float
+
+
+@api.get("/items/{item_id}")
+async def get_item(item_id: int, q: str | None = None, page: int = 1):
+    return {"id": item_id, "q": q, "page": page}
+
+
+@api.post("/items", status_code=201)
+async def create_item(item: ItemIn):
+    return {"name": item.name, "price": item.price}
+
+
+@api.post("/echo-size")
+async def echo_size(item: ItemIn):
+    return JSON({"name_length": len(item.name)})
+
+
+@api.get("/pid")
+async def pid():
+    return {"pid": os.getpid()}
+
+
+@api.get("/slow")
+async def slow(seconds: float = 0.5):
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}
+
+
+@api.get("/sync")
+def sync_handler(seconds: float = 0.0):
+    time.sleep(seconds)
+    return {"sync": True}
+
+
+@api.get("/missing")
+async def missing():
+    raise HTTPException(404, "Item not found")
+
+
+@api.get("/crash")
+async def crash():
+    raise RuntimeError("handler exploded")

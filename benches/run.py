@@ -143,11 +143,13 @@ SETUP_STEPS = {
 # (numerator, denominator, protocol, target or None)
 RATIOS = (
     ("bolt", "hyper-bare", "h1", 0.6),
-    ("bolt", "hyper-bare", "h2", 0.6),
+    ("bolt", "hyper-bare", "h2", 0.4),
     ("bolt", "granian-raw-asgi", "h1", 1.6),
     ("ours-raw-asgi", "granian-raw-asgi", "h1", 1.0),
+    ("ours-raw-asgi", "granian-raw-asgi", "h2", None),
     ("ours-raw-asgi", "uvicorn-raw-asgi", "h1", None),
     ("ours-django", "granian-django", "h1", 1.0),
+    ("ours-django", "granian-django", "h2", None),
 )
 
 

@@ -7,6 +7,7 @@ mod fastpath;
 mod python;
 mod server;
 mod service;
+mod tls;
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<app::App>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
+    m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;
     m.add(
         "ClientDisconnected",
         m.py().get_type::<python::ClientDisconnected>(),

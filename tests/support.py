@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -383,8 +384,17 @@ def read_http1_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes
 class H2Connection:
     """A minimal HTTP/2 prior-knowledge client over a raw socket, built on ``h2``."""
 
-    def __init__(self, address: tuple[str, int], timeout: float = 5.0) -> None:
+    def __init__(
+        self, address: tuple[str, int], timeout: float = 5.0, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """Prior knowledge over TCP, or with ``tls`` HTTP/2 negotiated by ALPN."""
         self.sock = connect(address, timeout)
+        self.scheme = "http"
+        if tls is not None:
+            tls.set_alpn_protocols(["h2"])
+            self.sock = tls.wrap_socket(self.sock, server_hostname=address[0])
+            assert self.sock.selected_alpn_protocol() == "h2"
+            self.scheme = "https"
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         )
@@ -407,7 +417,7 @@ class H2Connection:
             stream_id,
             [
                 (":method", method),
-                (":scheme", "http"),
+                (":scheme", self.scheme),
                 (":authority", self.authority),
                 (":path", path),
                 *headers,

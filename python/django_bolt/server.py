@@ -30,9 +30,13 @@ class ServerOptions:
     max_header_size: int = 64 * 1024
     max_body_size: int = 10 * 1024 * 1024
     max_pending: int = 4096
-    h2_max_concurrent_streams: int = 200
+    max_concurrent_streams: int = 200
     shutdown_grace: float = 30.0
     root_path: str = ""
+    cert: str = ""
+    key: str = ""
+    client_ca: str = ""
+    http3: bool = False
 
 
 #: Command-line flags shared by ``runbolt`` and ``django-bolt serve``: (field, help).
@@ -47,9 +51,13 @@ _FLAGS: list[tuple[str, str]] = [
     ("max_header_size", "bytes of request head before 431"),
     ("max_body_size", "bytes of request body before 413"),
     ("max_pending", "requests waiting for Python before 503"),
-    ("h2_max_concurrent_streams", "HTTP/2 streams per connection"),
+    ("max_concurrent_streams", "streams per HTTP/2 or HTTP/3 connection"),
     ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
+    ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),
+    ("key", "TLS private key (PEM: PKCS#8, PKCS#1 or SEC1)"),
+    ("client_ca", "CA certificates (PEM) that client certificates must chain to"),
+    ("http3", "also serve HTTP/3 over QUIC on the same port number (UDP); needs TLS"),
 ]
 
 
@@ -58,6 +66,9 @@ def add_server_arguments(parser: Any) -> None:
     defaults = ServerOptions()
     for name, help_text in _FLAGS:
         default = getattr(defaults, name)
+        if isinstance(default, bool):
+            parser.add_argument("--" + name.replace("_", "-"), action="store_true", help=help_text)
+            continue
         parser.add_argument(
             "--" + name.replace("_", "-"),
             type=type(default),
@@ -151,30 +162,23 @@ async def _serve_until_stopped(
     bridge = _core.Bridge()
     bridge.attach(loop)
     lifespan = Lifespan(asgi_app)
+    server = _new_server(
+        _core.App(
+            bridge,
+            routes,
+            asgi_app,
+            state=lifespan.state,
+            root_path=options.root_path,
+            max_body_size=options.max_body_size,
+            max_pending=options.max_pending,
+        ),
+        options,
+        reuse_port,
+    )
     try:
         await lifespan.startup()
     except LifespanFailure as exc:
         raise StartupError(f"application startup failed: {exc}") from None
-    app = _core.App(
-        bridge,
-        routes,
-        asgi_app,
-        state=lifespan.state if lifespan.supported else None,
-        root_path=options.root_path,
-        max_body_size=options.max_body_size,
-        max_pending=options.max_pending,
-    )
-    server = _core.Server(
-        app,
-        options.host,
-        options.port,
-        backlog=options.backlog,
-        reuse_port=reuse_port,
-        keep_alive=options.keep_alive,
-        header_timeout=options.header_timeout,
-        max_header_size=options.max_header_size,
-        h2_max_concurrent_streams=options.h2_max_concurrent_streams,
-    )
     try:
         server.start()
     except OSError as exc:
@@ -185,20 +189,61 @@ async def _serve_until_stopped(
         # Under --dev, Django's reloader serves from a thread and owns the signals.
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-    logger.info(
-        "django-bolt serving on http://%s:%s (pid %s, %s worker thread%s)",
-        options.host,
-        server.port,
-        os.getpid(),
-        options.workers,
-        "" if options.workers == 1 else "s",
-    )
+        if options.cert:
+            loop.add_signal_handler(signal.SIGHUP, _reload_certificate, server, options)
+    _announce(server, options)
     await stop.wait()
     logger.info("shutting down: finishing in-flight requests (up to %ss)", options.shutdown_grace)
     await server.shutdown(options.shutdown_grace)
     await lifespan.shutdown()
     bridge.detach(loop)
     logger.info("stopped")
+
+
+def _new_server(app: Any, options: ServerOptions, reuse_port: bool) -> Any:
+    """The Rust server for ``app``; a bad TLS file is a one-line StartupError."""
+    try:
+        return _core.Server(
+            app,
+            options.host,
+            options.port,
+            backlog=options.backlog,
+            reuse_port=reuse_port,
+            keep_alive=options.keep_alive,
+            header_timeout=options.header_timeout,
+            max_header_size=options.max_header_size,
+            max_concurrent_streams=options.max_concurrent_streams,
+            cert=options.cert or None,
+            key=options.key or None,
+            client_ca=options.client_ca or None,
+            http3=options.http3,
+        )
+    except (ValueError, OSError) as exc:
+        raise StartupError(str(exc)) from None
+
+
+def _reload_certificate(server: Any, options: ServerOptions) -> None:
+    try:
+        server.reload_tls()
+    except ValueError as exc:
+        logger.error("certificate reload failed, keeping the current one: %s", exc)
+    else:
+        logger.info("certificate reloaded from %s", options.cert)
+
+
+def _announce(server: Any, options: ServerOptions) -> None:
+    scheme = "https" if options.cert else "http"
+    protocols = "HTTP/1.1, HTTP/2" + (", HTTP/3" if options.http3 else "")
+    logger.info(
+        "django-bolt serving on %s://%s:%s (%s; pid %s, %s worker thread%s)",
+        scheme,
+        options.host,
+        server.port,
+        protocols,
+        os.getpid(),
+        options.workers,
+        "" if options.workers == 1 else "s",
+    )
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -42,3 +42,19 @@ fn describe(err: io::Error, addr: SocketAddr) -> io::Error {
     };
     io::Error::new(err.kind(), what)
 }
+
+/// The UDP socket for QUIC on the TCP listener's address.
+pub fn bind_udp(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        socket.set_only_v6(false).ok();
+    }
+    socket
+        .bind(&addr.into())
+        .map_err(|err| describe(err, addr))?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}

@@ -1,37 +1,55 @@
-//! Listeners and connections: hyper serves HTTP/1.1 and HTTP/2 (h2c) on one port,
-//! with the limits and timeouts from [`ServerConfig`] and a graceful shutdown.
+//! Listeners and connections: hyper serves HTTP/1.1 and HTTP/2 on a TCP port (in the
+//! clear or over rustls), quinn + h3 serve HTTP/3 on the same port number over UDP;
+//! all with the limits and timeouts of [`ServerConfig`] and a graceful shutdown.
 
+mod h3;
 mod listener;
 pub mod runtime;
 
 use std::convert::Infallible;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderValue;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use pyo3::exceptions::PyRuntimeError;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
 use crate::asgi::ConnInfo;
 use crate::service::{self, AppInner};
+use crate::tls::{CertStore, TlsFiles};
 pub use runtime::runtime;
 
-/// Connection-level settings.
+/// Time a client gets to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connection-level settings, the same for every protocol.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
+    /// The port actually bound (HTTP/3 listens on the same number).
+    pub port: u16,
     pub backlog: i32,
     pub reuse_port: bool,
-    /// Idle time allowed between requests on a kept-alive connection.
+    /// Idle time allowed on a connection (HTTP/1.1 between requests, HTTP/2 ping
+    /// interval, QUIC idle timeout).
     pub keep_alive: Duration,
     /// Time allowed to send a request head.
     pub header_timeout: Duration,
+    /// Request head size (HTTP/1.1 buffer, HTTP/2 header list, HTTP/3 field section).
     pub max_header_size: usize,
-    pub h2_max_concurrent_streams: u32,
+    /// Streams per connection on HTTP/2 and HTTP/3.
+    pub max_concurrent_streams: u32,
+    pub tls: Option<Arc<CertStore>>,
+    pub http3: bool,
 }
 
 impl ServerConfig {
@@ -48,10 +66,16 @@ impl ServerConfig {
         builder
             .http2()
             .timer(TokioTimer::new())
-            .max_concurrent_streams(self.h2_max_concurrent_streams)
+            .max_concurrent_streams(self.max_concurrent_streams)
             .max_header_list_size(self.max_header_size as u32)
             .keep_alive_interval(Some(self.keep_alive.max(Duration::from_secs(1))));
         builder
+    }
+
+    fn alt_svc(&self) -> Option<HeaderValue> {
+        self.http3
+            .then(|| HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", self.port)).ok())
+            .flatten()
     }
 }
 
@@ -62,15 +86,15 @@ pub struct Server {
     addr: std::net::SocketAddr,
     config: ServerConfig,
     stop: Option<watch::Sender<Option<Duration>>>,
-    finished: Option<tokio::sync::oneshot::Receiver<()>>,
-    bound: Option<std::net::SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 #[pymethods]
 impl Server {
     #[new]
     #[pyo3(signature = (app, host="127.0.0.1", port=8000, *, backlog=1024, reuse_port=false,
-        keep_alive=5.0, header_timeout=30.0, max_header_size=65536, h2_max_concurrent_streams=200))]
+        keep_alive=5.0, header_timeout=30.0, max_header_size=65536, max_concurrent_streams=200,
+        cert=None, key=None, client_ca=None, http3=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         app: &App,
@@ -81,30 +105,56 @@ impl Server {
         keep_alive: f64,
         header_timeout: f64,
         max_header_size: usize,
-        h2_max_concurrent_streams: u32,
+        max_concurrent_streams: u32,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
+        client_ca: Option<PathBuf>,
+        http3: bool,
     ) -> PyResult<Self> {
         let addr = listener::resolve(host, port)?;
         let seconds = |s: f64, what: &str| {
             Duration::try_from_secs_f64(s).map_err(|_| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "{what} must be a number of seconds ≥ 0"
-                ))
+                PyValueError::new_err(format!("{what} must be a number of seconds ≥ 0"))
             })
         };
+        let tls = match (cert, key) {
+            (Some(cert), Some(key)) => {
+                let store = CertStore::load(TlsFiles {
+                    cert,
+                    key,
+                    client_ca,
+                })
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                Some(store)
+            }
+            (None, None) if client_ca.is_none() => None,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "TLS needs both a certificate and a key",
+                ))
+            }
+        };
+        if http3 && tls.is_none() {
+            return Err(PyValueError::new_err(
+                "HTTP/3 needs TLS: give a certificate and a key",
+            ));
+        }
         Ok(Server {
             app: app.inner.clone(),
             addr,
             config: ServerConfig {
+                port,
                 backlog,
                 reuse_port,
                 keep_alive: seconds(keep_alive, "keep_alive")?,
                 header_timeout: seconds(header_timeout, "header_timeout")?,
                 max_header_size,
-                h2_max_concurrent_streams,
+                max_concurrent_streams,
+                tls,
+                http3,
             },
             stop: None,
-            finished: None,
-            bound: None,
+            tasks: Vec::new(),
         })
     }
 
@@ -113,31 +163,53 @@ impl Server {
         if self.stop.is_some() {
             return Err(PyRuntimeError::new_err("the server is already started"));
         }
-        let std_listener = listener::bind(self.addr, self.config.backlog, self.config.reuse_port)?;
-        self.bound = Some(std_listener.local_addr()?);
-        let rt = runtime();
-        let listener = {
-            let _guard = rt.enter();
-            TcpListener::from_std(std_listener)?
+        let tcp = listener::bind(self.addr, self.config.backlog, self.config.reuse_port)?;
+        let bound = tcp.local_addr()?;
+        self.config.port = bound.port();
+        let udp = match self.config.http3 {
+            true => Some(listener::bind_udp(bound, self.config.reuse_port)?),
+            false => None,
         };
+        let tls = self.tls_configs()?;
+        let rt = runtime();
+        let _guard = rt.enter();
         let (stop_tx, stop_rx) = watch::channel(None);
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        rt.spawn(accept_loop(
-            listener,
+        let tcp = TcpListener::from_std(tcp)?;
+        let acceptor = tls
+            .as_ref()
+            .map(|(tcp_tls, _)| TlsAcceptor::from(tcp_tls.clone()));
+        let accept = accept_loop(
+            tcp,
+            acceptor,
             self.app.clone(),
             self.config.clone(),
-            stop_rx,
-            done_tx,
-        ));
+            stop_rx.clone(),
+        );
+        self.tasks.push(rt.spawn(accept));
+        if let (Some(udp), Some((_, quic_tls))) = (udp, tls) {
+            let endpoint = h3::endpoint(udp, quic_tls, &self.config)?;
+            let serve = h3::serve(endpoint, self.app.clone(), self.config.clone(), stop_rx);
+            self.tasks.push(rt.spawn(serve));
+        }
         self.stop = Some(stop_tx);
-        self.finished = Some(done_rx);
         Ok(())
     }
 
-    /// The address actually bound (port 0 asks the system for a free port).
+    /// The port actually bound (port 0 asks the system for a free one).
     #[getter]
     fn port(&self) -> Option<u16> {
-        self.bound.map(|a| a.port())
+        self.stop.as_ref().map(|_| self.config.port)
+    }
+
+    /// Read the certificate and key files again (SIGHUP). New connections use the
+    /// new certificate; open ones keep theirs. On error the old one stays in use.
+    fn reload_tls(&self) -> PyResult<()> {
+        match &self.config.tls {
+            Some(store) => store
+                .reload()
+                .map_err(|e| PyValueError::new_err(e.to_string())),
+            None => Err(PyRuntimeError::new_err("this server does not use TLS")),
+        }
     }
 
     /// Stop accepting, let in-flight requests finish for up to `grace` seconds.
@@ -149,15 +221,16 @@ impl Server {
             .event_loop()
             .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))?;
         let future = lp.create_future(py)?;
-        let (Some(stop), Some(finished)) = (self.stop.take(), self.finished.take()) else {
-            future.call_method1("set_result", (py.None(),))?;
-            return Ok(future);
-        };
-        let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));
+        }
+        let tasks = std::mem::take(&mut self.tasks);
         let done = future.clone().unbind();
         let bridge = self.app.bridge.clone();
         runtime().spawn(async move {
-            let _ = finished.await;
+            for task in tasks {
+                let _ = task.await;
+            }
             bridge.submit(Box::new(move |py, _| {
                 crate::python::settle(done.bind(py), Ok(py.None().into_bound(py)));
             }));
@@ -166,23 +239,47 @@ impl Server {
     }
 }
 
+impl Server {
+    /// rustls configs for TCP (ALPN h2, http/1.1) and QUIC (ALPN h3).
+    fn tls_configs(&self) -> PyResult<Option<(Arc<rustls::ServerConfig>, rustls::ServerConfig)>> {
+        let Some(store) = &self.config.tls else {
+            return Ok(None);
+        };
+        let invalid = |e: crate::tls::TlsError| PyValueError::new_err(e.to_string());
+        let tcp = store
+            .server_config(&[b"h2", b"http/1.1"])
+            .map_err(invalid)?;
+        let quic = store.server_config(&[b"h3"]).map_err(invalid)?;
+        Ok(Some((Arc::new(tcp), quic)))
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     app: Arc<AppInner>,
     config: ServerConfig,
     mut stop: watch::Receiver<Option<Duration>>,
-    done: tokio::sync::oneshot::Sender<()>,
 ) {
-    let builder = Arc::new(config.builder());
+    let connections = Arc::new(Connections {
+        builder: config.builder(),
+        app,
+        server_addr: listener.local_addr().ok(),
+        alt_svc: config.alt_svc(),
+    });
     let graceful = GracefulShutdown::new();
-    let server_addr = listener.local_addr().ok();
     let grace = loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let conn = Arc::new(ConnInfo { client: Some(peer), server: server_addr, scheme: "http" });
-                    serve_connection(&builder, &graceful, TokioIo::new(stream), app.clone(), conn);
+                    let watcher = graceful.watcher();
+                    match &tls {
+                        None => connections.serve(TokioIo::new(stream), peer, "http", watcher),
+                        Some(acceptor) => {
+                            tokio::spawn(handshake(acceptor.clone(), stream, peer, connections.clone(), watcher));
+                        }
+                    }
                 }
                 Err(err) => {
                     // Out of descriptors or a connection reset before accept: keep serving.
@@ -200,29 +297,84 @@ async fn accept_loop(
             eprintln!("django-bolt: grace period over, closing the remaining connections");
         }
     }
-    let _ = done.send(());
 }
 
-fn serve_connection<I>(
-    builder: &Arc<auto::Builder<TokioExecutor>>,
-    graceful: &GracefulShutdown,
-    io: I,
+/// The TLS handshake, in its own task so a slow client never holds up the accept loop.
+async fn handshake(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+    connections: Arc<Connections>,
+    watcher: Watcher,
+) {
+    if speaks_plain_http(&stream).await {
+        let mut stream = stream;
+        let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
+        let _ = stream.shutdown().await;
+        return;
+    }
+    // A failed or slow handshake only concerns that client.
+    if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        connections.serve(TokioIo::new(tls), peer, "https", watcher);
+    }
+}
+
+const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 46\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was sent.\r\n";
+
+/// A TLS ClientHello starts with 0x16; a plain HTTP request starts with a method name.
+async fn speaks_plain_http(stream: &TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0].is_ascii_uppercase(),
+        _ => false,
+    }
+}
+
+/// What every connection of one listener shares.
+struct Connections {
+    builder: auto::Builder<TokioExecutor>,
     app: Arc<AppInner>,
-    conn: Arc<ConnInfo>,
-) where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |request| {
-        let app = app.clone();
-        let conn = conn.clone();
-        async move { Ok::<_, Infallible>(service::handle(app, conn, request).await) }
-    });
-    let connection = builder
-        .serve_connection_with_upgrades(io, service)
-        .into_owned();
-    let connection = graceful.watch(connection);
-    tokio::spawn(async move {
-        // Errors here are the client's (reset, bad request already answered by hyper).
-        let _ = connection.await;
-    });
+    server_addr: Option<std::net::SocketAddr>,
+    alt_svc: Option<HeaderValue>,
+}
+
+impl Connections {
+    fn serve<I>(
+        self: &Arc<Self>,
+        io: I,
+        peer: std::net::SocketAddr,
+        scheme: &'static str,
+        watcher: Watcher,
+    ) where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let info = Arc::new(ConnInfo {
+            client: Some(peer),
+            server: self.server_addr,
+            scheme,
+        });
+        let shared = self.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let shared = shared.clone();
+            let info = info.clone();
+            async move {
+                let mut response = service::handle(shared.app.clone(), info, request).await;
+                if let Some(alt_svc) = &shared.alt_svc {
+                    response
+                        .headers_mut()
+                        .insert(http::header::ALT_SVC, alt_svc.clone());
+                }
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let connection = self
+            .builder
+            .serve_connection_with_upgrades(io, service)
+            .into_owned();
+        let connection = watcher.watch(connection);
+        tokio::spawn(async move {
+            // Errors here are the client's (reset, bad request already answered by hyper).
+            let _ = connection.await;
+        });
+    }
 }

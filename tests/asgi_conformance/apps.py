@@ -182,6 +182,18 @@ async def wait_disconnect(scope, receive, send):
     STATE[key] = message["type"]
 
 
+async def body_disconnect(scope, receive, send):
+    """Record the messages of a request body the client abandons (RST_STREAM)."""
+    key = query(scope)["id"]
+    seen = []
+    while True:
+        message = await receive()
+        seen.append(message["type"])
+        STATE[key] = seen
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
 async def after_response(scope, receive, send):
     """Answer, then record what ``receive()`` says once the response has been sent."""
     key = query(scope)["id"]
@@ -293,6 +305,7 @@ ROUTES = {
     "/no-response": return_without_response,
     "/return-mid-stream": return_mid_stream,
     "/wait-disconnect": wait_disconnect,
+    "/body-disconnect": body_disconnect,
     "/after-response": after_response,
     "/send-after-disconnect": send_after_disconnect,
     "/slow": slow,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 
 from ...api import route_table
+from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...server import (
     StartupError,
@@ -27,10 +31,17 @@ class Command(BaseCommand):
         parser.add_argument("--dev", action="store_true", help="auto-reload and tracebacks in 500s")
         parser.add_argument("--asgi", metavar="MODULE:ATTR", help="ASGI app for non-Bolt routes")
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
+        parser.add_argument(
+            "--https",
+            action="store_true",
+            help="serve HTTPS with a self-signed development certificate (cached in .bolt/)",
+        )
 
     def handle(self, *args, **opts):
         if opts["asgi"] and opts["no_asgi"]:
             raise CommandError("--asgi and --no-asgi cannot be used together")
+        if opts["https"]:
+            self._use_development_certificate(opts)
         configure_logging(logging.DEBUG if opts["verbosity"] > 1 else logging.INFO)
         if opts["dev"]:
             from django.utils import autoreload
@@ -51,6 +62,15 @@ class Command(BaseCommand):
             serve(routes, self._asgi_app(opts), options_from(opts))
         except StartupError as exc:
             raise CommandError(str(exc)) from None
+
+    def _use_development_certificate(self, opts):
+        if opts["cert"] or opts["key"]:
+            raise CommandError("--https makes its own certificate; leave out --cert and --key")
+        base = Path(getattr(settings, "BASE_DIR", None) or Path.cwd())
+        cert, key, created = development_certificate(base / ".bolt")
+        opts["cert"], opts["key"] = str(cert), str(key)
+        if created or os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            self.stdout.write(trust_hint(cert))
 
     @staticmethod
     def _asgi_app(opts):

@@ -1,0 +1,143 @@
+//! TLS with rustls: certificates and keys from PEM files, ALPN, optional client
+//! certificates, and reloading the certificate without dropping connections.
+
+mod dev_cert;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use rustls::crypto::ring::sign::any_supported_type;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+pub use dev_cert::development_certificate;
+
+/// A TLS set-up problem, worded for one line naming the file.
+#[derive(Debug)]
+pub struct TlsError(pub String);
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+/// Where the server's certificate, key and (optionally) client CA come from.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
+}
+
+/// The certificate in use: read at start-up, swapped on reload. New handshakes use
+/// the current one; connections already open keep theirs.
+#[derive(Debug)]
+pub struct CertStore {
+    files: TlsFiles,
+    current: RwLock<Arc<CertifiedKey>>,
+}
+
+impl CertStore {
+    pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
+        let current = RwLock::new(Arc::new(certified_key(&files.cert, &files.key)?));
+        Ok(Arc::new(CertStore { files, current }))
+    }
+
+    /// Read the files again; on error the old certificate stays in use.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let fresh = certified_key(&self.files.cert, &self.files.key)?;
+        *self.current.write() = Arc::new(fresh);
+        Ok(())
+    }
+
+    /// A rustls config answering with this store's certificate and offering `alpn`.
+    pub fn server_config(self: &Arc<Self>, alpn: &[&[u8]]) -> Result<ServerConfig, TlsError> {
+        let builder = ServerConfig::builder_with_protocol_versions(&[
+            &rustls::version::TLS13,
+            &rustls::version::TLS12,
+        ]);
+        let builder = match &self.files.client_ca {
+            Some(path) => {
+                let mut roots = RootCertStore::empty();
+                for cert in read_certs(path)? {
+                    roots.add(cert).map_err(|e| {
+                        TlsError(format!(
+                            "{}: not a usable CA certificate: {e}",
+                            path.display()
+                        ))
+                    })?;
+                }
+                let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
+                    .build()
+                    .map_err(|e| TlsError(format!("{}: {e}", path.display())))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(self.clone());
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok(config)
+    }
+}
+
+impl ResolvesServerCert for CertStore {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.read().clone())
+    }
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| {
+            TlsError(format!(
+                "{}: cannot read: {}",
+                path.display(),
+                pem_problem(e)
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError(format!("{}: {}", path.display(), pem_problem(e))))?;
+    if certs.is_empty() {
+        return Err(TlsError(format!(
+            "{}: no PEM certificate found",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn certified_key(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
+    let chain = read_certs(cert)?;
+    let der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| TlsError(format!("{}: {}", key.display(), pem_problem(e))))?;
+    let signing_key = any_supported_type(&der)
+        .map_err(|e| TlsError(format!("{}: unusable private key: {e}", key.display())))?;
+    let certified = CertifiedKey::new(chain, signing_key);
+    certified.keys_match().map_err(|_| {
+        TlsError(format!(
+            "{}: the private key does not match the certificate {}",
+            key.display(),
+            cert.display()
+        ))
+    })?;
+    Ok(certified)
+}
+
+fn pem_problem(err: rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error;
+    match err {
+        Error::NoItemsFound => {
+            "no PEM item of the expected kind (PKCS#8, PKCS#1 or SEC1 key; certificate)".into()
+        }
+        Error::Io(io) => io.to_string(),
+        other => format!("invalid PEM: {other:?}"),
+    }
+}

@@ -1,0 +1,246 @@
+"""TLS on the server's TCP port: HTTP/1.1 and HTTP/2 (ALPN), client certificates,
+certificate reload, and bad TLS input; real clients over real sockets."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import uuid
+
+import certs as test_certs
+import h2.events
+import httpx
+import pytest
+import support
+
+
+def client_context(certs, *, client_cert: bool = False) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(certs.ca))
+    if client_cert:
+        context.load_cert_chain(str(certs.client_cert), str(certs.client_key))
+    return context
+
+
+def https_client(certs, server, http2: bool = False, **kwargs) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.base_url,
+        verify=client_context(certs, **kwargs),
+        http1=not http2,
+        http2=http2,
+        timeout=10,
+    )
+
+
+def test_http1_over_tls(certs, tls_server):
+    with https_client(certs, tls_server) as client:
+        response = client.get("/scope?x=1")
+    assert response.http_version == "HTTP/1.1"
+    scope = response.json()
+    assert scope["scheme"] == "https"
+    assert scope["http_version"] == "1.1"
+    assert scope["query_string"] == "x=1"
+
+
+def test_alpn_picks_http2(certs, tls_server):
+    with https_client(certs, tls_server, http2=True) as client:
+        response = client.get("/scope")
+    assert response.http_version == "HTTP/2"
+    assert response.json()["http_version"] == "2"
+    assert response.json()["scheme"] == "https"
+
+
+def test_alt_svc_advertises_http3_on_the_same_port(certs, tls_server):
+    for http2 in (False, True):
+        with https_client(certs, tls_server, http2=http2) as client:
+            response = client.get("/ok")
+        assert response.headers["alt-svc"] == f'h3=":{tls_server.port}"; ma=86400'
+
+
+def test_curl_http1_over_tls(certs, tls_server):
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    result = subprocess.run(
+        ["curl", "-sS", "--http1.1", "--cacert", str(certs.ca), f"{tls_server.base_url}/ok"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '{"ok":true}' or result.stdout.replace(" ", "") == '{"ok":true}'
+
+
+def _upload(conn: support.H2Connection, stream_id: int, payload: bytes) -> None:
+    """Send ``payload`` on ``stream_id`` as flow control allows."""
+    sent = 0
+    while sent < len(payload):
+        window = min(
+            conn.conn.local_flow_control_window(stream_id), conn.conn.max_outbound_frame_size
+        )
+        if window <= 0:
+            conn.pump()  # wait for WINDOW_UPDATE
+            continue
+        chunk = payload[sent : sent + window]
+        conn.conn.send_data(stream_id, chunk)
+        conn.flush()
+        sent += len(chunk)
+    conn.conn.end_stream(stream_id)
+    conn.flush()
+
+
+def test_h2_flow_control_large_upload(certs, tls_server):
+    payload = hashlib.sha256(b"upload").digest() * (5 * 1024 * 1024 // 32)
+    with support.H2Connection(tls_server.address, tls=client_context(certs)) as conn:
+        stream_id = conn.conn.get_next_available_stream_id()
+        conn.conn.send_headers(
+            stream_id,
+            [(":method", "POST"), (":scheme", "https"), (":authority", "x"), (":path", "/echo")],
+        )
+        _upload(conn, stream_id, payload)
+        status, _, body = conn.response(stream_id)
+    assert status == 200
+    assert httpx.Response(200, content=body).json()["sha256"] == hashlib.sha256(payload).hexdigest()
+
+
+def test_h2_flow_control_large_download(certs, tls_server):
+    with support.H2Connection(tls_server.address, tls=client_context(certs)) as conn:
+        status, _, body = conn.request("GET", "/stream?chunks=80&size=65536")
+    assert status == 200
+    assert len(body) == 80 * 65536
+
+
+def test_rst_stream_mid_body_reaches_the_app_as_disconnect(certs, tls_server):
+    key = uuid.uuid4().hex
+    with support.H2Connection(tls_server.address, tls=client_context(certs)) as conn:
+        stream_id = conn.conn.get_next_available_stream_id()
+        conn.conn.send_headers(
+            stream_id,
+            [
+                (":method", "POST"),
+                (":scheme", "https"),
+                (":authority", "x"),
+                (":path", f"/body-disconnect?id={key}"),
+            ],
+        )
+        conn.conn.send_data(stream_id, b"partial body")
+        conn.flush()
+        time.sleep(0.2)
+        conn.reset(stream_id)
+        with https_client(certs, tls_server) as client:
+            seen = support.wait_for(
+                lambda: (
+                    client.get("/state", params={"id": key}).json()["state"]
+                    == ["http.request", "http.disconnect"]
+                ),
+                timeout=10,
+            )
+    assert seen
+
+
+def test_plain_http_to_the_tls_port_is_told_so(tls_server):
+    response = support.raw_exchange(tls_server.address, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"speaks HTTPS" in response
+
+
+def test_garbage_client_hello_is_closed_and_the_server_keeps_serving(certs, tls_server):
+    garbage = b"\x16\x03\x01\x00\x10" + b"\xff" * 16
+    response = support.raw_exchange(tls_server.address, garbage)
+    assert not response.startswith(b"HTTP")
+    with https_client(certs, tls_server) as client:
+        assert client.get("/ok").json() == {"ok": True}
+
+
+def test_unknown_ca_fails_the_handshake_without_hurting_others(certs, tls_server):
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{tls_server.base_url}/ok", verify=ssl.create_default_context(), timeout=5)
+    with https_client(certs, tls_server) as client:
+        assert client.get("/ok").status_code == 200
+
+
+def test_client_certificates_are_required_with_client_ca(certs):
+    options = ("--cert", str(certs.cert), "--key", str(certs.key), "--client-ca", str(certs.ca))
+    with support.serve_asgi("apps:main", *options) as server:
+        url = f"https://127.0.0.1:{server.port}/ok"
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(url, verify=client_context(certs), timeout=5)
+        response = httpx.get(url, verify=client_context(certs, client_cert=True), timeout=5)
+        assert response.json() == {"ok": True}
+
+
+def _peer_common_name(address, certs) -> str:
+    context = client_context(certs)
+    with (
+        socket.create_connection(address) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        subject = dict(pair[0] for pair in tls.getpeercert()["subject"])
+    return subject["commonName"]
+
+
+def test_sighup_reloads_the_certificate_without_dropping_connections(certs, tmp_path):
+    directory = tmp_path / "live"
+    shutil.copytree(certs.directory, directory)
+    options = ("--cert", str(directory / "server.pem"), "--key", str(directory / "server.key"))
+    with support.serve_asgi("apps:main", *options) as server:
+        server.base_url = server.base_url.replace("http://", "https://")
+        assert _peer_common_name(server.address, certs) == "bolt test server"
+        with https_client(certs, server) as kept:
+            assert kept.get("/ok").status_code == 200
+            test_certs.issue_server_certificate(directory, "server", "bolt renewed server")
+            server.process.send_signal(signal.SIGHUP)
+            assert support.wait_for(
+                lambda: _peer_common_name(server.address, certs) == "bolt renewed server",
+                timeout=5,
+            )
+            assert kept.get("/ok").status_code == 200  # the open connection still works
+        # A broken replacement is refused; the server keeps the certificate it has.
+        (directory / "server.pem").write_text("not a certificate")
+        server.process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert _peer_common_name(server.address, certs) == "bolt renewed server"
+        assert "certificate reload failed" in server.stderr()
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("missing-cert", "server.pem"),
+        ("not-pem", "no PEM certificate found"),
+        ("wrong-key", "does not match the certificate"),
+        ("no-key", "no PEM item"),
+    ],
+)
+def test_bad_tls_files_stop_startup_with_one_line(certs, tmp_path, setup, expected):
+    cert, key = certs.cert, certs.key
+    if setup == "missing-cert":
+        cert = tmp_path / "server.pem"
+    elif setup == "not-pem":
+        cert = tmp_path / "garbage.pem"
+        cert.write_text("hello")
+    elif setup == "wrong-key":
+        key = certs.other_key
+    elif setup == "no-key":
+        key = certs.cert
+    port = str(support.free_port())
+    result = support.run_cli(
+        ["serve", "apps:main", "--port", port, "--cert", str(cert), "--key", str(key)]
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+
+
+def test_h2_streams_are_independent_over_tls(certs, tls_server):
+    with support.H2Connection(tls_server.address, tls=client_context(certs)) as conn:
+        ids = [conn.start_request("GET", f"/scope?n={i}") for i in range(10)]
+        bodies = [conn.response(stream_id)[2] for stream_id in ids]
+        assert not any(isinstance(e, h2.events.ConnectionTerminated) for e in conn.events)
+    assert [httpx.Response(200, content=b).json()["query_string"] for b in bodies] == [
+        f"n={i}" for i in range(10)
+    ]

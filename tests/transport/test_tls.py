@@ -4,19 +4,24 @@ certificate reload, and bad TLS input; real clients over real sockets."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import certs as test_certs
 import h2.events
 import httpx
 import pytest
 import support
+
+BOLT_PROJECT = Path(__file__).resolve().parent.parent / "bolt" / "project"
 
 
 def client_context(certs, *, client_cert: bool = False) -> ssl.SSLContext:
@@ -244,3 +249,61 @@ def test_h2_streams_are_independent_over_tls(certs, tls_server):
     assert [httpx.Response(200, content=b).json()["query_string"] for b in bodies] == [
         f"n={i}" for i in range(10)
     ]
+
+
+def test_a_stalled_handshake_does_not_block_other_clients(certs, tls_server):
+    with socket.create_connection(tls_server.address) as stalled:
+        stalled.sendall(b"\x16")  # the first byte of a ClientHello, then nothing
+        started = time.monotonic()
+        with https_client(certs, tls_server) as client:
+            assert client.get("/ok").status_code == 200
+        assert time.monotonic() - started < 2
+
+
+def test_http3_without_tls_is_a_one_line_error():
+    result = support.run_cli(["serve", "apps:main", "--port", str(support.free_port()), "--http3"])
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "django-bolt: error: HTTP/3 needs TLS: give a certificate and a key"
+    )
+
+
+def test_runbolt_dev_https_makes_and_reuses_a_development_certificate(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(BOLT_PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
+    port = support.free_port()
+    argv = [sys.executable, "manage.py", "runbolt", "--dev", "--https", "--port", str(port)]
+    cert = project / ".bolt" / "dev-cert.pem"
+    for run in ("first", "second"):
+        process = subprocess.Popen(
+            argv,
+            cwd=project,
+            env=support.subprocess_env(()),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,  # --dev serves from a reloader child process
+        )
+        try:
+            assert support.wait_for(lambda: _answers_https(port, cert), timeout=20), run
+            if run == "first":
+                first_pem = cert.read_text()
+            else:
+                assert cert.read_text() == first_pem  # cached, not made again
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            output = process.communicate(timeout=10)[0]
+        assert f"development certificate: {cert}" in output
+        assert (project / ".bolt" / "dev-key.pem").stat().st_mode & 0o077 == 0
+
+
+def _answers_https(port: int, cert) -> bool:
+    try:
+        response = httpx.get(
+            f"https://localhost:{port}/api/items/3",
+            verify=ssl.create_default_context(cafile=str(cert)),
+            timeout=2,
+        )
+    except (httpx.HTTPError, OSError):
+        return False
+    return response.json() == {"id": 3, "q": None, "page": 1}

@@ -16,12 +16,14 @@ import platform
 import re
 import shutil
 import signal
+import shlex
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,15 +32,33 @@ RESULTS_DIR = ROOT / "benches" / "results"
 LOG_DIR = RESULTS_DIR / "logs"
 REPORT = ROOT / "benches" / "RESULTS.md"
 H2LOAD_LOG = RESULTS_DIR / "h2load.log"
+# Self-signed certificate and key, written by the "certs" set-up step (git-ignored).
+CERTS = "benches/results/certs"
+# The same files as the TLS scenarios name them: they run in a sibling of results/.
+CERT, KEY = "../results/certs/cert.pem", "../results/certs/key.pem"
 
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
 CONNECTIONS = 64
-H2_STREAMS = 10
+STREAMS = 10  # concurrent streams per connection, HTTP/2 and HTTP/3
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
-PROTOCOLS = {"h1": "HTTP/1.1 (wrk)", "h2": "h2c prior knowledge (h2load)"}
+
+@dataclass(frozen=True)
+class Protocol:
+    label: str
+    scheme: str  # "http" or "https"
+    tool: str  # the load generator: "wrk", "h2load" or "oha"
+
+
+PROTOCOLS = {
+    "h1": Protocol("HTTP/1.1 (wrk)", "http", "wrk"),
+    "h2": Protocol("h2c prior knowledge (h2load)", "http", "h2load"),
+    "h2tls": Protocol("HTTP/2 over TLS (h2load)", "https", "h2load"),
+    "h3": Protocol("HTTP/3 (oha)", "https", "oha"),
+}
+VERSION_FLAGS = {"wrk": "-v", "h2load": "--version", "oha": "--version"}
 
 
 @dataclass(frozen=True)
@@ -49,13 +69,18 @@ class Scenario:
     argv: tuple[str, ...]  # "{port}" is replaced; paths are relative to the repo root
     path: str
     needs: tuple[str, ...] = ()
-    h2c: bool = True
+    protocols: tuple[str, ...] = ("h1", "h2")  # all over plain HTTP or all over TLS
+    unsupported: dict[str, str] = field(default_factory=dict)  # protocol -> why not
+
+    @property
+    def scheme(self) -> str:
+        return PROTOCOLS[self.protocols[0]].scheme
 
 
-def _granian(target: str) -> tuple[str, ...]:
+def _granian(target: str, *extra: str) -> tuple[str, ...]:
     return (
         ".venv/bin/granian",
-        *("--interface", "asgi", "--http", "auto", "--log-level", "warning"),
+        *("--interface", "asgi", "--http", "auto", "--log-level", "warning", *extra),
         *("--host", "127.0.0.1", "--port", "{port}", "--workers", "1", target),
     )
 
@@ -64,6 +89,10 @@ _RUNBOLT = (
     ".venv/bin/python",
     *("manage.py", "runbolt", "--host", "127.0.0.1", "--port", "{port}", "--workers", "1"),
 )
+_SERVE_RAW_ASGI = (".venv/bin/django-bolt", "serve", "raw_asgi:app") + (
+    *("--host", "127.0.0.1", "--port", "{port}", "--workers", "1"),
+)
+_TLS_H3 = ("--cert", CERT, "--key", KEY, "--http3")
 
 SCENARIOS = (
     Scenario(
@@ -86,8 +115,7 @@ SCENARIOS = (
         "ours-raw-asgi",
         "raw ASGI app through django-bolt",
         "benches/apps",
-        (".venv/bin/django-bolt", "serve", "raw_asgi:app")
-        + ("--host", "127.0.0.1", "--port", "{port}", "--workers", "1"),
+        _SERVE_RAW_ASGI,
         "/",
         needs=("extension",),
     ),
@@ -105,7 +133,8 @@ SCENARIOS = (
         (".venv/bin/uvicorn", "raw_asgi:app", "--host", "127.0.0.1", "--port", "{port}")
         + ("--workers", "1", "--no-access-log", "--log-level", "warning"),
         "/",
-        h2c=False,
+        protocols=("h1",),
+        unsupported={"h2": "no h2c prior-knowledge support"},
     ),
     Scenario(
         "ours-django",
@@ -123,6 +152,43 @@ SCENARIOS = (
         "/django",
         needs=("migrate",),
     ),
+    Scenario(
+        "bolt-tls",
+        "django-bolt fast path over TLS and HTTP/3",
+        "benches/project",
+        _RUNBOLT + _TLS_H3,
+        "/",
+        needs=("extension", "migrate", "certs"),
+        protocols=("h2tls", "h3"),
+    ),
+    Scenario(
+        "ours-raw-asgi-tls",
+        "raw ASGI app through django-bolt over TLS and HTTP/3",
+        "benches/apps",
+        _SERVE_RAW_ASGI + _TLS_H3,
+        "/",
+        needs=("extension", "certs"),
+        protocols=("h2tls", "h3"),
+    ),
+    Scenario(
+        "granian-raw-asgi-tls",
+        "raw ASGI app through Granian over TLS",
+        "benches/apps",
+        _granian("raw_asgi:app", "--ssl-certificate", CERT, "--ssl-keyfile", KEY),
+        "/",
+        needs=("certs",),
+        protocols=("h2tls",),
+    ),
+    Scenario(
+        "hypercorn-raw-asgi-h3",
+        "raw ASGI app through Hypercorn (aioquic) over HTTP/3",
+        "benches/apps",
+        (".venv/bin/hypercorn", "--quic-bind", "127.0.0.1:{port}", "--bind", "127.0.0.1:{port}")
+        + ("--certfile", CERT, "--keyfile", KEY, "--workers", "1", "raw_asgi:app"),
+        "/",
+        needs=("certs",),
+        protocols=("h3",),
+    ),
 )
 
 # Set-up steps in the order they run: name -> (cwd, argv, is a build step).
@@ -138,6 +204,18 @@ SETUP_STEPS = {
         (".venv/bin/python", "manage.py", "migrate", "--noinput"),
         False,
     ),
+    "certs": (
+        ".",
+        (
+            ".venv/bin/python",
+            "-c",
+            "import pathlib; from django_bolt import _core; "
+            f'd = pathlib.Path("{CERTS}"); d.mkdir(parents=True, exist_ok=True); '
+            "cert, key = _core.development_certificate(); "
+            'd.joinpath("cert.pem").write_text(cert); d.joinpath("key.pem").write_text(key)',
+        ),
+        False,
+    ),
 }
 
 # (numerator, denominator, protocol, target or None)
@@ -150,6 +228,10 @@ RATIOS = (
     ("ours-raw-asgi", "uvicorn-raw-asgi", "h1", None),
     ("ours-django", "granian-django", "h1", 1.0),
     ("ours-django", "granian-django", "h2", None),
+    ("ours-raw-asgi-tls", "hypercorn-raw-asgi-h3", "h3", 10.0),
+    ("ours-raw-asgi-tls", "ours-raw-asgi-tls", "h3/h2tls", 0.5),
+    ("bolt-tls", "bolt-tls", "h3/h2tls", 0.5),
+    ("ours-raw-asgi-tls", "granian-raw-asgi-tls", "h2tls", 1.0),
 )
 
 

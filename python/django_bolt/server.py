@@ -35,6 +35,7 @@ class ServerOptions:
     root_path: str = ""
     cert: str = ""
     key: str = ""
+    key_password: str = ""
     client_ca: str = ""
     http3: bool = False
 
@@ -56,6 +57,7 @@ _FLAGS: list[tuple[str, str]] = [
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
     ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),
     ("key", "TLS private key (PEM: PKCS#8, PKCS#1 or SEC1)"),
+    ("key_password", "password of an encrypted PKCS#8 key (or set BOLT_KEY_PASSWORD)"),
     ("client_ca", "CA certificates (PEM) that client certificates must chain to"),
     ("http3", "also serve HTTP/3 over QUIC on the same port number (UDP); needs TLS"),
 ]
@@ -215,6 +217,7 @@ def _new_server(app: Any, options: ServerOptions, reuse_port: bool) -> Any:
             max_concurrent_streams=options.max_concurrent_streams,
             cert=options.cert or None,
             key=options.key or None,
+            key_password=options.key_password or os.environ.get("BOLT_KEY_PASSWORD") or None,
             client_ca=options.client_ca or None,
             http3=options.http3,
         )

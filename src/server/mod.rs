@@ -94,7 +94,7 @@ impl Server {
     #[new]
     #[pyo3(signature = (app, host="127.0.0.1", port=8000, *, backlog=1024, reuse_port=false,
         keep_alive=5.0, header_timeout=30.0, max_header_size=65536, max_concurrent_streams=200,
-        cert=None, key=None, client_ca=None, http3=false))]
+        cert=None, key=None, key_password=None, client_ca=None, http3=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         app: &App,
@@ -108,6 +108,7 @@ impl Server {
         max_concurrent_streams: u32,
         cert: Option<PathBuf>,
         key: Option<PathBuf>,
+        key_password: Option<String>,
         client_ca: Option<PathBuf>,
         http3: bool,
     ) -> PyResult<Self> {
@@ -122,6 +123,7 @@ impl Server {
                 let store = CertStore::load(TlsFiles {
                     cert,
                     key,
+                    key_password,
                     client_ca,
                 })
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;

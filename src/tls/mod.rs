@@ -34,6 +34,8 @@ impl std::error::Error for TlsError {}
 pub struct TlsFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// Decrypts an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY").
+    pub key_password: Option<String>,
     pub client_ca: Option<PathBuf>,
 }
 
@@ -47,13 +49,13 @@ pub struct CertStore {
 
 impl CertStore {
     pub fn load(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
-        let current = RwLock::new(Arc::new(certified_key(&files.cert, &files.key)?));
+        let current = RwLock::new(Arc::new(certified_key(&files)?));
         Ok(Arc::new(CertStore { files, current }))
     }
 
     /// Read the files again; on error the old certificate stays in use.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let fresh = certified_key(&self.files.cert, &self.files.key)?;
+        let fresh = certified_key(&self.files)?;
         *self.current.write() = Arc::new(fresh);
         Ok(())
     }
@@ -114,10 +116,23 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
-fn certified_key(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
+fn certified_key(files: &TlsFiles) -> Result<CertifiedKey, TlsError> {
+    let (cert, key) = (&files.cert, &files.key);
     let chain = read_certs(cert)?;
-    let der = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| TlsError(format!("{}: {}", key.display(), pem_problem(e))))?;
+    let der = match &files.key_password {
+        Some(password) => decrypt_key(key, password)?,
+        None => PrivateKeyDer::from_pem_file(key).map_err(|e| {
+            let encrypted = std::fs::read_to_string(key)
+                .is_ok_and(|text| text.contains("ENCRYPTED PRIVATE KEY"));
+            match encrypted {
+                true => TlsError(format!(
+                    "{}: the key is encrypted; give its password",
+                    key.display()
+                )),
+                false => TlsError(format!("{}: {}", key.display(), pem_problem(e))),
+            }
+        })?,
+    };
     let signing_key = any_supported_type(&der)
         .map_err(|e| TlsError(format!("{}: unusable private key: {e}", key.display())))?;
     let certified = CertifiedKey::new(chain, signing_key);
@@ -129,6 +144,25 @@ fn certified_key(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
         ))
     })?;
     Ok(certified)
+}
+
+/// An encrypted PKCS#8 key (PBES2: PBKDF2 or scrypt with AES), decrypted in memory.
+fn decrypt_key(path: &Path, password: &str) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let problem = |what: String| TlsError(format!("{}: {what}", path.display()));
+    let pem = std::fs::read_to_string(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+    let (label, document) =
+        pkcs8::Document::from_pem(&pem).map_err(|e| problem(format!("invalid PEM: {e}")))?;
+    if label != "ENCRYPTED PRIVATE KEY" {
+        return Err(problem(format!(
+            "a key password was given but the key is not encrypted ({label})"
+        )));
+    }
+    let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes())
+        .map_err(|e| problem(format!("invalid encrypted key: {e}")))?;
+    let decrypted = encrypted.decrypt(password).map_err(|_| {
+        problem("cannot decrypt the key: wrong password or unsupported cipher".into())
+    })?;
+    Ok(PrivateKeyDer::Pkcs8(decrypted.as_bytes().to_vec().into()))
 }
 
 fn pem_problem(err: rustls_pki_types::pem::Error) -> String {

@@ -307,3 +307,26 @@ def _answers_https(port: int, cert) -> bool:
     except (httpx.HTTPError, OSError):
         return False
     return response.json() == {"id": 3, "q": None, "page": 1}
+
+
+def test_encrypted_key_with_its_password(certs, tmp_path):
+    encrypted = tmp_path / "encrypted.key"
+    subprocess.run(
+        ["openssl", "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", str(certs.key)]
+        + ["-out", str(encrypted), "-passout", "pass:s3cret"],
+        check=True,
+        capture_output=True,
+    )
+    base = ["serve", "apps:main", "--cert", str(certs.cert), "--key", str(encrypted)]
+    options = ("--cert", str(certs.cert), "--key", str(encrypted), "--key-password", "s3cret")
+    with support.serve_asgi("apps:main", *options) as server:
+        response = httpx.get(f"https://127.0.0.1:{server.port}/ok", verify=client_context(certs))
+        assert response.json() == {"ok": True}
+    for extra, expected in (
+        (["--key-password", "wrong"], "wrong password"),
+        ([], "the key is encrypted; give its password"),
+    ):
+        result = support.run_cli([*base, "--port", str(support.free_port()), *extra])
+        assert result.returncode == 1
+        assert expected in result.stderr.strip()
+        assert len(result.stderr.strip().splitlines()) == 1

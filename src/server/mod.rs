@@ -4,6 +4,7 @@
 
 mod h3;
 mod listener;
+mod preface;
 pub mod runtime;
 
 use std::convert::Infallible;
@@ -268,6 +269,7 @@ async fn accept_loop(
         app,
         server_addr: listener.local_addr().ok(),
         alt_svc: config.alt_svc(),
+        first_bytes_timeout: config.header_timeout,
     });
     let graceful = GracefulShutdown::new();
     let grace = loop {
@@ -276,12 +278,13 @@ async fn accept_loop(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let watcher = graceful.watcher();
+                    let connections = connections.clone();
                     match &tls {
-                        None => connections.serve(TokioIo::new(stream), peer, "http", watcher),
+                        None => tokio::spawn(connections.run(stream, peer, Transport::Clear, watcher)),
                         Some(acceptor) => {
-                            tokio::spawn(handshake(acceptor.clone(), stream, peer, connections.clone(), watcher));
+                            tokio::spawn(handshake(acceptor.clone(), stream, peer, connections, watcher))
                         }
-                    }
+                    };
                 }
                 Err(err) => {
                     // Out of descriptors or a connection reset before accept: keep serving.
@@ -317,7 +320,11 @@ async fn handshake(
     }
     // A failed or slow handshake only concerns that client.
     if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        connections.serve(TokioIo::new(tls), peer, "https", watcher);
+        let protocol = match tls.get_ref().1.alpn_protocol() {
+            Some(b"h2") => Transport::TlsH2,
+            _ => Transport::Tls,
+        };
+        connections.run(tls, peer, protocol, watcher).await;
     }
 }
 
@@ -332,28 +339,48 @@ async fn speaks_plain_http(stream: &TcpStream) -> bool {
     }
 }
 
+/// How a connection reached hyper.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Clear,
+    Tls,
+    /// TLS with HTTP/2 chosen by ALPN.
+    TlsH2,
+}
+
 /// What every connection of one listener shares.
 struct Connections {
     builder: auto::Builder<TokioExecutor>,
     app: Arc<AppInner>,
     server_addr: Option<std::net::SocketAddr>,
     alt_svc: Option<HeaderValue>,
+    /// Time a new connection gets to send its first bytes.
+    first_bytes_timeout: Duration,
 }
 
 impl Connections {
-    fn serve<I>(
-        self: &Arc<Self>,
+    /// Serve one connection until it closes.
+    async fn run<I>(
+        self: Arc<Self>,
         io: I,
         peer: std::net::SocketAddr,
-        scheme: &'static str,
+        transport: Transport,
         watcher: Watcher,
     ) where
-        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
+        let h2 = transport == Transport::TlsH2;
+        let Some(io) = preface::screen(io, self.first_bytes_timeout, h2).await else {
+            return;
+        };
         let info = Arc::new(ConnInfo {
             client: Some(peer),
             server: self.server_addr,
-            scheme,
+            scheme: if transport == Transport::Clear {
+                "http"
+            } else {
+                "https"
+            },
         });
         let shared = self.clone();
         let service = hyper::service::service_fn(move |request| {
@@ -371,12 +398,8 @@ impl Connections {
         });
         let connection = self
             .builder
-            .serve_connection_with_upgrades(io, service)
-            .into_owned();
-        let connection = watcher.watch(connection);
-        tokio::spawn(async move {
-            // Errors here are the client's (reset, bad request already answered by hyper).
-            let _ = connection.await;
-        });
+            .serve_connection_with_upgrades(TokioIo::new(io), service);
+        // Errors here are the client's (reset, bad request already answered by hyper).
+        let _ = watcher.watch(connection).await;
     }
 }

@@ -144,7 +144,11 @@ def test_pipelined_requests_are_answered_in_order(server):
 
 
 def test_malformed_requests_do_not_hurt_the_server(server):
-    for garbage in (b"\x16\x03\x01\x00\x00\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\r\n\r\n\r\n"):
+    for garbage in (
+        b"\x16\x03\x01\x00\x00\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"GET /\x00 HTTP/1.1\r\n\r\n",
+    ):
         response = support.raw_exchange(server.address, garbage)
         assert response == b"" or response.startswith(b"HTTP/1.1 400"), response[:80]
     assert httpx.get(f"{server.base_url}/api/items/1").status_code == 200

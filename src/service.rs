@@ -102,7 +102,8 @@ where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
-    let route = route(app, &head);
+    let mut head = head;
+    let route = route(app, &mut head);
     if let Route::Answered(answer) = route {
         return answer;
     }
@@ -115,6 +116,9 @@ where
             fastpath::serve(&app.bridge, route, values, body, limit).await
         }
         Route::Asgi(asgi) => asgi::serve(&app.bridge, asgi, conn, head, body, limit).await,
+        Route::AsgiWebSocket(asgi, upgrade) => {
+            asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limit).await
+        }
         Route::Answered(answer) => answer,
     }
 }
@@ -123,11 +127,12 @@ where
 enum Route {
     Bolt(Arc<fastpath::Route>, Vec<fastpath::params::Value>),
     Asgi(Arc<AsgiApp>),
+    AsgiWebSocket(Arc<AsgiApp>, hyper::upgrade::OnUpgrade),
     /// Rust answers by itself: 404, 405, 422, OPTIONS.
     Answered(Response<ResponseBody>),
 }
 
-fn route(app: &AppInner, head: &http::request::Parts) -> Route {
+fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
     if let Some(routes) = &app.routes {
         match routes.get().lookup(&head.method, head.uri.path()) {
             Lookup::Found(route, params) => {
@@ -143,8 +148,13 @@ fn route(app: &AppInner, head: &http::request::Parts) -> Route {
             Lookup::NotFound => {}
         }
     }
-    match &app.asgi {
-        Some(asgi) => Route::Asgi(asgi.clone()),
-        None => Route::Answered(errors::not_found()),
+    let upgrade = match asgi::websocket::is_upgrade(head) {
+        true => head.extensions.remove::<hyper::upgrade::OnUpgrade>(),
+        false => None,
+    };
+    match (&app.asgi, upgrade) {
+        (Some(asgi), Some(upgrade)) => Route::AsgiWebSocket(asgi.clone(), upgrade),
+        (Some(asgi), None) => Route::Asgi(asgi.clone()),
+        (None, _) => Route::Answered(errors::not_found()),
     }
 }

@@ -393,11 +393,14 @@ impl Exchange {
 }
 
 /// What `send()` raises once the client is gone (ASGI 2.4: a subclass of OSError).
-fn disconnected() -> PyErr {
+pub(super) fn disconnected() -> PyErr {
     ClientDisconnected::new_err("the client disconnected")
 }
 
-fn required<'py>(message: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+pub(super) fn required<'py>(
+    message: &Bound<'py, PyDict>,
+    key: &str,
+) -> PyResult<Bound<'py, PyAny>> {
     message
         .get_item(key)?
         .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {key:?}")))

@@ -2,6 +2,7 @@
 
 pub mod exchange;
 pub mod scope;
+pub mod websocket;
 
 use std::sync::Arc;
 
@@ -42,18 +43,11 @@ where
     }
     let lifeline = Lifeline(exchange.clone());
     bridge.submit(Box::new(move |py, lp| {
-        let started = scope::http_scope(py, &head, &conn, &app).and_then(|scope| {
-            let channel = pyo3::Bound::new(
-                py,
-                HttpChannel {
-                    exchange: exchange.clone(),
-                },
-            )?;
-            let receive = channel.getattr(pyo3::intern!(py, "receive"))?;
-            let send = channel.getattr(pyo3::intern!(py, "send"))?;
-            let coro = app.app.bind(py).call1((scope, receive, send))?;
-            lp.create_task(py, &coro, None)
-        });
+        let channel = HttpChannel {
+            exchange: exchange.clone(),
+        };
+        let started = scope::connection_scope(py, scope::Protocol::Http, &head, &conn, &app)
+            .and_then(|scope| start_app(py, lp, &app, scope, channel));
         match started {
             Ok(task) => crate::python::when_done(py, &task, move |py, outcome| {
                 exchange.app_finished(py, outcome)
@@ -68,4 +62,19 @@ where
         }
         Err(_) => errors::internal_error(),
     }
+}
+
+/// Call `app(scope, channel.receive, channel.send)` in a real asyncio Task.
+fn start_app<'py, C: pyo3::PyClass + Into<pyo3::PyClassInitializer<C>>>(
+    py: Python<'py>,
+    lp: &crate::python::EventLoop,
+    app: &AsgiApp,
+    scope: pyo3::Bound<'py, pyo3::types::PyDict>,
+    channel: C,
+) -> PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+    let channel = pyo3::Bound::new(py, channel)?.into_any();
+    let receive = channel.getattr(pyo3::intern!(py, "receive"))?;
+    let send = channel.getattr(pyo3::intern!(py, "send"))?;
+    let coro = app.app.bind(py).call1((scope, receive, send))?;
+    lp.create_task(py, &coro, None)
 }

@@ -1,4 +1,5 @@
-//! The ASGI HTTP connection scope, built on the loop thread from the request's head.
+//! ASGI connection scopes (`http` and `websocket`), built on the loop thread from the
+//! request's head.
 
 use std::net::SocketAddr;
 
@@ -44,8 +45,16 @@ fn address<'py>(py: Python<'py>, addr: Option<SocketAddr>) -> PyResult<Bound<'py
     }
 }
 
-pub fn http_scope<'py>(
+/// Which ASGI protocol a scope is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    WebSocket,
+}
+
+pub fn connection_scope<'py>(
     py: Python<'py>,
+    protocol: Protocol,
     head: &http::request::Parts,
     conn: &ConnInfo,
     app: &AsgiApp,
@@ -55,17 +64,37 @@ pub fn http_scope<'py>(
     let asgi = PyDict::new(py);
     asgi.set_item(intern!(py, "version"), intern!(py, "3.0"))?;
     asgi.set_item(intern!(py, "spec_version"), intern!(py, "2.4"))?;
-    scope.set_item(intern!(py, "type"), intern!(py, "http"))?;
+    let (kind, scheme) = match (protocol, conn.scheme) {
+        (Protocol::Http, scheme) => ("http", scheme),
+        (Protocol::WebSocket, "https") => ("websocket", "wss"),
+        (Protocol::WebSocket, _) => ("websocket", "ws"),
+    };
+    scope.set_item(intern!(py, "type"), PyString::intern(py, kind))?;
     scope.set_item(intern!(py, "asgi"), asgi)?;
     scope.set_item(
         intern!(py, "http_version"),
         PyString::intern(py, http_version(head.version)),
     )?;
-    scope.set_item(
-        intern!(py, "method"),
-        PyString::intern(py, head.method.as_str()),
-    )?;
-    scope.set_item(intern!(py, "scheme"), PyString::intern(py, conn.scheme))?;
+    if protocol == Protocol::Http {
+        scope.set_item(
+            intern!(py, "method"),
+            PyString::intern(py, head.method.as_str()),
+        )?;
+    } else {
+        let offered = head
+            .headers
+            .get_all(http::header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        scope.set_item(intern!(py, "subprotocols"), PyList::new(py, offered)?)?;
+        let extensions = PyDict::new(py);
+        extensions.set_item(intern!(py, "websocket.http.response"), PyDict::new(py))?;
+        scope.set_item(intern!(py, "extensions"), extensions)?;
+    }
+    scope.set_item(intern!(py, "scheme"), PyString::intern(py, scheme))?;
     let raw_path = head.uri.path();
     let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
     scope.set_item(intern!(py, "path"), path.as_ref())?;

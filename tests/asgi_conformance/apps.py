@@ -314,8 +314,79 @@ ROUTES = {
 }
 
 
+async def ws_echo(scope, receive, send):
+    """Accept (with the first offered subprotocol and a custom header) and echo every
+    message back, text as text and bytes as bytes; record how the client left."""
+    message = await receive()
+    assert message["type"] == "websocket.connect"
+    protocols = scope.get("subprotocols") or []
+    await send(
+        {
+            "type": "websocket.accept",
+            "subprotocol": protocols[0] if protocols else None,
+            "headers": [(b"x-accepted-by", b"conformance")],
+        }
+    )
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            STATE["ws-echo-last-close"] = message["code"]
+            return
+        if message.get("text") == "close please":
+            await send({"type": "websocket.close", "code": 4001, "reason": "asked to"})
+            continue
+        if message.get("text") == "scope please":
+            keys = ("type", "scheme", "path", "query_string", "subprotocols", "http_version")
+            scope_view = {k: _text(scope[k]) for k in keys}
+            scope_view["client_port_is_int"] = isinstance(scope["client"][1], int)
+            scope_view["extensions"] = sorted(scope.get("extensions", {}))
+            await send({"type": "websocket.send", "text": json.dumps(scope_view)})
+            continue
+        if message.get("text") is not None:
+            await send({"type": "websocket.send", "text": message["text"]})
+        else:
+            await send({"type": "websocket.send", "bytes": message["bytes"]})
+
+
+async def ws_deny(scope, receive, send):
+    """Refuse the handshake with an HTTP response (websocket.http.response extension)."""
+    await receive()
+    assert "websocket.http.response" in scope["extensions"]
+    await send(
+        {
+            "type": "websocket.http.response.start",
+            "status": 401,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "websocket.http.response.body", "body": b"no ", "more_body": True})
+    await send({"type": "websocket.http.response.body", "body": b"entry"})
+
+
+async def ws_close(scope, receive, send):
+    """Close before accepting: the client gets 403."""
+    await receive()
+    await send({"type": "websocket.close"})
+
+
+async def ws_raise(scope, receive, send):
+    """Accept, then fail: the client sees close code 1011."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    await receive()
+    raise RuntimeError("conformance: websocket app failed")
+
+
+WEBSOCKET_ROUTES = {"/ws-echo": ws_echo, "/ws-deny": ws_deny, "/ws-close": ws_close}
+WEBSOCKET_ROUTES["/ws-raise"] = ws_raise
+
+
 async def main(scope, receive, send):
     """Dispatch on the first path segment. Has no lifespan support (raises, like Django)."""
+    prefix = "/" + scope["path"].split("/")[1]
+    if scope["type"] == "websocket":
+        await WEBSOCKET_ROUTES[prefix](scope, receive, send)
+        return
     if scope["type"] != "http":
         raise RuntimeError(f"unsupported scope type {scope['type']!r}")
     prefix = "/" + scope["path"].split("/")[1]

@@ -1,0 +1,505 @@
+//! The ASGI `websocket` scope over an HTTP/1.1 upgrade, with tokio-tungstenite.
+//!
+//! The app decides the handshake (`websocket.accept`, `websocket.close`, or a plain
+//! HTTP answer through the `websocket.http.response` extension); after the 101, one
+//! task reads frames into the app's inbox and writes what the app sends.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
+
+use super::exchange::{disconnected, required};
+use super::scope::{self, AsgiApp, ConnInfo};
+use crate::body::ResponseBody;
+use crate::fastpath::call::body_bytes;
+use crate::fastpath::errors;
+use crate::python::{is_done, log, settle, BridgeInner, ClientDisconnected, Level, Outcome, Ready};
+
+/// Messages waiting in each direction before the sender waits.
+const OUTBOUND_MESSAGES: usize = 16;
+
+/// Whether a request asks for a WebSocket (RFC 6455 §4.1).
+pub fn is_upgrade(head: &http::request::Parts) -> bool {
+    let has_token = |name: header::HeaderName, token: &str| {
+        head.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    head.method == http::Method::GET
+        && has_token(header::UPGRADE, "websocket")
+        && has_token(header::CONNECTION, "upgrade")
+}
+
+/// What the app answered the handshake with.
+enum Handshake {
+    Accept {
+        headers: HeaderMap,
+        outbound: mpsc::Receiver<Message>,
+    },
+    Respond(Response<ResponseBody>),
+}
+
+enum Phase {
+    Handshake(oneshot::Sender<Handshake>),
+    /// `websocket.http.response.start` seen; the body is being collected.
+    Denying(oneshot::Sender<Handshake>, StatusCode, HeaderMap, Vec<u8>),
+    Open(mpsc::Sender<Message>),
+    Closed,
+}
+
+/// What the app's `receive()` gets, in order.
+enum Event {
+    Connect,
+    Text(String),
+    Binary(Bytes),
+    Disconnect(u16),
+}
+
+struct Inbox {
+    events: VecDeque<Event>,
+    waiter: Option<Py<PyAny>>,
+    wake_queued: bool,
+    disconnected: bool,
+}
+
+pub struct Session {
+    bridge: Arc<BridgeInner>,
+    inbox: Mutex<Inbox>,
+    phase: Mutex<Phase>,
+}
+
+impl Session {
+    fn new(bridge: Arc<BridgeInner>, handshake: oneshot::Sender<Handshake>) -> Arc<Self> {
+        Arc::new(Session {
+            bridge,
+            inbox: Mutex::new(Inbox {
+                events: VecDeque::from([Event::Connect]),
+                waiter: None,
+                wake_queued: false,
+                disconnected: false,
+            }),
+            phase: Mutex::new(Phase::Handshake(handshake)),
+        })
+    }
+
+    // ---- tokio side ----------------------------------------------------------------
+
+    fn deliver(self: &Arc<Self>, event: Event) {
+        let mut inbox = self.inbox.lock();
+        if inbox.disconnected {
+            return;
+        }
+        inbox.disconnected = matches!(event, Event::Disconnect(_));
+        inbox.events.push_back(event);
+        if inbox.waiter.is_some() && !inbox.wake_queued {
+            inbox.wake_queued = true;
+            let session = self.clone();
+            self.bridge.submit(Box::new(move |py, _| session.wake(py)));
+        }
+    }
+
+    /// The connection is gone: the app hears `websocket.disconnect` with `code`.
+    fn gone(self: &Arc<Self>, code: u16) {
+        *self.phase.lock() = Phase::Closed;
+        self.deliver(Event::Disconnect(code));
+    }
+
+    /// Pump frames both ways until either side closes.
+    async fn run(
+        self: Arc<Self>,
+        upgrade: OnUpgrade,
+        config: WebSocketConfig,
+        mut outbound: mpsc::Receiver<Message>,
+    ) {
+        let Ok(upgraded) = upgrade.await else {
+            return self.gone(1006);
+        };
+        let socket =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
+        let (mut sink, mut stream) = socket.split();
+        let writer = async move {
+            while let Some(message) = outbound.recv().await {
+                let closing = matches!(message, Message::Close(_));
+                if sink.send(message).await.is_err() || closing {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        };
+        let reader = async {
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Text(text))) => {
+                        self.deliver(Event::Text(text.as_str().to_owned()))
+                    }
+                    Some(Ok(Message::Binary(data))) => self.deliver(Event::Binary(data)),
+                    Some(Ok(Message::Close(frame))) => {
+                        break self.gone(frame.map_or(1005, |f| u16::from(f.code)));
+                    }
+                    Some(Ok(_)) => {} // ping and pong are answered by tungstenite
+                    Some(Err(WsError::Capacity(_))) => {
+                        self.close_from_server(CloseCode::Size, "message too big");
+                        break self.gone(1009);
+                    }
+                    Some(Err(_)) | None => break self.gone(1006),
+                }
+            }
+        };
+        tokio::join!(reader, writer);
+    }
+
+    /// Send a close frame of our own (the app has not closed yet).
+    fn close_from_server(&self, code: CloseCode, reason: &str) {
+        if let Phase::Open(sender) = std::mem::replace(&mut *self.phase.lock(), Phase::Closed) {
+            let _ = sender.try_send(close_message(code.into(), reason));
+        }
+    }
+
+    // ---- loop thread -------------------------------------------------------------
+
+    fn wake(&self, py: Python<'_>) {
+        let mut inbox = self.inbox.lock();
+        inbox.wake_queued = false;
+        let Some(waiter) = inbox.waiter.take() else {
+            return;
+        };
+        let waiter = waiter.into_bound(py);
+        if is_done(&waiter) {
+            return;
+        }
+        match inbox.events.pop_front() {
+            Some(event) => settle(&waiter, event_message(py, event).map(|m| m.into_any())),
+            None => inbox.waiter = Some(waiter.unbind()),
+        }
+    }
+
+    fn receive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let mut inbox = self.inbox.lock();
+        if let Some(event) = inbox.events.pop_front() {
+            let message = event_message(py, event)?;
+            return Ok(Bound::new(py, Ready::new(message.into_any().unbind()))?.into_any());
+        }
+        if inbox.waiter.is_some() {
+            return Err(PyRuntimeError::new_err(
+                "receive() called while another receive() is pending",
+            ));
+        }
+        let lp = self
+            .bridge
+            .event_loop()
+            .ok_or_else(|| PyRuntimeError::new_err("no event loop"))?;
+        let future = lp.create_future(py)?;
+        inbox.waiter = Some(future.clone().unbind());
+        Ok(future)
+    }
+
+    fn send<'py>(
+        &self,
+        py: Python<'py>,
+        message: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: String = required(message, "type")?.extract()?;
+        let mut phase = self.phase.lock();
+        match (kind.as_str(), std::mem::replace(&mut *phase, Phase::Closed)) {
+            ("websocket.accept", Phase::Handshake(reply)) => {
+                let mut headers = asgi_headers(message)?;
+                if let Some(protocol) = message.get_item("subprotocol")?.filter(|p| !p.is_none()) {
+                    let protocol: String = protocol.extract()?;
+                    let value = HeaderValue::from_str(&protocol)
+                        .map_err(|_| PyValueError::new_err("invalid subprotocol"))?;
+                    headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+                }
+                let (sender, outbound) = mpsc::channel(OUTBOUND_MESSAGES);
+                reply
+                    .send(Handshake::Accept { headers, outbound })
+                    .map_err(|_| disconnected())?;
+                *phase = Phase::Open(sender);
+            }
+            ("websocket.send", Phase::Open(sender)) => {
+                let outgoing = match message.get_item("bytes")?.filter(|b| !b.is_none()) {
+                    Some(data) => Message::Binary(body_bytes(&data)?),
+                    None => {
+                        let text: String = required(message, "text")?.extract()?;
+                        Message::text(text)
+                    }
+                };
+                *phase = Phase::Open(sender.clone());
+                drop(phase);
+                return self.push(py, sender, outgoing);
+            }
+            ("websocket.close", Phase::Handshake(reply)) => {
+                let _ = reply.send(Handshake::Respond(errors::detail(
+                    StatusCode::FORBIDDEN,
+                    "WebSocket connection refused",
+                )));
+            }
+            ("websocket.close", Phase::Open(sender)) => {
+                let code: u16 = message
+                    .get_item("code")?
+                    .map(|c| c.extract())
+                    .transpose()?
+                    .unwrap_or(1000);
+                let reason: String = message
+                    .get_item("reason")?
+                    .filter(|r| !r.is_none())
+                    .map(|r| r.extract())
+                    .transpose()?
+                    .unwrap_or_default();
+                let _ = sender.try_send(close_message(code, &reason));
+            }
+            ("websocket.close", Phase::Closed) => {}
+            ("websocket.http.response.start", Phase::Handshake(reply)) => {
+                let status: u16 = required(message, "status")?.extract()?;
+                let status = StatusCode::from_u16(status)
+                    .map_err(|_| PyValueError::new_err("invalid status"))?;
+                *phase = Phase::Denying(reply, status, asgi_headers(message)?, Vec::new());
+            }
+            ("websocket.http.response.body", Phase::Denying(reply, status, headers, mut body)) => {
+                if let Some(chunk) = message.get_item("body")?.filter(|b| !b.is_none()) {
+                    body.extend_from_slice(chunk.cast::<PyBytes>()?.as_bytes());
+                }
+                let more = message
+                    .get_item("more_body")?
+                    .map(|m| m.is_truthy())
+                    .transpose()?
+                    .unwrap_or(false);
+                if more {
+                    *phase = Phase::Denying(reply, status, headers, body);
+                } else {
+                    let mut response = Response::new(ResponseBody::full(body));
+                    *response.status_mut() = status;
+                    *response.headers_mut() = headers;
+                    let _ = reply.send(Handshake::Respond(response));
+                }
+            }
+            (_, Phase::Closed) if kind.starts_with("websocket.") => return Err(disconnected()),
+            (_, previous) => {
+                *phase = previous;
+                return Err(PyRuntimeError::new_err(format!(
+                    "ASGI message {kind:?} is not allowed now"
+                )));
+            }
+        }
+        Ok(Bound::new(py, Ready::new(py.None()))?.into_any())
+    }
+
+    fn push<'py>(
+        &self,
+        py: Python<'py>,
+        sender: mpsc::Sender<Message>,
+        message: Message,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match sender.try_send(message) {
+            Ok(()) => Ok(Bound::new(py, Ready::new(py.None()))?.into_any()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(disconnected()),
+            Err(mpsc::error::TrySendError::Full(message)) => {
+                let lp = self
+                    .bridge
+                    .event_loop()
+                    .ok_or_else(|| PyRuntimeError::new_err("no event loop"))?;
+                let future = lp.create_future(py)?;
+                let done = future.clone().unbind();
+                let bridge = self.bridge.clone();
+                crate::server::runtime().spawn(async move {
+                    let sent = sender.send(message).await;
+                    bridge.submit(Box::new(move |py, _| {
+                        let outcome = sent
+                            .map(|_| py.None().into_bound(py))
+                            .map_err(|_| disconnected());
+                        settle(done.bind(py), outcome);
+                    }));
+                });
+                Ok(future)
+            }
+        }
+    }
+
+    /// The app's task ended: refuse a handshake it never answered, close an open socket.
+    fn app_finished(&self, py: Python<'_>, outcome: Outcome<'_>) {
+        let failed = outcome.err();
+        match std::mem::replace(&mut *self.phase.lock(), Phase::Closed) {
+            Phase::Handshake(reply) | Phase::Denying(reply, ..) => {
+                let (status, text) = match failed {
+                    Some(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+                    None => (StatusCode::FORBIDDEN, "WebSocket connection refused"),
+                };
+                let _ = reply.send(Handshake::Respond(errors::detail(status, text)));
+            }
+            Phase::Open(sender) => {
+                let code = if failed.is_some() { 1011 } else { 1000 };
+                let _ = sender.try_send(close_message(code, ""));
+            }
+            Phase::Closed => {}
+        }
+        match failed {
+            Some(err) if err.is_instance_of::<ClientDisconnected>(py) => {}
+            Some(err) => log(
+                py,
+                Level::Error,
+                "Exception in ASGI WebSocket application",
+                Some(err),
+            ),
+            None => {}
+        }
+    }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.to_owned().into(),
+    }))
+}
+
+fn asgi_headers(message: &Bound<'_, PyDict>) -> PyResult<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    if let Some(list) = message.get_item("headers")?.filter(|h| !h.is_none()) {
+        for pair in list.try_iter()? {
+            let (name, value): (Vec<u8>, Vec<u8>) = pair?.extract()?;
+            let name = HeaderName::from_bytes(&name)
+                .map_err(|_| PyValueError::new_err("invalid header name"))?;
+            let value = HeaderValue::from_bytes(&value)
+                .map_err(|_| PyValueError::new_err("invalid header value"))?;
+            headers.append(name, value);
+        }
+    }
+    Ok(headers)
+}
+
+fn event_message<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyDict>> {
+    use pyo3::intern;
+    let message = PyDict::new(py);
+    let kind = match event {
+        Event::Connect => "websocket.connect",
+        Event::Text(text) => {
+            message.set_item(intern!(py, "text"), PyString::new(py, &text))?;
+            "websocket.receive"
+        }
+        Event::Binary(data) => {
+            message.set_item(intern!(py, "bytes"), PyBytes::new(py, &data))?;
+            "websocket.receive"
+        }
+        Event::Disconnect(code) => {
+            message.set_item(intern!(py, "code"), code)?;
+            "websocket.disconnect"
+        }
+    };
+    message.set_item(intern!(py, "type"), PyString::intern(py, kind))?;
+    Ok(message)
+}
+
+/// The Python side of a session: `receive` and `send` are its bound methods.
+#[pyclass(frozen, module = "django_bolt._core")]
+pub struct WebSocketChannel {
+    session: Arc<Session>,
+}
+
+#[pymethods]
+impl WebSocketChannel {
+    fn receive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.session.receive(py)
+    }
+
+    fn send<'py>(
+        &self,
+        py: Python<'py>,
+        message: Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.session.send(py, &message)
+    }
+}
+
+/// Tells the app the client left while the handshake was still undecided.
+struct HandshakeGuard(Option<Arc<Session>>);
+
+impl Drop for HandshakeGuard {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            session.gone(1006);
+        }
+    }
+}
+
+/// Run the ASGI app for a WebSocket upgrade; returns the handshake's answer.
+pub async fn serve(
+    bridge: &Arc<BridgeInner>,
+    app: Arc<AsgiApp>,
+    conn: Arc<ConnInfo>,
+    head: http::request::Parts,
+    upgrade: OnUpgrade,
+    max_message_size: usize,
+) -> Response<ResponseBody> {
+    let key = head.headers.get(header::SEC_WEBSOCKET_KEY).cloned();
+    let version_ok = head
+        .headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v == "13");
+    let Some(key) = key.filter(|_| version_ok) else {
+        let mut response = errors::detail(
+            StatusCode::BAD_REQUEST,
+            "WebSocket handshake needs Sec-WebSocket-Key and version 13",
+        );
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
+        return response;
+    };
+    let (reply, handshake) = oneshot::channel();
+    let session = Session::new(bridge.clone(), reply);
+    let mut guard = HandshakeGuard(Some(session.clone()));
+    let started = session.clone();
+    bridge.submit(Box::new(move |py, lp| {
+        let channel = WebSocketChannel {
+            session: started.clone(),
+        };
+        let outcome = scope::connection_scope(py, scope::Protocol::WebSocket, &head, &conn, &app)
+            .and_then(|scope| super::start_app(py, lp, &app, scope, channel));
+        match outcome {
+            Ok(task) => crate::python::when_done(py, &task, move |py, outcome| {
+                started.app_finished(py, outcome)
+            }),
+            Err(err) => started.app_finished(py, Err(err)),
+        }
+    }));
+    let answer = handshake.await;
+    guard.0 = None;
+    match answer {
+        Ok(Handshake::Accept { headers, outbound }) => {
+            let config = WebSocketConfig::default()
+                .max_message_size(Some(max_message_size))
+                .max_frame_size(Some(max_message_size));
+            crate::server::runtime().spawn(session.run(upgrade, config, outbound));
+            let mut response = Response::new(ResponseBody::empty());
+            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            *response.headers_mut() = headers;
+            let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
+                .expect("base64 is a valid header");
+            let map = response.headers_mut();
+            map.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+            map.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+            map.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+            response
+        }
+        Ok(Handshake::Respond(response)) => response,
+        Err(_) => errors::internal_error(),
+    }
+}

@@ -87,3 +87,13 @@ def test_http3_graceful_shutdown_finishes_in_flight_requests(certs):
         assert response.status == 200
         assert response.body == b"slow response complete"
         assert server.process.wait(15) == 0
+
+
+def test_http3_body_limit_is_413(certs):
+    options = ("--cert", str(certs.cert), "--key", str(certs.key), "--http3")
+    with support.serve_asgi("apps:main", *options, "--max-body-size", "1000") as server:
+        too_big, fits = h3client.run(
+            server.port, certs.ca, [("POST", "/echo", b"x" * 5000), ("POST", "/echo", b"x" * 10)]
+        )
+    assert too_big.status == 413
+    assert json.loads(fits.body)["length"] == 10

@@ -330,3 +330,37 @@ def test_encrypted_key_with_its_password(certs, tmp_path):
         assert result.returncode == 1
         assert expected in result.stderr.strip()
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_tls12_clients_are_served(certs, tls_server):
+    context = client_context(certs)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with (
+        socket.create_connection(tls_server.address) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        assert tls.version() == "TLSv1.2"
+        tls.sendall(b"GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert support.read_until_closed(tls).startswith(b"HTTP/1.1 200")
+
+
+def test_pkcs1_rsa_key(certs, tmp_path):
+    subprocess.run(
+        ["openssl", "genrsa", "-traditional", "-out", "rsa.key", "2048"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["openssl", "req", "-x509", "-key", "rsa.key", "-subj", "/CN=rsa", "-days", "1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-out", "rsa.pem"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert "BEGIN RSA PRIVATE KEY" in (tmp_path / "rsa.key").read_text()
+    options = ("--cert", str(tmp_path / "rsa.pem"), "--key", str(tmp_path / "rsa.key"))
+    with support.serve_asgi("apps:main", *options) as server:
+        verify = ssl.create_default_context(cafile=str(tmp_path / "rsa.pem"))
+        response = httpx.get(f"https://127.0.0.1:{server.port}/ok", verify=verify)
+        assert response.json() == {"ok": True}

@@ -25,7 +25,7 @@ pub struct App {
 impl App {
     #[new]
     #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(),
-        max_body_size=10*1024*1024, max_pending=4096))]
+        max_body_size=10*1024*1024, max_pending=4096, forwarded_allow_ips=""))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -35,7 +35,11 @@ impl App {
         root_path: String,
         max_body_size: usize,
         max_pending: usize,
-    ) -> Self {
+        forwarded_allow_ips: &str,
+    ) -> PyResult<Self> {
+        let proxies = forwarded_allow_ips
+            .parse()
+            .map_err(|e| PyValueError::new_err(format!("--forwarded-allow-ips: {e}")))?;
         let asgi = asgi.map(|app| {
             Arc::new(AsgiApp {
                 app,
@@ -43,7 +47,7 @@ impl App {
                 root_path,
             })
         });
-        App {
+        Ok(App {
             inner: Arc::new(AppInner {
                 bridge: bridge.inner.clone(),
                 routes,
@@ -53,8 +57,9 @@ impl App {
                     max_pending,
                 },
                 pending: Default::default(),
+                proxies,
             }),
-        }
+        })
     }
 
     /// Serve one request in process. Returns an asyncio future of

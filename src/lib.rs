@@ -4,6 +4,7 @@ mod app;
 mod asgi;
 mod body;
 mod fastpath;
+mod proxy;
 mod python;
 mod server;
 mod service;

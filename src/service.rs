@@ -28,6 +28,7 @@ pub struct AppInner {
     pub asgi: Option<Arc<AsgiApp>>,
     pub limits: Limits,
     pub pending: AtomicUsize,
+    pub proxies: crate::proxy::TrustedProxies,
 }
 
 impl AppInner {
@@ -58,10 +59,17 @@ where
     B::Error: Into<BoxError> + Send,
 {
     let is_head = request.method() == Method::HEAD;
-    let (head, body) = request.into_parts();
+    let (mut head, body) = request.into_parts();
     if let Some(problem) = malformed(&head) {
         return errors::detail(StatusCode::BAD_REQUEST, problem);
     }
+    let conn = match app.proxies.is_empty() {
+        true => conn,
+        false => app
+            .proxies
+            .apply(&conn, &mut head.headers)
+            .map_or(conn, Arc::new),
+    };
     let response = dispatch(&app, conn, head, body).await;
     if is_head {
         without_body(response)

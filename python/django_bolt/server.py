@@ -38,6 +38,7 @@ class ServerOptions:
     key_password: str = ""
     client_ca: str = ""
     http3: bool = False
+    forwarded_allow_ips: str = ""
 
 
 #: Command-line flags shared by ``runbolt`` and ``django-bolt serve``: (field, help).
@@ -60,6 +61,11 @@ _FLAGS: list[tuple[str, str]] = [
     ("key_password", "password of an encrypted PKCS#8 key (or set BOLT_KEY_PASSWORD)"),
     ("client_ca", "CA certificates (PEM) that client certificates must chain to"),
     ("http3", "also serve HTTP/3 over QUIC on the same port number (UDP); needs TLS"),
+    (
+        "forwarded_allow_ips",
+        "proxies (IPs or networks, comma-separated, or *) whose X-Forwarded-*/Forwarded "
+        "headers are trusted",
+    ),
 ]
 
 
@@ -164,8 +170,8 @@ async def _serve_until_stopped(
     bridge = _core.Bridge()
     bridge.attach(loop)
     lifespan = Lifespan(asgi_app)
-    server = _new_server(
-        _core.App(
+    try:
+        app = _core.App(
             bridge,
             routes,
             asgi_app,
@@ -173,10 +179,11 @@ async def _serve_until_stopped(
             root_path=options.root_path,
             max_body_size=options.max_body_size,
             max_pending=options.max_pending,
-        ),
-        options,
-        reuse_port,
-    )
+            forwarded_allow_ips=options.forwarded_allow_ips,
+        )
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    server = _new_server(app, options, reuse_port)
     try:
         await lifespan.startup()
     except LifespanFailure as exc:

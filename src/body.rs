@@ -10,8 +10,8 @@ use tokio::sync::mpsc;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// One item of a streamed body: a chunk, or the reason the stream broke off.
-pub type Chunk = Result<Bytes, BoxError>;
+/// One item of a streamed body: data or trailers, or the reason the stream broke off.
+pub type Chunk = Result<Frame<Bytes>, BoxError>;
 
 pub struct ResponseBody {
     kind: Kind,
@@ -75,9 +75,7 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.kind {
             Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            Kind::Channel(rx) => rx
-                .poll_recv(cx)
-                .map(|chunk| chunk.map(|c| c.map(Frame::data))),
+            Kind::Channel(rx) => rx.poll_recv(cx),
         }
     }
 

@@ -5,17 +5,17 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http::Response;
 use http_body::Body;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{oneshot, Notify};
 
-use crate::body::{BoxError, Chunk, ResponseBody};
-use crate::fastpath::call::body_bytes;
+use super::response::Outbound;
+use crate::body::{BoxError, ResponseBody};
 use crate::fastpath::errors;
 use crate::python::{
     is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
@@ -24,8 +24,6 @@ use pyo3::exceptions::asyncio::CancelledError;
 
 /// Request body bytes held for the app before the reader waits for it to catch up.
 const INBOUND_HIGH_WATER: usize = 256 * 1024;
-/// Response chunks in flight before `send()` makes the app wait.
-const OUTBOUND_CHUNKS: usize = 8;
 
 pub struct Exchange {
     bridge: Arc<BridgeInner>,
@@ -47,22 +45,6 @@ struct Inbound {
     /// The future of a `receive()` that found nothing to return yet.
     waiter: Option<Py<PyAny>>,
     wake_queued: bool,
-}
-
-enum Outbound {
-    /// Nothing sent yet; the service waits for the response head on this channel.
-    Idle(oneshot::Sender<Response<ResponseBody>>),
-    /// `http.response.start` seen; sent with the first body message.
-    Started(
-        oneshot::Sender<Response<ResponseBody>>,
-        StatusCode,
-        HeaderMap,
-    ),
-    Streaming(mpsc::Sender<Chunk>),
-    Done,
-    /// The server answered in the app's place (the request body was too large);
-    /// whatever the app still sends is dropped.
-    Rejected,
 }
 
 impl Exchange {
@@ -128,13 +110,7 @@ impl Exchange {
 
     /// Answer in the app's place with `response`, unless it has begun its own.
     pub fn reject(&self, response: Response<ResponseBody>) {
-        let mut outbound = self.outbound.lock();
-        match std::mem::replace(&mut *outbound, Outbound::Rejected) {
-            Outbound::Idle(head) | Outbound::Started(head, ..) => {
-                let _ = head.send(response);
-            }
-            other => *outbound = other,
-        }
+        self.outbound.lock().reject(response);
     }
 
     /// The client is gone, or the response has been sent: `receive()` now says so.
@@ -221,152 +197,14 @@ impl Exchange {
         py: Python<'py>,
         message: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kind: String = required(message, "type")?.extract()?;
-        match kind.as_str() {
-            "http.response.start" => self.start(message)?,
-            "http.response.body" => {
-                let body = match message.get_item("body")? {
-                    Some(body) if !body.is_none() => body_bytes(&body)?,
-                    _ => Bytes::new(),
-                };
-                let more = match message.get_item("more_body")? {
-                    Some(more) => more.is_truthy()?,
-                    None => false,
-                };
-                if let Some(waiting) = self.body(py, body, more)? {
-                    return Ok(waiting);
-                }
-            }
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unexpected ASGI message type {other:?}"
-                )))
-            }
-        }
-        Ok(Bound::new(py, Ready::new(py.None()))?.into_any())
-    }
-
-    fn start(&self, message: &Bound<'_, PyDict>) -> PyResult<()> {
-        let mut outbound = self.outbound.lock();
-        match &*outbound {
-            Outbound::Idle(_) => {}
-            Outbound::Rejected => return Ok(()),
-            _ => return Err(PyRuntimeError::new_err("http.response.start sent twice")),
-        }
-        let status: u16 = required(message, "status")?.extract()?;
-        let status = StatusCode::from_u16(status)
-            .map_err(|_| PyValueError::new_err(format!("invalid status code {status}")))?;
-        let mut headers = HeaderMap::new();
-        if let Some(list) = message.get_item("headers")?.filter(|h| !h.is_none()) {
-            for pair in list.try_iter()? {
-                let (name, value): (Vec<u8>, Vec<u8>) = pair?.extract()?;
-                let name = HeaderName::from_bytes(&name).map_err(|_| {
-                    PyValueError::new_err(format!(
-                        "invalid header name {:?}",
-                        String::from_utf8_lossy(&name)
-                    ))
-                })?;
-                let value = HeaderValue::from_bytes(&value).map_err(|_| {
-                    PyValueError::new_err(format!("invalid value for header {name}"))
-                })?;
-                headers.append(name, value);
-            }
-        }
-        if let Outbound::Idle(head) = std::mem::replace(&mut *outbound, Outbound::Done) {
-            *outbound = Outbound::Started(head, status, headers);
-        }
-        Ok(())
-    }
-
-    /// Send a body chunk; returns a future when the app must wait for room.
-    fn body<'py>(
-        &self,
-        py: Python<'py>,
-        body: Bytes,
-        more: bool,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let mut outbound = self.outbound.lock();
-        let sender = match std::mem::replace(&mut *outbound, Outbound::Done) {
-            Outbound::Started(head, status, headers) if !more => {
-                let sent = head.send(response(status, headers, ResponseBody::full(body)));
-                return sent.map(|_| None).map_err(|_| disconnected());
-            }
-            Outbound::Started(head, status, headers) => {
-                let (sender, receiver) = mpsc::channel(OUTBOUND_CHUNKS);
-                let response = response(status, headers, ResponseBody::channel(receiver));
-                head.send(response).map_err(|_| disconnected())?;
-                sender
-            }
-            Outbound::Streaming(sender) => sender,
-            Outbound::Idle(head) => {
-                *outbound = Outbound::Idle(head);
-                return Err(PyRuntimeError::new_err(
-                    "http.response.body sent before http.response.start",
-                ));
-            }
-            Outbound::Done => {
-                return Err(PyRuntimeError::new_err(
-                    "http.response.body sent after the response ended",
-                ))
-            }
-            Outbound::Rejected => {
-                *outbound = Outbound::Rejected;
-                return Ok(None);
-            }
-        };
-        if more {
-            *outbound = Outbound::Streaming(sender.clone());
-        }
-        drop(outbound);
-        if body.is_empty() {
-            return Ok(None);
-        }
-        match sender.try_send(Ok(body)) {
-            Ok(()) => Ok(None),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(disconnected()),
-            Err(mpsc::error::TrySendError::Full(chunk)) => {
-                self.send_when_room(py, sender, chunk).map(Some)
-            }
-        }
-    }
-
-    fn send_when_room<'py>(
-        &self,
-        py: Python<'py>,
-        sender: mpsc::Sender<Chunk>,
-        chunk: Chunk,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let future = self.event_loop()?.create_future(py)?;
-        let done = future.clone().unbind();
-        let bridge = self.bridge.clone();
-        crate::server::runtime().spawn(async move {
-            let sent = sender.send(chunk).await;
-            bridge.submit(Box::new(move |py, _| {
-                let outcome = sent
-                    .map(|_| py.None().into_bound(py))
-                    .map_err(|_| disconnected());
-                settle(done.bind(py), outcome);
-            }));
-        });
-        Ok(future)
+        let pending = self.outbound.lock().step(message)?;
+        super::forward(py, &self.bridge, pending)
     }
 
     /// The app's task ended: answer 500 if it never responded, cut a half-sent response.
     pub fn app_finished(&self, py: Python<'_>, outcome: Outcome<'_>) {
         let failed = outcome.err();
-        let state = std::mem::replace(&mut *self.outbound.lock(), Outbound::Done);
-        let problem = match state {
-            Outbound::Idle(head) | Outbound::Started(head, ..) => {
-                let _ = head.send(errors::internal_error());
-                Some("ASGI application ended without sending a complete response")
-            }
-            Outbound::Streaming(sender) => {
-                let _ =
-                    sender.try_send(Err("the ASGI application ended the response early".into()));
-                Some("ASGI application ended in the middle of its response; the connection was closed")
-            }
-            Outbound::Done | Outbound::Rejected => None,
-        };
+        let problem = self.outbound.lock().finish();
         let client_gone = self.inbound.lock().disconnected;
         match failed {
             // The app stopped because send() told it the client had left.
@@ -404,13 +242,6 @@ pub(super) fn required<'py>(
     message
         .get_item(key)?
         .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {key:?}")))
-}
-
-fn response(status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Response<ResponseBody> {
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
 }
 
 /// Every buffered chunk as one bytes object: one copy, however many frames arrived.

@@ -1,6 +1,7 @@
 //! The ASGI 3.0 adapter: every request no Bolt route takes goes to the ASGI app.
 
 pub mod exchange;
+mod response;
 pub mod scope;
 pub mod websocket;
 
@@ -77,4 +78,67 @@ fn start_app<'py, C: pyo3::PyClass + Into<pyo3::PyClassInitializer<C>>>(
     let send = channel.getattr(pyo3::intern!(py, "send"))?;
     let coro = app.app.bind(py).call1((scope, receive, send))?;
     lp.create_task(py, &coro, None)
+}
+
+/// An item the app must wait to hand over because its channel is full.
+pub type Pending<T> = Option<(tokio::sync::mpsc::Sender<T>, T)>;
+
+/// Queue `item` if there is room; otherwise hand it back to be sent when there is.
+/// Err means the receiving side (the client) is gone.
+fn try_push<T>(sender: tokio::sync::mpsc::Sender<T>, item: T) -> Result<Pending<T>, ()> {
+    use tokio::sync::mpsc::error::TrySendError;
+    match sender.try_send(item) {
+        Ok(()) => Ok(None),
+        Err(TrySendError::Full(item)) => Ok(Some((sender, item))),
+        Err(TrySendError::Closed(_)) => Err(()),
+    }
+}
+
+/// What `send()` returns: a finished awaitable, or a future that completes once the
+/// pending item has gone into its channel (backpressure from a slow client).
+fn forward<'py, T: Send + 'static>(
+    py: Python<'py>,
+    bridge: &Arc<BridgeInner>,
+    pending: Pending<T>,
+) -> PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+    let Some((sender, item)) = pending else {
+        return Ok(pyo3::Bound::new(py, crate::python::Ready::new(py.None()))?.into_any());
+    };
+    let lp = bridge
+        .event_loop()
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
+    let future = lp.create_future(py)?;
+    let done = future.clone().unbind();
+    let waker = bridge.clone();
+    crate::server::runtime().spawn(async move {
+        let sent = sender.send(item).await;
+        waker.submit(Box::new(move |py, _| {
+            let outcome = sent
+                .map(|_| py.None().into_bound(py))
+                .map_err(|_| exchange::disconnected());
+            crate::python::settle(done.bind(py), outcome);
+        }));
+    });
+    Ok(future)
+}
+
+/// The `headers` of an ASGI message as a HeaderMap.
+fn asgi_headers(message: &pyo3::Bound<'_, pyo3::types::PyDict>) -> PyResult<http::HeaderMap> {
+    use pyo3::exceptions::PyValueError;
+    let mut headers = http::HeaderMap::new();
+    if let Some(list) = message.get_item("headers")?.filter(|h| !h.is_none()) {
+        for pair in list.try_iter()? {
+            let (name, value): (Vec<u8>, Vec<u8>) = pair?.extract()?;
+            let name = http::HeaderName::from_bytes(&name).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "invalid header name {:?}",
+                    String::from_utf8_lossy(&name)
+                ))
+            })?;
+            let value = http::HeaderValue::from_bytes(&value)
+                .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
+            headers.append(name, value);
+        }
+    }
+    Ok(headers)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
@@ -25,6 +25,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::exchange::{disconnected, required};
 use super::scope::{self, AsgiApp, ConnInfo};
+use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
 use crate::fastpath::call::body_bytes;
 use crate::fastpath::errors;
@@ -243,7 +244,8 @@ impl Session {
                 };
                 *phase = Phase::Open(sender.clone());
                 drop(phase);
-                return self.push(py, sender, outgoing);
+                let pending = try_push(sender, outgoing).map_err(|_| disconnected())?;
+                return forward(py, &self.bridge, pending);
             }
             ("websocket.close", Phase::Handshake(reply)) => {
                 let _ = reply.send(Handshake::Respond(errors::detail(
@@ -301,37 +303,6 @@ impl Session {
         Ok(Bound::new(py, Ready::new(py.None()))?.into_any())
     }
 
-    fn push<'py>(
-        &self,
-        py: Python<'py>,
-        sender: mpsc::Sender<Message>,
-        message: Message,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        match sender.try_send(message) {
-            Ok(()) => Ok(Bound::new(py, Ready::new(py.None()))?.into_any()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(disconnected()),
-            Err(mpsc::error::TrySendError::Full(message)) => {
-                let lp = self
-                    .bridge
-                    .event_loop()
-                    .ok_or_else(|| PyRuntimeError::new_err("no event loop"))?;
-                let future = lp.create_future(py)?;
-                let done = future.clone().unbind();
-                let bridge = self.bridge.clone();
-                crate::server::runtime().spawn(async move {
-                    let sent = sender.send(message).await;
-                    bridge.submit(Box::new(move |py, _| {
-                        let outcome = sent
-                            .map(|_| py.None().into_bound(py))
-                            .map_err(|_| disconnected());
-                        settle(done.bind(py), outcome);
-                    }));
-                });
-                Ok(future)
-            }
-        }
-    }
-
     /// The app's task ended: refuse a handshake it never answered, close an open socket.
     fn app_finished(&self, py: Python<'_>, outcome: Outcome<'_>) {
         let failed = outcome.err();
@@ -367,21 +338,6 @@ fn close_message(code: u16, reason: &str) -> Message {
         code: CloseCode::from(code),
         reason: reason.to_owned().into(),
     }))
-}
-
-fn asgi_headers(message: &Bound<'_, PyDict>) -> PyResult<HeaderMap> {
-    let mut headers = HeaderMap::new();
-    if let Some(list) = message.get_item("headers")?.filter(|h| !h.is_none()) {
-        for pair in list.try_iter()? {
-            let (name, value): (Vec<u8>, Vec<u8>) = pair?.extract()?;
-            let name = HeaderName::from_bytes(&name)
-                .map_err(|_| PyValueError::new_err("invalid header name"))?;
-            let value = HeaderValue::from_bytes(&value)
-                .map_err(|_| PyValueError::new_err("invalid header value"))?;
-            headers.append(name, value);
-        }
-    }
-    Ok(headers)
 }
 
 fn event_message<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyDict>> {

@@ -1,0 +1,270 @@
+//! The response half of an ASGI HTTP exchange: `http.response.*` messages in the order
+//! the spec allows, turned into a hyper response whose body streams through a bounded
+//! channel (trailers and `pathsend` included).
+
+use std::path::PathBuf;
+
+use bytes::{Bytes, BytesMut};
+use http::{header, HeaderMap, Response, StatusCode};
+use http_body::Frame;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use tokio::io::AsyncReadExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::exchange::{disconnected, required};
+use super::{asgi_headers, try_push, Pending};
+use crate::body::{Chunk, ResponseBody};
+use crate::fastpath::call::body_bytes;
+use crate::fastpath::errors;
+
+/// Response chunks in flight before `send()` makes the app wait.
+const OUTBOUND_CHUNKS: usize = 8;
+/// Read size when sending a file for `http.response.pathsend`.
+const FILE_CHUNK: usize = 64 * 1024;
+
+pub type HeadSender = oneshot::Sender<Response<ResponseBody>>;
+
+pub enum Outbound {
+    /// Nothing sent yet; the service waits for the response head on this channel.
+    Idle(HeadSender),
+    /// `http.response.start` seen; the head goes out with the first body message.
+    Started {
+        head: HeadSender,
+        status: StatusCode,
+        headers: HeaderMap,
+        trailers: bool,
+    },
+    Streaming {
+        sender: mpsc::Sender<Chunk>,
+        trailers: bool,
+    },
+    /// The body is complete; `http.response.trailers` may still add headers.
+    Trailers {
+        sender: mpsc::Sender<Chunk>,
+        headers: HeaderMap,
+    },
+    Done,
+    /// The server answered in the app's place (the request body was too large);
+    /// whatever the app still sends is dropped.
+    Rejected,
+}
+
+impl Outbound {
+    /// Apply one message from the app; a chunk it must wait to hand over, if any.
+    pub fn step(&mut self, message: &Bound<'_, PyDict>) -> PyResult<Pending<Chunk>> {
+        let kind: String = required(message, "type")?.extract()?;
+        match (kind.as_str(), &*self) {
+            (_, Outbound::Rejected) => Ok(None),
+            ("http.response.start", Outbound::Idle(_)) => self.start(message).map(|()| None),
+            ("http.response.body", Outbound::Started { .. } | Outbound::Streaming { .. }) => {
+                let body = match message.get_item("body")? {
+                    Some(body) if !body.is_none() => body_bytes(&body)?,
+                    _ => Bytes::new(),
+                };
+                self.body(body, flag(message, "more_body")?)
+            }
+            ("http.response.pathsend", Outbound::Started { .. }) => {
+                let path: PathBuf = required(message, "path")?.extract()?;
+                self.pathsend(path).map(|()| None)
+            }
+            ("http.response.trailers", Outbound::Trailers { .. }) => {
+                let more = flag(message, "more_trailers")?;
+                self.trailers(asgi_headers(message)?, more)
+            }
+            (
+                "http.response.start"
+                | "http.response.body"
+                | "http.response.pathsend"
+                | "http.response.trailers",
+                _,
+            ) => Err(PyRuntimeError::new_err(format!(
+                "{kind} is not allowed at this point of the response"
+            ))),
+            (other, _) => Err(PyValueError::new_err(format!(
+                "unexpected ASGI message type {other:?}"
+            ))),
+        }
+    }
+
+    fn take(&mut self) -> Outbound {
+        std::mem::replace(self, Outbound::Done)
+    }
+
+    fn start(&mut self, message: &Bound<'_, PyDict>) -> PyResult<()> {
+        let status: u16 = required(message, "status")?.extract()?;
+        let status = StatusCode::from_u16(status)
+            .map_err(|_| PyValueError::new_err(format!("invalid status code {status}")))?;
+        let headers = asgi_headers(message)?;
+        let trailers = flag(message, "trailers")?;
+        if let Outbound::Idle(head) = self.take() {
+            *self = Outbound::Started {
+                head,
+                status,
+                headers,
+                trailers,
+            };
+        }
+        Ok(())
+    }
+
+    fn body(&mut self, body: Bytes, more: bool) -> PyResult<Pending<Chunk>> {
+        let (sender, trailers) = match self.take() {
+            Outbound::Started {
+                head,
+                status,
+                headers,
+                trailers: false,
+            } if !more => {
+                let sent = head.send(response(status, headers, ResponseBody::full(body)));
+                return sent.map(|_| None).map_err(|_| disconnected());
+            }
+            Outbound::Started {
+                head,
+                status,
+                headers,
+                trailers,
+            } => (stream_head(head, status, headers)?, trailers),
+            Outbound::Streaming { sender, trailers } => (sender, trailers),
+            _ => unreachable!("step() checked the state"),
+        };
+        *self = match (more, trailers) {
+            (true, _) => Outbound::Streaming {
+                sender: sender.clone(),
+                trailers,
+            },
+            (false, true) => Outbound::Trailers {
+                sender: sender.clone(),
+                headers: HeaderMap::new(),
+            },
+            (false, false) => Outbound::Done,
+        };
+        match body.is_empty() {
+            true => Ok(None),
+            false => try_push(sender, Ok(Frame::data(body))).map_err(|_| disconnected()),
+        }
+    }
+
+    /// Send a file from Rust; Python never reads it.
+    fn pathsend(&mut self, path: PathBuf) -> PyResult<()> {
+        let metadata = std::fs::metadata(&path)?;
+        if !metadata.is_file() {
+            return Err(PyValueError::new_err(format!(
+                "{} is not a file",
+                path.display()
+            )));
+        }
+        let Outbound::Started {
+            head,
+            status,
+            mut headers,
+            ..
+        } = self.take()
+        else {
+            unreachable!("step() checked the state");
+        };
+        headers
+            .entry(header::CONTENT_LENGTH)
+            .or_insert(metadata.len().into());
+        let sender = stream_head(head, status, headers)?;
+        crate::server::runtime().spawn(send_file(path, sender));
+        Ok(())
+    }
+
+    fn trailers(&mut self, more_headers: HeaderMap, more: bool) -> PyResult<Pending<Chunk>> {
+        let Outbound::Trailers {
+            sender,
+            mut headers,
+        } = self.take()
+        else {
+            unreachable!("step() checked the state");
+        };
+        headers.extend(more_headers);
+        if more {
+            *self = Outbound::Trailers { sender, headers };
+            return Ok(None);
+        }
+        try_push(sender, Ok(Frame::trailers(headers))).map_err(|_| disconnected())
+    }
+
+    /// The app's task ended: a 500 if it never responded, a broken-off stream if it
+    /// stopped halfway. Says what went wrong, if anything did.
+    pub fn finish(&mut self) -> Option<&'static str> {
+        match self.take() {
+            Outbound::Idle(head) | Outbound::Started { head, .. } => {
+                let _ = head.send(errors::internal_error());
+                Some("ASGI application ended without sending a complete response")
+            }
+            Outbound::Streaming { sender, .. } | Outbound::Trailers { sender, .. } => {
+                let _ =
+                    sender.try_send(Err("the ASGI application ended the response early".into()));
+                Some("ASGI application ended in the middle of its response; the connection was closed")
+            }
+            Outbound::Done | Outbound::Rejected => None,
+        }
+    }
+
+    /// Answer in the app's place with `response`, unless it has begun its own.
+    pub fn reject(&mut self, response: Response<ResponseBody>) {
+        match self.take() {
+            Outbound::Idle(head) | Outbound::Started { head, .. } => {
+                let _ = head.send(response);
+                *self = Outbound::Rejected;
+            }
+            other => *self = other,
+        }
+    }
+}
+
+fn flag(message: &Bound<'_, PyDict>, key: &str) -> PyResult<bool> {
+    message
+        .get_item(key)?
+        .map(|v| v.is_truthy())
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+fn response(status: StatusCode, headers: HeaderMap, body: ResponseBody) -> Response<ResponseBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Send the head with a streamed body; the sender feeds that body.
+fn stream_head(
+    head: HeadSender,
+    status: StatusCode,
+    headers: HeaderMap,
+) -> PyResult<mpsc::Sender<Chunk>> {
+    let (sender, receiver) = mpsc::channel(OUTBOUND_CHUNKS);
+    head.send(response(status, headers, ResponseBody::channel(receiver)))
+        .map_err(|_| disconnected())?;
+    Ok(sender)
+}
+
+async fn send_file(path: PathBuf, sender: mpsc::Sender<Chunk>) {
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        Err(err) => {
+            let _ = sender.send(Err(err.into())).await;
+            return;
+        }
+    };
+    loop {
+        let mut chunk = BytesMut::with_capacity(FILE_CHUNK);
+        match file.read_buf(&mut chunk).await {
+            Ok(0) => return,
+            Ok(_) => {
+                if sender.send(Ok(Frame::data(chunk.freeze()))).await.is_err() {
+                    return; // the client left
+                }
+            }
+            Err(err) => {
+                let _ = sender.send(Err(err.into())).await;
+                return;
+            }
+        }
+    }
+}

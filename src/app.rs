@@ -97,6 +97,7 @@ impl App {
             client,
             server: "127.0.0.1:80".parse().ok(),
             scheme: "http",
+            tls: None,
         });
         let future = lp.create_future(py)?;
         let done = future.clone().unbind();

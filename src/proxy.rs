@@ -77,6 +77,7 @@ impl TrustedProxies {
             client: said.client.map(|ip| SocketAddr::new(ip, 0)).or(conn.client),
             server: conn.server,
             scheme,
+            tls: conn.tls.clone(),
         })
     }
 
@@ -174,6 +175,7 @@ mod tests {
             client: Some(SocketAddr::new(peer.parse().unwrap(), 5000)),
             server: None,
             scheme: "http",
+            tls: None,
         }
     }
 

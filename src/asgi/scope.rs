@@ -2,6 +2,9 @@
 //! request's head.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::tls::TlsInfo;
 
 use http::Version;
 use pyo3::prelude::*;
@@ -12,6 +15,8 @@ pub struct ConnInfo {
     pub client: Option<SocketAddr>,
     pub server: Option<SocketAddr>,
     pub scheme: &'static str,
+    /// Set on TLS connections (TCP or QUIC).
+    pub tls: Option<Arc<TlsInfo>>,
 }
 
 /// The ASGI application served for requests no Bolt route takes.
@@ -80,6 +85,13 @@ pub fn connection_scope<'py>(
             intern!(py, "method"),
             PyString::intern(py, head.method.as_str()),
         )?;
+        let extensions = PyDict::new(py);
+        extensions.set_item(intern!(py, "http.response.trailers"), PyDict::new(py))?;
+        extensions.set_item(intern!(py, "http.response.pathsend"), PyDict::new(py))?;
+        if let Some(tls) = &conn.tls {
+            extensions.set_item(intern!(py, "tls"), tls_extension(py, tls)?)?;
+        }
+        scope.set_item(intern!(py, "extensions"), extensions)?;
     } else {
         let offered = head
             .headers
@@ -133,4 +145,30 @@ pub fn connection_scope<'py>(
         scope.set_item(intern!(py, "state"), state.bind(py).copy()?)?;
     }
     Ok(scope)
+}
+
+/// The ASGI `tls` extension: versions and suites as integers, certificates as PEM.
+fn tls_extension<'py>(py: Python<'py>, tls: &TlsInfo) -> PyResult<Bound<'py, PyDict>> {
+    use base64::Engine;
+    let pem = |der: &[u8]| {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap_or(""))
+            .collect();
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        )
+    };
+    let extension = PyDict::new(py);
+    extension.set_item("server_cert", py.None())?;
+    let chain: Vec<String> = tls.client_chain.iter().map(|cert| pem(cert)).collect();
+    extension.set_item("client_cert_chain", PyList::new(py, chain)?)?;
+    extension.set_item("client_cert_name", py.None())?;
+    extension.set_item("client_cert_error", py.None())?;
+    extension.set_item("tls_version", tls.version)?;
+    extension.set_item("cipher_suite", tls.cipher_suite)?;
+    Ok(extension)
 }

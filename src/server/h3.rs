@@ -16,6 +16,7 @@ use super::ServerConfig;
 use crate::asgi::ConnInfo;
 use crate::body::BoxError;
 use crate::service::{self, AppInner};
+use crate::tls::TlsInfo;
 
 type QuicConnection = h3_quinn::Connection;
 
@@ -84,6 +85,7 @@ async fn connection(
         client: Some(connection.remote_address()),
         server: connection.local_ip().map(|ip| (ip, config.port).into()),
         scheme: "https",
+        tls: Some(Arc::new(TlsInfo::of_quic(&connection))),
     });
     let built = h3::server::builder()
         .max_field_section_size(config.max_header_size as u64)

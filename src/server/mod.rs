@@ -27,7 +27,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::app::App;
 use crate::asgi::ConnInfo;
 use crate::service::{self, AppInner};
-use crate::tls::{CertStore, TlsFiles};
+use crate::tls::{CertStore, TlsFiles, TlsInfo};
 pub use runtime::runtime;
 
 /// Time a client gets to finish its TLS handshake.
@@ -280,7 +280,7 @@ async fn accept_loop(
                     let watcher = graceful.watcher();
                     let connections = connections.clone();
                     match &tls {
-                        None => tokio::spawn(connections.run(stream, peer, Transport::Clear, watcher)),
+                        None => tokio::spawn(connections.run(stream, peer, None, watcher)),
                         Some(acceptor) => {
                             tokio::spawn(handshake(acceptor.clone(), stream, peer, connections, watcher))
                         }
@@ -320,11 +320,10 @@ async fn handshake(
     }
     // A failed or slow handshake only concerns that client.
     if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        let protocol = match tls.get_ref().1.alpn_protocol() {
-            Some(b"h2") => Transport::TlsH2,
-            _ => Transport::Tls,
-        };
-        connections.run(tls, peer, protocol, watcher).await;
+        let info = TlsInfo::of(tls.get_ref().1);
+        connections
+            .run(tls, peer, Some(Arc::new(info)), watcher)
+            .await;
     }
 }
 
@@ -337,15 +336,6 @@ async fn speaks_plain_http(stream: &TcpStream) -> bool {
         Ok(Ok(1)) => first[0].is_ascii_uppercase(),
         _ => false,
     }
-}
-
-/// How a connection reached hyper.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Transport {
-    Clear,
-    Tls,
-    /// TLS with HTTP/2 chosen by ALPN.
-    TlsH2,
 }
 
 /// What every connection of one listener shares.
@@ -364,23 +354,20 @@ impl Connections {
         self: Arc<Self>,
         io: I,
         peer: std::net::SocketAddr,
-        transport: Transport,
+        tls: Option<Arc<TlsInfo>>,
         watcher: Watcher,
     ) where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let h2 = transport == Transport::TlsH2;
+        let h2 = tls.as_ref().is_some_and(|tls| tls.h2);
         let Some(io) = preface::screen(io, self.first_bytes_timeout, h2).await else {
             return;
         };
         let info = Arc::new(ConnInfo {
             client: Some(peer),
             server: self.server_addr,
-            scheme: if transport == Transport::Clear {
-                "http"
-            } else {
-                "https"
-            },
+            scheme: if tls.is_some() { "https" } else { "http" },
+            tls,
         });
         let shared = self.clone();
         let service = hyper::service::service_fn(move |request| {

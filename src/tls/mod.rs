@@ -17,6 +17,48 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use dev_cert::development_certificate;
 
+/// What the ASGI `tls` extension reports about a connection.
+#[derive(Debug, Default)]
+pub struct TlsInfo {
+    /// TLS version as on the wire (0x0303 for 1.2, 0x0304 for 1.3).
+    pub version: Option<u16>,
+    pub cipher_suite: Option<u16>,
+    pub client_chain: Vec<CertificateDer<'static>>,
+    /// ALPN chose HTTP/2.
+    pub h2: bool,
+}
+
+impl TlsInfo {
+    pub fn of(connection: &rustls::ServerConnection) -> Self {
+        TlsInfo {
+            version: connection.protocol_version().map(u16::from),
+            cipher_suite: connection
+                .negotiated_cipher_suite()
+                .map(|s| u16::from(s.suite())),
+            client_chain: connection
+                .peer_certificates()
+                .map(<[_]>::to_vec)
+                .unwrap_or_default(),
+            h2: connection.alpn_protocol() == Some(b"h2"),
+        }
+    }
+
+    /// A QUIC connection: always TLS 1.3.
+    pub fn of_quic(connection: &quinn::Connection) -> Self {
+        let chain = connection
+            .peer_identity()
+            .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+            .map(|chain| *chain)
+            .unwrap_or_default();
+        TlsInfo {
+            version: Some(0x0304),
+            cipher_suite: None,
+            client_chain: chain,
+            h2: false,
+        }
+    }
+}
+
 /// A TLS set-up problem, worded for one line naming the file.
 #[derive(Debug)]
 pub struct TlsError(pub String);

@@ -182,6 +182,51 @@ async def wait_disconnect(scope, receive, send):
     STATE[key] = message["type"]
 
 
+async def trailers(scope, receive, send):
+    """A streamed body followed by trailers (http.response.trailers extension)."""
+    await read_body(receive)
+    assert "http.response.trailers" in scope["extensions"]
+    # HTTP/1.1 sends trailers only when they are declared and the client accepts them.
+    declared = [(b"trailer", b"x-checksum, x-rows")]
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": declared, "trailers": True}
+    )
+    await send({"type": "http.response.body", "body": b"body then ", "more_body": True})
+    await send({"type": "http.response.body", "body": b"trailers"})
+    await send(
+        {
+            "type": "http.response.trailers",
+            "headers": [(b"x-checksum", b"abc")],
+            "more_trailers": True,
+        }
+    )
+    await send({"type": "http.response.trailers", "headers": [(b"x-rows", b"2")]})
+
+
+async def pathsend(scope, receive, send):
+    """Send the file named by ?path= with http.response.pathsend."""
+    await read_body(receive)
+    assert "http.response.pathsend" in scope["extensions"]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    try:
+        await send({"type": "http.response.pathsend", "path": query(scope)["path"]})
+    except FileNotFoundError:
+        STATE["pathsend-missing"] = True
+        raise
+
+
+async def tls_info(scope, receive, send):
+    """The tls extension as JSON (or null on plain connections)."""
+    await read_body(receive)
+    await send_json(send, {"tls": scope["extensions"].get("tls")})
+
+
 async def body_disconnect(scope, receive, send):
     """Record the messages of a request body the client abandons (RST_STREAM)."""
     key = query(scope)["id"]
@@ -306,6 +351,9 @@ ROUTES = {
     "/return-mid-stream": return_mid_stream,
     "/wait-disconnect": wait_disconnect,
     "/body-disconnect": body_disconnect,
+    "/trailers": trailers,
+    "/pathsend": pathsend,
+    "/tls": tls_info,
     "/after-response": after_response,
     "/send-after-disconnect": send_after_disconnect,
     "/slow": slow,

@@ -25,7 +25,7 @@ pub struct App {
 impl App {
     #[new]
     #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(),
-        max_body_size=10*1024*1024, max_pending=4096, forwarded_allow_ips=""))]
+        max_body_size=10*1024*1024, max_pending=4096, forwarded_allow_ips="", response_timeout=0.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -36,7 +36,14 @@ impl App {
         max_body_size: usize,
         max_pending: usize,
         forwarded_allow_ips: &str,
+        response_timeout: f64,
     ) -> PyResult<Self> {
+        let response_timeout = match response_timeout {
+            t if t > 0.0 => Some(std::time::Duration::try_from_secs_f64(t).map_err(|_| {
+                PyValueError::new_err("response_timeout must be a number of seconds")
+            })?),
+            _ => None,
+        };
         let proxies = forwarded_allow_ips
             .parse()
             .map_err(|e| PyValueError::new_err(format!("--forwarded-allow-ips: {e}")))?;
@@ -55,6 +62,7 @@ impl App {
                 limits: Limits {
                     max_body_size,
                     max_pending,
+                    response_timeout,
                 },
                 pending: Default::default(),
                 proxies,

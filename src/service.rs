@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_body_size: usize,
     /// Requests handed to Python and not yet answered; past this, 503.
     pub max_pending: usize,
+    /// Time an ASGI app gets to start its response before the client gets 504.
+    pub response_timeout: Option<std::time::Duration>,
 }
 
 /// What a server (or a test client) serves.
@@ -118,14 +120,14 @@ where
     let Some(_admitted) = app.admit() else {
         return errors::overloaded();
     };
-    let limit = app.limits.max_body_size;
+    let limits = &app.limits;
     match route {
         Route::Bolt(route, values) => {
-            fastpath::serve(&app.bridge, route, values, body, limit).await
+            fastpath::serve(&app.bridge, route, values, body, limits.max_body_size).await
         }
-        Route::Asgi(asgi) => asgi::serve(&app.bridge, asgi, conn, head, body, limit).await,
+        Route::Asgi(asgi) => asgi::serve(&app.bridge, asgi, conn, head, body, limits).await,
         Route::AsgiWebSocket(asgi, upgrade) => {
-            asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limit).await
+            asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits).await
         }
         Route::Answered(answer) => answer,
     }

@@ -39,6 +39,7 @@ class ServerOptions:
     client_ca: str = ""
     http3: bool = False
     forwarded_allow_ips: str = ""
+    response_timeout: float = 0.0
 
 
 #: Command-line flags shared by ``runbolt`` and ``django-bolt serve``: (field, help).
@@ -53,6 +54,7 @@ _FLAGS: list[tuple[str, str]] = [
     ("max_header_size", "bytes of request head before 431"),
     ("max_body_size", "bytes of request body before 413"),
     ("max_pending", "requests waiting for Python before 503"),
+    ("response_timeout", "seconds an ASGI app gets to start its response before 504 (0: none)"),
     ("max_concurrent_streams", "streams per HTTP/2 or HTTP/3 connection"),
     ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
@@ -180,6 +182,7 @@ async def _serve_until_stopped(
             max_body_size=options.max_body_size,
             max_pending=options.max_pending,
             forwarded_allow_ips=options.forwarded_allow_ips,
+            response_timeout=options.response_timeout,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from None

@@ -31,6 +31,8 @@ pub struct Exchange {
     /// The body reader waits here while the app has not taken what is buffered.
     drained: Notify,
     outbound: Mutex<Outbound>,
+    /// The app's asyncio Task, to cancel it if it takes too long to answer.
+    task: Mutex<Option<Py<PyAny>>>,
 }
 
 #[derive(Default)]
@@ -57,6 +59,7 @@ impl Exchange {
             inbound: Mutex::new(Inbound::default()),
             drained: Notify::new(),
             outbound: Mutex::new(Outbound::Idle(head)),
+            task: Mutex::new(None),
         })
     }
 
@@ -109,6 +112,32 @@ impl Exchange {
     }
 
     /// Answer in the app's place with `response`, unless it has begun its own.
+    /// The app has not started its response in time: 504, and its Task is cancelled.
+    pub fn time_out(self: &Arc<Self>, limit: std::time::Duration) {
+        let message = format!(
+            "The application did not answer within {} s",
+            limit.as_secs_f64()
+        );
+        self.reject(errors::detail(http::StatusCode::GATEWAY_TIMEOUT, &message));
+        let exchange = self.clone();
+        self.bridge.submit(Box::new(move |py, _| {
+            log(
+                py,
+                Level::Warning,
+                &format!("ASGI application timed out: {message}"),
+                None,
+            );
+            if let Some(task) = exchange.task.lock().take() {
+                let _ = task.bind(py).call_method0("cancel");
+            }
+        }));
+    }
+
+    /// Remember the app's Task (loop thread).
+    pub fn watch(&self, task: &Bound<'_, PyAny>) {
+        *self.task.lock() = Some(task.clone().unbind());
+    }
+
     pub fn reject(&self, response: Response<ResponseBody>) {
         self.outbound.lock().reject(response);
     }
@@ -204,6 +233,7 @@ impl Exchange {
     /// The app's task ended: answer 500 if it never responded, cut a half-sent response.
     pub fn app_finished(&self, py: Python<'_>, outcome: Outcome<'_>) {
         let failed = outcome.err();
+        self.task.lock().take();
         let problem = self.outbound.lock().finish();
         let client_gone = self.inbound.lock().disconnected;
         match failed {
@@ -212,7 +242,7 @@ impl Exchange {
             Some(err) if err.is_instance_of::<CancelledError>(py) => log(
                 py,
                 Level::Warning,
-                "ASGI request cancelled before it finished (server shutting down)",
+                "ASGI request cancelled before it finished",
                 None,
             ),
             Some(err) => log(py, Level::Error, "Exception in ASGI application", Some(err)),

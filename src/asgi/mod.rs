@@ -26,12 +26,13 @@ pub async fn serve<B>(
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
     body: B,
-    max_body_size: usize,
+    limits: &crate::service::Limits,
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
+    let max_body_size = limits.max_body_size;
     if body.size_hint().lower() > max_body_size as u64 {
         return errors::payload_too_large(max_body_size);
     }
@@ -43,6 +44,7 @@ where
         crate::server::runtime().spawn(exchange.clone().read_body(body, max_body_size));
     }
     let lifeline = Lifeline(exchange.clone());
+    let watched = exchange.clone();
     bridge.submit(Box::new(move |py, lp| {
         let channel = HttpChannel {
             exchange: exchange.clone(),
@@ -50,13 +52,29 @@ where
         let started = scope::connection_scope(py, scope::Protocol::Http, &head, &conn, &app)
             .and_then(|scope| start_app(py, lp, &app, scope, channel));
         match started {
-            Ok(task) => crate::python::when_done(py, &task, move |py, outcome| {
-                exchange.app_finished(py, outcome)
-            }),
+            Ok(task) => {
+                exchange.watch(&task);
+                crate::python::when_done(py, &task, move |py, outcome| {
+                    exchange.app_finished(py, outcome)
+                })
+            }
             Err(err) => exchange.app_finished(py, Err(err)),
         }
     }));
-    match head_rx.await {
+    let answer = match limits.response_timeout {
+        None => head_rx.await,
+        Some(limit) => {
+            let mut head_rx = head_rx;
+            match tokio::time::timeout(limit, &mut head_rx).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    watched.time_out(limit);
+                    head_rx.await
+                }
+            }
+        }
+    };
+    match answer {
         Ok(mut response) => {
             response.body_mut().keep(lifeline);
             response

@@ -401,8 +401,9 @@ pub async fn serve(
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
     upgrade: OnUpgrade,
-    max_message_size: usize,
+    limits: &crate::service::Limits,
 ) -> Response<ResponseBody> {
+    let max_message_size = limits.max_body_size;
     let key = head.headers.get(header::SEC_WEBSOCKET_KEY).cloned();
     let version_ok = head
         .headers

@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 
@@ -28,6 +29,7 @@ SCALARS: dict[type, str] = {str: "str", int: "int", float: "float", bool: "bool"
 PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
+MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 _encoder = msgspec.json.Encoder()
 
@@ -43,6 +45,7 @@ class Param:
     type: str
     required: bool
     default: Any = None
+    annotation: Any = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,9 @@ class Route:
     description: str | None = None
     params: list[Param] = field(default_factory=list)
     body_param: tuple[str, type] | None = None
+    #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
+    #: JSON object body when one is sent, from the query string otherwise.
+    body_fields: list[Param] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -87,13 +93,16 @@ class Route:
             "is_async": self.is_async,
             "params": [p.describe() for p in self.params],
             "body_loader": self._body_loader(),
+            "body_loader_reads_query": bool(self.body_fields),
             "status_code": self.status_code,
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
             "on_error": _ErrorHandler(self.name, debug),
         }
 
-    def _body_loader(self) -> Callable[[bytes], dict[str, Any]] | None:
+    def _body_loader(self) -> Callable[..., dict[str, Any]] | None:
+        if self.body_fields:
+            return _fields_loader(self.handler.__name__, self.body_fields)
         if self.body_param is None:
             return None
         name, body_type = self.body_param
@@ -119,14 +128,40 @@ class Route:
         return self.status_code, [("content-type", "application/json")], _encoder.encode(result)
 
 
-def _body_error(exc: msgspec.MsgspecError) -> dict[str, Any]:
+def _fields_loader(name: str, fields: list[Param]) -> Callable[[bytes, bytes], dict[str, Any]]:
+    spec = [
+        (p.name, p.annotation) if p.required else (p.name, p.annotation, p.default) for p in fields
+    ]
+    struct = msgspec.defstruct(f"{name}_fields", spec, kw_only=True)
+    decoder = msgspec.json.Decoder(struct)
+    names = [p.name for p in fields]
+
+    def load(body: bytes, query: bytes) -> dict[str, Any]:
+        location = "body" if body else "query"
+        try:
+            if body:
+                values = decoder.decode(body)
+            else:
+                pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                values = msgspec.convert(dict(pairs), struct, strict=False)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise RequestValidationError([_body_error(exc, location)]) from None
+        return {name: getattr(values, name) for name in names}
+
+    return load
+
+
+def _body_error(exc: msgspec.MsgspecError, location: str = "body") -> dict[str, Any]:
     message = str(exc)
-    loc: list[str | int] = ["body"]
+    loc: list[str | int] = [location]
     match = JSON_ERROR_LOCATION.search(message)
     if match:
         message = message[: match.start()]
         for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", match.group(1)):
             loc.append(part[0] if part[0] else int(part[1]))
+    missing = MISSING_FIELD.search(message)
+    if missing:
+        loc.append(missing.group(1))
     kind = "validation_error" if isinstance(exc, msgspec.ValidationError) else "json_invalid"
     return {"loc": loc, "msg": message, "type": kind}
 
@@ -163,6 +198,9 @@ def analyse(route: Route) -> Route:
             raise RouteDefinitionError(f"{route.name}: *args and **kwargs cannot be filled")
         annotation = hints.get(param.name, str)
         _add_param(route, param, annotation, param.name in path_names)
+    if route.body_param is None and route.method in BODY_METHODS:
+        route.body_fields = [p for p in route.params if p.source == "query"]
+        route.params = [p for p in route.params if p.source != "query"]
     missing = path_names - {p.name for p in route.params if p.source == "path"}
     if missing:
         raise RouteDefinitionError(
@@ -188,7 +226,7 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
     source = "path" if in_path else "query"
     required = not has_default and not optional
     default = param.default if has_default else None
-    route.params.append(Param(param.name, source, kind, required, default))
+    route.params.append(Param(param.name, source, kind, required, default, annotation))
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:

@@ -18,15 +18,17 @@ use crate::python::{drive, Callback, EventLoop, Outcome};
 pub type Reply = oneshot::Sender<Response<ResponseBody>>;
 
 /// Runs on the loop thread: build the arguments, call the handler, reply when done.
-pub fn call(
-    py: Python<'_>,
-    lp: &EventLoop,
-    route: Arc<Route>,
-    values: Vec<Value>,
-    body: Option<Bytes>,
-    reply: Reply,
-) {
-    let kwargs = match arguments(py, &route, values, body) {
+/// What Rust read from the request for the handler.
+pub struct Input {
+    pub values: Vec<Value>,
+    /// The whole body, when the route has a body loader.
+    pub body: Option<Bytes>,
+    /// The raw query string, when the loader reads it too.
+    pub query: Option<Bytes>,
+}
+
+pub fn call(py: Python<'_>, lp: &EventLoop, route: Arc<Route>, input: Input, reply: Reply) {
+    let kwargs = match arguments(py, &route, input) {
         Ok(kwargs) => kwargs,
         Err(err) => return send(reply, respond(py, &route, Err(err))),
     };
@@ -55,19 +57,17 @@ fn send(reply: Reply, response: Response<ResponseBody>) {
     let _ = reply.send(response);
 }
 
-fn arguments<'py>(
-    py: Python<'py>,
-    route: &Route,
-    values: Vec<Value>,
-    body: Option<Bytes>,
-) -> PyResult<Bound<'py, PyDict>> {
+fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Bound<'py, PyDict>> {
     let kwargs = PyDict::new(py);
-    for (spec, value) in route.params.iter().zip(values) {
+    for (spec, value) in route.params.iter().zip(input.values) {
         kwargs.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
     }
     if let Some(loader) = &route.body_loader {
-        let body = PyBytes::new(py, body.as_deref().unwrap_or_default());
-        let loaded = loader.bind(py).call1((body,))?;
+        let body = PyBytes::new(py, input.body.as_deref().unwrap_or_default());
+        let loaded = match &input.query {
+            Some(query) => loader.bind(py).call1((body, PyBytes::new(py, query)))?,
+            None => loader.bind(py).call1((body,))?,
+        };
         kwargs.update(loaded.cast::<pyo3::types::PyMapping>()?)?;
     }
     Ok(kwargs)

@@ -47,6 +47,7 @@ pub async fn serve<B>(
     bridge: &BridgeInner,
     route: Arc<Route>,
     values: Vec<Value>,
+    query: Option<&str>,
     body: B,
     max_body_size: usize,
 ) -> Response<ResponseBody>
@@ -61,9 +62,18 @@ where
         },
         None => None,
     };
+    let query = match route.loader_reads_query {
+        true => Some(Bytes::copy_from_slice(query.unwrap_or_default().as_bytes())),
+        false => None,
+    };
+    let input = call::Input {
+        values,
+        body,
+        query,
+    };
     let (reply, response) = oneshot::channel();
     bridge.submit(Box::new(move |py, lp| {
-        call::call(py, lp, route, values, body, reply)
+        call::call(py, lp, route, input, reply)
     }));
     response.await.unwrap_or_else(|_| errors::internal_error())
 }

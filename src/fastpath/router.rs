@@ -19,6 +19,9 @@ pub struct Route {
     pub params: Vec<ParamSpec>,
     /// `loader(body: bytes) -> dict` of keyword arguments read from the body.
     pub body_loader: Option<Py<PyAny>>,
+    /// The loader also wants the raw query string: `loader(body, query)`, for fields
+    /// read from a JSON body when one is sent and from the query string otherwise.
+    pub loader_reads_query: bool,
     pub status: StatusCode,
     /// `encode(value) -> bytes` for a plain dict or list result, skipping `finalize`.
     pub encode: Option<Py<PyAny>>,
@@ -77,6 +80,11 @@ impl Route {
             is_async: item("is_async")?.is_truthy().map_err(|e| e.to_string())?,
             params,
             body_loader: optional("body_loader").map(Bound::unbind),
+            loader_reads_query: optional("body_loader_reads_query")
+                .map(|v| v.is_truthy())
+                .transpose()
+                .map_err(|e| e.to_string())?
+                .unwrap_or(false),
             status,
             encode: optional("encode").map(Bound::unbind),
             finalize: item("finalize")?.unbind(),

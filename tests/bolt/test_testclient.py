@@ -31,6 +31,37 @@ def test_spec_testing_example():
         assert response.json() == {"detail": "Not Found"}
 
 
+def test_spec_scalar_body_fields_example():
+    """The spec's Testing and Error handling examples: plain scalars of a POST handler
+    come from the JSON body when one is sent, from the query string otherwise."""
+    api = BoltAPI()
+
+    @api.post("/items")
+    async def create_item(name: str, price: float):
+        if price < 0:
+            raise HTTPException(status_code=422, detail="Price must be positive")
+        return {"name": name, "price": price}
+
+    with TestClient(api) as client:
+        response = client.post("/items", json={"name": "Widget", "price": 9.99})
+        assert response.status_code == 200
+        assert response.json()["name"] == "Widget"
+        assert client.post("/items", params={"name": "Q", "price": "2.5"}).json() == {
+            "name": "Q",
+            "price": 2.5,
+        }
+        missing = client.post("/items", json={"name": "x"})
+        assert missing.status_code == 422
+        assert missing.json()["detail"][0]["loc"] == ["body", "price"]
+        bad = client.post("/items", params={"name": "x", "price": "abc"})
+        assert bad.json()["detail"][0]["loc"] == ["query", "price"]
+        negative = client.post("/items", json={"name": "x", "price": -1})
+        assert (negative.status_code, negative.json()) == (
+            422,
+            {"detail": "Price must be positive"},
+        )
+
+
 class ItemIn(msgspec.Struct):
     name: str
     price: float

@@ -14,9 +14,9 @@ import math
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
-import shlex
 import socket
 import ssl
 import statistics
@@ -42,6 +42,9 @@ LOADGEN_CPU = "1"
 CONNECTIONS = 64
 STREAMS = 10  # concurrent streams per connection, HTTP/2 and HTTP/3
 READY_TIMEOUT = 60.0
+# Slack for a load generator beyond its duration: oha waits up to its 30 s idle timeout
+# for a server that does not close connections after GOAWAY (Hypercorn).
+LOAD_SLACK = 90
 STOP_TIMEOUT = 10.0
 
 
@@ -218,20 +221,20 @@ SETUP_STEPS = {
     ),
 }
 
-# (numerator, denominator, protocol, target or None)
+# (numerator, denominator, target or None); each side is (scenario, protocol).
 RATIOS = (
-    ("bolt", "hyper-bare", "h1", 0.6),
-    ("bolt", "hyper-bare", "h2", 0.4),
-    ("bolt", "granian-raw-asgi", "h1", 1.6),
-    ("ours-raw-asgi", "granian-raw-asgi", "h1", 1.0),
-    ("ours-raw-asgi", "granian-raw-asgi", "h2", None),
-    ("ours-raw-asgi", "uvicorn-raw-asgi", "h1", None),
-    ("ours-django", "granian-django", "h1", 1.0),
-    ("ours-django", "granian-django", "h2", None),
-    ("ours-raw-asgi-tls", "hypercorn-raw-asgi-h3", "h3", 10.0),
-    ("ours-raw-asgi-tls", "ours-raw-asgi-tls", "h3/h2tls", 0.5),
-    ("bolt-tls", "bolt-tls", "h3/h2tls", 0.5),
-    ("ours-raw-asgi-tls", "granian-raw-asgi-tls", "h2tls", 1.0),
+    (("bolt", "h1"), ("hyper-bare", "h1"), 0.6),
+    (("bolt", "h2"), ("hyper-bare", "h2"), 0.4),
+    (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
+    (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.0),
+    (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), None),
+    (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),
+    (("ours-django", "h1"), ("granian-django", "h1"), 1.0),
+    (("ours-django", "h2"), ("granian-django", "h2"), None),
+    (("ours-raw-asgi-tls", "h3"), ("hypercorn-raw-asgi-h3", "h3"), 10.0),
+    (("ours-raw-asgi-tls", "h3"), ("ours-raw-asgi-tls", "h2tls"), 0.5),
+    (("bolt-tls", "h3"), ("bolt-tls", "h2tls"), 0.5),
+    (("ours-raw-asgi-tls", "h2tls"), ("granian-raw-asgi-tls", "h2tls"), 1.0),
 )
 
 
@@ -255,6 +258,8 @@ class Options:
     rounds: int
     build: bool
     scenarios: list[Scenario]
+    oha: str  # the oha executable, for HTTP/3
+    unavailable: dict[str, str] = field(default_factory=dict)  # protocol -> why skipped
 
 
 # --- commands ---------------------------------------------------------------
@@ -273,20 +278,34 @@ def display(cwd: str, argv: tuple[str, ...], cpu: str | None = None) -> str:
     exe = argv[0]
     if "/" in exe and cwd != ".":
         exe = os.path.relpath(exe, cwd)
-    words = [exe, *(a.replace("{port}", "$PORT") for a in argv[1:])]
+    words = [exe, *(quoted(a.replace("{port}", "$PORT")) for a in argv[1:])]
     line = " ".join(pinned(cpu, words) if cpu else words)
     return line if cwd == "." else f"cd {cwd} && {line}"
+
+
+def quoted(word: str) -> str:
+    """Shell-quote a word with spaces in it (`$PORT` and `$PATH` stay bare)."""
+    return shlex.quote(word) if " " in word else word
 
 
 def pinned(cpu: str, argv: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *argv]
 
 
-def load_command(protocol: str, url: str, seconds: int, log: str | None = None) -> list[str]:
-    if protocol == "h1":
+def load_command(
+    protocol: str, url: str, seconds: int, oha: str, log: str | None = None
+) -> list[str]:
+    tool = PROTOCOLS[protocol].tool
+    if tool == "wrk":
         return ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
-    logging = ["--log-file", log] if log else []
-    return ["h2load", f"-c{CONNECTIONS}", f"-m{H2_STREAMS}", "-D", str(seconds), *logging, url]
+    if tool == "h2load":
+        logging = ["--log-file", log] if log else []
+        return ["h2load", f"-c{CONNECTIONS}", f"-m{STREAMS}", "-D", str(seconds), *logging, url]
+    return [
+        *(oha, "--http-version", "3", "-c", str(CONNECTIONS), "-p", str(STREAMS)),
+        *("-z", f"{seconds}s", "-w", "--worker-threads", "1", "--insecure", "--no-tui"),
+        *("--output-format", "json", "--stats-success-breakdown", url),
+    ]
 
 
 # --- set-up -----------------------------------------------------------------
@@ -339,8 +358,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+def http_get(scheme: str, port: int, path: str) -> int:
+    """Status of `GET path`; over TLS the certificate is checked against the bench one."""
+    if scheme == "https":
+        trusted = ssl.create_default_context(cafile=ROOT / CERTS / "cert.pem")
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=trusted)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         conn.request("GET", path)
         return conn.getresponse().status
@@ -378,6 +402,7 @@ def rss_mib(pid: int) -> float:
 
 class Server:
     def __init__(self, scenario: Scenario, port: int, log: Path):
+        self.scheme = scenario.scheme
         self.port = port
         self.log = log
         with log.open("wb") as out:
@@ -400,7 +425,7 @@ class Server:
             if reason := self.exited():
                 return reason
             try:
-                status = http_get(self.port, path)
+                status = http_get(self.scheme, self.port, path)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
                 continue
@@ -471,14 +496,14 @@ def h2load_latencies(log: Path) -> list[int]:
     return sorted(times)
 
 
-def parse_h2load(out: str, log: Path) -> dict:
+def parse_h2load(out: str, log: Path, alpn: str) -> dict:
     finished = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out)
     requests = re.search(r"^requests: \d+ total, \d+ started, (\d+) done.*$", out, re.M)
     codes = re.search(r"^status codes: (\d+) 2xx.*$", out, re.M)
     if not (finished and requests and codes):
         raise ValueError("unexpected h2load output")
-    if "Application protocol: h2c" not in out:
-        raise ValueError("h2c was not negotiated")
+    if f"Application protocol: {alpn}\n" not in out:
+        raise ValueError(f"{alpn} was not negotiated")
     times = h2load_latencies(log)
     if not times:
         raise ValueError(f"no 2xx answer; h2load {requests.group(0)}; {codes.group(0)}")
@@ -491,46 +516,80 @@ def parse_h2load(out: str, log: Path) -> dict:
     }
 
 
-def run_load(protocol: str, url: str, seconds: int, log: Path | None = None) -> str:
-    argv = load_command(protocol, url, seconds, str(log) if log else None)
+def parse_oha(out: str, seconds: int) -> dict:
+    """Figures of the 2xx answers from oha's JSON summary, RPS over the `-z` duration (oha's
+    total run time also holds its wait for the server to close the connections);
+    latencies oha has no value for (JSON null) stay None."""
+    try:
+        summary = json.loads(out)
+        codes = summary["statusCodeDistribution"]
+        failures = summary["errorDistribution"]
+        latencies = summary["latencyPercentilesSuccessful"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("unexpected oha output") from None
+    ok = sum(n for code, n in codes.items() if code.startswith("2"))
+    if not ok:
+        raise ValueError(f"no 2xx answer; oha status codes {codes}, errors {failures}")
+    errors = sum(n for code, n in codes.items() if not code.startswith("2"))
+    errors += sum(failures.values())
+    p50, p99 = latencies.get("p50"), latencies.get("p99")
+    return {
+        "rps": ok / seconds,
+        "p50_ms": None if p50 is None else p50 * 1000,
+        "p99_ms": None if p99 is None else p99 * 1000,
+        "errors": errors,
+    }
+
+
+def run_load(argv: list[str], seconds: int) -> str:
     try:
         done = subprocess.run(
-            pinned(LOADGEN_CPU, argv), capture_output=True, text=True, timeout=seconds + 60
+            pinned(LOADGEN_CPU, argv), capture_output=True, text=True, timeout=seconds + LOAD_SLACK
         )
     except subprocess.TimeoutExpired:
-        raise ValueError(f"{argv[0]} did not finish within {seconds + 60} s") from None
+        raise ValueError(f"{argv[0]} did not finish within {seconds + LOAD_SLACK} s") from None
     if done.returncode != 0:
         raise ValueError(f"{argv[0]} exited {done.returncode}: {done.stderr.strip()[-300:]}")
     return done.stdout
 
 
+def load(protocol: str, url: str, opts: Options) -> dict:
+    """One recorded measurement with the protocol's load generator."""
+    spec, secs = PROTOCOLS[protocol], opts.duration
+    argv = load_command(protocol, url, secs, opts.oha, str(H2LOAD_LOG))
+    if spec.tool == "wrk":
+        return parse_wrk(run_load(argv, secs))
+    if spec.tool == "oha":
+        return parse_oha(run_load(argv, secs), secs)
+    try:
+        alpn = "h2" if spec.scheme == "https" else "h2c"
+        return parse_h2load(run_load(argv, secs), H2LOAD_LOG, alpn)
+    finally:
+        H2LOAD_LOG.unlink(missing_ok=True)
+
+
 def measure(server: Server, scenario: Scenario, protocol: str, opts: Options) -> dict:
-    url = f"http://127.0.0.1:{server.port}{scenario.path}"
-    run_load(protocol, url, opts.warmup)
-    if protocol == "h1":
-        figures = parse_wrk(run_load("h1", url, opts.duration))
-    else:
-        try:
-            out = run_load("h2", url, opts.duration, H2LOAD_LOG)
-            figures = parse_h2load(out, H2LOAD_LOG)
-        finally:
-            H2LOAD_LOG.unlink(missing_ok=True)
+    url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:{server.port}{scenario.path}"
+    run_load(load_command(protocol, url, opts.warmup, opts.oha), opts.warmup)
+    figures = load(protocol, url, opts)
     if reason := server.exited():
         raise ValueError(reason)
     return {**figures, "rss_mib": server.rss_mib()}
 
 
-def protocols_of(scenario: Scenario) -> list[str]:
-    return ["h1", "h2"] if scenario.h2c else ["h1"]
+def protocols_of(scenario: Scenario, opts: Options) -> list[str]:
+    """The scenario's protocols that this run can measure."""
+    return [p for p in scenario.protocols if p not in opts.unavailable]
 
 
 def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
     log = LOG_DIR / f"{scenario.name}-round{round_no}.log"
     server = Server(scenario, free_port(), log)
     try:
+        protocols = protocols_of(scenario, opts)
         if reason := server.wait_ready(scenario.path):
-            return [Run(scenario.name, round_no, p, failure=reason) for p in protocols_of(scenario)]
-        return [measure_run(server, scenario, p, round_no, opts) for p in protocols_of(scenario)]
+            return [Run(scenario.name, round_no, p, failure=reason) for p in protocols]
+        return [measure_run(server, scenario, p, round_no, opts) for p in protocols]
     finally:
         server.stop()
 
@@ -545,19 +604,29 @@ def measure_run(
     return Run(scenario.name, round_no, protocol, **figures)
 
 
+def ms_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def report_progress(run: Run, rounds: int) -> None:
-    head = f"[round {run.round}/{rounds}] {run.scenario} {PROTOCOLS[run.protocol]}:"
+    head = f"[round {run.round}/{rounds}] {run.scenario} {PROTOCOLS[run.protocol].label}:"
     if run.failure:
         print(f"{head} FAILED: {run.failure}", flush=True)
     else:
         print(
-            f"{head} {run.rps:,.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, "
-            f"RSS {run.rss_mib:.1f} MiB, errors {run.errors}",
+            f"{head} {run.rps:,.0f} req/s, p50 {ms_text(run.p50_ms)} ms, "
+            f"p99 {ms_text(run.p99_ms)} ms, RSS {run.rss_mib:.1f} MiB, errors {run.errors}",
             flush=True,
         )
 
 
 # --- summary and report -------------------------------------------------------
+
+
+def median_known(values: list[float | None]) -> float | None:
+    """Median of the values the load generator gave (None: it had none)."""
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def summarize(runs: list[Run], name: str, protocol: str) -> dict | None:
@@ -567,8 +636,8 @@ def summarize(runs: list[Run], name: str, protocol: str) -> dict | None:
         return None
     return {
         "rps": statistics.median(r.rps for r in ok),
-        "p50_ms": statistics.median(r.p50_ms for r in ok),
-        "p99_ms": statistics.median(r.p99_ms for r in ok),
+        "p50_ms": median_known([r.p50_ms for r in ok]),
+        "p99_ms": median_known([r.p99_ms for r in ok]),
         "rss_mib": statistics.median(r.rss_mib for r in ok),
         "errors": sum(r.errors for r in ok),
         "per_run": [r.rps for r in ok],
@@ -586,9 +655,11 @@ def row(*cells: object) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
 
 
-def scenario_row(runs: list[Run], blocked: dict[str, str], s: Scenario, protocol: str) -> str:
-    if protocol not in protocols_of(s):
-        return row(s.name, "skipped: no h2c prior-knowledge support", "", "", "", "", "")
+def scenario_row(
+    runs: list[Run], blocked: dict[str, str], opts: Options, s: Scenario, protocol: str
+) -> str:
+    if skipped := s.unsupported.get(protocol) or opts.unavailable.get(protocol):
+        return row(s.name, f"skipped: {skipped}", "", "", "", "", "")
     summary = summarize(runs, s.name, protocol)
     if summary is None:
         reason = failure_of(runs, blocked, s.name, protocol)
@@ -600,8 +671,8 @@ def scenario_row(runs: list[Run], blocked: dict[str, str], s: Scenario, protocol
     return row(
         s.name,
         f"{summary['rps']:,.0f}",
-        f"{summary['p50_ms']:.2f}",
-        f"{summary['p99_ms']:.2f}",
+        ms_text(summary["p50_ms"]),
+        ms_text(summary["p99_ms"]),
         f"{summary['rss_mib']:.1f}",
         summary["errors"],
         per_run,
@@ -611,24 +682,35 @@ def scenario_row(runs: list[Run], blocked: dict[str, str], s: Scenario, protocol
 def protocol_table(
     runs: list[Run], blocked: dict[str, str], opts: Options, protocol: str
 ) -> list[str]:
+    """The protocol's table, over the selected scenarios that serve it or say why not."""
+    shown = [s for s in opts.scenarios if protocol in s.protocols or protocol in s.unsupported]
+    if not shown:
+        return []
     lines = [
-        f"## {PROTOCOLS[protocol]}",
+        f"## {PROTOCOLS[protocol].label}",
         "",
         row("scenario", "RPS", "p50 ms", "p99 ms", "RSS MiB", "errors", "RPS per run"),
         row("---", "---:", "---:", "---:", "---:", "---:", "---"),
     ]
-    lines += [scenario_row(runs, blocked, s, protocol) for s in opts.scenarios]
+    lines += [scenario_row(runs, blocked, opts, s, protocol) for s in shown]
     return lines + [""]
 
 
-def ratio_row(runs: list[Run], num: str, den: str, protocol: str, target: float | None) -> str:
-    top, bottom = summarize(runs, num, protocol), summarize(runs, den, protocol)
+def ratio_row(
+    runs: list[Run], num: tuple[str, str], den: tuple[str, str], target: float | None
+) -> str:
+    (num_name, num_protocol), (den_name, den_protocol) = num, den
+    name = f"{num_name} / {den_name}"
+    protocol = PROTOCOLS[num_protocol].label
+    if den_protocol != num_protocol:
+        protocol += f" / {PROTOCOLS[den_protocol].label}"
+    top, bottom = summarize(runs, *num), summarize(runs, *den)
     target_text = f">= {target:.1f}x" if target else "-"
     if not (top and bottom):
-        return row(f"{num} / {den}", PROTOCOLS[protocol], "n/a", target_text, "not measured")
+        return row(name, protocol, "n/a", target_text, "not measured")
     value = top["rps"] / bottom["rps"]
     status = ("met" if value >= target else "not met") if target else "-"
-    return row(f"{num} / {den}", PROTOCOLS[protocol], f"{value:.2f}x", target_text, status)
+    return row(name, protocol, f"{value:.2f}x", target_text, status)
 
 
 def ratio_table(runs: list[Run]) -> list[str]:
@@ -656,13 +738,33 @@ def versions() -> str:
     """Versions of the Python servers as installed in the venv."""
     probe = (
         "import importlib.metadata as m, importlib.util as u\n"
-        "for p in ('django', 'granian', 'uvicorn', 'uvloop', 'httptools'):\n"
+        "for p in ('django', 'granian', 'uvicorn', 'uvloop', 'httptools', 'hypercorn',"
+        " 'aioquic'):\n"
         "    print(p, m.version(p) if u.find_spec(p) else 'not installed')"
     )
     done = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "-c", probe], capture_output=True, text=True
     )
     return ", ".join(done.stdout.split("\n")[:-1]) or "unknown"
+
+
+def used_protocols(opts: Options) -> list[str]:
+    return [p for p in PROTOCOLS if any(p in s.protocols for s in opts.scenarios)]
+
+
+def tool_versions(opts: Options) -> str:
+    """First line of each load generator's version output, up to any " [" (wrk's)."""
+    found = []
+    for tool in dict.fromkeys(PROTOCOLS[p].tool for p in used_protocols(opts)):
+        exe = opts.oha if tool == "oha" else tool
+        try:
+            done = subprocess.run([exe, VERSION_FLAGS[tool]], capture_output=True, text=True)
+        except OSError:
+            found.append(f"{tool} not found")
+            continue
+        first = (done.stdout or done.stderr).strip().split("\n")[0]
+        found.append(first.split(" [")[0] or f"{tool} unknown")
+    return ", ".join(found)
 
 
 def setup_lines(opts: Options) -> list[str]:
@@ -687,17 +789,16 @@ def commands_section(opts: Options) -> list[str]:
     ]
     for s in opts.scenarios:
         lines += [f"# {s.name}: {s.description}, path {s.path}", display(s.cwd, s.argv, SERVER_CPU)]
-    url = "http://127.0.0.1:$PORT$PATH"
-    h1 = load_command("h1", url, opts.duration)
-    h2 = load_command("h2", url, opts.duration, "benches/results/h2load.log")
-    lines += [
-        f"# load, after a {opts.warmup} s warm-up with the same tool (not recorded)",
-        " ".join(pinned(LOADGEN_CPU, h1)),
-        " ".join(pinned(LOADGEN_CPU, h2)),
-        "```",
-        "",
-    ]
-    return lines
+    lines.append(
+        f"# load, after a {opts.warmup} s warm-up with the same tool (not recorded); "
+        "oha is built with its http3 feature (`--oha PATH`)"
+    )
+    log = str(H2LOAD_LOG.relative_to(ROOT))
+    for protocol in used_protocols(opts):
+        url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:$PORT$PATH"
+        argv = load_command(protocol, url, opts.duration, "oha", log)
+        lines.append(" ".join(pinned(LOADGEN_CPU, argv)))
+    return [*lines, "```", ""]
 
 
 def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: dict) -> None:
@@ -708,12 +809,25 @@ def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: 
         f"- Date: {meta['date']}",
         f"- Machine: {m['nproc']} CPUs (nproc), {m['cpu']}, Linux {m['kernel']}",
         f"- Python packages: {meta['versions']}",
+        f"- Load generators: {meta['tools']}",
         f"- Rounds: {opts.rounds}, interleaved; {opts.duration} s per measurement after a "
         f"{opts.warmup} s warm-up, {CONNECTIONS} connections "
-        f"(h2c: {H2_STREAMS} concurrent streams per connection); figures are medians of the "
-        "successful runs, RSS is the server's process tree at the end of the measurement.",
-        "- Latency: wrk's `--latency` percentiles for HTTP/1.1; for h2c, nearest-rank "
-        "percentiles of the per-request times in h2load's `--log-file` (2xx answers only).",
+        f"(HTTP/2 and HTTP/3: {STREAMS} concurrent streams per connection, one load-generator "
+        "thread); figures are medians of the successful runs, RSS is the server's process "
+        "tree at the end of the measurement.",
+        "- Latency: wrk's `--latency` percentiles for HTTP/1.1; for HTTP/2 (h2c and TLS), "
+        "nearest-rank percentiles of the per-request times in h2load's `--log-file` (2xx "
+        "answers only); for HTTP/3, oha's percentiles of the 2xx answers "
+        "(`--stats-success-breakdown`; the sorted time at index floor(q·n)), n/a where oha "
+        "gives none.",
+        "- HTTP/3 RPS: 2xx answers over the `-z` duration. With `-w` the requests open when "
+        f"it ends (at most {CONNECTIONS}×{STREAMS}) finish and count, which favours slower "
+        "servers; oha would otherwise reset them, and Hypercorn's HTTP/3 stops serving after "
+        "reset streams. oha's total time is not used: it includes waiting up to oha's 30 s "
+        "idle timeout for a server that keeps connections open after GOAWAY (Hypercorn).",
+        "- TLS: self-signed certificate for 127.0.0.1 from `_core.development_certificate()`; "
+        "h2load negotiates h2 by ALPN, oha skips verification (`--insecure`); HTTP/3 is "
+        "served on the TCP port's number over UDP.",
         "",
     ]
     for protocol in PROTOCOLS:
@@ -737,6 +851,7 @@ def parse_args() -> Options:
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--quick", action="store_true", help="3 s measurements, 1 s warm-up")
     parser.add_argument("--no-build", action="store_true", help="skip cargo and maturin builds")
+    parser.add_argument("--oha", default="oha", help="oha built with http3, for HTTP/3")
     args = parser.parse_args()
     by_name = {s.name: s for s in SCENARIOS}
     names = args.only.split(",") if args.only else list(by_name)
@@ -751,36 +866,58 @@ def parse_args() -> Options:
         rounds=args.rounds,
         build=not args.no_build,
         scenarios=[s for s in SCENARIOS if s.name in names],
+        oha=args.oha,
     )
 
 
-def check_environment() -> None:
-    missing = [tool for tool in ("taskset", "wrk", "h2load") if not shutil.which(tool)]
+def has_http3(oha: str) -> bool:
+    """Whether `oha` runs and takes `--http-version 3`: a build without the http3
+    feature refuses it before doing anything else. `-n 0` sends no request."""
+    probe = [oha, "--http-version", "3", "-n", "0", "--output-format", "quiet"]
+    try:
+        done = subprocess.run(
+            [*probe, "https://127.0.0.1:9/"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def check_environment(opts: Options) -> None:
+    """Exit when a required tool is missing; mark HTTP/3 unavailable without oha."""
+    tools = {PROTOCOLS[p].tool for p in used_protocols(opts)}
+    required = ["taskset", *(t for t in ("wrk", "h2load") if t in tools)]
+    missing = [tool for tool in required if not shutil.which(tool)]
     if missing:
         sys.exit(f"missing tools: {', '.join(missing)}")
     if not (ROOT / ".venv/bin/python").exists():
         sys.exit("no .venv in the repo root: create it and install the project's bench extra")
     if not {int(SERVER_CPU), int(LOADGEN_CPU)} <= os.sched_getaffinity(0):
         sys.exit(f"need CPUs {SERVER_CPU} and {LOADGEN_CPU} to pin server and load generator")
+    if "oha" in tools and not has_http3(opts.oha):
+        opts.unavailable["h3"] = "oha with http3 not found"
 
 
 def main() -> None:
     opts = parse_args()
-    check_environment()
+    check_environment(opts)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "versions": versions(),
+        "tools": tool_versions(opts),
         "settings": {"duration": opts.duration, "warmup": opts.warmup, "rounds": opts.rounds},
     }
     blocked = prepare(opts.scenarios, opts.build)
     for name, reason in blocked.items():
         print(f"{name}: FAILED before start: {reason}", flush=True)
+    for protocol, reason in opts.unavailable.items():
+        print(f"{PROTOCOLS[protocol].label}: skipped: {reason}", flush=True)
     runs: list[Run] = []
     for round_no in range(1, opts.rounds + 1):
         for scenario in opts.scenarios:
-            if scenario.name in blocked:
+            if scenario.name in blocked or not protocols_of(scenario, opts):
                 continue
             for run in run_scenario(scenario, round_no, opts):
                 report_progress(run, opts.rounds)

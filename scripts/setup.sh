@@ -20,11 +20,12 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 
 # --- 1. System packages (Debian) -------------------------------------------
-step "System packages (wrk, h2load, curl)"
+step "System packages (wrk, h2load, curl, openssl)"
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -eq 0 ]; then
     info "all present"
 elif ! command -v apt-get >/dev/null 2>&1; then

@@ -41,6 +41,8 @@ CONFORMANCE_APPS_DIR = TESTS_DIR / "asgi_conformance"
 
 HOST = "127.0.0.1"
 PROTOCOLS = ["http1", "http2"]
+# With HTTP/3, which needs a server run with --cert/--key/--http3.
+ALL_PROTOCOLS = [*PROTOCOLS, "http3"]
 # The superuser the shared ``example_project`` fixture creates.
 EXAMPLE_SUPERUSER = ("admin", "conformance-password-1")
 STARTUP_TIMEOUT = 20.0
@@ -74,6 +76,8 @@ class ServerProcess:
     port: int
     host: str = HOST
     signalled: bool = False
+    # The CA that signed the server's certificate, for servers run with --cert.
+    ca: Path | None = None
     _stdout: object = field(default=None, repr=False)
     _stderr: object = field(default=None, repr=False)
 
@@ -84,6 +88,11 @@ class ServerProcess:
     @property
     def address(self) -> tuple[str, int]:
         return (self.host, self.port)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """httpx's ``verify=`` for this server: trusting ``ca`` when it has one."""
+        return ssl.create_default_context(cafile=str(self.ca)) if self.ca else True
 
     def _read(self, stream) -> str:
         if isinstance(stream, str):  # the files are closed: what they held

@@ -46,3 +46,35 @@ def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
         _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bolt-sync")
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(_executor, functools.partial(func, **kwargs))
+
+
+async def stream_body(response, send) -> None:
+    """Send a StreamingResponse through ``send`` (ASGI messages) as it is produced."""
+    status, headers = response.head()
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    content = response.content
+    try:
+        if hasattr(content, "__aiter__"):
+            async for chunk in content:
+                await _send_chunk(send, chunk)
+        else:
+            iterator = iter(content)
+            done = object()
+            while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
+                await _send_chunk(send, chunk)
+    finally:
+        await _close(content)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _send_chunk(send, chunk) -> None:
+    body = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+async def _close(content) -> None:
+    """Close a generator the client left halfway, so its ``finally`` runs now."""
+    if hasattr(content, "aclose"):
+        await content.aclose()
+    elif hasattr(content, "close"):
+        content.close()

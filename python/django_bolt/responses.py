@@ -54,3 +54,51 @@ class JSON(Response):
 
     def render(self) -> bytes:
         return _encoder.encode(self.content)
+
+
+class PlainText(Response):
+    media_type = "text/plain; charset=utf-8"
+
+
+class HTML(Response):
+    media_type = "text/html; charset=utf-8"
+
+
+class Redirect(Response):
+    """A redirect to ``url``: 302 unless another 3xx ``status_code`` is given."""
+
+    media_type = None
+
+    def __init__(self, url: str, status_code: int = 302, headers: dict[str, str] | None = None):
+        if not 300 <= status_code < 400:
+            raise ValueError(f"a redirect needs a 3xx status code, not {status_code}")
+        super().__init__(b"", status_code, {**(headers or {}), "location": url})
+
+
+class StreamingResponse(Response):
+    """A body produced piece by piece by a sync or async iterator of ``str``/``bytes``.
+
+    Each piece is sent as soon as it is produced (no buffering, no Content-Length), so
+    ``media_type="text/event-stream"`` serves Server-Sent Events. If the client goes
+    away, the iterator is closed (its ``finally`` runs).
+    """
+
+    media_type = "application/octet-stream"
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        super().__init__(content, status_code, headers, media_type)
+
+    def head(self) -> tuple[int, list[tuple[bytes, bytes]]]:
+        status, headers, _ = super().to_wire()
+        if self.media_type == "text/event-stream":
+            headers.append(("cache-control", "no-cache"))
+        return status, [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+    def render(self) -> bytes:
+        return b""

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from .exceptions import HTTPException, RequestValidationError
-from .responses import Response, Wire
+from .responses import Response, StreamingResponse, Wire
 
 logger = logging.getLogger("django_bolt")
 
@@ -120,7 +120,9 @@ class Route:
 
         return load
 
-    def _finalize(self, result: Any) -> Wire:
+    def _finalize(self, result: Any) -> Wire | StreamingResponse:
+        if isinstance(result, StreamingResponse):
+            return result  # Rust streams it from a Task of its own
         if isinstance(result, Response):
             return result.to_wire()
         if self.response_model is not None:

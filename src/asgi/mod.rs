@@ -2,6 +2,8 @@
 
 pub mod exchange;
 mod response;
+
+pub use response::Outbound;
 pub mod scope;
 pub mod websocket;
 
@@ -114,7 +116,7 @@ fn try_push<T>(sender: tokio::sync::mpsc::Sender<T>, item: T) -> Result<Pending<
 
 /// What `send()` returns: a finished awaitable, or a future that completes once the
 /// pending item has gone into its channel (backpressure from a slow client).
-fn forward<'py, T: Send + 'static>(
+pub(crate) fn forward<'py, T: Send + 'static>(
     py: Python<'py>,
     bridge: &Arc<BridgeInner>,
     pending: Pending<T>,

@@ -198,7 +198,7 @@ impl Outbound {
             }
             Outbound::Streaming { sender, .. } | Outbound::Trailers { sender, .. } => {
                 let _ =
-                    sender.try_send(Err("the ASGI application ended the response early".into()));
+                    sender.try_send(Err("the application ended the response early".into()));
                 Some("ASGI application ended in the middle of its response; the connection was closed")
             }
             Outbound::Done | Outbound::Rejected => None,

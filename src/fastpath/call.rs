@@ -13,7 +13,7 @@ use super::errors;
 use super::params::Value;
 use super::router::Route;
 use crate::body::ResponseBody;
-use crate::python::{drive, Callback, EventLoop, Outcome};
+use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
 
 pub type Reply = oneshot::Sender<Response<ResponseBody>>;
 
@@ -27,24 +27,32 @@ pub struct Input {
     pub query: Option<Bytes>,
 }
 
-pub fn call(py: Python<'_>, lp: &EventLoop, route: Arc<Route>, input: Input, reply: Reply) {
+pub fn call(
+    py: Python<'_>,
+    lp: &EventLoop,
+    bridge: &Arc<BridgeInner>,
+    route: Arc<Route>,
+    input: Input,
+    reply: Reply,
+) {
     let kwargs = match arguments(py, &route, input) {
         Ok(kwargs) => kwargs,
-        Err(err) => return send(reply, respond(py, &route, Err(err))),
+        Err(err) => return answer(py, bridge, &route, Err(err), reply),
     };
     let handler = route.handler.bind(py);
+    let bridge = bridge.clone();
     if route.is_async {
         match handler.call((), Some(&kwargs)) {
             Ok(coro) => drive(py, lp, coro, move |py, outcome| {
-                send(reply, respond(py, &route, outcome))
+                answer(py, &bridge, &route, outcome, reply)
             }),
-            Err(err) => send(reply, respond(py, &route, Err(err))),
+            Err(err) => answer(py, &bridge, &route, Err(err), reply),
         }
     } else {
         let finished = route.clone();
         let done = Callback::new(move |py, future| {
             let outcome = future.call_method0(pyo3::intern!(py, "result"));
-            send(reply, respond(py, &finished, outcome));
+            answer(py, &bridge, &finished, outcome, reply);
         });
         if let Err(err) = lp.run_sync(py, handler, &kwargs, done) {
             log_failure(py, &route, err);
@@ -52,9 +60,30 @@ pub fn call(py: Python<'_>, lp: &EventLoop, route: Arc<Route>, input: Input, rep
     }
 }
 
-fn send(reply: Reply, response: Response<ResponseBody>) {
-    // The client may be gone; nobody is left to answer.
-    let _ = reply.send(response);
+/// What the handler's outcome becomes.
+enum Answer<'py> {
+    Now(Response<ResponseBody>),
+    /// A StreamingResponse: its body is produced in a Task of its own.
+    Stream(Bound<'py, PyAny>),
+}
+
+fn answer(
+    py: Python<'_>,
+    bridge: &Arc<BridgeInner>,
+    route: &Route,
+    outcome: Outcome<'_>,
+    reply: Reply,
+) {
+    match respond(py, route, outcome) {
+        // The client may be gone; nobody is left to answer.
+        Answer::Now(response) => drop(reply.send(response)),
+        Answer::Stream(response) => {
+            if let Err(err) = super::stream::start(py, bridge, route.name.clone(), response, reply)
+            {
+                log_failure(py, route, err);
+            }
+        }
+    }
 }
 
 fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Bound<'py, PyDict>> {
@@ -75,7 +104,7 @@ fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Boun
 
 /// Turn the handler's outcome into a response; Python's `finalize`/`on_error` shape
 /// everything but a plain dict or list, which is encoded straight away.
-fn respond(py: Python<'_>, route: &Route, outcome: Outcome<'_>) -> Response<ResponseBody> {
+fn respond<'py>(py: Python<'py>, route: &Route, outcome: Outcome<'py>) -> Answer<'py> {
     let response = match outcome {
         Ok(value) => match &route.encode {
             Some(encode)
@@ -87,11 +116,11 @@ fn respond(py: Python<'_>, route: &Route, outcome: Outcome<'_>) -> Response<Resp
                     .call1((value,))
                     .and_then(|body| json(route.status, &body))
             }
-            _ => route
-                .finalize
-                .bind(py)
-                .call1((value,))
-                .and_then(|wire| from_wire(&wire)),
+            _ => match route.finalize.bind(py).call1((value,)) {
+                Ok(wire) if !wire.is_instance_of::<PyTuple>() => return Answer::Stream(wire),
+                Ok(wire) => from_wire(&wire),
+                Err(err) => Err(err),
+            },
         },
         Err(err) => route
             .on_error
@@ -99,10 +128,10 @@ fn respond(py: Python<'_>, route: &Route, outcome: Outcome<'_>) -> Response<Resp
             .call1((err.into_value(py),))
             .and_then(|wire| from_wire(&wire)),
     };
-    response.unwrap_or_else(|err| {
+    Answer::Now(response.unwrap_or_else(|err| {
         log_failure(py, route, err);
         errors::internal_error()
-    })
+    }))
 }
 
 fn json(status: StatusCode, body: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {

@@ -5,6 +5,7 @@ pub mod call;
 pub mod errors;
 pub mod params;
 pub mod router;
+mod stream;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ pub fn read_params(
 
 /// Call the route's handler in Python and wait for its response.
 pub async fn serve<B>(
-    bridge: &BridgeInner,
+    bridge: &Arc<BridgeInner>,
     route: Arc<Route>,
     values: Vec<Value>,
     query: Option<&str>,
@@ -72,8 +73,9 @@ where
         query,
     };
     let (reply, response) = oneshot::channel();
+    let shared = bridge.clone();
     bridge.submit(Box::new(move |py, lp| {
-        call::call(py, lp, route, input, reply)
+        call::call(py, lp, &shared, route, input, reply)
     }));
     response.await.unwrap_or_else(|_| errors::internal_error())
 }

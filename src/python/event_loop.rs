@@ -13,6 +13,8 @@ pub struct EventLoop {
     resume: Py<PyAny>,
     /// `django_bolt._loop.run_sync`: runs a sync callable in the worker thread pool.
     run_sync: Py<PyAny>,
+    /// `django_bolt._loop.stream_body`: sends a StreamingResponse as ASGI messages.
+    stream_body: Py<PyAny>,
 }
 
 impl EventLoop {
@@ -23,6 +25,7 @@ impl EventLoop {
             create_task: event_loop.getattr("create_task")?.unbind(),
             resume: helpers.getattr("resume")?.unbind(),
             run_sync: helpers.getattr("run_sync")?.unbind(),
+            stream_body: helpers.getattr("stream_body")?.unbind(),
             event_loop: event_loop.unbind(),
         })
     }
@@ -55,6 +58,16 @@ impl EventLoop {
     ) -> PyResult<Bound<'py, PyAny>> {
         let wrapper = self.resume.bind(py).call1((coro, pending))?;
         self.create_task(py, &wrapper, Some(context))
+    }
+
+    /// The coroutine that sends `response` through `send`.
+    pub fn stream_body<'py>(
+        &self,
+        py: Python<'py>,
+        response: &Bound<'py, PyAny>,
+        send: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.stream_body.bind(py).call1((response, send))
     }
 
     /// Run `func(**kwargs)` in the sync worker pool; `done` gets the finished future.

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -285,3 +286,33 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_sse_events_are_flushed_as_they_are_made(client):
+    started = time.monotonic()
+    with client.stream(
+        "GET", "/api/events", params={"key": f"flush-{id(client)}", "count": 3}
+    ) as response:
+        assert response.headers["content-type"] == "text/event-stream"
+        assert "content-length" not in response.headers
+        lines = response.iter_lines()
+        assert next(lines) == "id: 0"
+        first_event_after = time.monotonic() - started
+        rest = list(lines)
+    assert first_event_after < 0.25  # not held back until the generator ends (0.9 s)
+    assert "data: event-2" in rest
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_sse_client_disconnect_closes_the_generator(server, protocol):
+    key = f"gone-{uuid.uuid4().hex}"
+    params = {"key": key, "count": 50, "pause": 0.05}
+    with support.make_client(server.base_url, protocol) as client:
+        with client.stream("GET", "/api/events", params=params) as response:
+            next(response.iter_lines())
+    # The connection is closed; the next event fails to send and the generator is closed.
+
+    def state():
+        return httpx.get(f"{server.base_url}/api/stream-state", params={"key": key}).json()["state"]
+
+    assert support.wait_for(lambda: state() == "closed early", timeout=5), state()

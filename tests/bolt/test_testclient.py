@@ -7,7 +7,16 @@ import asyncio
 import msgspec
 import pytest
 
-from django_bolt import JSON, BoltAPI, HTTPException, Response
+from django_bolt import (
+    HTML,
+    JSON,
+    BoltAPI,
+    HTTPException,
+    PlainText,
+    Redirect,
+    Response,
+    StreamingResponse,
+)
 from django_bolt.routing import RouteDefinitionError
 from django_bolt.testing import TestClient
 
@@ -333,3 +342,75 @@ def test_many_concurrent_requests_through_one_client():
 
     with TestClient(api) as client:
         assert [client.get(f"/n/{i}").json()["n"] for i in range(200)] == list(range(200))
+
+
+def test_response_types_and_streaming():
+    api = BoltAPI()
+    closed = []
+
+    @api.get("/text")
+    async def text():
+        return PlainText("Hello, World!")
+
+    @api.get("/page")
+    async def page():
+        return HTML("<h1>Hello</h1>")
+
+    @api.get("/old-path")
+    async def old_path():
+        return Redirect("/new-path")
+
+    @api.get("/moved")
+    async def moved():
+        return Redirect("/new-location", status_code=301)
+
+    @api.get("/stream")
+    async def stream():
+        async def generate():
+            try:
+                for chunk in ["Hello ", "World ", "!"]:
+                    yield chunk
+            finally:
+                closed.append("async")
+
+        return StreamingResponse(generate(), media_type="text/plain")
+
+    @api.get("/sync-stream")
+    def sync_stream():
+        def generate():
+            yield b"one,"
+            yield "two"
+
+        return StreamingResponse(generate())
+
+    @api.get("/broken-stream")
+    async def broken_stream():
+        async def generate():
+            yield "partial"
+            raise RuntimeError("mid-stream")
+
+        return StreamingResponse(generate())
+
+    with TestClient(api) as client:
+        text_response = client.get("/text")
+        assert (text_response.text, text_response.headers["content-type"]) == (
+            "Hello, World!",
+            "text/plain; charset=utf-8",
+        )
+        assert client.get("/page").headers["content-type"] == "text/html; charset=utf-8"
+        assert (
+            client.get("/old-path").status_code,
+            client.get("/old-path").headers["location"],
+        ) == (
+            302,
+            "/old-path".replace("old", "new"),
+        )
+        assert client.get("/moved").status_code == 301
+        assert client.get("/stream").text == "Hello World !"
+        assert closed == ["async"]
+        assert client.get("/sync-stream").content == b"one,two"
+        with pytest.raises(RuntimeError, match="broke off"):
+            client.get("/broken-stream")
+        assert client.get("/text").status_code == 200
+    with pytest.raises(ValueError, match="3xx"):
+        Redirect("/x", status_code=200)

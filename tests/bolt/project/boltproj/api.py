@@ -4,7 +4,7 @@ import time
 
 import msgspec
 
-from django_bolt import JSON, BoltAPI, HTTPException
+from django_bolt import JSON, BoltAPI, HTTPException, StreamingResponse
 
 api = BoltAPI(prefix="/api")
 
@@ -54,3 +54,27 @@ async def missing():
 @api.get("/crash")
 async def crash():
     raise RuntimeError("handler exploded")
+
+
+STREAMS: dict[str, str] = {}
+
+
+@api.get("/events")
+async def events(key: str, count: int = 5, pause: float = 0.3):
+    async def generate():
+        STREAMS[key] = "started"
+        try:
+            for i in range(count):
+                yield f"id: {i}\ndata: event-{i}\n\n"
+                await asyncio.sleep(pause)
+            STREAMS[key] = "finished"
+        finally:
+            if STREAMS[key] != "finished":
+                STREAMS[key] = "closed early"
+
+    return StreamingResponse(generate(), media_type="text/event-stream")
+
+
+@api.get("/stream-state")
+async def stream_state(key: str):
+    return {"state": STREAMS.get(key)}

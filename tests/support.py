@@ -97,9 +97,10 @@ class ServerProcess:
     def _read(self, stream) -> str:
         if isinstance(stream, str):  # the files are closed: what they held
             return stream
-        stream.flush()
-        stream.seek(0)
-        return stream.read().decode("utf-8", "replace")
+        # pread, not seek+read: the server shares this file's offset, and moving it
+        # would make the server's next write land in the middle of the file.
+        fd = stream.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
     def stdout(self) -> str:
         return self._read(self._stdout)
@@ -613,6 +614,51 @@ class FrameLevelH2:
                     )
                 if flags & 0x1:
                     return status, headers, body
+
+    def read_streams(self, until=None, streams: dict | None = None) -> dict[int, dict]:
+        """Read frames, answering SETTINGS and PING and noting GOAWAYs, into ``streams``
+        {stream id: {"status", "headers", "body", "ended", "reset"}} until
+        ``until(streams)`` is true or the connection closes; returns ``streams``."""
+        streams = {} if streams is None else streams
+        while not (until and until(streams)):
+            frame = self._next_frame()
+            if frame is None:
+                return streams
+            kind, flags, stream, payload = frame
+            if kind == 0x4 and not flags & 0x1:
+                self.sock.sendall(self._frame(0x4, 0x1, 0, b""))
+            elif kind == 0x6 and not flags & 0x1:
+                self.sock.sendall(self._frame(0x6, 0x1, 0, payload))
+            elif kind == 0x7:
+                self.goaways.append(
+                    (
+                        int.from_bytes(payload[:4], "big") & 0x7FFFFFFF,
+                        int.from_bytes(payload[4:8], "big"),
+                    )
+                )
+            elif stream and kind in (0x0, 0x1, 0x3):
+                entry = streams.setdefault(
+                    stream,
+                    {"status": None, "headers": [], "body": b"", "ended": False, "reset": None},
+                )
+                if kind == 0x3:
+                    entry["reset"] = int.from_bytes(payload, "big")
+                elif kind == 0x1:
+                    for name, value in self.decoder.decode(payload):
+                        if name == ":status":
+                            entry["status"] = int(value)
+                        else:
+                            entry["headers"].append((name, value))
+                else:
+                    entry["body"] += payload
+                    if payload and not flags & 0x1:
+                        increment = len(payload).to_bytes(4, "big")
+                        self.sock.sendall(
+                            self._frame(0x8, 0, 0, increment)
+                            + self._frame(0x8, 0, stream, increment)
+                        )
+                entry["ended"] = entry["ended"] or bool(kind != 0x3 and flags & 0x1)
+        return streams
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

@@ -329,6 +329,37 @@ async def response_headers(scope, receive, send):
     await send({"type": "http.response.body", "body": body})
 
 
+START = {"type": "http.response.start", "status": 200, "headers": []}
+
+# Messages no server may take; ``garbage`` sends one of them by name.
+GARBAGE = {
+    "no-type": {"status": 200, "headers": []},
+    "unknown-type": {"type": "http.response.bogus", "body": b"x"},
+    "not-a-dict": [("type", "http.response.start"), ("status", 200)],
+    "body-before-start": {"type": "http.response.body", "body": b"too early"},
+    "start-twice": START,
+}
+
+
+async def garbage(scope, receive, send):
+    """Send GARBAGE[?kind] before the response (?at=before; after a start for
+    start-twice) or in the middle of a streamed one (?at=mid). Records the exception
+    send() raised (or "accepted") under ?id and lets it propagate."""
+    q = query(scope)
+    kind, at = q["kind"], q.get("at", "before")
+    await read_body(receive)
+    if at == "mid" or kind == "start-twice":
+        await send(START)
+    if at == "mid":
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    try:
+        await send(GARBAGE[kind])
+    except Exception as exc:
+        STATE[q["id"]] = type(exc).__name__
+        raise
+    STATE[q["id"]] = "accepted"
+
+
 async def report_state(scope, receive, send):
     await read_body(receive)
     await send_json(send, {"state": STATE.get(query(scope)["id"])})
@@ -359,6 +390,7 @@ ROUTES = {
     "/slow": slow,
     "/headers": response_headers,
     "/state": report_state,
+    "/garbage": garbage,
 }
 
 

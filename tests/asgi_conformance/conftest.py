@@ -32,7 +32,7 @@ def certs(tmp_path_factory):
 def h3_server(certs):
     """``apps:main`` with TLS and HTTP/3. The short grace period bounds the shutdown
     should an app be left waiting for an ``http.disconnect`` that never comes."""
-    with h3sync.serve_tls("apps:main", certs, "--shutdown-grace", "2") as running:
+    with h3sync.serve_tls("apps:main", certs, "--shutdown-grace", "1") as running:
         yield running
 
 

@@ -196,9 +196,6 @@ class H3SyncClient:
 
         return self._run(start())
 
-    def send_data(self, stream_id: int, data: bytes, end_stream: bool = False) -> None:
-        self._call(self.protocol.http.send_data, stream_id, data, end_stream)
-
     def reset_stream(self, stream_id: int, error_code: int = H3_REQUEST_CANCELLED) -> None:
         """RESET_STREAM: abandon the request body (no effect once it was all sent)."""
         self._call(self.protocol._quic.reset_stream, stream_id, error_code)
@@ -239,9 +236,8 @@ class H3SyncClient:
     @contextlib.contextmanager
     def stream(self, method: str, url: str, *, params=None, headers=None, content=None):
         path = self._target(url, params)
-        if isinstance(headers, dict):
-            headers = list(headers.items())
-        stream_id = self.open_stream(method, path, headers or (), content or b"")
+        headers = list(headers.items()) if isinstance(headers, dict) else list(headers or ())
+        stream_id = self.open_stream(method, path, headers, content or b"")
         response = self.response_head(method, path, stream_id)
         try:
             yield response
@@ -265,10 +261,8 @@ class H3SyncClient:
     def close(self) -> None:
         if self.loop.is_closed():
             return
-        try:
+        with contextlib.suppress(Exception):  # closing a dead connection is fine
             self._run(self._stack.aclose(), timeout=5)
-        except Exception:  # noqa: BLE001 - closing a dead connection is fine
-            pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()

@@ -25,6 +25,16 @@ WIRE_AND_SCOPE_VERSIONS = {
 }
 
 
+# RFC 9114 4.2: a field section with connection-specific fields (Connection,
+# Keep-Alive, Transfer-Encoding, ...) is malformed; a server must not send one.
+H3_HOP_HEADERS_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="server bug: connection-specific headers the app sets are sent on the HTTP/3 "
+    "wire (the client rejects the response as malformed, H3_MESSAGE_ERROR)",
+)
+WITH_H3_HOP_HEADERS_BUG = [*support.PROTOCOLS, pytest.param("http3", marks=H3_HOP_HEADERS_BUG)]
+
+
 @pytest.fixture(params=support.ALL_PROTOCOLS)
 def protocol(request) -> str:
     """Every test here that takes ``protocol`` also runs over HTTP/3."""
@@ -286,17 +296,19 @@ def test_duplicate_response_headers_are_preserved(client):
     assert response.cookies["b"] == "2"
 
 
+@pytest.mark.parametrize("protocol", WITH_H3_HOP_HEADERS_BUG)
 def test_app_transfer_encoding_header_is_ignored(client):
     """The spec: "You may send a Transfer-Encoding header in this message, but the
-    server must ignore it." The body must arrive intact on both protocols."""
+    server must ignore it." The body must arrive intact on every protocol."""
     response = client.get("/headers", params={"te": 1})
     assert response.status_code == 200
     assert response.content == b"headers"
 
 
+@pytest.mark.parametrize("protocol", WITH_H3_HOP_HEADERS_BUG)
 def test_connection_specific_headers_from_the_app(client):
     """An app that sets Connection/Keep-Alive (legal in HTTP/1.1) must not break an
-    HTTP/2 response: those fields are forbidden on the HTTP/2 wire."""
+    HTTP/2 or HTTP/3 response: those fields are forbidden on their wire."""
     response = client.get("/headers", params={"hop": 1})
     assert response.status_code == 200
     assert response.content == b"headers"
@@ -330,11 +342,56 @@ def test_response_cut_short_is_an_error_for_the_client(client, served, protocol,
     assert client.get("/ok").json() == {"ok": True}
 
 
+APP_EXCEPTION_LOG = "Exception in ASGI application"
+
+
+@pytest.mark.parametrize(
+    ("kind", "at"),
+    [
+        ("no-type", "before"),
+        ("unknown-type", "before"),
+        ("not-a-dict", "before"),
+        ("body-before-start", "before"),
+        ("start-twice", "before"),
+        ("no-type", "mid"),
+        ("unknown-type", "mid"),
+        ("not-a-dict", "mid"),
+        ("start-twice", "mid"),
+    ],
+)
+def test_invalid_message_from_the_app(client, served, protocol, kind, at):
+    """A message no server may take (a dict without "type", an unknown type, not a dict,
+    body before start, start twice): send() raises, the app's exception is logged, and
+    the client gets a 500 when nothing was sent yet, a broken response otherwise. The
+    server keeps serving."""
+    key = new_key()
+    logged_before = served.stderr().count(APP_EXCEPTION_LOG)
+    params = {"kind": kind, "at": at, "id": key}
+    if at == "before":
+        response = client.get("/garbage", params=params)
+        assert response.status_code == 500
+    else:
+        with pytest.raises(httpx.HTTPError):
+            response = client.get("/garbage", params=params)
+            raise AssertionError(f"a complete response: {response.status_code}")
+    raised = state(served, key)
+    assert raised not in (None, "accepted"), f"send() took the {kind} message: {raised!r}"
+
+    def logged() -> bool:
+        return served.stderr().count(APP_EXCEPTION_LOG) > logged_before
+
+    assert support.wait_for(logged), f"nothing logged:\n{served.stderr()[-2000:]}"
+    assert f"\n{raised}: " in served.stderr(), f"no {raised} traceback in the log"
+    assert client.get("/ok").json() == {"ok": True}
+    with h3sync.client_for(served, protocol) as fresh:
+        assert fresh.get("/ok").json() == {"ok": True}
+
+
 # ---- disconnects -----------------------------------------------------------------------
 
 
-def disconnected(server, key: str) -> bool:
-    return support.wait_for(lambda: state(server, key) == "http.disconnect", timeout=5)
+def disconnected(server, key: str, timeout: float = 5) -> bool:
+    return support.wait_for(lambda: state(server, key) == "http.disconnect", timeout=timeout)
 
 
 H3_DISCONNECT_BUG = pytest.mark.xfail(
@@ -364,7 +421,9 @@ def test_http_disconnect_when_the_client_closes_the_connection(served, protocol)
         with h3sync.H3SyncClient(server.port, server.ca) as conn:
             conn.open_stream("GET", path)
             assert support.wait_for(lambda: state(server, key)) == "waiting"
-    assert disconnected(server, key), f"receive() gave {state(server, key)!r}"
+    # (HTTP/1.1 and HTTP/2 deliver it within milliseconds; 2 s keeps the xfail short.)
+    timeout = 2 if protocol == "http3" else 5
+    assert disconnected(server, key, timeout), f"receive() gave {state(server, key)!r}"
 
 
 def test_http_disconnect_when_an_http2_stream_is_reset(server):
@@ -410,7 +469,7 @@ def test_http_disconnect_when_an_http3_request_is_cancelled(h3_server):
         conn.stop_stream(stream_id)
         conn.reset_stream(stream_id)
         assert conn.get("/ok").json() == {"ok": True}
-        assert disconnected(h3_server, key), f"receive() gave {state(h3_server, key)!r}"
+        assert disconnected(h3_server, key, 2), f"receive() gave {state(h3_server, key)!r}"
 
 
 def test_http_disconnect_after_the_response_is_sent(client, served):

@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import h3sync
 import pytest
 import support
 
 
-def test_lifespan_state_reaches_every_request_as_a_copy():
+@pytest.mark.parametrize("tls", [False, True], ids=["cleartext", "tls-and-http3"])
+def test_lifespan_state_reaches_every_request_as_a_copy(request, tls):
     """state set in lifespan startup is in each request's scope["state"]; a request
-    writing to its copy does not change what the next request sees."""
-    with support.serve_asgi("apps:lifespan_state") as server:
+    writing to its copy does not change what the next request sees. In the clear over
+    HTTP/1.1 and h2c; with TLS over HTTP/1.1, HTTP/2 (ALPN) and HTTP/3."""
+    if tls:
+        serving = h3sync.serve_tls("apps:lifespan_state", request.getfixturevalue("certs"))
+        protocols = support.ALL_PROTOCOLS
+    else:
+        serving = support.serve_asgi("apps:lifespan_state")
+        protocols = support.PROTOCOLS
+    with serving as server:
         answers = []
-        for protocol in support.PROTOCOLS:
-            with support.make_client(server.base_url, protocol) as client:
+        for protocol in protocols:
+            with h3sync.client_for(server, protocol) as client:
                 for _ in range(2):
                     response = client.get("/")
                     assert response.status_code == 200
+                    assert (
+                        response.http_version
+                        == {
+                            "http1": "HTTP/1.1",
+                            "http2": "HTTP/2",
+                            "http3": "HTTP/3",
+                        }[protocol]
+                    )
                     answers.append(response.json())
         assert server.terminate() == 0, server.stderr()
+    assert len(answers) == 2 * len(protocols)
     for answer in answers:
         assert answer["x"] == "set during startup"
         assert answer["leaked"] is False, "a request's write to scope['state'] leaked"

@@ -197,8 +197,7 @@ impl Outbound {
                 Some("ASGI application ended without sending a complete response")
             }
             Outbound::Streaming { sender, .. } | Outbound::Trailers { sender, .. } => {
-                let _ =
-                    sender.try_send(Err("the application ended the response early".into()));
+                let _ = sender.try_send(Err("the application ended the response early".into()));
                 Some("ASGI application ended in the middle of its response; the connection was closed")
             }
             Outbound::Done | Outbound::Rejected => None,

@@ -89,7 +89,7 @@ async fn connection(
     });
     let built = h3::server::builder()
         .max_field_section_size(config.max_header_size as u64)
-        .build::<QuicConnection, Bytes>(h3_quinn::Connection::new(connection))
+        .build::<QuicConnection, Bytes>(h3_quinn::Connection::new(connection.clone()))
         .await;
     let Ok(mut h3) = built else { return };
     let mut stopping = false;
@@ -97,7 +97,8 @@ async fn connection(
         tokio::select! {
             accepted = h3.accept() => match accepted {
                 Ok(Some(resolver)) => {
-                    tokio::spawn(request(resolver, app.clone(), info.clone(), alive.clone()));
+                    let task = request(resolver, app.clone(), info.clone(), connection.clone(), alive.clone());
+                    tokio::spawn(task);
                 }
                 // The client closed, or the GOAWAY we sent has been honoured.
                 Ok(None) | Err(_) => break,
@@ -114,14 +115,21 @@ async fn request(
     resolver: RequestResolver<QuicConnection, Bytes>,
     app: Arc<AppInner>,
     info: Arc<ConnInfo>,
+    connection: quinn::Connection,
     _alive: mpsc::Sender<()>,
 ) {
     let Ok((head, stream)) = resolver.resolve_request().await else {
         return;
     };
     let (mut send, recv) = stream.split();
-    let response = service::handle(app, info, head.map(|()| RequestBody::new(recv))).await;
-    let (head, mut body) = response.into_parts();
+    let handled = service::handle(app, info, head.map(|()| RequestBody::new(recv)));
+    let response = tokio::select! {
+        response = handled => response,
+        // The client closed the connection: dropping the request tells the app.
+        _ = connection.closed() => return,
+    };
+    let (mut head, mut body) = response.into_parts();
+    strip_connection_headers(&mut head.headers);
     if send
         .send_response(http::Response::from_parts(head, ()))
         .await
@@ -201,5 +209,29 @@ impl Body for RequestBody {
 
     fn is_end_stream(&self) -> bool {
         self.finished
+    }
+}
+
+/// HTTP/3 has no connection-specific header fields (RFC 9114 §4.2); an app's
+/// `Connection`, `Keep-Alive`, `Transfer-Encoding`, `Upgrade` go no further.
+fn strip_connection_headers(headers: &mut http::HeaderMap) {
+    let listed: Vec<http::HeaderName> = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| http::HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        headers.remove(name);
     }
 }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from email.utils import format_datetime
+from http.cookies import SimpleCookie
+from typing import Any, Literal
 
 import msgspec
 
@@ -30,8 +33,47 @@ class Response:
         self.content = content
         self.status_code = status_code
         self.headers: dict[str, str] = dict(headers or {})
+        self.cookies: list[str] = []
         if media_type is not None:
             self.media_type = media_type
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["Strict", "Lax", "None"] | None = "Lax",
+    ) -> Response:
+        """Add a ``Set-Cookie`` header; returns the response so calls chain."""
+        jar: SimpleCookie = SimpleCookie()
+        jar[key] = value
+        morsel = jar[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            morsel["expires"] = (
+                format_datetime(expires, usegmt=True) if isinstance(expires, datetime) else expires
+            )
+        for attribute, setting in (("path", path), ("domain", domain), ("samesite", samesite)):
+            if setting:
+                morsel[attribute] = setting
+        morsel["secure"] = secure
+        morsel["httponly"] = httponly
+        self.cookies.append(morsel.OutputString())
+        return self
+
+    def delete_cookie(
+        self, key: str, path: str | None = "/", domain: str | None = None
+    ) -> Response:
+        """Expire the cookie ``key`` in the client."""
+        return self.set_cookie(
+            key, max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain
+        )
 
     def render(self) -> bytes:
         if isinstance(self.content, bytes):
@@ -44,6 +86,7 @@ class Response:
         headers = list(self.headers.items())
         if self.media_type and not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("content-type", self.media_type))
+        headers.extend(("set-cookie", cookie) for cookie in self.cookies)
         return self.status_code, headers, self.render()
 
 

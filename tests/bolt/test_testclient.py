@@ -414,3 +414,30 @@ def test_response_types_and_streaming():
         assert client.get("/text").status_code == 200
     with pytest.raises(ValueError, match="3xx"):
         Redirect("/x", status_code=200)
+
+
+def test_cookies_chain_as_in_the_spec():
+    api = BoltAPI()
+
+    @api.post("/login")
+    async def login():
+        return (
+            Response({"token": "abc"}, status_code=200)
+            .set_cookie("session", "xyz", httponly=True, secure=True, samesite="Strict")
+            .set_cookie("theme", "dark", max_age=86400)
+        )
+
+    @api.post("/logout")
+    async def logout():
+        return Response({"ok": True}).delete_cookie("session")
+
+    with TestClient(api) as client:
+        response = client.post("/login")
+        assert response.json() == {"token": "abc"}
+        session, theme = response.headers.get_list("set-cookie")
+        assert session.startswith("session=xyz; ")
+        assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/"} <= set(session.split("; "))
+        assert "Max-Age=86400" in theme.split("; ")
+        [expired] = client.post("/logout").headers.get_list("set-cookie")
+        assert "Max-Age=0" in expired.split("; ")
+        assert "expires=Thu, 01 Jan 1970 00:00:00 GMT" in expired.split("; ")

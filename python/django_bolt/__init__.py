@@ -3,10 +3,12 @@
 from .api import BoltAPI
 from .decorators import no_compress
 from .exceptions import HTTPException
+from .param_functions import Depends
 from .responses import HTML, JSON, PlainText, Redirect, Response, StreamingResponse
 
 __all__ = [
     "BoltAPI",
+    "Depends",
     "HTML",
     "HTTPException",
     "JSON",

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from .exceptions import HTTPException, RequestValidationError
+from .param_functions import NOT_YET_SERVED, Depends, ParamMarker
 from .responses import Response, StreamingResponse, Wire
 
 logger = logging.getLogger("django_bolt")
@@ -28,6 +29,7 @@ logger = logging.getLogger("django_bolt")
 SCALARS: dict[type, str] = {str: "str", int: "int", float: "float", bool: "bool"}
 PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
 JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
 MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
@@ -46,15 +48,21 @@ class Param:
     required: bool
     default: Any = None
     annotation: Any = None
+    #: Declared with a marker (Query(), Header(), ...), not inferred.
+    marker: ParamMarker | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described = {
             "name": self.name,
             "source": self.source,
             "type": self.type,
             "required": self.required,
             "default": self.default,
         }
+        if self.marker is not None:
+            described["alias"] = self.marker.alias
+            described.update(self.marker.constraints)
+        return described
 
 
 @dataclass
@@ -201,8 +209,9 @@ def analyse(route: Route) -> Route:
         annotation = hints.get(param.name, str)
         _add_param(route, param, annotation, param.name in path_names)
     if route.body_param is None and route.method in BODY_METHODS:
-        route.body_fields = [p for p in route.params if p.source == "query"]
-        route.params = [p for p in route.params if p.source != "query"]
+        inferred = [p for p in route.params if p.source == "query" and p.marker is None]
+        route.body_fields = inferred
+        route.params = [p for p in route.params if p not in inferred]
     missing = path_names - {p.name for p in route.params if p.source == "path"}
     if missing:
         raise RouteDefinitionError(
@@ -212,8 +221,21 @@ def analyse(route: Route) -> Route:
 
 
 def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path: bool) -> None:
-    has_default = param.default is not param.empty
+    try:
+        annotation, marker = _marker_of(param, annotation)
+    except RouteDefinitionError as exc:
+        raise RouteDefinitionError(f"{route.name}: {exc}") from None
+    if marker is not None and marker.has_default:
+        has_default, default = True, marker.default
+    else:
+        has_default = param.default is not param.empty and param.default is not marker
+        default = param.default if has_default else None
     inner, optional = _unwrap_optional(annotation)
+    if marker is not None and marker.source != "body" and _is_struct(inner):
+        raise RouteDefinitionError(
+            f"{route.name}: a msgspec.Struct filled from {marker.source} values "
+            f"({param.name!r}) is not supported yet"
+        )
     if _is_struct(inner):
         if route.body_param is not None:
             raise RouteDefinitionError(f"{route.name}: only one parameter can be the JSON body")
@@ -225,10 +247,32 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
             f"{route.name}: parameter {param.name!r} has type {annotation!r}, which cannot "
             "be read from the request (use str, int, float, bool or a msgspec.Struct body)"
         )
-    source = "path" if in_path else "query"
+    if marker is not None and marker.source == "body":
+        raise RouteDefinitionError(f"{route.name}: Body() needs a msgspec.Struct ({param.name!r})")
+    source = marker.source if marker is not None else ("path" if in_path else "query")
+    if source == "path" and not in_path:
+        raise RouteDefinitionError(
+            f"{route.name}: {param.name!r} is not in the path {route.path!r}"
+        )
     required = not has_default and not optional
-    default = param.default if has_default else None
-    route.params.append(Param(param.name, source, kind, required, default, annotation))
+    route.params.append(Param(param.name, source, kind, required, default, annotation, marker))
+
+
+def _marker_of(param: inspect.Parameter, annotation: Any) -> tuple[Any, ParamMarker | None]:
+    """The type without ``Annotated``, and the marker from it or from the default."""
+    extras: list[Any] = [param.default]
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation, *more = typing.get_args(annotation)
+        extras.extend(more)
+    for extra in extras:
+        if isinstance(extra, Depends) or (
+            isinstance(extra, ParamMarker) and extra.source in NOT_YET_SERVED
+        ):
+            raise RouteDefinitionError(
+                f"{param.name!r}: {type(extra).__name__}() is not supported yet"
+            )
+    markers = [extra for extra in extras if isinstance(extra, ParamMarker)]
+    return annotation, markers[-1] if markers else None
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:

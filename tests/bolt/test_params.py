@@ -1,0 +1,133 @@
+"""Parameter markers from the spec's "Parameter markers" section, checked in Rust."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+import pytest
+
+from django_bolt import BoltAPI
+from django_bolt.param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query
+from django_bolt.routing import RouteDefinitionError
+from django_bolt.testing import TestClient
+
+
+class UpdatePayload(msgspec.Struct):
+    name: str
+    value: int
+
+
+def make_api() -> BoltAPI:
+    api = BoltAPI()
+
+    @api.get("/search")
+    async def search(
+        q: Annotated[str, Query(min_length=1, max_length=100)],
+        page: Annotated[int, Query(ge=1)] = 1,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ):
+        return {"query": q, "page": page, "limit": limit}
+
+    @api.get("/users/{user_id}")
+    async def get_user(user_id: Annotated[int, Path(ge=1)]):
+        return {"user_id": user_id}
+
+    @api.get("/secure")
+    async def secure(x_api_key: Annotated[str, Header(alias="x-api-key")]):
+        return {"key": x_api_key}
+
+    @api.get("/agent")
+    async def agent(user_agent: Annotated[str, Header()] = "none"):
+        return {"agent": user_agent}
+
+    @api.get("/preferences")
+    async def preferences(
+        theme: Annotated[str, Cookie()] = "light",
+        lang: Annotated[str, Cookie()] = "en",
+    ):
+        return {"theme": theme, "lang": lang}
+
+    @api.put("/settings")
+    async def update_settings(data: Annotated[UpdatePayload, Body()]):
+        return {"name": data.name}
+
+    @api.get("/defaults")
+    async def defaults(size: int = Query(10, gt=0, lt=50, alias="page-size")):
+        return {"size": size}
+
+    @api.post("/tagged")
+    async def tagged(tag: Annotated[str, Query()], item: UpdatePayload):
+        return {"tag": tag, "name": item.name}
+
+    return api
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(make_api()) as client:
+        yield client
+
+
+def test_query_constraints_and_defaults(client):
+    assert client.get("/search", params={"q": "bolt"}).json() == {
+        "query": "bolt",
+        "page": 1,
+        "limit": 20,
+    }
+    response = client.get("/search", params={"q": "", "page": 0, "limit": 500})
+    assert response.status_code == 422
+    failures = {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]}
+    assert failures == {
+        ("query", "q"): "Expected a string of length >= 1",
+        ("query", "page"): "Expected a value greater than or equal to 1",
+        ("query", "limit"): "Expected a value less than or equal to 100",
+    }
+    assert client.get("/search", params={"q": "x" * 101}).status_code == 422
+
+
+def test_path_constraint(client):
+    assert client.get("/users/5").json() == {"user_id": 5}
+    assert client.get("/users/0").json()["detail"][0]["loc"] == ["path", "user_id"]
+
+
+def test_headers_by_alias_and_by_name(client):
+    assert client.get("/secure", headers={"X-API-Key": "k1"}).json() == {"key": "k1"}
+    missing = client.get("/secure")
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0] == {
+        "loc": ["header", "x-api-key"],
+        "msg": "Field required",
+        "type": "missing",
+    }
+    assert client.get("/agent", headers={"User-Agent": "tests"}).json() == {"agent": "tests"}
+
+
+def test_cookies(client):
+    assert client.get("/preferences", cookies={"theme": "dark"}).json() == {
+        "theme": "dark",
+        "lang": "en",
+    }
+
+
+def test_body_marker_and_query_marker_beside_a_body(client):
+    assert client.put("/settings", json={"name": "a", "value": 1}).json() == {"name": "a"}
+    assert client.put("/settings", json={"name": "a"}).status_code == 422
+    response = client.post("/tagged", params={"tag": "t"}, json={"name": "n", "value": 2})
+    assert response.json() == {"tag": "t", "name": "n"}
+
+
+def test_marker_as_default_with_alias(client):
+    assert client.get("/defaults").json() == {"size": 10}
+    assert client.get("/defaults", params={"page-size": 30}).json() == {"size": 30}
+    assert client.get("/defaults", params={"page-size": 50}).status_code == 422
+
+
+@pytest.mark.parametrize("marker", [Form(), File(), Depends(lambda: 1)])
+def test_markers_not_served_yet_fail_at_declaration(marker):
+    async def later(value):
+        return {}
+
+    later.__annotations__ = {"value": Annotated[str, marker]}
+    with pytest.raises(RouteDefinitionError, match="is not supported yet"):
+        BoltAPI().post("/later")(later)

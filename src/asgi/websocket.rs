@@ -34,8 +34,15 @@ use crate::python::{is_done, log, settle, BridgeInner, ClientDisconnected, Level
 /// Messages waiting in each direction before the sender waits.
 const OUTBOUND_MESSAGES: usize = 16;
 
-/// Whether a request asks for a WebSocket (RFC 6455 §4.1).
+/// Whether a request asks for a WebSocket: an HTTP/1.1 upgrade (RFC 6455 §4.1) or an
+/// HTTP/2 extended CONNECT with `:protocol` websocket (RFC 8441).
 pub fn is_upgrade(head: &http::request::Parts) -> bool {
+    if head.method == http::Method::CONNECT {
+        return head
+            .extensions
+            .get::<hyper::ext::Protocol>()
+            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"));
+    }
     let has_token = |name: header::HeaderName, token: &str| {
         head.headers
             .get_all(name)
@@ -404,7 +411,15 @@ pub async fn serve(
     limits: &crate::service::Limits,
 ) -> Response<ResponseBody> {
     let max_message_size = limits.max_body_size;
-    let key = head.headers.get(header::SEC_WEBSOCKET_KEY).cloned();
+    // HTTP/2 (RFC 8441) has no key: the stream itself is the proof of the handshake.
+    let key = match head.version {
+        http::Version::HTTP_2 => Some(None),
+        _ => head
+            .headers
+            .get(header::SEC_WEBSOCKET_KEY)
+            .cloned()
+            .map(Some),
+    };
     let version_ok = head
         .headers
         .get(header::SEC_WEBSOCKET_VERSION)
@@ -446,14 +461,16 @@ pub async fn serve(
                 .max_frame_size(Some(max_message_size));
             crate::server::runtime().spawn(session.run(upgrade, config, outbound));
             let mut response = Response::new(ResponseBody::empty());
-            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
             *response.headers_mut() = headers;
-            let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
-                .expect("base64 is a valid header");
-            let map = response.headers_mut();
-            map.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            map.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-            map.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+            if let Some(key) = key {
+                *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+                let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
+                    .expect("base64 is a valid header");
+                let map = response.headers_mut();
+                map.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+                map.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+                map.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+            }
             response
         }
         Ok(Handshake::Respond(response)) => response,

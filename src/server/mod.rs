@@ -68,6 +68,8 @@ impl ServerConfig {
             .http2()
             .timer(TokioTimer::new())
             .max_concurrent_streams(self.max_concurrent_streams)
+            // WebSockets over HTTP/2 (RFC 8441).
+            .enable_connect_protocol()
             .max_header_list_size(self.max_header_size as u32)
             .keep_alive_interval(Some(self.keep_alive.max(Duration::from_secs(1))));
         builder

@@ -17,6 +17,7 @@ from django_bolt import (
     Response,
     StreamingResponse,
 )
+from django_bolt.responses import FileResponse
 from django_bolt.routing import RouteDefinitionError
 from django_bolt.testing import TestClient
 
@@ -441,3 +442,36 @@ def test_cookies_chain_as_in_the_spec():
         [expired] = client.post("/logout").headers.get_list("set-cookie")
         assert "Max-Age=0" in expired.split("; ")
         assert "expires=Thu, 01 Jan 1970 00:00:00 GMT" in expired.split("; ")
+
+
+def test_file_response_is_sent_from_rust(tmp_path):
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4 " + bytes(range(256)) * 1000)
+    api = BoltAPI()
+
+    @api.get("/download")
+    async def download():
+        return FileResponse(report, filename="report.pdf", media_type="application/pdf")
+
+    @api.get("/guessed")
+    async def guessed():
+        return FileResponse(report, filename="résumé.txt")
+
+    @api.get("/missing")
+    async def missing():
+        return FileResponse(tmp_path / "nope.bin")
+
+    with TestClient(api) as client:
+        response = client.get("/download")
+        assert response.status_code == 200
+        assert response.content == report.read_bytes()
+        assert response.headers["content-length"] == str(report.stat().st_size)
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["content-disposition"] == 'attachment; filename="report.pdf"'
+        guessed_response = client.get("/guessed")
+        assert guessed_response.headers["content-type"].startswith("text/plain")
+        assert (
+            "filename*=UTF-8''r%C3%A9sum%C3%A9.txt"
+            in guessed_response.headers["content-disposition"]
+        )
+        assert client.get("/missing").status_code == 404

@@ -18,7 +18,12 @@ class BoltAPI:
     a route with or without the trailing slash either way.
     """
 
-    def __init__(self, prefix: str = "", trailing_slash: TrailingSlash = "strip") -> None:
+    def __init__(
+        self,
+        prefix: str = "",
+        trailing_slash: TrailingSlash = "strip",
+        validate_response: bool = True,
+    ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
                 f"trailing_slash must be 'strip', 'append' or 'keep', not {trailing_slash!r}"
@@ -27,6 +32,7 @@ class BoltAPI:
             raise ValueError(f"prefix {prefix!r} must start with '/'")
         self.prefix = prefix.rstrip("/")
         self.trailing_slash = trailing_slash
+        self.validate_response = validate_response
         self.routes: list[Route] = []
 
     def _full_path(self, path: str) -> str:
@@ -49,7 +55,22 @@ class BoltAPI:
         tags: list[str] | None = None,
         summary: str | None = None,
         description: str | None = None,
+        guards: list[Any] | None = None,
+        auth: list[Any] | None = None,
+        validate_response: bool | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a handler. ``response_model`` (or the return annotation) shapes the
+        result; with ``validate_response`` (the API's default unless given) a result that
+        does not fit it is a 500, logged, and without it the result is sent as returned.
+
+        ``guards`` and ``auth`` must be empty until authentication is served: a route
+        that asks for protection the server cannot give must not start unprotected.
+        """
+        if guards or auth:
+            raise NotImplementedError(
+                f"{method.upper()} {path}: auth and guards are not served yet; "
+                "refusing to register the route unprotected"
+            )
         full_path = self._full_path(path)
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,6 +83,9 @@ class BoltAPI:
                 tags=list(tags or []),
                 summary=summary,
                 description=description,
+                validate_response=(
+                    self.validate_response if validate_response is None else validate_response
+                ),
             )
             self.routes.append(analyse(route))
             return handler

@@ -79,6 +79,8 @@ class Route:
     description: str | None = None
     params: list[Param] = field(default_factory=list)
     body_param: tuple[str, type] | None = None
+    validate_response: bool = True
+
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
     body_fields: list[Param] = field(default_factory=list)
@@ -133,7 +135,7 @@ class Route:
             return result  # Rust streams it from a Task of its own
         if isinstance(result, Response):
             return result.to_wire()
-        if self.response_model is not None:
+        if self.response_model is not None and self.validate_response:
             result = msgspec.convert(result, self.response_model, from_attributes=True)
         return self.status_code, [("content-type", "application/json")], _encoder.encode(result)
 

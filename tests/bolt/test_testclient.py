@@ -475,3 +475,36 @@ def test_file_response_is_sent_from_rust(tmp_path):
             in guessed_response.headers["content-disposition"]
         )
         assert client.get("/missing").status_code == 404
+
+
+def test_spec_route_options_and_response_validation():
+    api = BoltAPI()
+
+    @api.get(
+        "/items/{item_id}",
+        response_model=ItemOut,
+        status_code=200,
+        tags=["items"],
+        summary="Get an item",
+        description="Fetch item by ID",
+        guards=[],
+        auth=[],
+        validate_response=True,
+    )
+    async def get_item(item_id: int):
+        return {"id": item_id, "name": "Widget", "price": 1.0, "extra": "dropped"}
+
+    @api.get("/bad", response_model=ItemOut)
+    async def bad():
+        return {"id": "not a number"}
+
+    @api.get("/unchecked", response_model=ItemOut, validate_response=False)
+    async def unchecked():
+        return {"anything": True}
+
+    with TestClient(api, debug=False) as client:
+        assert client.get("/items/3").json() == {"id": 3, "name": "Widget", "price": 1.0}
+        assert client.get("/bad").status_code == 500
+        assert client.get("/unchecked").json() == {"anything": True}
+    with pytest.raises(NotImplementedError, match="refusing to register the route unprotected"):
+        api.get("/secret", auth=[object()])

@@ -50,6 +50,8 @@ class Param:
     annotation: Any = None
     #: Declared with a marker (Query(), Header(), ...), not inferred.
     marker: ParamMarker | None = None
+    #: ``list[T]``: every occurrence in the query string.
+    multi: bool = False
 
     def describe(self) -> dict[str, Any]:
         described = {
@@ -58,6 +60,7 @@ class Param:
             "type": self.type,
             "required": self.required,
             "default": self.default,
+            "multi": self.multi,
         }
         if self.marker is not None:
             described["alias"] = self.marker.alias
@@ -243,7 +246,8 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
             raise RouteDefinitionError(f"{route.name}: only one parameter can be the JSON body")
         route.body_param = (param.name, annotation)
         return
-    kind = SCALARS.get(inner)
+    multi = typing.get_origin(inner) is list and len(typing.get_args(inner)) == 1
+    kind = SCALARS.get(typing.get_args(inner)[0] if multi else inner)
     if kind is None:
         raise RouteDefinitionError(
             f"{route.name}: parameter {param.name!r} has type {annotation!r}, which cannot "
@@ -256,8 +260,14 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
         raise RouteDefinitionError(
             f"{route.name}: {param.name!r} is not in the path {route.path!r}"
         )
+    if multi and source != "query":
+        raise RouteDefinitionError(
+            f"{route.name}: only query parameters can be lists ({param.name!r})"
+        )
     required = not has_default and not optional
-    route.params.append(Param(param.name, source, kind, required, default, annotation, marker))
+    route.params.append(
+        Param(param.name, source, kind, required, default, annotation, marker, multi)
+    )
 
 
 def _marker_of(param: inspect.Parameter, annotation: Any) -> tuple[Any, ParamMarker | None]:

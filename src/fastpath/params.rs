@@ -124,6 +124,8 @@ pub struct ParamSpec {
     /// Used when the value is absent; a required parameter has none.
     pub default: Option<Py<PyAny>>,
     pub constraints: Constraints,
+    /// Every occurrence is read (`list[int]` from `?id=1&id=2`), not only the first.
+    pub multi: bool,
 }
 
 /// A value read and coerced, not yet a Python object.
@@ -132,6 +134,7 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Bool(bool),
+    List(Vec<Value>),
     Default,
 }
 
@@ -161,6 +164,12 @@ impl ParamSpec {
         if source == Source::Header {
             key = key.to_ascii_lowercase().replace('_', "-");
         }
+        let multi = get("multi").is_some_and(|v| v.is_truthy().unwrap_or(false));
+        if multi && source != Source::Query {
+            return Err(format!(
+                "parameter {name:?}: only query parameters can take several values"
+            ));
+        }
         let required = get("required")
             .map(|v| v.is_truthy().unwrap_or(true))
             .unwrap_or(true);
@@ -175,6 +184,9 @@ impl ParamSpec {
             source,
             kind,
             default,
+            multi: get("multi")
+                .map(|v| v.is_truthy().unwrap_or(false))
+                .unwrap_or(false),
             constraints: Constraints {
                 ge: number("ge")?,
                 gt: number("gt")?,
@@ -240,6 +252,13 @@ impl ParamSpec {
             Value::Int(n) => n.into_bound_py_any(py),
             Value::Float(n) => n.into_bound_py_any(py),
             Value::Bool(b) => b.into_bound_py_any(py),
+            Value::List(items) => {
+                let list = pyo3::types::PyList::empty(py);
+                for item in items {
+                    list.append(self.to_py(py, item)?)?;
+                }
+                Ok(list.into_any())
+            }
             Value::Default => Ok(self
                 .default
                 .as_ref()
@@ -277,6 +296,24 @@ impl<'a> RequestParts<'a> {
             query,
             headers,
         }
+    }
+
+    /// Every query value of a multi-valued parameter, each coerced.
+    fn all(&self, spec: &ParamSpec) -> Result<Value, FieldError> {
+        let found: Vec<&Cow<'a, str>> = self
+            .query
+            .iter()
+            .filter(|(k, _)| *k == spec.key)
+            .map(|(_, v)| v)
+            .collect();
+        if found.is_empty() {
+            return spec.absent();
+        }
+        found
+            .into_iter()
+            .map(|raw| spec.coerce(raw))
+            .collect::<Result<_, _>>()
+            .map(Value::List)
     }
 
     fn raw(&self, spec: &ParamSpec) -> Option<Cow<'a, str>> {
@@ -320,9 +357,12 @@ pub fn extract(
     let mut values = Vec::with_capacity(specs.len());
     let mut errors = Vec::new();
     for spec in specs {
-        let result = match parts.raw(spec) {
-            Some(raw) => spec.coerce(&raw),
-            None => spec.absent(),
+        let result = match spec.multi {
+            true => parts.all(spec),
+            false => match parts.raw(spec) {
+                Some(raw) => spec.coerce(&raw),
+                None => spec.absent(),
+            },
         };
         match result {
             Ok(value) => values.push(value),
@@ -349,6 +389,7 @@ mod tests {
             kind,
             default: None,
             constraints,
+            multi: false,
         })
     }
 

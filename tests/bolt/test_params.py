@@ -131,3 +131,22 @@ def test_markers_not_served_yet_fail_at_declaration(marker):
     later.__annotations__ = {"value": Annotated[str, marker]}
     with pytest.raises(RouteDefinitionError, match="is not supported yet"):
         BoltAPI().post("/later")(later)
+
+
+def test_multi_valued_query_params():
+    api = BoltAPI()
+
+    @api.get("/many")
+    async def many(ids: list[int], tags: Annotated[list[str] | None, Query(alias="tag")] = None):
+        return {"ids": ids, "tags": tags}
+
+    with TestClient(api) as client:
+        assert client.get("/many?ids=1&ids=2&ids=3&tag=a&tag=b").json() == {
+            "ids": [1, 2, 3],
+            "tags": ["a", "b"],
+        }
+        assert client.get("/many?ids=7").json() == {"ids": [7], "tags": None}
+        bad = client.get("/many?ids=1&ids=x")
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["query", "ids"]
+        assert client.get("/many").json()["detail"][0]["type"] == "missing"

@@ -6,12 +6,16 @@ what needs Python: decoding a JSON body with msgspec and shaping the response.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 import inspect
 import logging
 import re
 import traceback
 import types
 import typing
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +31,14 @@ logger = logging.getLogger("django_bolt")
 
 #: Scalar types Rust reads from the request itself.
 SCALARS: dict[type, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+#: Types whose text format Rust checks; Python turns the checked text into the object.
+CONVERTED: dict[type, tuple[str, Callable[[str], Any]]] = {
+    decimal.Decimal: ("decimal", decimal.Decimal),
+    uuid.UUID: ("uuid", uuid.UUID),
+    datetime.date: ("date", datetime.date.fromisoformat),
+    datetime.datetime: ("datetime", datetime.datetime.fromisoformat),
+    datetime.time: ("time", datetime.time.fromisoformat),
+}
 PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -48,6 +60,9 @@ class Param:
     required: bool
     default: Any = None
     annotation: Any = None
+    #: How Rust reads it beyond ``type``: a converter and/or the accepted choices.
+    reading: dict[str, Any] = field(default_factory=dict)
+
     #: Declared with a marker (Query(), Header(), ...), not inferred.
     marker: ParamMarker | None = None
     #: ``list[T]``: every occurrence in the query string.
@@ -61,6 +76,7 @@ class Param:
             "required": self.required,
             "default": self.default,
             "multi": self.multi,
+            **self.reading,
         }
         if self.marker is not None:
             described["alias"] = self.marker.alias
@@ -247,12 +263,14 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
         route.body_param = (param.name, annotation)
         return
     multi = typing.get_origin(inner) is list and len(typing.get_args(inner)) == 1
-    kind = SCALARS.get(typing.get_args(inner)[0] if multi else inner)
-    if kind is None:
+    reading = _reading(typing.get_args(inner)[0] if multi else inner)
+    if reading is None:
         raise RouteDefinitionError(
             f"{route.name}: parameter {param.name!r} has type {annotation!r}, which cannot "
-            "be read from the request (use str, int, float, bool or a msgspec.Struct body)"
+            "be read from the request (use str, int, float, bool, Decimal, UUID, date, "
+            "datetime, time, an Enum, a Literal, a list of one of these, or a msgspec.Struct body)"
         )
+    kind = reading.pop("type")
     if marker is not None and marker.source == "body":
         raise RouteDefinitionError(f"{route.name}: Body() needs a msgspec.Struct ({param.name!r})")
     source = marker.source if marker is not None else ("path" if in_path else "query")
@@ -266,8 +284,22 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
         )
     required = not has_default and not optional
     route.params.append(
-        Param(param.name, source, kind, required, default, annotation, marker, multi)
+        Param(param.name, source, kind, required, default, annotation, reading, marker, multi)
     )
+
+
+def _reading(annotation: Any) -> dict[str, Any] | None:
+    """How Rust reads a value of ``annotation``, or None if it cannot."""
+    if annotation in SCALARS:
+        return {"type": SCALARS[annotation]}
+    if annotation in CONVERTED:
+        kind, convert = CONVERTED[annotation]
+        return {"type": kind, "convert": convert}
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return {"type": "choice", "choices": [(str(m.value), m) for m in annotation]}
+    if typing.get_origin(annotation) is typing.Literal:
+        return {"type": "choice", "choices": [(str(v), v) for v in typing.get_args(annotation)]}
+    return None
 
 
 def _marker_of(param: inspect.Parameter, annotation: Any) -> tuple[Any, ParamMarker | None]:

@@ -3,6 +3,7 @@
 
 pub mod call;
 pub mod errors;
+mod formats;
 pub mod params;
 pub mod router;
 mod stream;

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
 use super::errors::FieldError;
+use super::formats;
 
 /// Where a parameter's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,14 @@ pub enum Kind {
     Int,
     Float,
     Bool,
+    /// Checked here, turned into `decimal.Decimal` by the param's converter.
+    Decimal,
+    Uuid,
+    Date,
+    DateTime,
+    Time,
+    /// One of a fixed set of values (an Enum or a Literal).
+    Choice,
 }
 
 impl Kind {
@@ -55,6 +64,12 @@ impl Kind {
             "int" => Kind::Int,
             "float" => Kind::Float,
             "bool" => Kind::Bool,
+            "decimal" => Kind::Decimal,
+            "uuid" => Kind::Uuid,
+            "date" => Kind::Date,
+            "datetime" => Kind::DateTime,
+            "time" => Kind::Time,
+            "choice" => Kind::Choice,
             other => {
                 return Err(format!(
                     "type {other:?} cannot be read from the request in Rust"
@@ -69,6 +84,12 @@ impl Kind {
             Kind::Int => "int",
             Kind::Float => "float",
             Kind::Bool => "bool",
+            Kind::Decimal => "decimal",
+            Kind::Uuid => "uuid",
+            Kind::Date => "date",
+            Kind::DateTime => "datetime",
+            Kind::Time => "time",
+            Kind::Choice => "choice",
         }
     }
 }
@@ -126,6 +147,10 @@ pub struct ParamSpec {
     pub constraints: Constraints,
     /// Every occurrence is read (`list[int]` from `?id=1&id=2`), not only the first.
     pub multi: bool,
+    /// Turns checked text into the Python object (Decimal, UUID, dates and times).
+    pub convert: Option<Py<PyAny>>,
+    /// For [`Kind::Choice`]: each accepted text and the value it stands for.
+    pub choices: Vec<(String, Py<PyAny>)>,
 }
 
 /// A value read and coerced, not yet a Python object.
@@ -134,6 +159,10 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Bool(bool),
+    /// Text in a checked format, converted in Python.
+    Text(String),
+    /// The index of a choice.
+    Choice(usize),
     List(Vec<Value>),
     Default,
 }
@@ -170,6 +199,30 @@ impl ParamSpec {
                 "parameter {name:?}: only query parameters can take several values"
             ));
         }
+        let choices = match get("choices") {
+            Some(list) => list
+                .try_iter()
+                .and_then(|items| {
+                    items
+                        .map(|item| item?.extract::<(String, Py<PyAny>)>())
+                        .collect::<PyResult<Vec<_>>>()
+                })
+                .map_err(|e| format!("parameter {name:?}: choices: {e}"))?,
+            None => Vec::new(),
+        };
+        let needs_convert = matches!(
+            kind,
+            Kind::Decimal | Kind::Uuid | Kind::Date | Kind::DateTime | Kind::Time
+        );
+        if needs_convert && get("convert").is_none() {
+            return Err(format!(
+                "parameter {name:?}: a {} needs a converter",
+                kind.as_str()
+            ));
+        }
+        if kind == Kind::Choice && choices.is_empty() {
+            return Err(format!("parameter {name:?}: a choice needs its choices"));
+        }
         let required = get("required")
             .map(|v| v.is_truthy().unwrap_or(true))
             .unwrap_or(true);
@@ -184,9 +237,9 @@ impl ParamSpec {
             source,
             kind,
             default,
-            multi: get("multi")
-                .map(|v| v.is_truthy().unwrap_or(false))
-                .unwrap_or(false),
+            multi,
+            convert: get("convert").map(Bound::unbind),
+            choices,
             constraints: Constraints {
                 ge: number("ge")?,
                 gt: number("gt")?,
@@ -226,11 +279,39 @@ impl ParamSpec {
                 Value::Float(n)
             }
             Kind::Bool => Value::Bool(parse_bool(raw).ok_or_else(invalid)?),
+            Kind::Decimal | Kind::Uuid | Kind::Date | Kind::DateTime | Kind::Time => {
+                let text = raw.trim();
+                let valid = match self.kind {
+                    Kind::Decimal => formats::is_decimal(text),
+                    Kind::Uuid => formats::is_uuid(text),
+                    Kind::Date => formats::is_date(text),
+                    Kind::DateTime => formats::is_datetime(text),
+                    _ => formats::is_time(text),
+                };
+                if !valid {
+                    return Err(invalid());
+                }
+                Value::Text(text.to_owned())
+            }
+            Kind::Choice => match self.choices.iter().position(|(text, _)| text == raw) {
+                Some(index) => Value::Choice(index),
+                None => {
+                    let allowed: Vec<&str> = self.choices.iter().map(|(t, _)| t.as_str()).collect();
+                    return Err(self.error(
+                        format!("Expected one of `{}`, got `{raw}`", allowed.join("`, `")),
+                        "enum",
+                    ));
+                }
+            },
         };
         let checked = match &value {
             Value::Str(s) => self.constraints.check_length(s),
             Value::Int(n) => self.constraints.check_number(*n as f64),
             Value::Float(n) => self.constraints.check_number(*n),
+            Value::Text(t) if self.kind == Kind::Decimal => match t.parse::<f64>() {
+                Ok(n) => self.constraints.check_number(n),
+                Err(_) => Ok(()),
+            },
             _ => Ok(()),
         };
         checked.map_err(|msg| self.error(msg, "constraint_error"))?;
@@ -252,6 +333,11 @@ impl ParamSpec {
             Value::Int(n) => n.into_bound_py_any(py),
             Value::Float(n) => n.into_bound_py_any(py),
             Value::Bool(b) => b.into_bound_py_any(py),
+            Value::Text(text) => match &self.convert {
+                Some(convert) => convert.bind(py).call1((text,)),
+                None => text.into_bound_py_any(py),
+            },
+            Value::Choice(index) => Ok(self.choices[index].1.bind(py).clone()),
             Value::List(items) => {
                 let list = pyo3::types::PyList::empty(py);
                 for item in items {
@@ -390,6 +476,8 @@ mod tests {
             default: None,
             constraints,
             multi: false,
+            convert: None,
+            choices: Vec::new(),
         })
     }
 

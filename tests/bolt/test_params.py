@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime
+import decimal
+import enum
+import uuid
+from typing import Annotated, Literal
 
 import msgspec
 import pytest
@@ -150,3 +154,76 @@ def test_multi_valued_query_params():
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["query", "ids"]
         assert client.get("/many").json()["detail"][0]["type"] == "missing"
+
+
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+def test_rich_scalar_types_are_checked_in_rust_and_converted():
+    api = BoltAPI()
+
+    @api.get("/typed/{item_id}")
+    async def typed(
+        item_id: uuid.UUID,
+        price: decimal.Decimal,
+        day: datetime.date,
+        at: datetime.datetime | None = None,
+        alarm: datetime.time | None = None,
+        color: Color = Color.RED,
+        level: Level = Level.LOW,
+        sort: Literal["asc", "desc"] = "asc",
+    ):
+        return {
+            "id": str(item_id),
+            "price": str(price + 1),
+            "day": day.isoformat(),
+            "at": at.isoformat() if at else None,
+            "alarm": alarm.isoformat() if alarm else None,
+            "color": color.value,
+            "level": int(level),
+            "sort": sort,
+        }
+
+    uid = "12345678-1234-5678-1234-567812345678"
+    with TestClient(api) as client:
+        query = {
+            "price": "9.99",
+            "day": "2024-02-29",
+            "at": "2024-05-01T12:30:00Z",
+            "alarm": "07:15",
+            "color": "green",
+            "level": "2",
+            "sort": "desc",
+        }
+        assert client.get(f"/typed/{uid}", params=query).json() == {
+            "id": uid,
+            "price": "10.99",
+            "day": "2024-02-29",
+            "at": "2024-05-01T12:30:00+00:00",
+            "alarm": "07:15:00",
+            "color": "green",
+            "level": 2,
+            "sort": "desc",
+        }
+        bad = {
+            "price": "cheap",
+            "day": "2023-02-29",
+            "at": "yesterday",
+            "alarm": "25:00",
+            "color": "blue",
+            "level": "3",
+            "sort": "up",
+        }
+        response = client.get("/typed/not-a-uuid", params=bad)
+        assert response.status_code == 422
+        locations = [e["loc"][1] for e in response.json()["detail"]]
+        assert locations == ["item_id", "price", "day", "at", "alarm", "color", "level", "sort"]
+        colors = [e for e in response.json()["detail"] if e["loc"][1] == "color"][0]
+        assert colors["msg"] == "Expected one of `red`, `green`, got `blue`"

@@ -1,0 +1,150 @@
+//! Text formats checked in Rust before Python turns the text into its object: a bad
+//! value is a 422 without a Python call, and what passes here always converts.
+
+/// `[+-]digits[.digits][e[+-]digits]` (what `decimal.Decimal` takes, minus NaN/Inf).
+pub fn is_decimal(text: &str) -> bool {
+    let s = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok =
+        digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// 32 hex digits, optionally hyphenated as 8-4-4-4-12 (what `uuid.UUID` takes).
+pub fn is_uuid(text: &str) -> bool {
+    let hex =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_hexdigit());
+    match text.len() {
+        32 => hex(text, 32),
+        36 => {
+            let parts: Vec<&str> = text.split('-').collect();
+            parts.len() == 5
+                && [8, 4, 4, 4, 12]
+                    .iter()
+                    .zip(&parts)
+                    .all(|(len, part)| hex(part, *len))
+        }
+        _ => false,
+    }
+}
+
+fn number(text: &str, len: usize) -> Option<u32> {
+    (text.len() == len && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
+/// `YYYY-MM-DD`, a real day of the calendar.
+pub fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [year, month, day] = parts[..] else {
+        return false;
+    };
+    let (Some(year), Some(month), Some(day)) = (number(year, 4), number(month, 2), number(day, 2))
+    else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1 && (1..=days).contains(&day)
+}
+
+/// `HH:MM[:SS[.ffffff]]` with an optional `Z` or `±HH:MM` offset.
+pub fn is_time(text: &str) -> bool {
+    let (clock, offset) = split_offset(text);
+    offset.is_none_or(is_offset) && is_clock(clock)
+}
+
+/// A date, `T` or a space, and a time (as [`is_time`]).
+pub fn is_datetime(text: &str) -> bool {
+    match text.find(['T', ' ']) {
+        Some(at) => is_date(&text[..at]) && is_time(&text[at + 1..]),
+        None => false,
+    }
+}
+
+fn split_offset(text: &str) -> (&str, Option<&str>) {
+    if let Some(clock) = text.strip_suffix('Z') {
+        return (clock, Some("+00:00"));
+    }
+    match text.rfind(['+', '-']) {
+        Some(at) => (&text[..at], Some(&text[at..])),
+        None => (text, None),
+    }
+}
+
+fn is_offset(offset: &str) -> bool {
+    let Some((hours, minutes)) = offset[1..].split_once(':') else {
+        return false;
+    };
+    matches!((number(hours, 2), number(minutes, 2)), (Some(h), Some(m)) if h < 24 && m < 60)
+}
+
+fn is_clock(clock: &str) -> bool {
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() <= 6 && fraction.bytes().all(|b| b.is_ascii_digit()) && clock.len() > 8);
+    let parts: Vec<&str> = hms.split(':').collect();
+    let fields = match parts[..] {
+        [h, m] => (number(h, 2), number(m, 2), Some(0)),
+        [h, m, s] => (number(h, 2), number(m, 2), number(s, 2)),
+        _ => return false,
+    };
+    fraction_ok && matches!(fields, (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        for good in ["1", "-1.50", "+.5", "3.", "1e10", "2.5E-3"] {
+            assert!(is_decimal(good), "{good}");
+        }
+        for bad in ["", ".", "1.2.3", "abc", "1e", "NaN", "1_000", "--1"] {
+            assert!(!is_decimal(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid("12345678-1234-5678-1234-567812345678"));
+        assert!(is_uuid("12345678123456781234567812345678"));
+        assert!(!is_uuid("12345678-1234-5678-1234-56781234567g"));
+        assert!(!is_uuid("1234"));
+    }
+
+    #[test]
+    fn dates_times_and_datetimes() {
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2024-13-01"));
+        assert!(!is_date("24-01-01"));
+        assert!(is_time("23:59"));
+        assert!(is_time("23:59:59.123456"));
+        assert!(is_time("08:00:00+02:00"));
+        assert!(!is_time("24:00"));
+        assert!(!is_time("12:00:00.1234567"));
+        assert!(is_datetime("2024-05-01T12:30:00Z"));
+        assert!(is_datetime("2024-05-01 12:30"));
+        assert!(is_datetime("2024-05-01T12:30:00.5-05:00"));
+        assert!(!is_datetime("2024-05-01"));
+        assert!(!is_datetime("2024-05-01T25:00"));
+    }
+}

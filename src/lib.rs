@@ -23,6 +23,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<python::Bridge>()?;
     m.add_class::<fastpath::RouteTable>()?;
     m.add_class::<app::App>()?;
+    m.add_class::<fastpath::request::Request>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;

@@ -123,16 +123,7 @@ where
     let limits = &app.limits;
     match route {
         Route::Bolt(route, values) => {
-            let query = head.uri.query();
-            fastpath::serve(
-                &app.bridge,
-                route,
-                values,
-                query,
-                body,
-                limits.max_body_size,
-            )
-            .await
+            fastpath::serve(&app.bridge, route, values, head, body, limits.max_body_size).await
         }
         Route::Asgi(asgi) => asgi::serve(&app.bridge, asgi, conn, head, body, limits).await,
         Route::AsgiWebSocket(asgi, upgrade) => {

@@ -1,5 +1,6 @@
 """django-bolt: one Rust server for a Django project."""
 
+from ._core import Request
 from .api import BoltAPI
 from .decorators import no_compress
 from .exceptions import HTTPException
@@ -14,6 +15,7 @@ __all__ = [
     "JSON",
     "PlainText",
     "Redirect",
+    "Request",
     "Response",
     "StreamingResponse",
     "no_compress",

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
+from ._core import Request
 from .exceptions import HTTPException, RequestValidationError
 from .param_functions import NOT_YET_SERVED, Depends, ParamMarker
 from .responses import Response, StreamingResponse, Wire
@@ -99,6 +100,8 @@ class Route:
     params: list[Param] = field(default_factory=list)
     body_param: tuple[str, type] | None = None
     validate_response: bool = True
+    #: The argument that receives the Request, if any.
+    request_param: str | None = None
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -123,6 +126,7 @@ class Route:
             "params": [p.describe() for p in self.params],
             "body_loader": self._body_loader(),
             "body_loader_reads_query": bool(self.body_fields),
+            "request_param": self.request_param,
             "status_code": self.status_code,
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
@@ -228,6 +232,9 @@ def analyse(route: Route) -> Route:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise RouteDefinitionError(f"{route.name}: *args and **kwargs cannot be filled")
         annotation = hints.get(param.name, str)
+        if annotation is Request or (param.name == "request" and param.name not in hints):
+            route.request_param = param.name
+            continue
         _add_param(route, param, annotation, param.name in path_names)
     if route.body_param is None and route.method in BODY_METHODS:
         inferred = [p for p in route.params if p.source == "query" and p.marker is None]

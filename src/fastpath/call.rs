@@ -25,6 +25,8 @@ pub struct Input {
     pub body: Option<Bytes>,
     /// The raw query string, when the loader reads it too.
     pub query: Option<Bytes>,
+    /// The request head, when the handler asks for the `Request`.
+    pub head: Option<http::request::Parts>,
 }
 
 pub fn call(
@@ -90,6 +92,11 @@ fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Boun
     let kwargs = PyDict::new(py);
     for (spec, value) in route.params.iter().zip(input.values) {
         kwargs.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
+    }
+    if let (Some(name), Some(head)) = (&route.request_param, input.head) {
+        let body = input.body.clone().unwrap_or_default();
+        let request = Bound::new(py, super::request::Request::new(py, head, body))?;
+        kwargs.set_item(name.bind(py), request)?;
     }
     if let Some(loader) = &route.body_loader {
         let body = PyBytes::new(py, input.body.as_deref().unwrap_or_default());

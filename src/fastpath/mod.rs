@@ -5,6 +5,7 @@ pub mod call;
 pub mod errors;
 mod formats;
 pub mod params;
+pub mod request;
 pub mod router;
 mod stream;
 
@@ -49,7 +50,7 @@ pub async fn serve<B>(
     bridge: &Arc<BridgeInner>,
     route: Arc<Route>,
     values: Vec<Value>,
-    query: Option<&str>,
+    head: http::request::Parts,
     body: B,
     max_body_size: usize,
 ) -> Response<ResponseBody>
@@ -57,21 +58,25 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError> + Send,
 {
-    let body = match route.body_loader {
-        Some(_) => match read_body(body, max_body_size).await {
+    let body = match route.body_loader.is_some() || route.request_param.is_some() {
+        true => match read_body(body, max_body_size).await {
             Ok(bytes) => Some(bytes),
             Err(response) => return response,
         },
-        None => None,
-    };
-    let query = match route.loader_reads_query {
-        true => Some(Bytes::copy_from_slice(query.unwrap_or_default().as_bytes())),
         false => None,
     };
+    let query = match route.loader_reads_query {
+        true => Some(Bytes::copy_from_slice(
+            head.uri.query().unwrap_or_default().as_bytes(),
+        )),
+        false => None,
+    };
+    let head = route.request_param.is_some().then_some(head);
     let input = call::Input {
         values,
         body,
         query,
+        head,
     };
     let (reply, response) = oneshot::channel();
     let shared = bridge.clone();

@@ -22,6 +22,8 @@ pub struct Route {
     /// The loader also wants the raw query string: `loader(body, query)`, for fields
     /// read from a JSON body when one is sent and from the query string otherwise.
     pub loader_reads_query: bool,
+    /// The keyword that receives the `Request`, if the handler takes one.
+    pub request_param: Option<Py<pyo3::types::PyString>>,
     pub status: StatusCode,
     /// `encode(value) -> bytes` for a plain dict or list result, skipping `finalize`.
     pub encode: Option<Py<PyAny>>,
@@ -80,6 +82,10 @@ impl Route {
             is_async: item("is_async")?.is_truthy().map_err(|e| e.to_string())?,
             params,
             body_loader: optional("body_loader").map(Bound::unbind),
+            request_param: optional("request_param")
+                .map(|name| name.cast_into::<pyo3::types::PyString>().map(Bound::unbind))
+                .transpose()
+                .map_err(|_| format!("{name}: request_param must be a str"))?,
             loader_reads_query: optional("body_loader_reads_query")
                 .map(|v| v.is_truthy())
                 .transpose()

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 import pytest
 
-from django_bolt import BoltAPI
+from django_bolt import BoltAPI, Request
 from django_bolt.param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query
 from django_bolt.routing import RouteDefinitionError
 from django_bolt.testing import TestClient
@@ -227,3 +227,44 @@ def test_rich_scalar_types_are_checked_in_rust_and_converted():
         assert locations == ["item_id", "price", "day", "at", "alarm", "color", "level", "sort"]
         colors = [e for e in response.json()["detail"] if e["loc"][1] == "color"][0]
         assert colors["msg"] == "Expected one of `red`, `green`, got `blue`"
+
+
+def test_request_injection_by_name_and_by_annotation():
+    api = BoltAPI()
+
+    @api.post("/inspect/{item_id}")
+    async def inspect_request(item_id: int, request):
+        request.state["seen"] = True
+        return {
+            "item_id": item_id,
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
+            "agent": request.headers["x-agent"],
+            "cookies": request.cookies,
+            "body": request.body.decode(),
+            "state": request.state,
+        }
+
+    @api.get("/typed")
+    async def typed(req: Request):
+        return {"path": req.path}
+
+    with TestClient(api) as client:
+        response = client.post(
+            "/inspect/5?a=1&b=two",
+            data=b"raw body",
+            headers={"X-Agent": "tests"},
+            cookies={"session": "s1"},
+        )
+        assert response.json() == {
+            "item_id": 5,
+            "method": "POST",
+            "path": "/inspect/5",
+            "query": {"a": "1", "b": "two"},
+            "agent": "tests",
+            "cookies": {"session": "s1"},
+            "body": "raw body",
+            "state": {"seen": True},
+        }
+        assert client.get("/typed").json() == {"path": "/typed"}

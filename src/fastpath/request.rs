@@ -1,0 +1,104 @@
+//! `Request`: the request itself, for a handler that asks for it (a parameter named
+//! `request`, or annotated `Request`). Built only then; each attribute is made from the
+//! head when it is read.
+
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+#[pyclass(frozen, module = "django_bolt._core")]
+pub struct Request {
+    head: http::request::Parts,
+    body: Bytes,
+    state: Py<PyDict>,
+}
+
+impl Request {
+    pub fn new(py: Python<'_>, head: http::request::Parts, body: Bytes) -> Self {
+        Request {
+            head,
+            body,
+            state: PyDict::new(py).unbind(),
+        }
+    }
+}
+
+#[pymethods]
+impl Request {
+    #[getter]
+    fn method(&self) -> &str {
+        self.head.method.as_str()
+    }
+
+    /// The path, percent-decoded.
+    #[getter]
+    fn path(&self) -> String {
+        percent_encoding::percent_decode_str(self.head.uri.path())
+            .decode_utf8_lossy()
+            .into_owned()
+    }
+
+    #[getter]
+    fn query_string(&self) -> &str {
+        self.head.uri.query().unwrap_or("")
+    }
+
+    /// Headers by lower-case name; repeated headers joined with ", ".
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let headers = PyDict::new(py);
+        for name in self.head.headers.keys() {
+            let values: Vec<String> = self
+                .head
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            headers.set_item(name.as_str(), values.join(", "))?;
+        }
+        Ok(headers)
+    }
+
+    /// Query parameters (the last value of a repeated one).
+    #[getter]
+    fn query<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let query = PyDict::new(py);
+        for (key, value) in form_urlencoded::parse(self.query_string().as_bytes()) {
+            query.set_item(key.as_ref(), value.as_ref())?;
+        }
+        Ok(query)
+    }
+
+    #[getter]
+    fn cookies<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let cookies = PyDict::new(py);
+        let pairs = self
+            .head
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='));
+        for (name, value) in pairs {
+            cookies.set_item(name, value.trim_matches('"'))?;
+        }
+        Ok(cookies)
+    }
+
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.body)
+    }
+
+    /// A dict for this request only: middleware and dependencies share data through it.
+    #[getter]
+    fn state(&self, py: Python<'_>) -> Py<PyDict> {
+        self.state.clone_ref(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Request {} {}>", self.head.method, self.head.uri)
+    }
+}

@@ -32,6 +32,20 @@ pub fn read_params(
     if route.params.is_empty() {
         return Ok(Vec::new());
     }
+    let query = parts.uri.query();
+    let undecodable = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .is_err()
+    };
+    if query.is_some_and(|q| undecodable(&q.replace('+', " "))) {
+        return Err(vec![errors::FieldError {
+            location: "query",
+            name: String::new(),
+            message: "The query string is not valid UTF-8 once percent-decoded".into(),
+            kind: "unicode_error",
+        }]);
+    }
     let path_params = path_params
         .iter()
         .map(|(k, v)| {
@@ -41,7 +55,7 @@ pub fn read_params(
             )
         })
         .collect::<Vec<(&str, Cow<'_, str>)>>();
-    let request = RequestParts::new(path_params, parts.uri.query(), &parts.headers);
+    let request = RequestParts::new(path_params, query, &parts.headers);
     params::extract(&route.params, &request)
 }
 

@@ -268,3 +268,10 @@ def test_request_injection_by_name_and_by_annotation():
             "state": {"seen": True},
         }
         assert client.get("/typed").json() == {"path": "/typed"}
+
+
+def test_invalid_utf8_in_the_query_string_is_422(client):
+    response = client.get("/search?q=%ff%fe")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "unicode_error"
+    assert client.get("/search?q=caf%C3%A9").json()["query"] == "café"

@@ -508,3 +508,16 @@ def test_spec_route_options_and_response_validation():
         assert client.get("/unchecked").json() == {"anything": True}
     with pytest.raises(NotImplementedError, match="refusing to register the route unprotected"):
         api.get("/secret", auth=[object()])
+
+
+def test_sse_helper_formats_events():
+    from django_bolt.sse import event
+
+    assert event("hello") == "data: hello\n\n"
+    assert event({"n": 1}, event="tick", id=7, retry=3000) == (
+        'event: tick\nid: 7\nretry: 3000\ndata: {"n":1}\n\n'
+    )
+    assert event("two\nlines") == "data: two\ndata: lines\n\n"
+    assert event(comment="keep-alive") == ": keep-alive\n\n"
+    with pytest.raises(ValueError, match="line break"):
+        event("x", event="bad\nname")

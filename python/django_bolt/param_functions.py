@@ -28,6 +28,7 @@ class ParamMarker:
         lt: float | None = None,
         min_length: int | None = None,
         max_length: int | None = None,
+        pattern: str | None = None,
         description: str | None = None,
     ) -> None:
         self.default = default
@@ -39,6 +40,7 @@ class ParamMarker:
             "lt": lt,
             "min_length": min_length,
             "max_length": max_length,
+            "pattern": pattern,
         }
         self.description = description
 

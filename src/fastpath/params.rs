@@ -103,6 +103,8 @@ pub struct Constraints {
     pub lt: Option<f64>,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
+    /// A regular expression the whole string must match.
+    pub pattern: Option<regex::Regex>,
 }
 
 impl Constraints {
@@ -130,7 +132,13 @@ impl Constraints {
         if let Some(max) = self.max_length.filter(|m| len > *m) {
             return Err(format!("Expected a string of length <= {max}"));
         }
-        Ok(())
+        match &self.pattern {
+            Some(pattern) if !pattern.is_match(s) => Err(format!(
+                "Expected a string matching the pattern `{}`",
+                pattern.as_str()
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -247,6 +255,11 @@ impl ParamSpec {
                 lt: number("lt")?,
                 min_length: length("min_length")?,
                 max_length: length("max_length")?,
+                pattern: text("pattern")?
+                    // Search semantics, as msgspec.Meta(pattern=): anchor with ^ and $.
+                    .map(|source| regex::Regex::new(&source))
+                    .transpose()
+                    .map_err(|e| format!("parameter {name:?}: pattern: {e}"))?,
             },
         })
     }

@@ -275,3 +275,26 @@ def test_invalid_utf8_in_the_query_string_is_422(client):
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "unicode_error"
     assert client.get("/search?q=caf%C3%A9").json()["query"] == "café"
+
+
+def test_pattern_constraint_and_a_bad_pattern_at_startup():
+    api = BoltAPI()
+
+    @api.get("/codes/{code}")
+    async def code(code: Annotated[str, Path(pattern=r"^[A-Z]{3}-\d+$")]):
+        return {"code": code}
+
+    with TestClient(api) as client:
+        assert client.get("/codes/ABC-12").json() == {"code": "ABC-12"}
+        response = client.get("/codes/abc-12")
+        assert response.status_code == 422
+        assert "pattern" in response.json()["detail"][0]["msg"]
+
+    broken = BoltAPI()
+
+    @broken.get("/x")
+    async def x(q: Annotated[str, Query(pattern="([")]):
+        return {}
+
+    with pytest.raises(ValueError, match="pattern"):
+        TestClient(broken)

@@ -122,7 +122,7 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     pending: Pending<T>,
 ) -> PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
     let Some((sender, item)) = pending else {
-        return Ok(pyo3::Bound::new(py, crate::python::Ready::new(py.None()))?.into_any());
+        return crate::python::Ready::none(py);
     };
     let lp = bridge
         .event_loop()

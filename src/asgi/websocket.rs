@@ -307,7 +307,7 @@ impl Session {
                 )));
             }
         }
-        Ok(Bound::new(py, Ready::new(py.None()))?.into_any())
+        Ready::none(py)
     }
 
     /// The app's task ended: refuse a handshake it never answered, close an open socket.

@@ -437,15 +437,21 @@ impl<'a> RequestParts<'a> {
     }
 
     fn cookie(&self, name: &str) -> Option<&'a str> {
-        self.headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
+        cookies(self.headers)
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.trim_matches('"'))
+            .map(|(_, v)| v)
     }
+}
+
+/// `(name, value)` of every cookie in the request's Cookie headers.
+pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k, v.trim_matches('"')))
 }
 
 /// Read every parameter; on failure, every failing field is reported at once.

@@ -73,16 +73,8 @@ impl Request {
     #[getter]
     fn cookies<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let cookies = PyDict::new(py);
-        let pairs = self
-            .head
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='));
-        for (name, value) in pairs {
-            cookies.set_item(name, value.trim_matches('"'))?;
+        for (name, value) in super::params::cookies(&self.head.headers) {
+            cookies.set_item(name, value)?;
         }
         Ok(cookies)
     }

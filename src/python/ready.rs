@@ -13,6 +13,14 @@ impl Ready {
     pub fn new(value: Py<PyAny>) -> Self {
         Ready { value }
     }
+
+    /// The finished awaitable of `None` that every non-waiting `send()` returns: one
+    /// shared object (it holds no state) instead of one per message.
+    pub fn none(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        static NONE: pyo3::sync::PyOnceLock<Py<Ready>> = pyo3::sync::PyOnceLock::new();
+        let ready = NONE.get_or_try_init(py, || Py::new(py, Ready::new(py.None())))?;
+        Ok(ready.bind(py).clone().into_any())
+    }
 }
 
 #[pymethods]

@@ -52,3 +52,19 @@ def test_an_app_that_never_answers_gets_504_and_is_cancelled():
         assert state == "started"  # cancelled mid-sleep, never "done"
         assert httpx.get(f"{server.base_url}/ok").status_code == 200
         assert "timed out" in server.stderr()
+
+
+def test_idle_keep_alive_connection_is_closed_after_keep_alive_seconds():
+    request = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"
+    with support.serve_asgi("apps:main", "--keep-alive", "1") as server:
+        with support.connect(server.address) as sock:
+            reader = support.Http1Reader(sock)
+            sock.sendall(request)
+            assert reader.response()[0] == 200
+            time.sleep(0.3)  # well within the limit: the connection is reused
+            sock.sendall(request)
+            assert reader.response()[0] == 200
+            sock.settimeout(5)
+            started = time.monotonic()
+            assert sock.recv(1024) == b""  # the server closes the idle connection
+            assert 0.5 < time.monotonic() - started < 3

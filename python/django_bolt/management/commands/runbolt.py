@@ -13,6 +13,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
+from ...django_app import DEFAULT_THREADS, get_django_application
 from ...server import (
     StartupError,
     add_server_arguments,
@@ -32,12 +33,21 @@ class Command(BaseCommand):
         parser.add_argument("--asgi", metavar="MODULE:ATTR", help="ASGI app for non-Bolt routes")
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
         parser.add_argument(
+            "--django-threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help="worker threads running Django's request handling when no --asgi is given "
+            f"(default: {DEFAULT_THREADS})",
+        )
+        parser.add_argument(
             "--https",
             action="store_true",
             help="serve HTTPS with a self-signed development certificate (cached in .bolt/)",
         )
 
     def handle(self, *args, **opts):
+        if opts["django_threads"] < 1:
+            raise CommandError("--django-threads must be at least 1")
         if opts["asgi"] and opts["no_asgi"]:
             raise CommandError("--asgi and --no-asgi cannot be used together")
         if opts["https"]:
@@ -78,6 +88,4 @@ class Command(BaseCommand):
             return None
         if opts["asgi"]:
             return load_app(opts["asgi"])
-        from django.core.asgi import get_asgi_application
-
-        return get_asgi_application()
+        return get_django_application(opts["django_threads"])

@@ -1,4 +1,7 @@
-from django.http import HttpResponse, JsonResponse
+import threading
+import time
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -12,4 +15,26 @@ def hello(request):
     return JsonResponse({"from": "django"})
 
 
-urlpatterns = [path("django/echo", echo), path("django/hello", hello)]
+def thread(request):
+    """Which thread ran a sync view; `?sleep=` seconds lets tests overlap requests."""
+    time.sleep(float(request.GET.get("sleep", 0)))
+    return JsonResponse({"thread": threading.current_thread().name})
+
+
+async def async_thread(request):
+    return JsonResponse({"thread": threading.current_thread().name})
+
+
+def stream(request):
+    response = StreamingHttpResponse((f"part {i}\n" for i in range(3)), content_type="text/plain")
+    response.set_cookie("streamed", "yes")
+    return response
+
+
+urlpatterns = [
+    path("django/echo", echo),
+    path("django/hello", hello),
+    path("django/thread", thread),
+    path("django/async-thread", async_thread),
+    path("django/stream", stream),
+]

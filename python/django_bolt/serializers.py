@@ -59,9 +59,11 @@ def model_validator(func: Callable[..., Any]) -> Callable[..., Any]:
 
 class _SerializerMeta(msgspec.StructMeta):
     """Reads validators and ``Config`` when a Serializer class is made, so a typo in a
-    field name fails at import."""
+    field name fails at import. Fields are keyword-only in every subclass, so required and
+    optional ones may come in any order."""
 
     def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):
+        kw.setdefault("kw_only", True)
         cls = super().__new__(mcls, name, bases, namespace, **kw)
         fields = set(cls.__struct_fields__)
         config = namespace.get("Config")
@@ -108,7 +110,7 @@ def _write_hidden(self: Serializer, name: str, value: Any) -> None:
     msgspec.Struct.__setattr__(self, name, value)
 
 
-class Serializer(msgspec.Struct, metaclass=_SerializerMeta, kw_only=True, dict=True):
+class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
     """A msgspec Struct with validators and read-only/write-only fields (see the module)."""
 
     def __post_init__(self) -> None:

@@ -159,8 +159,12 @@ def test_spec_serializer_example():
 
 
 class Line(Serializer):
+    id: int = 0
     sku: str
     quantity: int
+
+    class Config:
+        read_only = {"id"}
 
     @field_validator("quantity")
     def positive(cls, value):
@@ -192,11 +196,15 @@ def test_nested_serializers_validate_with_paths_and_ignore_read_only_input():
     with TestClient(api) as client:
         response = client.post(
             "/orders",
-            json={"id": 7, "lines": [{"sku": "a", "quantity": 2}], "token": "t0k3n"},
+            json={"id": 7, "lines": [{"id": 9, "sku": "a", "quantity": 2}], "token": "t0k3n"},
         )
         assert response.status_code == 200
-        # The client's id is ignored, the token is never sent back.
-        assert response.json() == {"id": 42, "lines": [{"sku": "a", "quantity": 2}], "note": None}
+        # The client's ids are ignored, the token is never sent back.
+        assert response.json() == {
+            "id": 42,
+            "lines": [{"id": 0, "sku": "a", "quantity": 2}],
+            "note": None,
+        }
         response = client.post(
             "/orders",
             json={"lines": [{"sku": "a", "quantity": 1}, {"sku": "b", "quantity": 0}]},

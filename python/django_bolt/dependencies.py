@@ -237,6 +237,7 @@ def _from_thread(steps: Steps, loop: asyncio.AbstractEventLoop) -> Any:
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
+    # run_coroutine_threadsafe takes coroutines only, and anext()/athrow() are not.
     return await awaitable
 
 
@@ -250,17 +251,17 @@ class Runner:
         dependencies: dict[str, Dependency],
         request_key: str | None,
         finalize: Callable[[Any], Any],
-        encode: Callable[[Any], Any],
+        produce: Callable[[Any], Any],
     ) -> None:
         self.handler = handler
         self.is_async = inspect.iscoroutinefunction(handler)
         self.dependencies = dependencies
         self.names = [n for n in inspect.signature(handler).parameters if n not in dependencies]
         self.request_key = request_key
-        #: ``Route._finalize`` (on the loop: may return a coroutine) and ``Route.encode``
-        #: (any thread).
+        #: ``Route._finalize`` (on the loop; may return a coroutine to await) and
+        #: ``Route._produce`` (in any thread).
         self.finalize = finalize
-        self.encode = encode
+        self.produce = produce
 
     async def __call__(self, **values: Any) -> Any:
         if not self.is_async:
@@ -273,7 +274,7 @@ class Runner:
             if inspect.iscoroutine(produced):
                 produced = await produced
         except BaseException as exc:
-            await _on_loop(solution.finish(exc))
+            await _on_loop(solution.finish(exc))  # raises exc, or what replaced it
         await _on_loop(solution.finish(None))
         return _ready(produced)
 
@@ -281,9 +282,9 @@ class Runner:
         solution = _Solution(values, values.get(self.request_key))
         try:
             kwargs = _from_thread(solution.arguments(self.dependencies, self.names), loop)
-            produced = self.encode(self.handler(**kwargs))
+            produced = self.produce(self.handler(**kwargs))
         except BaseException as exc:
-            _from_thread(solution.finish(exc), loop)
+            _from_thread(solution.finish(exc), loop)  # raises exc, or what replaced it
         _from_thread(solution.finish(None), loop)
         return _ready(produced)
 

@@ -127,6 +127,7 @@ def sync_with_async_dependency(value: Annotated[int, Depends(doubled)]):
 async def user(request: Request, current: Annotated[dict, Depends(get_current_user)]):
     request.auth = {"user_id": 7}
     return {
+        "user_class": f"{type(request.user).__module__}.{type(request.user).__name__}",
         "authenticated": request.user.is_authenticated,
         "auth": request.auth,
         "dependency_saw": current["id"],

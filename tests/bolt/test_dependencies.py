@@ -11,7 +11,7 @@ import httpx
 import pytest
 import support
 
-from django_bolt import BoltAPI, Depends, Request
+from django_bolt import BoltAPI, Depends, HTTPException, Request
 from django_bolt.routing import RouteDefinitionError
 from django_bolt.testing import TestClient
 
@@ -198,3 +198,34 @@ def test_routes_without_dependencies_keep_the_direct_call():
     assert depending_route["handler"] is not depending
     # Only a route whose dependencies ask for the Request makes Rust build one.
     assert depending_route["request_param"] is None
+
+
+def test_what_a_generator_does_with_the_handler_error_decides_the_response():
+    api = BoltAPI()
+
+    def swallows():
+        try:
+            yield "swallowing"
+        except RuntimeError:
+            pass
+
+    async def replaces():
+        try:
+            yield "replacing"
+        except RuntimeError as exc:
+            raise HTTPException(503, f"replaced {exc}") from exc
+
+    @api.get("/swallowed")
+    async def swallowed(value=Depends(swallows)):
+        raise RuntimeError("boom")
+
+    @api.get("/replaced")
+    def replaced(value=Depends(replaces)):
+        raise RuntimeError("boom")
+
+    with TestClient(api) as client:
+        # Swallowing does not make a response appear: the handler's error still answers.
+        assert client.get("/swallowed").status_code == 500
+        response = client.get("/replaced")
+        assert response.status_code == 503
+        assert response.json() == {"detail": "replaced boom"}

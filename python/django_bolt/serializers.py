@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import msgspec
+import msgspec.inspect
 
 __all__ = ["FieldValidationError", "Serializer", "field_validator", "model_validator"]
 
@@ -173,6 +174,8 @@ def required_read_only(cls: type) -> list[str]:
 def input_decoder(body_type: Any) -> Callable[[bytes], Any]:
     """Decode a request body into ``body_type``, with read-only fields ignored."""
     decode = msgspec.json.Decoder(body_type).decode
+    if not _makes_read_only(body_type):
+        return decode
 
     def decode_input(body: bytes) -> Any:
         token = _reading_input.set(True)
@@ -182,3 +185,23 @@ def input_decoder(body_type: Any) -> Callable[[bytes], Any]:
             _reading_input.reset(token)
 
     return decode_input
+
+
+def _makes_read_only(body_type: Any) -> bool:
+    """Whether decoding ``body_type`` can make a Serializer with read-only fields (only
+    then is decoding marked as input, which costs a little)."""
+    pending, seen = [msgspec.inspect.type_info(body_type)], set()
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.StructType) and getattr(info.cls, "__read_only__", ()):
+            return True
+        for name in info.__struct_fields__:
+            value = getattr(info, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                item = item.type if isinstance(item, msgspec.inspect.Field) else item
+                if isinstance(item, msgspec.inspect.Type):
+                    pending.append(item)
+    return False

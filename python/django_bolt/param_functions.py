@@ -93,11 +93,17 @@ class File(ParamMarker):
 
 
 class Depends:
-    """A dependency computed before the handler (not served yet: refused at start-up)."""
+    """The argument is what ``dependency`` returns (or yields), computed before the
+    handler once per request; ``use_cache=False`` computes it at every use. Without a
+    dependency, the annotated type is called. See ``django_bolt.dependencies``."""
 
     def __init__(self, dependency: Any = None, *, use_cache: bool = True) -> None:
         self.dependency = dependency
         self.use_cache = use_cache
+
+    def __repr__(self) -> str:
+        name = getattr(self.dependency, "__qualname__", repr(self.dependency))
+        return f"Depends({name}, use_cache={self.use_cache})"
 
 
 #: Sources the server does not read yet; a route using one fails at declaration.

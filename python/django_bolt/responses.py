@@ -18,6 +18,16 @@ _encoder = msgspec.json.Encoder()
 Wire = tuple[int, list[tuple[str, str]], bytes]
 
 
+class Encoded:
+    """A result already encoded (``wire``), sent as it is: what a route returns when
+    its response had to be made before Rust's ``finalize`` (dependencies, the ORM)."""
+
+    __slots__ = ("wire",)
+
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
+
+
 class Response:
     """A response with explicit status, headers and media type.
 

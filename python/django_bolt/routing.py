@@ -16,17 +16,18 @@ import traceback
 import types
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
 
-from ._core import Request
+from . import dependencies, orm, serializers
+from .dependencies import Dependency, Runner
 from .exceptions import HTTPException, RequestValidationError
 from .param_functions import NOT_YET_SERVED, Depends, ParamMarker
-from .responses import Response, StreamingResponse, Wire
+from .responses import Encoded, Response, StreamingResponse, Wire
 
 logger = logging.getLogger("django_bolt")
 
@@ -46,7 +47,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
 MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=orm.enc_hook)
 
 
 class RouteDefinitionError(TypeError):
@@ -106,6 +107,8 @@ class Route:
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
     body_fields: list[Param] = field(default_factory=list)
+    #: Handler arguments filled by ``Depends(...)``.
+    dependencies: dict[str, Dependency] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -117,16 +120,25 @@ class Route:
 
     def describe(self, debug: bool = False) -> dict[str, Any]:
         """The description handed to Rust's RouteTable."""
+        handler, is_async, request_param = self.handler, self.is_async, self.request_param
+        if self.dependencies:
+            # Only these routes pay for a Python wrapper; the others call the handler.
+            if request_param is None and any(d.needs_request for d in self.dependencies.values()):
+                request_param = dependencies.REQUEST_KEY
+            handler = Runner(
+                self.handler, self.dependencies, request_param, self._finalize, self._produce
+            )
+            is_async = True
         return {
             "method": self.method,
             "path": self.path,
             "name": self.name,
-            "handler": self.handler,
-            "is_async": self.is_async,
+            "handler": handler,
+            "is_async": is_async,
             "params": [p.describe() for p in self.params],
             "body_loader": self._body_loader(),
             "body_loader_reads_query": bool(self.body_fields),
-            "request_param": self.request_param,
+            "request_param": request_param,
             "status_code": self.status_code,
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
@@ -139,7 +151,7 @@ class Route:
         if self.body_param is None:
             return None
         name, body_type = self.body_param
-        decoder = msgspec.json.Decoder(body_type)
+        decode = serializers.input_decoder(body_type)
 
         def load(body: bytes) -> dict[str, Any]:
             if not body:
@@ -147,17 +159,33 @@ class Route:
                     [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
                 )
             try:
-                return {name: decoder.decode(body)}
+                return {name: decode(body)}
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 raise RequestValidationError([_body_error(exc)]) from None
 
         return load
 
-    def _finalize(self, result: Any) -> Wire | StreamingResponse:
+    def _finalize(self, result: Any) -> Wire | StreamingResponse | Coroutine[Any, Any, Encoded]:
+        """The response for ``result``, on the event loop thread: what may query the
+        database (models, querysets) is made in a thread, and Rust awaits it."""
+        if type(result) is Encoded:
+            return result.wire
+        if orm.needs_database(result):
+            return self._produce_off_loop(result)
+        return self._produce(result)
+
+    async def _produce_off_loop(self, result: Any) -> Encoded:
+        from asgiref.sync import sync_to_async
+
+        return Encoded(await sync_to_async(self._produce)(result))
+
+    def _produce(self, result: Any) -> Wire | StreamingResponse:
+        """The response for ``result``, in any thread."""
         if isinstance(result, StreamingResponse):
             return result  # Rust streams it from a Task of its own
         if isinstance(result, Response):
             return result.to_wire()
+        result = orm.evaluate(result)
         if self.response_model is not None and self.validate_response:
             result = msgspec.convert(result, self.response_model, from_attributes=True)
         return self.status_code, [("content-type", "application/json")], _encoder.encode(result)
@@ -198,6 +226,11 @@ def _body_error(exc: msgspec.MsgspecError, location: str = "body") -> dict[str, 
     if missing:
         loc.append(missing.group(1))
     kind = "validation_error" if isinstance(exc, msgspec.ValidationError) else "json_invalid"
+    # A Serializer's validator raised: msgspec keeps its ValueError as the cause.
+    if isinstance(exc.__cause__, ValueError):
+        kind = "value_error"
+        if isinstance(exc.__cause__, serializers.FieldValidationError):
+            loc.append(exc.__cause__.field)
     return {"loc": loc, "msg": message, "type": kind}
 
 
@@ -228,14 +261,18 @@ def analyse(route: Route) -> Route:
     path_names = set(PATH_PARAM.findall(route.path))
     if route.response_model is None and hints.get("return") not in (None, inspect.Signature.empty):
         route.response_model = hints["return"]
+    depended: list[tuple[str, Depends]] = []
     for param in inspect.signature(route.handler).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise RouteDefinitionError(f"{route.name}: *args and **kwargs cannot be filled")
         annotation = hints.get(param.name, str)
-        if annotation is Request or (param.name == "request" and param.name not in hints):
+        if dependencies.is_request(param, hints):
             route.request_param = param.name
-            continue
-        _add_param(route, param, annotation, param.name in path_names)
+        elif (depends := dependencies.depends_of(param, annotation)) is not None:
+            depended.append((param.name, depends))
+        else:
+            _add_param(route, param, annotation, param.name in path_names)
+    _add_dependencies(route, depended, path_names)
     if route.body_param is None and route.method in BODY_METHODS:
         inferred = [p for p in route.params if p.source == "query" and p.marker is None]
         route.body_fields = inferred
@@ -246,6 +283,26 @@ def analyse(route: Route) -> Route:
             f"{route.name}: path parameter(s) {sorted(missing)} are not arguments of the handler"
         )
     return route
+
+
+def _add_dependencies(
+    route: Route, depended: list[tuple[str, Depends]], path_names: set[str]
+) -> None:
+    """Declare the dependency graphs; their plain arguments become route parameters
+    (shared with a handler argument of the same name)."""
+
+    def read_value(param: inspect.Parameter, annotation: Any) -> None:
+        known = {p.name for p in route.params} | {route.request_param}
+        if route.body_param is not None:
+            known.add(route.body_param[0])
+        if param.name not in known:
+            _add_param(route, param, annotation, param.name in path_names)
+
+    for name, depends in depended:
+        try:
+            route.dependencies[name] = dependencies.declare(depends, read_value)
+        except dependencies.DependencyError as exc:
+            raise RouteDefinitionError(f"{route.name}: {exc}") from None
 
 
 def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path: bool) -> None:
@@ -267,6 +324,12 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
     if _is_struct(inner):
         if route.body_param is not None:
             raise RouteDefinitionError(f"{route.name}: only one parameter can be the JSON body")
+        unsendable = serializers.required_read_only(inner)
+        if unsendable:
+            raise RouteDefinitionError(
+                f"{route.name}: {inner.__name__} cannot be a request body: its read_only "
+                f"field(s) {unsendable} have no default, and a client cannot send them"
+            )
         route.body_param = (param.name, annotation)
         return
     multi = typing.get_origin(inner) is list and len(typing.get_args(inner)) == 1
@@ -316,9 +379,7 @@ def _marker_of(param: inspect.Parameter, annotation: Any) -> tuple[Any, ParamMar
         annotation, *more = typing.get_args(annotation)
         extras.extend(more)
     for extra in extras:
-        if isinstance(extra, Depends) or (
-            isinstance(extra, ParamMarker) and extra.source in NOT_YET_SERVED
-        ):
+        if isinstance(extra, ParamMarker) and extra.source in NOT_YET_SERVED:
             raise RouteDefinitionError(
                 f"{param.name!r}: {type(extra).__name__}() is not supported yet"
             )

@@ -67,25 +67,46 @@ enum Answer<'py> {
     Now(Response<ResponseBody>),
     /// A StreamingResponse: its body is produced in a Task of its own.
     Stream(Bound<'py, PyAny>),
+    /// A coroutine from `finalize` that must await (the ORM, off the loop thread)
+    /// before the response exists; what it returns is answered in turn.
+    Later(Bound<'py, PyAny>),
 }
 
 fn answer(
     py: Python<'_>,
     bridge: &Arc<BridgeInner>,
-    route: &Route,
+    route: &Arc<Route>,
     outcome: Outcome<'_>,
     reply: Reply,
 ) {
-    match respond(py, route, outcome) {
+    let started = match respond(py, route, outcome) {
         // The client may be gone; nobody is left to answer.
-        Answer::Now(response) => drop(reply.send(response)),
+        Answer::Now(response) => return drop(reply.send(response)),
         Answer::Stream(response) => {
-            if let Err(err) = super::stream::start(py, bridge, route.name.clone(), response, reply)
-            {
-                log_failure(py, route, err);
-            }
+            super::stream::start(py, bridge, route.name.clone(), response, reply)
         }
+        Answer::Later(coro) => later(py, bridge, route, coro, reply),
+    };
+    if let Err(err) = started {
+        log_failure(py, route, err);
     }
+}
+
+fn later(
+    py: Python<'_>,
+    bridge: &Arc<BridgeInner>,
+    route: &Arc<Route>,
+    coro: Bound<'_, PyAny>,
+    reply: Reply,
+) -> PyResult<()> {
+    let lp = bridge
+        .event_loop()
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
+    let (shared, route) = (bridge.clone(), route.clone());
+    drive(py, lp, coro, move |py, outcome| {
+        answer(py, &shared, &route, outcome, reply)
+    });
+    Ok(())
 }
 
 fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Bound<'py, PyDict>> {
@@ -124,6 +145,7 @@ fn respond<'py>(py: Python<'py>, route: &Route, outcome: Outcome<'py>) -> Answer
                     .and_then(|body| json(route.status, &body))
             }
             _ => match route.finalize.bind(py).call1((value,)) {
+                Ok(wire) if is_coroutine(&wire) => return Answer::Later(wire),
                 Ok(wire) if !wire.is_instance_of::<PyTuple>() => return Answer::Stream(wire),
                 Ok(wire) => from_wire(&wire),
                 Err(err) => Err(err),
@@ -139,6 +161,11 @@ fn respond<'py>(py: Python<'py>, route: &Route, outcome: Outcome<'py>) -> Answer
         log_failure(py, route, err);
         errors::internal_error()
     }))
+}
+
+fn is_coroutine(value: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: a type check on a live object, with the GIL held.
+    unsafe { pyo3::ffi::PyCoro_CheckExact(value.as_ptr()) != 0 }
 }
 
 fn json(status: StatusCode, body: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {

@@ -3,7 +3,9 @@
 //! head when it is read.
 
 use bytes::Bytes;
+use parking_lot::Mutex;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict};
 
 #[pyclass(frozen, module = "django_bolt._core")]
@@ -11,6 +13,10 @@ pub struct Request {
     head: http::request::Parts,
     body: Bytes,
     state: Py<PyDict>,
+    /// Set by authentication; an anonymous user, made when first read, until then.
+    user: Mutex<Option<Py<PyAny>>>,
+    /// What authentication learnt (claims, key...); an empty dict until set.
+    auth: Mutex<Option<Py<PyAny>>>,
 }
 
 impl Request {
@@ -19,6 +25,8 @@ impl Request {
             head,
             body,
             state: PyDict::new(py).unbind(),
+            user: Mutex::new(None),
+            auth: Mutex::new(None),
         }
     }
 }
@@ -90,7 +98,48 @@ impl Request {
         self.state.clone_ref(py)
     }
 
+    /// The authenticated user; without authentication an anonymous one
+    /// (`django_bolt.users.anonymous_user`).
+    #[getter]
+    fn user(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        static ANONYMOUS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        stored_or(py, &self.user, || {
+            ANONYMOUS
+                .import(py, "django_bolt.users", "anonymous_user")?
+                .call0()
+        })
+    }
+
+    #[setter]
+    fn set_user(&self, user: Py<PyAny>) {
+        *self.user.lock() = Some(user);
+    }
+
+    #[getter]
+    fn auth(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        stored_or(py, &self.auth, || Ok(PyDict::new(py).into_any()))
+    }
+
+    #[setter]
+    fn set_auth(&self, auth: Py<PyAny>) {
+        *self.auth.lock() = Some(auth);
+    }
+
     fn __repr__(&self) -> String {
         format!("<Request {} {}>", self.head.method, self.head.uri)
     }
+}
+
+/// The value in `slot`, or a new one from `make`, kept so later reads see the same object.
+fn stored_or<'py>(
+    py: Python<'py>,
+    slot: &Mutex<Option<Py<PyAny>>>,
+    make: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    if let Some(value) = &*slot.lock() {
+        return Ok(value.clone_ref(py));
+    }
+    let made = make()?.unbind();
+    // Another thread may have set it while `make` ran Python: that value wins.
+    Ok(slot.lock().get_or_insert(made).clone_ref(py))
 }

@@ -1,10 +1,25 @@
 """A small project for testing Bolt routes through a real runbolt process."""
 
+import os
+
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django_bolt"]
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django_bolt",
+    "people",
+    "depsapp",
+]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "boltproj.urls"
-DATABASES = {}
+# A test that queries models migrates a database of its own and names it here.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("BOLT_TEST_DATABASE", ":memory:"),
+    }
+}
 USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"

@@ -3,10 +3,12 @@
 
 pub mod call;
 pub mod errors;
+pub mod form;
 mod formats;
 pub mod params;
 pub mod request;
 pub mod router;
+mod spool;
 mod stream;
 
 use std::borrow::Cow;
@@ -72,12 +74,19 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError> + Send,
 {
-    let body = match route.body_loader.is_some() || route.request_param.is_some() {
-        true => match read_body(body, max_body_size).await {
-            Ok(bytes) => Some(bytes),
+    // Temporary files of uploads live until the response is ready (or this is dropped).
+    let (body, form, _temp_files) = match &route.form {
+        Some(spec) => match form::read(spec, &head.headers, body, max_body_size).await {
+            Ok((values, temp_files)) => (None, Some(values), temp_files),
             Err(response) => return response,
         },
-        false => None,
+        None if route.body_loader.is_some() || route.request_param.is_some() => {
+            match read_body(body, max_body_size).await {
+                Ok(bytes) => (Some(bytes), None, Default::default()),
+                Err(response) => return response,
+            }
+        }
+        None => (None, None, Default::default()),
     };
     let query = match route.loader_reads_query {
         true => Some(Bytes::copy_from_slice(
@@ -88,6 +97,7 @@ where
     let head = route.request_param.is_some().then_some(head);
     let input = call::Input {
         values,
+        form,
         body,
         query,
         head,

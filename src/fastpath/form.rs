@@ -165,16 +165,43 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError> + Send,
 {
+    let received = receive(spec, headers, body, limit).await?;
+    let values = values(spec, headers, received.pairs, received.files)
+        .map_err(|failures| errors::unprocessable(&failures))?;
+    Ok((values, received.temp_files))
+}
+
+/// What a form body held.
+struct Received {
+    pairs: Vec<(String, String)>,
+    /// The files of each file parameter, in the order of [`FormSpec::files`].
+    files: Vec<Vec<Upload>>,
+    temp_files: TempFiles,
+}
+
+async fn receive<B>(
+    spec: &FormSpec,
+    headers: &HeaderMap,
+    body: B,
+    limit: usize,
+) -> Result<Received, Answer>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError> + Send,
+{
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let mut temp_files = TempFiles::default();
-    let mut files: Vec<Vec<Upload>> = spec.files.iter().map(|_| Vec::new()).collect();
-    let pairs = match essence(content_type).as_str() {
+    let mut received = Received {
+        pairs: Vec::new(),
+        files: spec.files.iter().map(|_| Vec::new()).collect(),
+        temp_files: TempFiles::default(),
+    };
+    match essence(content_type).as_str() {
         "application/x-www-form-urlencoded" => {
             let bytes = super::read_body(body, limit).await?;
-            form_urlencoded::parse(&bytes).into_owned().collect()
+            received.pairs = form_urlencoded::parse(&bytes).into_owned().collect();
         }
         "multipart/form-data" => {
             let boundary = multer::parse_boundary(content_type).map_err(|_| {
@@ -183,15 +210,15 @@ where
                     "A multipart/form-data body needs a boundary in its Content-Type",
                 )
             })?;
-            let reader = Multipart {
+            let mut reader = Multipart {
                 spec,
-                files: &mut files,
-                temp_files: &mut temp_files,
                 limit,
+                received: &mut received,
             };
-            reader.read(body, boundary).await?
+            reader.read(body, boundary).await?;
         }
-        "" if body.is_end_stream() => Vec::new(),
+        // No body at all is an empty form: missing fields are reported as such.
+        "" if body.is_end_stream() => {}
         _ => {
             return Err(errors::detail(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -199,34 +226,40 @@ where
                  or multipart/form-data",
             ))
         }
-    };
+    }
+    Ok(received)
+}
+
+/// Coerce the text fields and check every file parameter got its files.
+fn values(
+    spec: &FormSpec,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+    files: Vec<Vec<Upload>>,
+) -> Result<FormValues, Vec<FieldError>> {
     let pairs = pairs
         .into_iter()
         .map(|(k, v)| (Cow::Owned(k), Cow::Owned(v)))
         .collect();
-    let mut failures = Vec::new();
-    let fields = params::extract(&spec.fields, &RequestParts::form(headers, pairs)).unwrap_or_else(
-        |errors| {
-            failures = errors;
-            Vec::new()
-        },
-    );
-    let files = spec
-        .files
-        .iter()
-        .zip(files)
-        .filter_map(|(file, received)| match received.is_empty() {
-            false => Some(Some(received)),
-            true if file.default.is_some() => Some(None),
-            true => {
-                failures.push(file_error(file, "Field required", "missing"));
-                None
-            }
-        })
-        .collect();
+    let (fields, mut failures) =
+        match params::extract(&spec.fields, &RequestParts::form(headers, pairs)) {
+            Ok(fields) => (fields, Vec::new()),
+            Err(failures) => (Vec::new(), failures),
+        };
+    let mut values = Vec::with_capacity(files.len());
+    for (file, received) in spec.files.iter().zip(files) {
+        match received.is_empty() {
+            false => values.push(Some(received)),
+            true if file.default.is_some() => values.push(None),
+            true => failures.push(file_error(file, "Field required", "missing")),
+        }
+    }
     match failures.is_empty() {
-        true => Ok((FormValues { fields, files }, temp_files)),
-        false => Err(errors::unprocessable(&failures)),
+        true => Ok(FormValues {
+            fields,
+            files: values,
+        }),
+        false => Err(failures),
     }
 }
 
@@ -242,34 +275,33 @@ fn file_error(file: &FileSpec, message: &str, kind: &'static str) -> FieldError 
 /// A multipart body being read: text fields collected, files checked and spooled.
 struct Multipart<'r> {
     spec: &'r FormSpec,
-    files: &'r mut Vec<Vec<Upload>>,
-    temp_files: &'r mut TempFiles,
     limit: usize,
+    received: &'r mut Received,
 }
 
 impl Multipart<'_> {
-    async fn read<B>(mut self, body: B, boundary: String) -> Result<Vec<(String, String)>, Answer>
+    async fn read<B>(&mut self, body: B, boundary: String) -> Result<(), Answer>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError> + Send,
     {
         let stream = Limited::new(body, self.limit).into_data_stream();
         let mut multipart = multer::Multipart::new(stream, boundary);
-        let mut pairs = Vec::new();
         loop {
             let field = multipart.next_field().await;
             let Some(mut field) = field.map_err(|e| self.malformed(e))? else {
-                return Ok(pairs);
+                return Ok(());
             };
             let name = field.name().unwrap_or_default().to_owned();
             match self.spec.files.iter().position(|f| f.key == name) {
                 Some(index) => {
                     let upload = self.receive(index, &mut field).await?;
-                    self.files[index].push(upload);
+                    self.received.files[index].push(upload);
                 }
                 None if self.spec.fields.iter().any(|f| f.key == name) => {
                     let bytes = field.bytes().await.map_err(|e| self.malformed(e))?;
-                    pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    self.received.pairs.push((name, text));
                 }
                 None => {} // not a parameter: skipped unread
             }
@@ -283,7 +315,7 @@ impl Multipart<'_> {
         field: &mut multer::Field<'_>,
     ) -> Result<Upload, Answer> {
         let spec = &self.spec.files[index];
-        if self.files[index].len() >= spec.max_files {
+        if self.received.files[index].len() >= spec.max_files {
             let message = format!("Expected at most {} file(s)", spec.max_files);
             return Err(errors::unprocessable(&[file_error(
                 spec,
@@ -332,7 +364,9 @@ impl Multipart<'_> {
                 .collect(),
             content_type,
             size,
-            content: spool.finish(self.temp_files).map_err(spool_failed)?,
+            content: spool
+                .finish(&mut self.received.temp_files)
+                .map_err(spool_failed)?,
         })
     }
 

@@ -1,6 +1,6 @@
-"""File uploads: the spec's examples and every limit, through TestClient and through a
-real ``runbolt`` process with httpx over HTTP/1.1 and HTTP/2; large files are spooled
-to the temporary directory and removed after the request however it ends."""
+"""The spec's form, upload and Struct examples and every upload limit, through TestClient
+and through a real ``runbolt`` process with httpx over HTTP/1.1 and HTTP/2; large files
+are spooled to the temporary directory and removed after the request however it ends."""
 
 from __future__ import annotations
 
@@ -69,6 +69,29 @@ def post_raw(client, path: str, body: bytes, content_type: str):
     if isinstance(client, TestClient):
         return client.post(path, data=body, headers=headers)
     return client.post(path, content=body, headers=headers)
+
+
+def test_the_spec_forms_and_structs(client):
+    login = client.post("/forms/login", data={"username": "ada", "password": "pw"})
+    assert login.json() == {"username": "ada"}
+    contact = {"name": "Ada", "email": "ada@example.com", "message": "hi"}
+    assert client.post("/forms/contact", data=contact).json() == {
+        "name": "Ada",
+        "email": "ada@example.com",
+    }
+    incomplete = client.post("/forms/contact", data={"name": "Ada"}, files={})
+    assert incomplete.status_code == 422
+    assert [e["loc"] for e in incomplete.json()["detail"]] == [
+        ["form", "email"],
+        ["form", "message"],
+    ]
+    items = client.get("/forms/items", params={"status": "open"})
+    assert items.json() == {"status": "open", "sort": "created"}
+    headers = {"Authorization": "Bearer t", "X-Request-ID": "r1"}
+    assert client.get("/forms/with-headers", headers=headers).json() == {"auth": "Bearer t"}
+    unauthorized = client.get("/forms/with-headers")
+    assert unauthorized.status_code == 422
+    assert unauthorized.json()["detail"][0]["loc"] == ["header", "authorization"]
 
 
 def test_the_spec_upload(client):

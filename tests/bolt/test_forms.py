@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 import pytest
 
-from django_bolt import BoltAPI, UploadFile
+from django_bolt import BoltAPI, Request, UploadFile
 from django_bolt.param_functions import Body, Cookie, File, Form, Header, Query
 from django_bolt.routing import RouteDefinitionError
 from django_bolt.testing import TestClient
@@ -41,6 +41,10 @@ class APIHeaders(msgspec.Struct):
     authorization: str
     x_request_id: str | None = None
     retries: int = 0
+
+
+class Paging(msgspec.Struct, rename="camel"):
+    page_size: int = 20
 
 
 def make_api() -> BoltAPI:
@@ -112,6 +116,14 @@ def make_api() -> BoltAPI:
         if file is None:
             return {"note": note, "file": None}
         return {"note": note, "file": file.filename, "content": file.file.read().decode()}
+
+    @api.get("/paging")
+    async def paging(paging: Annotated[Paging, Query()]):
+        return {"page_size": paging.page_size}
+
+    @api.post("/with-request")
+    async def with_request(request: Request, name: Annotated[str, Form()]):
+        return {"name": name, "method": request.method, "body": request.body.decode()}
 
     @api.get("/with-headers")
     async def with_headers(headers: Annotated[APIHeaders, Header()]):
@@ -284,6 +296,16 @@ def test_optional_file_and_a_sync_handler(client):
     assert client.post("/attachment", data={"note": "n"}).json() == {"note": "n", "file": None}
     sent = client.post("/attachment", files={"file": ("a.txt", b"hi", "text/plain")})
     assert sent.json() == {"note": "", "file": "a.txt", "content": "hi"}
+
+
+def test_struct_fields_are_read_under_their_encoded_names(client):
+    assert client.get("/paging?pageSize=5").json() == {"page_size": 5}
+    assert client.get("/paging?page_size=5").json() == {"page_size": 20}
+
+
+def test_a_form_route_can_take_the_request(client):
+    response = client.post("/with-request", data={"name": "ada"})
+    assert response.json() == {"name": "ada", "method": "POST", "body": ""}
 
 
 def test_struct_defaults_are_fresh_per_request(client):

@@ -204,6 +204,10 @@ where
             received.pairs = form_urlencoded::parse(&bytes).into_owned().collect();
         }
         "multipart/form-data" => {
+            // A declared length past the limit is refused before anything is spooled.
+            if body.size_hint().lower() > limit as u64 {
+                return Err(errors::payload_too_large(limit));
+            }
             let boundary = multer::parse_boundary(content_type).map_err(|_| {
                 errors::detail(
                     StatusCode::BAD_REQUEST,

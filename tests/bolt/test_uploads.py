@@ -212,26 +212,41 @@ def test_spooled_files_are_removed_when_the_handler_fails(client, spool_dir):
     assert list(spool_dir.iterdir()) == []
 
 
-def test_body_over_the_server_limit_is_413(server):
+FILE_PART = (
+    b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+    b"Content-Type: application/octet-stream\r\n\r\n"
+)
+
+
+def test_body_over_the_server_limit_is_413(server, spool_dir):
+    def chunked():  # no Content-Length: the limit is found while streaming
+        yield FILE_PART
+        for _ in range(MAX_BODY // BIG + 1):
+            yield b"x" * BIG
+
     with support.make_client(server.base_url, "http1") as client:
-        response = client.post(
+        declared = client.post(
             "/forms/upload-many", files={"files": ("huge.bin", b"x" * (MAX_BODY + 1))}
         )
-    assert response.status_code == 413
-    assert str(MAX_BODY) in response.json()["detail"]
+        streamed = client.post(
+            "/forms/inspect",
+            content=chunked(),
+            headers={"content-type": "multipart/form-data; boundary=B"},
+        )
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert str(MAX_BODY) in response.json()["detail"]
+    assert list(spool_dir.iterdir()) == []
 
 
 def test_spooled_file_is_removed_when_the_client_disconnects(server, spool_dir):
-    head = (
-        b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n"
-        b"Content-Type: application/octet-stream\r\n\r\n"
-    )
     request = (
         b"POST /forms/inspect HTTP/1.1\r\nHost: test\r\n"
         b"Content-Type: multipart/form-data; boundary=B\r\n"
-        b"Content-Length: %d\r\n\r\n" % (len(head) + BIG + 100)
+        b"Content-Length: %d\r\n\r\n" % (len(FILE_PART) + BIG + 100)
     )
     with socket.create_connection(server.address) as sock:
-        sock.sendall(request + head + b"x" * (BIG // 2 + 1024 * 1024 // 4))
+        # More than the 1 MiB kept in memory, less than the whole body.
+        sock.sendall(request + FILE_PART + b"x" * (BIG * 3 // 4))
         assert support.wait_for(lambda: list(spool_dir.iterdir())), "nothing was spooled"
     assert support.wait_for(lambda: not list(spool_dir.iterdir())), "the spool was left behind"

@@ -17,6 +17,7 @@ use super::spool::{Content, Spool, TempFiles};
 use crate::body::{BoxError, ResponseBody};
 
 /// What a route reads from a form body.
+#[derive(Default)]
 pub struct FormSpec {
     pub fields: Vec<ParamSpec>,
     pub files: Vec<FileSpec>,

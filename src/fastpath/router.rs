@@ -93,10 +93,7 @@ impl Route {
             .cast::<PyList>()
             .map_err(|_| format!("{name}: params must be a list"))?;
         let mut params = Vec::with_capacity(params_list.len());
-        let mut form = FormSpec {
-            fields: Vec::new(),
-            files: Vec::new(),
-        };
+        let mut form = FormSpec::default();
         for p in params_list.iter() {
             let p = p
                 .cast::<PyDict>()
@@ -131,8 +128,8 @@ impl Route {
                 .map_err(|e| format!("{name}: {e}"))?,
             None => Vec::new(),
         };
-        let grouped = params.iter().chain(&form.fields).filter_map(|p| p.group);
-        if let Some(group) = grouped.into_iter().find(|g| *g >= structs.len()) {
+        let mut grouped = params.iter().chain(&form.fields).filter_map(|p| p.group);
+        if let Some(group) = grouped.find(|g| *g >= structs.len()) {
             return Err(format!(
                 "{name}: a parameter names struct {group}, which is not declared"
             ));

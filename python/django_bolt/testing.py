@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 import msgspec
@@ -58,8 +58,9 @@ class TestResponse:
 
 
 #: ``files=`` as httpx takes it: ``{"field": (filename, content[, content_type])}``, or a
-#: list of ``(field, file)`` pairs to send several files under one field.
-FileTuple = tuple[str, bytes] | tuple[str, bytes, str]
+#: list of ``(field, file)`` pairs to send several files under one field; ``content`` is
+#: bytes or a binary file object.
+FileTuple = tuple[str, bytes | BinaryIO] | tuple[str, bytes | BinaryIO, str]
 Files = Mapping[str, FileTuple] | list[tuple[str, FileTuple]]
 
 
@@ -74,7 +75,8 @@ def multipart(data: Mapping[str, Any], files: Files) -> tuple[bytes, str]:
         files.items() if isinstance(files, Mapping) else files
     ):
         media = content_type[0] if content_type else "application/octet-stream"
-        parts.append((f'name="{name}"; filename="{filename}"', media, content))
+        payload = content if isinstance(content, bytes) else content.read()
+        parts.append((f'name="{name}"; filename="{filename}"', media, payload))
     chunks = []
     for disposition, media, content in parts:
         head = f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n"

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
 use super::errors::{self, FieldError};
-use super::params::{self, ParamSpec, RequestParts, Value};
+use super::params::{self, ParamSpec, RequestParts, Source, Value};
 use super::spool::{Content, Spool, TempFiles};
 use crate::body::{BoxError, ResponseBody};
 
@@ -202,6 +202,8 @@ where
     match essence(content_type).as_str() {
         "application/x-www-form-urlencoded" => {
             let bytes = super::read_body(body, limit).await?;
+            params::check_utf8(Source::Form, &bytes)
+                .map_err(|err| errors::unprocessable(&[err]))?;
             received.pairs = form_urlencoded::parse(&bytes).into_owned().collect();
         }
         "multipart/form-data" => {
@@ -305,8 +307,17 @@ impl Multipart<'_> {
                 }
                 None if self.spec.fields.iter().any(|f| f.key == name) => {
                     let bytes = field.bytes().await.map_err(|e| self.malformed(e))?;
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    self.received.pairs.push((name, text));
+                    match String::from_utf8(Vec::from(bytes)) {
+                        Ok(text) => self.received.pairs.push((name, text)),
+                        Err(_) => {
+                            return Err(errors::unprocessable(&[FieldError {
+                                location: "form",
+                                name,
+                                message: "The value is not valid UTF-8".into(),
+                                kind: "unicode_error",
+                            }]))
+                        }
+                    }
                 }
                 None => {} // not a parameter: skipped unread
             }

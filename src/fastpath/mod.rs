@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 
 use crate::body::{BoxError, ResponseBody};
 use crate::python::BridgeInner;
-use params::{RequestParts, Value};
+use params::{RequestParts, Source, Value};
 pub use router::{Lookup, Route, RouteTable};
 
 /// Read the route's parameters from the request, or every field that failed.
@@ -35,18 +35,8 @@ pub fn read_params(
         return Ok(Vec::new());
     }
     let query = parts.uri.query();
-    let undecodable = |text: &str| {
-        percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .is_err()
-    };
-    if query.is_some_and(|q| undecodable(&q.replace('+', " "))) {
-        return Err(vec![errors::FieldError {
-            location: "query",
-            name: String::new(),
-            message: "The query string is not valid UTF-8 once percent-decoded".into(),
-            kind: "unicode_error",
-        }]);
+    if let Some(query) = query {
+        params::check_utf8(Source::Query, query.as_bytes()).map_err(|err| vec![err])?;
     }
     let path_params = path_params
         .iter()

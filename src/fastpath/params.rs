@@ -474,6 +474,26 @@ impl<'a> RequestParts<'a> {
     }
 }
 
+/// An urlencoded query string or form body must be UTF-8 once percent-decoded.
+pub fn check_utf8(source: Source, urlencoded: &[u8]) -> Result<(), FieldError> {
+    if percent_encoding::percent_decode(urlencoded)
+        .decode_utf8()
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let what = match source {
+        Source::Form => "The form body",
+        _ => "The query string",
+    };
+    Err(FieldError {
+        location: source.as_str(),
+        name: String::new(),
+        message: format!("{what} is not valid UTF-8 once percent-decoded"),
+        kind: "unicode_error",
+    })
+}
+
 /// `(name, value)` of every cookie in the request's Cookie headers.
 pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers

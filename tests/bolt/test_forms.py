@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import io
 import uuid
 from typing import Annotated, Literal
 
@@ -256,6 +257,28 @@ def test_wrong_or_missing_content_type(client):
     assert client.post("/optional").json() == {"note": None}
 
 
+def test_text_that_is_not_utf8_is_422(client):
+    urlencoded = client.post(
+        "/login",
+        data=b"username=%ff&password=pw",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert urlencoded.status_code == 422
+    assert urlencoded.json()["detail"] == [
+        {
+            "loc": ["form", ""],
+            "msg": "The form body is not valid UTF-8 once percent-decoded",
+            "type": "unicode_error",
+        }
+    ]
+    body = b'--B\r\nContent-Disposition: form-data; name="username"\r\n\r\n\xff\r\n--B--\r\n'
+    multipart = client.post(
+        "/login", data=body, headers={"content-type": "multipart/form-data; boundary=B"}
+    )
+    assert multipart.status_code == 422
+    assert multipart.json()["detail"][0]["loc"] == ["form", "username"]
+
+
 def test_struct_from_form(client):
     response = client.post("/contact", data={"name": "Ada", "email": "ada@example.com"})
     assert response.json() == {"name": "Ada", "email": "ada@example.com", "message": "(none)"}
@@ -294,7 +317,8 @@ def test_struct_from_query_on_a_post_route(client):
 
 def test_optional_file_and_a_sync_handler(client):
     assert client.post("/attachment", data={"note": "n"}).json() == {"note": "n", "file": None}
-    sent = client.post("/attachment", files={"file": ("a.txt", b"hi", "text/plain")})
+    # A file object works as well as bytes.
+    sent = client.post("/attachment", files={"file": ("a.txt", io.BytesIO(b"hi"), "text/plain")})
     assert sent.json() == {"note": "", "file": "a.txt", "content": "hi"}
 
 

@@ -44,6 +44,10 @@ class APIHeaders(msgspec.Struct):
     retries: int = 0
 
 
+#: Uploads a handler kept after it returned.
+KEPT: list[UploadFile] = []
+
+
 class Paging(msgspec.Struct, rename="camel"):
     page_size: int = 20
 
@@ -117,6 +121,11 @@ def make_api() -> BoltAPI:
         if file is None:
             return {"note": note, "file": None}
         return {"note": note, "file": file.filename, "content": file.file.read().decode()}
+
+    @api.post("/keep")
+    async def keep(files: list[UploadFile]):
+        KEPT.extend(files)
+        return {"closed": [f.file.closed for f in files]}
 
     @api.get("/paging")
     async def paging(paging: Annotated[Paging, Query()]):
@@ -330,6 +339,12 @@ def test_struct_fields_are_read_under_their_encoded_names(client):
 def test_a_form_route_can_take_the_request(client):
     response = client.post("/with-request", data={"name": "ada"})
     assert response.json() == {"name": "ada", "method": "POST", "body": ""}
+
+
+def test_uploads_are_closed_once_the_handler_returns(client):
+    files = [("files", ("a.txt", b"a")), ("files", ("b.bin", b"b" * (2 << 20)))]
+    assert client.post("/keep", files=files).json() == {"closed": [False, False]}
+    assert [f.file.closed for f in KEPT] == [True, True]
 
 
 def test_struct_defaults_are_fresh_per_request(client):

@@ -294,6 +294,18 @@ impl Multipart<'_> {
     {
         let stream = Limited::new(body, self.limit).into_data_stream();
         let mut multipart = multer::Multipart::new(stream, boundary);
+        let read = self.fields(&mut multipart).await;
+        if read.is_err() {
+            // Take in the rest of what the client sends (the body limit still applies)
+            // before answering: HTTP/2 clients take a reset upload for a failed request.
+            while let Ok(Some(mut field)) = multipart.next_field().await {
+                while let Ok(Some(_)) = field.chunk().await {}
+            }
+        }
+        read
+    }
+
+    async fn fields(&mut self, multipart: &mut multer::Multipart<'_>) -> Result<(), Answer> {
         loop {
             let field = multipart.next_field().await;
             let Some(mut field) = field.map_err(|e| self.malformed(e))? else {

@@ -114,7 +114,7 @@ def test_disallowed_content_type_is_415(client):
     response = client.post(
         "/forms/upload",
         data={"title": "t"},
-        files={"file": ("notes.txt", b"hello", "text/plain")},
+        files={"file": ("notes.txt", b"hello" * 500_000, "text/plain")},
     )
     assert response.status_code == 415
     assert response.json() == {
@@ -125,13 +125,14 @@ def test_disallowed_content_type_is_415(client):
 def test_file_over_max_size_is_413(client):
     ok = client.post("/forms/small", files={"file": ("a.bin", b"x" * 1024)})
     assert ok.json() == {"size": 1024}
-    response = client.post("/forms/small", files={"file": ("a.bin", b"x" * 1025)})
-    assert response.status_code == 413
-    assert response.json() == {"detail": 'File "file" exceeds the limit of 1024 bytes'}
+    for size in (1025, BIG):  # BIG: more than an HTTP/2 window, refused mid-upload
+        response = client.post("/forms/small", files={"file": ("a.bin", b"x" * size)})
+        assert response.status_code == 413
+        assert response.json() == {"detail": 'File "file" exceeds the limit of 1024 bytes'}
 
 
 def test_several_files_and_too_many(client):
-    files = [("files", (f"{i}.txt", b"%d" % i, "text/plain")) for i in range(6)]
+    files = [("files", (f"{i}.txt", b"%d" % i * 300_000, "text/plain")) for i in range(6)]
     assert client.post("/forms/upload-many", files=files[:5]).json() == {"count": 5}
     response = client.post("/forms/upload-many", files=files)
     assert response.status_code == 422

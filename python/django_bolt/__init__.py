@@ -4,12 +4,14 @@ from ._core import Request
 from .api import BoltAPI
 from .decorators import no_compress
 from .exceptions import HTTPException
-from .param_functions import Depends
+from .param_functions import Depends, FileSize
 from .responses import HTML, JSON, PlainText, Redirect, Response, StreamingResponse
+from .uploads import UploadFile
 
 __all__ = [
     "BoltAPI",
     "Depends",
+    "FileSize",
     "HTML",
     "HTTPException",
     "JSON",
@@ -18,5 +20,6 @@ __all__ = [
     "Request",
     "Response",
     "StreamingResponse",
+    "UploadFile",
     "no_compress",
 ]

@@ -1,12 +1,13 @@
 """Parameter markers: where a handler argument comes from, and its constraints.
 
 Use them in ``Annotated[...]`` (``q: Annotated[str, Query(min_length=1)]``) or as the
-default (``page: int = Query(1, ge=1)``). Path, query, header and cookie values are read
-and checked in Rust; a failure is a 422 naming every failing field.
+default (``page: int = Query(1, ge=1)``). Path, query, header, cookie and form values are
+read and checked in Rust; a failure is a 422 naming every failing field.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 _UNSET: Any = ...
@@ -77,19 +78,54 @@ class Body(ParamMarker):
 
 
 class Form(ParamMarker):
-    """A field of an urlencoded or multipart form (not served yet: refused at start-up)."""
+    """A field of an urlencoded or multipart form body."""
 
     source = "form"
 
 
+class FileSize(enum.IntEnum):
+    """Common upload limits in bytes, for ``File(max_size=...)``."""
+
+    KB_1 = 1024
+    KB_10 = 10 * 1024
+    KB_100 = 100 * 1024
+    KB_500 = 500 * 1024
+    MB_1 = 1024**2
+    MB_2 = 2 * 1024**2
+    MB_5 = 5 * 1024**2
+    MB_10 = 10 * 1024**2
+    MB_20 = 20 * 1024**2
+    MB_30 = 30 * 1024**2
+    MB_50 = 50 * 1024**2
+    MB_100 = 100 * 1024**2
+
+
 class File(ParamMarker):
-    """An uploaded file (not served yet: refused at start-up)."""
+    """An uploaded file of a multipart form (``UploadFile`` or ``list[UploadFile]``).
+
+    Checked in Rust while the body streams in: a file over ``max_size`` bytes is a 413,
+    a content type outside ``allowed_types`` (``"image/*"`` matches any image) a 415,
+    more than ``max_files`` files for this field a 422.
+    """
 
     source = "file"
 
-    def __init__(self, default: Any = _UNSET, **options: Any) -> None:
-        super().__init__(default)
-        self.options = options
+    def __init__(
+        self,
+        default: Any = _UNSET,
+        *,
+        max_size: int | None = None,
+        allowed_types: list[str] | None = None,
+        max_files: int | None = None,
+        alias: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(default, alias=alias, description=description)
+        self.constraints = {
+            "max_size": None if max_size is None else int(max_size),
+            "allowed_types": allowed_types,
+            "max_files": max_files,
+        }
 
 
 class Depends:
@@ -106,7 +142,15 @@ class Depends:
         return f"Depends({name}, use_cache={self.use_cache})"
 
 
-#: Sources the server does not read yet; a route using one fails at declaration.
-NOT_YET_SERVED = {"form", "file"}
-
-__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "ParamMarker", "Path", "Query"]
+__all__ = [
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "FileSize",
+    "Form",
+    "Header",
+    "ParamMarker",
+    "Path",
+    "Query",
+]

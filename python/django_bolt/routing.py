@@ -1,7 +1,8 @@
 """Turning a handler's signature into the route description Rust validates and runs.
 
-Path, query, header and cookie values are read and coerced in Rust; Python keeps only
-what needs Python: decoding a JSON body with msgspec and shaping the response.
+Path, query, header, cookie and form values and uploaded files are read and coerced in
+Rust; Python keeps only what needs Python: decoding a JSON body with msgspec, building
+Structs and UploadFiles from what Rust read, and shaping the response.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import functools
 import inspect
 import logging
 import re
@@ -26,8 +28,9 @@ import msgspec
 from . import dependencies, orm, serializers
 from .dependencies import Dependency, Runner
 from .exceptions import HTTPException, RequestValidationError
-from .param_functions import NOT_YET_SERVED, Depends, ParamMarker
+from .param_functions import Depends, File, ParamMarker
 from .responses import Encoded, Response, StreamingResponse, Wire
+from .uploads import UploadFile
 
 logger = logging.getLogger("django_bolt")
 
@@ -47,7 +50,14 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
 MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
+#: Sources a msgspec.Struct parameter can be filled from, field by field.
+STRUCT_SOURCES = {"query", "header", "form"}
+#: Sources read from the request body.
+FORM_SOURCES = {"form", "file"}
+
 _encoder = msgspec.json.Encoder(enc_hook=orm.enc_hook)
+#: The value Rust hands over for an absent Struct field that has a default of its own.
+_OMITTED = object()
 
 
 class RouteDefinitionError(TypeError):
@@ -57,7 +67,7 @@ class RouteDefinitionError(TypeError):
 @dataclass
 class Param:
     name: str
-    source: str  # "path" | "query"
+    source: str  # "path" | "query" | "header" | "cookie" | "form" | "file"
     type: str
     required: bool
     default: Any = None
@@ -67,23 +77,28 @@ class Param:
 
     #: Declared with a marker (Query(), Header(), ...), not inferred.
     marker: ParamMarker | None = None
-    #: ``list[T]``: every occurrence in the query string.
+    #: ``list[T]``: every occurrence in the query string or form.
     multi: bool = False
+    #: The name in the request, when it is not ``name``.
+    alias: str | None = None
+    #: ge, le, min_length, pattern, ... (for files: max_size, allowed_types, max_files).
+    constraints: dict[str, Any] = field(default_factory=dict)
+    #: Index of the Struct parameter (``Route.structs``) this is a field of.
+    group: int | None = None
 
     def describe(self) -> dict[str, Any]:
-        described = {
+        return {
             "name": self.name,
             "source": self.source,
             "type": self.type,
             "required": self.required,
             "default": self.default,
             "multi": self.multi,
+            "alias": self.alias,
+            "group": self.group,
+            **self.constraints,
             **self.reading,
         }
-        if self.marker is not None:
-            described["alias"] = self.marker.alias
-            described.update(self.marker.constraints)
-        return described
 
 
 @dataclass
@@ -109,6 +124,8 @@ class Route:
     body_fields: list[Param] = field(default_factory=list)
     #: Handler arguments filled by ``Depends(...)``.
     dependencies: dict[str, Dependency] = field(default_factory=dict)
+    #: Struct parameters filled field by field: (argument name, builder from the fields).
+    structs: list[tuple[str, Callable[..., Any]]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -121,12 +138,15 @@ class Route:
     def describe(self, debug: bool = False) -> dict[str, Any]:
         """The description handed to Rust's RouteTable."""
         handler, is_async, request_param = self.handler, self.is_async, self.request_param
+        uploads = [p.name for p in self.params if p.source == "file"]
+        if uploads:
+            handler = _closing_uploads(handler, uploads)
         if self.dependencies:
             # Only these routes pay for a Python wrapper; the others call the handler.
             if request_param is None and any(d.needs_request for d in self.dependencies.values()):
                 request_param = dependencies.REQUEST_KEY
             handler = Runner(
-                self.handler, self.dependencies, request_param, self._finalize, self._produce
+                handler, self.dependencies, request_param, self._finalize, self._produce
             )
             is_async = True
         return {
@@ -136,6 +156,7 @@ class Route:
             "handler": handler,
             "is_async": is_async,
             "params": [p.describe() for p in self.params],
+            "structs": [{"name": name, "build": build} for name, build in self.structs],
             "body_loader": self._body_loader(),
             "body_loader_reads_query": bool(self.body_fields),
             "request_param": request_param,
@@ -189,6 +210,46 @@ class Route:
         if self.response_model is not None and self.validate_response:
             result = msgspec.convert(result, self.response_model, from_attributes=True)
         return self.status_code, [("content-type", "application/json")], _encoder.encode(result)
+
+
+def _closing_uploads(handler: Callable[..., Any], names: list[str]) -> Callable[..., Any]:
+    """``handler``, closing the UploadFiles it was given once it returns or raises."""
+
+    def close(kwargs: dict[str, Any]) -> None:
+        for name in names:
+            value = kwargs.get(name)
+            for upload in value if isinstance(value, list) else [value]:
+                if isinstance(upload, UploadFile):
+                    upload.file.close()
+
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)  # keeps the signature Depends' Runner reads
+        async def run_async(**kwargs: Any) -> Any:
+            try:
+                return await handler(**kwargs)
+            finally:
+                close(kwargs)
+
+        return run_async
+
+    @functools.wraps(handler)
+    def run(**kwargs: Any) -> Any:
+        try:
+            return handler(**kwargs)
+        finally:
+            close(kwargs)
+
+    return run
+
+
+def _struct_builder(struct: type[msgspec.Struct]) -> Callable[..., msgspec.Struct]:
+    """Build ``struct`` from fields Rust read and coerced; absent ones keep their defaults."""
+
+    def build(**fields: Any) -> msgspec.Struct:
+        return struct(**{k: v for k, v in fields.items() if v is not _OMITTED})
+
+    return build
 
 
 def _fields_loader(name: str, fields: list[Param]) -> Callable[[bytes, bytes], dict[str, Any]]:
@@ -273,8 +334,17 @@ def analyse(route: Route) -> Route:
         else:
             _add_param(route, param, annotation, param.name in path_names)
     _add_dependencies(route, depended, path_names)
-    if route.body_param is None and route.method in BODY_METHODS:
-        inferred = [p for p in route.params if p.source == "query" and p.marker is None]
+    reads_form = any(p.source in FORM_SOURCES for p in route.params)
+    if reads_form and route.body_param is not None:
+        raise RouteDefinitionError(
+            f"{route.name}: a route reads either a JSON body or a form, not both"
+        )
+    if route.body_param is None and route.method in BODY_METHODS and not reads_form:
+        inferred = [
+            p
+            for p in route.params
+            if p.source == "query" and p.marker is None and p.group is None
+        ]
         route.body_fields = inferred
         route.params = [p for p in route.params if p not in inferred]
     missing = path_names - {p.name for p in route.params if p.source == "path"}
@@ -316,11 +386,19 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
         has_default = param.default is not param.empty and param.default is not marker
         default = param.default if has_default else None
     inner, optional = _unwrap_optional(annotation)
+    if _is_upload(inner) or isinstance(marker, File):
+        required = not has_default and not optional
+        route.params.append(_file_param(route, param.name, inner, marker, required, default))
+        return
     if marker is not None and marker.source != "body" and _is_struct(inner):
-        raise RouteDefinitionError(
-            f"{route.name}: a msgspec.Struct filled from {marker.source} values "
-            f"({param.name!r}) is not supported yet"
-        )
+        if marker.source not in STRUCT_SOURCES:
+            raise RouteDefinitionError(
+                f"{route.name}: a msgspec.Struct cannot be filled from {marker.source} values "
+                f"({param.name!r}); use Query(), Header() or Form()"
+            )
+        route.params.extend(_struct_params(route, inner, marker.source, len(route.structs)))
+        route.structs.append((param.name, _struct_builder(inner)))
+        return
     if _is_struct(inner):
         if route.body_param is not None:
             raise RouteDefinitionError(f"{route.name}: only one parameter can be the JSON body")
@@ -348,14 +426,104 @@ def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path:
         raise RouteDefinitionError(
             f"{route.name}: {param.name!r} is not in the path {route.path!r}"
         )
-    if multi and source != "query":
+    if multi and source not in ("query", "form"):
         raise RouteDefinitionError(
-            f"{route.name}: only query parameters can be lists ({param.name!r})"
+            f"{route.name}: only query and form parameters can be lists ({param.name!r})"
         )
     required = not has_default and not optional
+    alias, constraints = (marker.alias, marker.constraints) if marker else (None, {})
     route.params.append(
-        Param(param.name, source, kind, required, default, annotation, reading, marker, multi)
+        Param(
+            param.name,
+            source,
+            kind,
+            required,
+            default,
+            annotation,
+            reading,
+            marker=marker,
+            multi=multi,
+            alias=alias,
+            constraints=constraints,
+        )
     )
+
+
+def _file_param(
+    route: Route,
+    name: str,
+    annotation: Any,
+    marker: ParamMarker | None,
+    required: bool,
+    default: Any,
+) -> Param:
+    """An ``UploadFile`` or ``list[UploadFile]`` argument (``File()`` is optional)."""
+    if not _is_upload(annotation):
+        raise RouteDefinitionError(
+            f"{route.name}: File() parameter {name!r} must be an UploadFile or "
+            "list[UploadFile]"
+        )
+    if marker is not None and marker.source != "file":
+        raise RouteDefinitionError(f"{route.name}: {name!r} is an UploadFile; use File()")
+    return Param(
+        name,
+        "file",
+        "file",
+        required,
+        default,
+        annotation,
+        {"convert": UploadFile.from_part},
+        marker=marker,
+        multi=annotation is not UploadFile,
+        alias=marker.alias if marker else None,
+        constraints=marker.constraints if marker else {},
+    )
+
+
+def _struct_params(route: Route, struct: type, source: str, group: int) -> list[Param]:
+    """One parameter per field of ``struct``, read from ``source`` under its encoded name."""
+    hints = typing.get_type_hints(struct, include_extras=True)
+    params = []
+    for info in msgspec.structs.fields(struct):
+        annotation, constraints = _with_meta(hints[info.name])
+        inner, optional = _unwrap_optional(annotation)
+        multi = typing.get_origin(inner) is list and len(typing.get_args(inner)) == 1
+        reading = _reading(typing.get_args(inner)[0] if multi else inner)
+        if reading is None or (multi and source == "header"):
+            raise RouteDefinitionError(
+                f"{route.name}: field {info.name!r} of {struct.__name__} has type "
+                f"{annotation!r}, which cannot be read from {source} values"
+            )
+        kind = reading.pop("type")
+        params.append(
+            Param(
+                info.name,
+                source,
+                kind,
+                info.required and not optional,
+                None if info.required else _OMITTED,
+                annotation,
+                reading,
+                multi=multi,
+                alias=info.encode_name,
+                constraints=constraints,
+                group=group,
+            )
+        )
+    return params
+
+
+def _with_meta(annotation: Any) -> tuple[Any, dict[str, Any]]:
+    """The type without ``Annotated``, and the constraints of its ``msgspec.Meta``."""
+    constraints: dict[str, Any] = {}
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation, *extras = typing.get_args(annotation)
+        for meta in extras:
+            if isinstance(meta, msgspec.Meta):
+                for key in ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern"):
+                    if getattr(meta, key) is not None:
+                        constraints[key] = getattr(meta, key)
+    return annotation, constraints
 
 
 def _reading(annotation: Any) -> dict[str, Any] | None:
@@ -378,11 +546,6 @@ def _marker_of(param: inspect.Parameter, annotation: Any) -> tuple[Any, ParamMar
     if typing.get_origin(annotation) is typing.Annotated:
         annotation, *more = typing.get_args(annotation)
         extras.extend(more)
-    for extra in extras:
-        if isinstance(extra, ParamMarker) and extra.source in NOT_YET_SERVED:
-            raise RouteDefinitionError(
-                f"{param.name!r}: {type(extra).__name__}() is not supported yet"
-            )
     markers = [extra for extra in extras if isinstance(extra, ParamMarker)]
     return annotation, markers[-1] if markers else None
 
@@ -393,6 +556,12 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
         if len(args) == 1:
             return args[0], True
     return annotation, False
+
+
+def _is_upload(annotation: Any) -> bool:
+    return annotation is UploadFile or (
+        typing.get_origin(annotation) is list and typing.get_args(annotation) == (UploadFile,)
+    )
 
 
 def _is_struct(annotation: Any) -> bool:

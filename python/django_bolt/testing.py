@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 import msgspec
@@ -56,6 +57,36 @@ class TestResponse:
         return f"<TestResponse {self.status_code}>"
 
 
+#: ``files=`` as httpx takes it: ``{"field": (filename, content[, content_type])}``, or a
+#: list of ``(field, file)`` pairs to send several files under one field; ``content`` is
+#: bytes or a binary file object.
+FileTuple = tuple[str, bytes | BinaryIO] | tuple[str, bytes | BinaryIO, str]
+Files = Mapping[str, FileTuple] | list[tuple[str, FileTuple]]
+
+
+def multipart(data: Mapping[str, Any], files: Files) -> tuple[bytes, str]:
+    """A multipart/form-data body of the text fields ``data`` and ``files``."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, values in data.items():
+        for value in values if isinstance(values, list | tuple) else [values]:
+            parts.append((f'name="{name}"', None, str(value).encode()))
+    for name, (filename, content, *content_type) in (
+        files.items() if isinstance(files, Mapping) else files
+    ):
+        media = content_type[0] if content_type else "application/octet-stream"
+        payload = content if isinstance(content, bytes) else content.read()
+        parts.append((f'name="{name}"; filename="{filename}"', media, payload))
+    chunks = []
+    for disposition, media, content in parts:
+        head = f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n"
+        if media is not None:
+            head += f"Content-Type: {media}\r\n"
+        chunks += [f"{head}\r\n".encode(), content, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
 class TestClient:
     """Call routes of ``api`` (and, for other paths, the ASGI app ``asgi``) in process.
 
@@ -96,6 +127,7 @@ class TestClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Mapping[str, Any] | bytes | str | None = None,
+        files: Files | None = None,
         headers: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
     ) -> TestResponse:
@@ -111,6 +143,9 @@ class TestClient:
         if json is not None:
             body = msgspec.json.encode(json)
             header_list.append(("content-type", b"application/json"))
+        elif files is not None:
+            body, content_type = multipart(data or {}, files)
+            header_list.append(("content-type", content_type.encode()))
         elif isinstance(data, Mapping):
             body = urlencode(data, doseq=True).encode()
             header_list.append(("content-type", b"application/x-www-form-urlencoded"))

@@ -10,17 +10,19 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use tokio::sync::oneshot;
 
 use super::errors;
-use super::params::Value;
+use super::form::FormValues;
+use super::params::{ParamSpec, Value};
 use super::router::Route;
 use crate::body::ResponseBody;
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
 
 pub type Reply = oneshot::Sender<Response<ResponseBody>>;
 
-/// Runs on the loop thread: build the arguments, call the handler, reply when done.
 /// What Rust read from the request for the handler.
 pub struct Input {
     pub values: Vec<Value>,
+    /// Form fields and files, when the route has any.
+    pub form: Option<FormValues>,
     /// The whole body, when the route has a body loader.
     pub body: Option<Bytes>,
     /// The raw query string, when the loader reads it too.
@@ -29,6 +31,7 @@ pub struct Input {
     pub head: Option<http::request::Parts>,
 }
 
+/// Runs on the loop thread: build the arguments, call the handler, reply when done.
 pub fn call(
     py: Python<'_>,
     lp: &EventLoop,
@@ -111,8 +114,25 @@ fn later(
 
 fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Bound<'py, PyDict>> {
     let kwargs = PyDict::new(py);
+    let structs: Vec<Bound<'py, PyDict>> = route.structs.iter().map(|_| PyDict::new(py)).collect();
+    let put = |spec: &ParamSpec, value: Value| {
+        let target = spec.group.map_or(&kwargs, |group| &structs[group]);
+        target.set_item(spec.name.bind(py), spec.to_py(py, value)?)
+    };
     for (spec, value) in route.params.iter().zip(input.values) {
-        kwargs.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
+        put(spec, value)?;
+    }
+    if let (Some(spec), Some(form)) = (&route.form, input.form) {
+        for (field, value) in spec.fields.iter().zip(form.fields) {
+            put(field, value)?;
+        }
+        for (file, received) in spec.files.iter().zip(form.files) {
+            kwargs.set_item(file.name.bind(py), file.to_py(py, received)?)?;
+        }
+    }
+    for (param, fields) in route.structs.iter().zip(&structs) {
+        let built = param.build.bind(py).call((), Some(fields))?;
+        kwargs.set_item(param.name.bind(py), built)?;
     }
     if let (Some(name), Some(head)) = (&route.request_param, input.head) {
         let body = input.body.clone().unwrap_or_default();

@@ -3,10 +3,12 @@
 
 pub mod call;
 pub mod errors;
+pub mod form;
 mod formats;
 pub mod params;
 pub mod request;
 pub mod router;
+mod spool;
 mod stream;
 
 use std::borrow::Cow;
@@ -20,7 +22,7 @@ use tokio::sync::oneshot;
 
 use crate::body::{BoxError, ResponseBody};
 use crate::python::BridgeInner;
-use params::{RequestParts, Value};
+use params::{RequestParts, Source, Value};
 pub use router::{Lookup, Route, RouteTable};
 
 /// Read the route's parameters from the request, or every field that failed.
@@ -33,18 +35,8 @@ pub fn read_params(
         return Ok(Vec::new());
     }
     let query = parts.uri.query();
-    let undecodable = |text: &str| {
-        percent_encoding::percent_decode_str(text)
-            .decode_utf8()
-            .is_err()
-    };
-    if query.is_some_and(|q| undecodable(&q.replace('+', " "))) {
-        return Err(vec![errors::FieldError {
-            location: "query",
-            name: String::new(),
-            message: "The query string is not valid UTF-8 once percent-decoded".into(),
-            kind: "unicode_error",
-        }]);
+    if let Some(query) = query {
+        params::check_utf8(Source::Query, query.as_bytes()).map_err(|err| vec![err])?;
     }
     let path_params = path_params
         .iter()
@@ -72,12 +64,19 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError> + Send,
 {
-    let body = match route.body_loader.is_some() || route.request_param.is_some() {
-        true => match read_body(body, max_body_size).await {
-            Ok(bytes) => Some(bytes),
+    // Temporary files of uploads live until the response is ready (or this is dropped).
+    let (body, form, _temp_files) = match &route.form {
+        Some(spec) => match form::read(spec, &head.headers, body, max_body_size).await {
+            Ok((values, temp_files)) => (None, Some(values), temp_files),
             Err(response) => return response,
         },
-        false => None,
+        None if route.body_loader.is_some() || route.request_param.is_some() => {
+            match read_body(body, max_body_size).await {
+                Ok(bytes) => (Some(bytes), None, Default::default()),
+                Err(response) => return response,
+            }
+        }
+        None => (None, None, Default::default()),
     };
     let query = match route.loader_reads_query {
         true => Some(Bytes::copy_from_slice(
@@ -88,6 +87,7 @@ where
     let head = route.request_param.is_some().then_some(head);
     let input = call::Input {
         values,
+        form,
         body,
         query,
         head,

@@ -17,6 +17,8 @@ pub enum Source {
     Query,
     Header,
     Cookie,
+    /// A field of an urlencoded or multipart form body.
+    Form,
 }
 
 impl Source {
@@ -26,6 +28,7 @@ impl Source {
             "query" => Source::Query,
             "header" => Source::Header,
             "cookie" => Source::Cookie,
+            "form" => Source::Form,
             other => return Err(format!("unknown parameter source {other:?}")),
         })
     }
@@ -36,6 +39,7 @@ impl Source {
             Source::Query => "query",
             Source::Header => "header",
             Source::Cookie => "cookie",
+            Source::Form => "form",
         }
     }
 }
@@ -159,6 +163,8 @@ pub struct ParamSpec {
     pub convert: Option<Py<PyAny>>,
     /// For [`Kind::Choice`]: each accepted text and the value it stands for.
     pub choices: Vec<(String, Py<PyAny>)>,
+    /// The Struct parameter (index into the route's structs) this is a field of.
+    pub group: Option<usize>,
 }
 
 /// A value read and coerced, not yet a Python object.
@@ -202,9 +208,9 @@ impl ParamSpec {
             key = key.to_ascii_lowercase().replace('_', "-");
         }
         let multi = get("multi").is_some_and(|v| v.is_truthy().unwrap_or(false));
-        if multi && source != Source::Query {
+        if multi && !matches!(source, Source::Query | Source::Form) {
             return Err(format!(
-                "parameter {name:?}: only query parameters can take several values"
+                "parameter {name:?}: only query and form parameters can take several values"
             ));
         }
         let choices = match get("choices") {
@@ -248,6 +254,9 @@ impl ParamSpec {
             multi,
             convert: get("convert").map(Bound::unbind),
             choices,
+            group: get("group")
+                .map(|v| v.extract::<usize>().map_err(|e| format!("group: {e}")))
+                .transpose()?,
             constraints: Constraints {
                 ge: number("ge")?,
                 gt: number("gt")?,
@@ -374,11 +383,15 @@ fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
+type Pairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// The request's parts that parameters are read from, parsed once per request.
 pub struct RequestParts<'a> {
     pub path_params: Vec<(&'a str, Cow<'a, str>)>,
-    pub query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub query: Pairs<'a>,
     pub headers: &'a HeaderMap,
+    /// The text fields of a form body, once it has been read.
+    pub form: Pairs<'a>,
 }
 
 impl<'a> RequestParts<'a> {
@@ -394,13 +407,31 @@ impl<'a> RequestParts<'a> {
             path_params,
             query,
             headers,
+            form: Vec::new(),
         }
     }
 
-    /// Every query value of a multi-valued parameter, each coerced.
+    /// The parts a form's fields are read from: its text fields (and the headers).
+    pub fn form(headers: &'a HeaderMap, form: Pairs<'a>) -> Self {
+        RequestParts {
+            path_params: Vec::new(),
+            query: Vec::new(),
+            headers,
+            form,
+        }
+    }
+
+    fn pairs(&self, source: Source) -> &Pairs<'a> {
+        match source {
+            Source::Form => &self.form,
+            _ => &self.query,
+        }
+    }
+
+    /// Every query or form value of a multi-valued parameter, each coerced.
     fn all(&self, spec: &ParamSpec) -> Result<Value, FieldError> {
         let found: Vec<&Cow<'a, str>> = self
-            .query
+            .pairs(spec.source)
             .iter()
             .filter(|(k, _)| *k == spec.key)
             .map(|(_, v)| v)
@@ -422,8 +453,8 @@ impl<'a> RequestParts<'a> {
                 .iter()
                 .find(|(k, _)| *k == spec.key)
                 .map(|(_, v)| v.clone()),
-            Source::Query => self
-                .query
+            Source::Query | Source::Form => self
+                .pairs(spec.source)
                 .iter()
                 .find(|(k, _)| *k == spec.key)
                 .map(|(_, v)| v.clone()),
@@ -441,6 +472,26 @@ impl<'a> RequestParts<'a> {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v)
     }
+}
+
+/// An urlencoded query string or form body must be UTF-8 once percent-decoded.
+pub fn check_utf8(source: Source, urlencoded: &[u8]) -> Result<(), FieldError> {
+    if percent_encoding::percent_decode(urlencoded)
+        .decode_utf8()
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let what = match source {
+        Source::Form => "The form body",
+        _ => "The query string",
+    };
+    Err(FieldError {
+        location: source.as_str(),
+        name: String::new(),
+        message: format!("{what} is not valid UTF-8 once percent-decoded"),
+        kind: "unicode_error",
+    })
 }
 
 /// `(name, value)` of every cookie in the request's Cookie headers.
@@ -497,6 +548,7 @@ mod tests {
             multi: false,
             convert: None,
             choices: Vec::new(),
+            group: None,
         })
     }
 

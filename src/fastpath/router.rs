@@ -8,6 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use super::form::{FileSpec, FormSpec};
 use super::params::{ParamSpec, Source};
 
 /// One Bolt route: its handler and everything needed to call it.
@@ -16,7 +17,12 @@ pub struct Route {
     pub name: String,
     pub handler: Py<PyAny>,
     pub is_async: bool,
+    /// Path, query, header and cookie parameters, read before the body.
     pub params: Vec<ParamSpec>,
+    /// Form fields and files, read from the body; `None` for a route without any.
+    pub form: Option<FormSpec>,
+    /// Struct parameters filled field by field: each field's spec names its index here.
+    pub structs: Vec<StructParam>,
     /// `loader(body: bytes) -> dict` of keyword arguments read from the body.
     pub body_loader: Option<Py<PyAny>>,
     /// The loader also wants the raw query string: `loader(body, query)`, for fields
@@ -31,6 +37,29 @@ pub struct Route {
     pub finalize: Py<PyAny>,
     /// `on_error(exception) -> (status, headers, body)`.
     pub on_error: Py<PyAny>,
+}
+
+/// A `msgspec.Struct` argument built from the fields Rust read.
+pub struct StructParam {
+    pub name: Py<pyo3::types::PyString>,
+    /// `build(**fields) -> Struct`.
+    pub build: Py<PyAny>,
+}
+
+impl StructParam {
+    fn from_py(desc: &Bound<'_, PyAny>) -> Result<Self, String> {
+        let item = |key: &str| {
+            desc.get_item(key)
+                .map_err(|_| format!("a struct parameter has no {key:?}"))
+        };
+        Ok(StructParam {
+            name: item("name")?
+                .cast_into::<pyo3::types::PyString>()
+                .map_err(|_| "a struct parameter's name must be a str".to_owned())?
+                .unbind(),
+            build: item("build")?.unbind(),
+        })
+    }
 }
 
 impl Route {
@@ -64,10 +93,20 @@ impl Route {
             .cast::<PyList>()
             .map_err(|_| format!("{name}: params must be a list"))?;
         let mut params = Vec::with_capacity(params_list.len());
+        let mut form = FormSpec::default();
         for p in params_list.iter() {
             let p = p
                 .cast::<PyDict>()
                 .map_err(|_| format!("{name}: a parameter must be a dict"))?;
+            if p.get_item("source")
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.eq("file").unwrap_or(false))
+            {
+                form.files
+                    .push(FileSpec::from_py(p).map_err(|e| format!("{name}: {e}"))?);
+                continue;
+            }
             let spec = ParamSpec::from_py(p).map_err(|e| format!("{name}: {e}"))?;
             if spec.source == Source::Path && !path.contains(&format!("{{{}}}", spec.key)) {
                 return Err(format!(
@@ -75,12 +114,39 @@ impl Route {
                     spec.key
                 ));
             }
-            params.push(spec);
+            match spec.source {
+                Source::Form => form.fields.push(spec),
+                _ => params.push(spec),
+            }
+        }
+        let structs = match optional("structs") {
+            Some(list) => list
+                .try_iter()
+                .map_err(|e| format!("{name}: structs: {e}"))?
+                .map(|s| StructParam::from_py(&s.map_err(|e| e.to_string())?))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{name}: {e}"))?,
+            None => Vec::new(),
+        };
+        let mut grouped = params.iter().chain(&form.fields).filter_map(|p| p.group);
+        if let Some(group) = grouped.find(|g| *g >= structs.len()) {
+            return Err(format!(
+                "{name}: a parameter names struct {group}, which is not declared"
+            ));
+        }
+        let has_form = !form.fields.is_empty() || !form.files.is_empty();
+        let reads_body = optional("body_loader").is_some();
+        if has_form && reads_body {
+            return Err(format!(
+                "{name}: a route reads either a JSON body or a form"
+            ));
         }
         let route = Route {
             handler: item("handler")?.unbind(),
             is_async: item("is_async")?.is_truthy().map_err(|e| e.to_string())?,
             params,
+            form: has_form.then_some(form),
+            structs,
             body_loader: optional("body_loader").map(Bound::unbind),
             request_param: optional("request_param")
                 .map(|name| name.cast_into::<pyo3::types::PyString>().map(Bound::unbind))

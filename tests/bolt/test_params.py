@@ -12,8 +12,7 @@ import msgspec
 import pytest
 
 from django_bolt import BoltAPI, Request
-from django_bolt.param_functions import Body, Cookie, File, Form, Header, Path, Query
-from django_bolt.routing import RouteDefinitionError
+from django_bolt.param_functions import Body, Cookie, Header, Path, Query
 from django_bolt.testing import TestClient
 
 
@@ -125,16 +124,6 @@ def test_marker_as_default_with_alias(client):
     assert client.get("/defaults").json() == {"size": 10}
     assert client.get("/defaults", params={"page-size": 30}).json() == {"size": 30}
     assert client.get("/defaults", params={"page-size": 50}).status_code == 422
-
-
-@pytest.mark.parametrize("marker", [Form(), File()])
-def test_markers_not_served_yet_fail_at_declaration(marker):
-    async def later(value):
-        return {}
-
-    later.__annotations__ = {"value": Annotated[str, marker]}
-    with pytest.raises(RouteDefinitionError, match="is not supported yet"):
-        BoltAPI().post("/later")(later)
 
 
 def test_multi_valued_query_params():

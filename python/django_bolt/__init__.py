@@ -6,6 +6,7 @@ from .decorators import no_compress
 from .exceptions import HTTPException
 from .param_functions import Depends
 from .responses import HTML, JSON, PlainText, Redirect, Response, StreamingResponse
+from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "BoltAPI",
@@ -18,5 +19,7 @@ __all__ = [
     "Request",
     "Response",
     "StreamingResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
     "no_compress",
 ]

@@ -27,6 +27,7 @@ from ._core import Request
 from .exceptions import HTTPException, RequestValidationError
 from .param_functions import NOT_YET_SERVED, Depends, ParamMarker
 from .responses import Response, StreamingResponse, Wire
+from .websocket import WebSocket, websocket_entry
 
 logger = logging.getLogger("django_bolt")
 
@@ -102,6 +103,9 @@ class Route:
     validate_response: bool = True
     #: The argument that receives the Request, if any.
     request_param: str | None = None
+    #: An ``@api.websocket`` route, and the argument that receives its WebSocket.
+    websocket: bool = False
+    websocket_param: str | None = None
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -117,6 +121,8 @@ class Route:
 
     def describe(self, debug: bool = False) -> dict[str, Any]:
         """The description handed to Rust's RouteTable."""
+        if self.websocket:
+            return self._describe_websocket()
         return {
             "method": self.method,
             "path": self.path,
@@ -131,6 +137,16 @@ class Route:
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
             "on_error": _ErrorHandler(self.name, debug),
+        }
+
+    def _describe_websocket(self) -> dict[str, Any]:
+        path_params = [p.name for p in self.params if p.source == "path"]
+        return {
+            "websocket": True,
+            "path": self.path,
+            "name": self.name,
+            "handler": websocket_entry(self.handler, self.websocket_param, path_params),
+            "params": [p.describe() for p in self.params],
         }
 
     def _body_loader(self) -> Callable[..., dict[str, Any]] | None:
@@ -232,10 +248,17 @@ def analyse(route: Route) -> Route:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise RouteDefinitionError(f"{route.name}: *args and **kwargs cannot be filled")
         annotation = hints.get(param.name, str)
+        if annotation is WebSocket or (
+            route.websocket and param.name == "websocket" and param.name not in hints
+        ):
+            route.websocket_param = param.name
+            continue
         if annotation is Request or (param.name == "request" and param.name not in hints):
             route.request_param = param.name
             continue
         _add_param(route, param, annotation, param.name in path_names)
+    if route.websocket or route.websocket_param:
+        _check_websocket(route)
     if route.body_param is None and route.method in BODY_METHODS:
         inferred = [p for p in route.params if p.source == "query" and p.marker is None]
         route.body_fields = inferred
@@ -246,6 +269,25 @@ def analyse(route: Route) -> Route:
             f"{route.name}: path parameter(s) {sorted(missing)} are not arguments of the handler"
         )
     return route
+
+
+def _check_websocket(route: Route) -> None:
+    """A WebSocket handler is async, takes its WebSocket and reads no body."""
+    if not route.websocket:
+        raise RouteDefinitionError(
+            f"{route.name}: a WebSocket parameter needs a route declared with @api.websocket"
+        )
+    if route.websocket_param is None:
+        raise RouteDefinitionError(
+            f"{route.name}: a WebSocket route needs a parameter annotated WebSocket"
+        )
+    if not route.is_async:
+        raise RouteDefinitionError(f"{route.name}: a WebSocket handler must be `async def`")
+    if route.body_param is not None or route.request_param is not None:
+        raise RouteDefinitionError(
+            f"{route.name}: a WebSocket handler takes no body or Request; read headers, "
+            "cookies and query parameters from its WebSocket or declare them as parameters"
+        )
 
 
 def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path: bool) -> None:

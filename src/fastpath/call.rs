@@ -89,10 +89,7 @@ fn answer(
 }
 
 fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Bound<'py, PyDict>> {
-    let kwargs = PyDict::new(py);
-    for (spec, value) in route.params.iter().zip(input.values) {
-        kwargs.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
-    }
+    let kwargs = super::params::kwargs(py, &route.params, input.values)?;
     if let (Some(name), Some(head)) = (&route.request_param, input.head) {
         let body = input.body.clone().unwrap_or_default();
         let request = Bound::new(py, super::request::Request::new(py, head, body))?;

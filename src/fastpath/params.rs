@@ -454,6 +454,19 @@ pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
         .map(|(k, v)| (k, v.trim_matches('"')))
 }
 
+/// The handler's keyword arguments from the values read for `specs`.
+pub fn kwargs<'py>(
+    py: Python<'py>,
+    specs: &[ParamSpec],
+    values: Vec<Value>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let kwargs = PyDict::new(py);
+    for (spec, value) in specs.iter().zip(values) {
+        kwargs.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
+    }
+    Ok(kwargs)
+}
+
 /// Read every parameter; on failure, every failing field is reported at once.
 pub fn extract(
     specs: &[ParamSpec],

@@ -1,0 +1,77 @@
+//! Bolt `@api.websocket` routes: parameters are read and coerced in Rust before the
+//! handshake (a bad one is a 422 and nothing runs), then the handler runs on the same
+//! WebSocket session as the ASGI adapter's, through a Python `WebSocket` object.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::params::{ParamSpec, Value};
+use super::request::Request;
+use super::router::Common;
+use crate::asgi::websocket::{self, Upgrade};
+use crate::asgi::ConnInfo;
+use crate::body::ResponseBody;
+use crate::python::BridgeInner;
+
+/// One `@api.websocket` route.
+pub struct WebSocketRoute {
+    /// `module.function`, for errors and logs.
+    pub name: String,
+    pub path: String,
+    pub params: Vec<ParamSpec>,
+    /// `entry(channel, request, client, scheme, kwargs)`: the coroutine that wraps the
+    /// channel in a `WebSocket` and runs the handler.
+    entry: Py<PyAny>,
+}
+
+impl WebSocketRoute {
+    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Self, String> {
+        let Common { name, path, params } = Common::from_py(desc)?;
+        let entry = desc
+            .get_item("handler")
+            .ok()
+            .flatten()
+            .filter(|h| h.is_callable())
+            .ok_or_else(|| format!("{name}: a WebSocket route needs a callable handler"))?;
+        Ok(WebSocketRoute {
+            name,
+            path,
+            params,
+            entry: entry.unbind(),
+        })
+    }
+}
+
+/// Answer the handshake for `route`: the handler accepts or refuses it.
+pub async fn serve(
+    bridge: &Arc<BridgeInner>,
+    route: Arc<WebSocketRoute>,
+    values: Vec<Value>,
+    conn: Arc<ConnInfo>,
+    head: http::request::Parts,
+    upgrade: Upgrade,
+    limits: &crate::service::Limits,
+) -> Response<ResponseBody> {
+    let name = format!("WebSocket route {}", route.name);
+    websocket::handshake(
+        bridge,
+        head,
+        upgrade,
+        limits,
+        name,
+        move |py, lp, head, channel| {
+            let kwargs = super::params::kwargs(py, &route.params, values)?;
+            let request = Request::new(py, head, Bytes::new());
+            let client = conn.client.map(|a| (a.ip().to_string(), a.port()));
+            let scheme = if conn.scheme == "https" { "wss" } else { "ws" };
+            let entry = route.entry.bind(py);
+            let coro = entry.call1((channel, request, client, scheme, kwargs))?;
+            lp.create_task(py, &coro, None)
+        },
+    )
+    .await
+}

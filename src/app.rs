@@ -135,7 +135,7 @@ impl App {
         let (app_done, app_done_rx) = tokio::sync::oneshot::channel();
         let socket = InProcessSocket {
             stream: server_end,
-            app_done,
+            app_done: Some(app_done),
         };
         request
             .extensions_mut()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -67,15 +68,15 @@ class WebSocket:
 
     # ---- the handshake request ------------------------------------------------------
 
-    @property
+    @cached_property
     def headers(self) -> dict[str, str]:
         return self._request.headers
 
-    @property
+    @cached_property
     def cookies(self) -> dict[str, str]:
         return self._request.cookies
 
-    @property
+    @cached_property
     def query_params(self) -> dict[str, str]:
         return self._request.query
 

@@ -71,7 +71,7 @@ pub enum Upgrade {
 /// The server's end of the test client's pipe, and who to tell when the app is done.
 pub struct InProcessSocket {
     pub stream: DuplexStream,
-    pub app_done: oneshot::Sender<()>,
+    pub app_done: Option<oneshot::Sender<()>>,
 }
 
 /// Carries an [`InProcessSocket`] in the request's extensions (which must be Clone).
@@ -137,10 +137,11 @@ impl Session {
         bridge: Arc<BridgeInner>,
         handshake: oneshot::Sender<Handshake>,
         app_name: String,
+        app_done: Option<oneshot::Sender<()>>,
     ) -> Arc<Self> {
         Arc::new(Session {
             app_name,
-            app_done: Mutex::new(None),
+            app_done: Mutex::new(app_done),
             bridge,
             inbox: Mutex::new(Inbox {
                 events: VecDeque::from([Event::Connect]),
@@ -186,10 +187,7 @@ impl Session {
                 Ok(upgraded) => self.pump(TokioIo::new(upgraded), config, outbound).await,
                 Err(_) => self.gone(1006, ""),
             },
-            Upgrade::InProcess(socket) => {
-                *self.app_done.lock() = Some(socket.app_done);
-                self.pump(socket.stream, config, outbound).await
-            }
+            Upgrade::InProcess(socket) => self.pump(socket.stream, config, outbound).await,
         }
     }
 
@@ -495,12 +493,12 @@ pub async fn serve(
 }
 
 /// Check the handshake request, start the app with `start` on the loop thread (it
-/// returns the app's Task; `app_name` names the app in logs) and answer as the app decides: 101 (200 on HTTP/2) and the session's frame
-/// pump, or the refusal it chose.
+/// returns the app's Task; `app_name` names the app in logs) and answer as the app
+/// decides: 101 (200 on HTTP/2) and the session's frame pump, or its refusal.
 pub async fn handshake<F>(
     bridge: &Arc<BridgeInner>,
     head: http::request::Parts,
-    upgrade: Upgrade,
+    mut upgrade: Upgrade,
     limits: &crate::service::Limits,
     app_name: String,
     start: F,
@@ -541,7 +539,11 @@ where
         return response;
     };
     let (reply, handshake) = oneshot::channel();
-    let session = Session::new(bridge.clone(), reply, app_name);
+    let app_done = match &mut upgrade {
+        Upgrade::InProcess(socket) => socket.app_done.take(),
+        Upgrade::Hyper(_) => None,
+    };
+    let session = Session::new(bridge.clone(), reply, app_name, app_done);
     let mut guard = HandshakeGuard(Some(session.clone()));
     let started = session.clone();
     bridge.submit(Box::new(move |py, lp| {

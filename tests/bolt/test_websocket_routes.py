@@ -304,8 +304,14 @@ def test_bolt_websocket_asgi_websocket_and_django_share_the_port(server):
         assert bolt.recv() == "Echo: one"
         assert asgi.recv() == "asgi: two"
     assert httpx.get(f"{server.base_url}/django/hello").json() == {"from": "django"}
-    plain = httpx.get(f"{server.base_url}/ws/echo")
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_plain_http_to_a_websocket_path_is_426_over_a_socket(server, protocol):
+    with support.make_client(server.base_url, protocol) as http:
+        plain = http.get("/ws/echo")
     assert plain.status_code == 426
+    assert plain.json() == {"detail": "This path only accepts WebSocket connections"}
 
 
 def test_websocket_route_over_http2_extended_connect(server):

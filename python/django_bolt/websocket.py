@@ -109,9 +109,12 @@ class WebSocket:
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in (headers or {}).items()
         ]
-        await self._send(
-            {"type": "websocket.accept", "subprotocol": subprotocol, "headers": extra}
-        )
+        try:
+            await self._send(
+                {"type": "websocket.accept", "subprotocol": subprotocol, "headers": extra}
+            )
+        except ClientDisconnected:
+            raise self._disconnected(1006, "the client left during the handshake") from None
         self.state = WebSocketState.CONNECTED
         self.subprotocol = subprotocol
 

@@ -8,7 +8,7 @@ checked in Rust before the handler was called.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -52,14 +52,16 @@ class WebSocket:
         channel: Any,
         request: Request,
         client: tuple[str, int] | None,
-        scheme: str,
+        url: str,
         path_params: dict[str, Any],
     ) -> None:
         self._receive = channel.receive
         self._send = channel.send
         self._request = request
         self.client = client
-        self.scheme = scheme
+        #: ``ws://host/path?query`` (``wss`` over TLS), as the client asked for it.
+        self.url = url
+        self.scheme = url.partition(":")[0]
         self.path_params = path_params
         self.state = WebSocketState.CONNECTING
         self.subprotocol: str | None = None
@@ -85,12 +87,6 @@ class WebSocket:
         return self._request.path
 
     @property
-    def url(self) -> str:
-        host = self.headers.get("host", "")
-        query = self._request.query_string
-        return f"{self.scheme}://{host}{self._request.path}" + (f"?{query}" if query else "")
-
-    @property
     def subprotocols(self) -> list[str]:
         """The subprotocols the client offered, in its order of preference."""
         offered = self.headers.get("sec-websocket-protocol", "")
@@ -99,15 +95,18 @@ class WebSocket:
     # ---- the connection -------------------------------------------------------------
 
     async def accept(
-        self, subprotocol: str | None = None, headers: Mapping[str, str] | None = None
+        self,
+        subprotocol: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
-        """Complete the handshake, choosing ``subprotocol`` and adding ``headers``."""
+        """Complete the handshake, choosing ``subprotocol`` and adding ``headers`` (a
+        dict, or ``(name, value)`` pairs for repeated names)."""
         if self.state is not WebSocketState.CONNECTING:
             raise RuntimeError("accept() called twice, or after the connection closed")
         await self._receive()  # websocket.connect, always there first
+        pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
         extra = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in (headers or {}).items()
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs
         ]
         try:
             await self._send(
@@ -232,11 +231,11 @@ def websocket_entry(handler: Any, websocket_param: str, path_param_names: list[s
         channel: Any,
         request: Request,
         client: tuple[str, int] | None,
-        scheme: str,
+        url: str,
         kwargs: dict[str, Any],
     ) -> None:
         path_params = {name: kwargs[name] for name in path_param_names}
-        kwargs[websocket_param] = WebSocket(channel, request, client, scheme, path_params)
+        kwargs[websocket_param] = WebSocket(channel, request, client, url, path_params)
         try:
             await handler(**kwargs)
         except WebSocketDisconnect:

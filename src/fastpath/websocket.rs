@@ -23,7 +23,7 @@ pub struct WebSocketRoute {
     pub name: String,
     pub path: String,
     pub params: Vec<ParamSpec>,
-    /// `entry(channel, request, client, scheme, kwargs)`: the coroutine that wraps the
+    /// `entry(channel, request, client, url, kwargs)`: the coroutine that wraps the
     /// channel in a `WebSocket` and runs the handler.
     entry: Py<PyAny>,
 }
@@ -65,13 +65,26 @@ pub async fn serve(
         name,
         move |py, lp, head, channel| {
             let kwargs = super::params::kwargs(py, &route.params, values)?;
+            let url = url(&conn, &head);
             let request = Request::new(py, head, Bytes::new());
             let client = conn.client.map(|a| (a.ip().to_string(), a.port()));
-            let scheme = if conn.scheme == "https" { "wss" } else { "ws" };
             let entry = route.entry.bind(py);
-            let coro = entry.call1((channel, request, client, scheme, kwargs))?;
+            let coro = entry.call1((channel, request, client, url, kwargs))?;
             lp.create_task(py, &coro, None)
         },
     )
     .await
+}
+
+/// `ws://host/path?query` (`wss` over TLS); the host is HTTP/2's `:authority` or Host.
+fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
+    let scheme = if conn.scheme == "https" { "wss" } else { "ws" };
+    let host = head
+        .uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| head.headers.get(http::header::HOST)?.to_str().ok())
+        .unwrap_or_default();
+    let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("{scheme}://{host}{target}")
 }

@@ -5,6 +5,7 @@ and through a real ``runbolt`` process with the ``websockets`` client (HTTP/1.1)
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -134,6 +135,13 @@ def test_handler_that_never_accepts_is_403(client):
     assert refused.value.response.status_code == 403
 
 
+def test_handler_error_before_accept_is_500(client, caplog):
+    with pytest.raises(WebSocketRejected) as refused:
+        client.websocket_connect("/ws/broken")
+    assert refused.value.response.status_code == 500
+    assert "broken before accepting" in caplog.text
+
+
 def test_server_close_code_and_reason(client):
     with client.websocket_connect("/ws/bye") as ws:
         assert ws.receive_text() == "closing"
@@ -247,6 +255,14 @@ def test_bad_param_is_refused_before_accept_over_a_socket(server):
     response = refused.value.response
     assert response.status_code == 422
     assert b'"loc":["path","item_id"]' in response.body
+
+
+def test_connection_details_over_a_socket(server):
+    with connect(ws_url(server, "/ws/items/3?page=4"), additional_headers={"X-Token": "t"}) as ws:
+        details = json.loads(ws.recv())
+    assert details["url"] == f"ws://{support.HOST}:{server.port}/ws/items/3?page=4"
+    assert (details["item_id"], details["page"], details["token"]) == (3, 4, "t")
+    assert details["client_port_is_int"] is True
 
 
 def test_subprotocol_over_a_socket(server):

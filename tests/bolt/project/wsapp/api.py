@@ -55,7 +55,7 @@ async def describe_connection(websocket: WebSocket, item_id: int, page: int = 1)
 @api.websocket("/ws/protocols")
 async def protocols(websocket: WebSocket):
     chosen = websocket.subprotocols[0] if websocket.subprotocols else None
-    await websocket.accept(subprotocol=chosen, headers={"X-Served-By": "bolt"})
+    await websocket.accept(subprotocol=chosen, headers=[("X-Served-By", "bolt")])
     await websocket.send_text(f"offered: {','.join(websocket.subprotocols)}")
 
 
@@ -78,6 +78,11 @@ async def fail(websocket: WebSocket):
     await websocket.accept()
     await websocket.receive_text()
     raise RuntimeError("the handler broke")
+
+
+@api.websocket("/ws/broken")
+async def broken(websocket: WebSocket):
+    raise RuntimeError("broken before accepting")
 
 
 @api.websocket("/ws/refuse")

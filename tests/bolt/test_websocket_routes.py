@@ -163,6 +163,18 @@ def test_client_close_runs_the_handlers_finally(client, ws_api):
     assert ws_api.finished["tc"] == ["one"]
 
 
+def test_send_after_the_client_left_raises_websocket_disconnect(client, ws_api):
+    with client.websocket_connect("/ws/ticker/tc-ticker") as ws:
+        assert ws.receive_text() == "tick"
+    assert ws_api.finished["tc-ticker"] == ["send raised 1006"]
+
+
+def test_routes_answer_with_the_trailing_slash_toggled(client):
+    with client.websocket_connect("/ws/echo/") as ws:
+        ws.send_text("slash")
+        assert ws.receive_text() == "Echo: slash"
+
+
 def test_plain_http_to_a_websocket_path_is_426(client):
     response = client.get("/ws/echo")
     assert response.status_code == 426

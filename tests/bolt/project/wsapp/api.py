@@ -116,6 +116,17 @@ async def tracked(websocket: WebSocket, conn_id: str):
         finished[conn_id] = seen
 
 
+@api.websocket("/ws/ticker/{conn_id}")
+async def ticker(websocket: WebSocket, conn_id: str):
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.send_text("tick")
+            await asyncio.sleep(0.01)
+    except WebSocketDisconnect as exc:
+        finished[conn_id] = [f"send raised {exc.code}"]
+
+
 @api.get("/ws/tracked/{conn_id}")
 async def tracked_result(conn_id: str):
     return {"finished": finished.get(conn_id)}

@@ -145,25 +145,24 @@ enum Route {
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
-    /// Rust answers by itself: 404, 405, 422, OPTIONS.
+    /// Rust answers by itself: 404, 405, 422, 426, OPTIONS.
     Answered(Response<ResponseBody>),
 }
 
 fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
-    let mut upgrade = asgi::websocket::take_upgrade(head);
+    let upgrade = asgi::websocket::take_upgrade(head);
     if let Some(routes) = &app.routes {
         let routes = routes.get();
         // Auth and guards, once served, belong here: before any handler runs or any
         // WebSocket is accepted.
-        upgrade = match (upgrade, routes.websocket(head.uri.path())) {
-            (Some(upgrade), Some((route, params))) => {
-                return match fastpath::read_params(&route.params, params, head) {
-                    Ok(values) => Route::BoltWebSocket(route.clone(), values, upgrade),
-                    Err(failures) => Route::Answered(errors::unprocessable(&failures)),
-                };
-            }
-            (upgrade, _) => upgrade,
-        };
+        let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));
+        if let Some((route, params)) = websocket.flatten() {
+            let upgrade = upgrade.expect("only a handshake looks up WebSocket routes");
+            return match fastpath::read_params(&route.params, params, head) {
+                Ok(values) => Route::BoltWebSocket(route.clone(), values, upgrade),
+                Err(failures) => Route::Answered(errors::unprocessable(&failures)),
+            };
+        }
         match routes.lookup(&head.method, head.uri.path()) {
             Lookup::Found(route, params) => {
                 return match fastpath::read_params(&route.params, params, head) {

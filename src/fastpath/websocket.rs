@@ -88,3 +88,41 @@ fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
     let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
     format!("{scheme}://{host}{target}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(request: http::Request<()>) -> http::request::Parts {
+        request.into_parts().0
+    }
+
+    fn conn(scheme: &'static str) -> ConnInfo {
+        ConnInfo {
+            client: None,
+            server: None,
+            scheme,
+            tls: None,
+        }
+    }
+
+    #[test]
+    fn url_uses_the_host_header_or_the_authority() {
+        let h1 = head(
+            http::Request::get("/ws/chat?room=a")
+                .header("host", "example.com:8000")
+                .body(())
+                .unwrap(),
+        );
+        assert_eq!(
+            url(&conn("http"), &h1),
+            "ws://example.com:8000/ws/chat?room=a"
+        );
+        let h2 = head(
+            http::Request::connect("https://api.example.com/ws")
+                .body(())
+                .unwrap(),
+        );
+        assert_eq!(url(&conn("https"), &h2), "wss://api.example.com/ws");
+    }
+}

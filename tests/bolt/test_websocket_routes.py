@@ -190,6 +190,23 @@ def test_unknown_websocket_path_is_404(client):
     assert refused.value.response.status_code == 404
 
 
+def test_the_test_client_opens_asgi_websockets_too():
+    async def asgi_echo(scope, receive, send):
+        assert scope["type"] == "websocket"
+        await receive()
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        await send({"type": "websocket.send", "text": f"asgi: {message['text']}"})
+        await send({"type": "websocket.close", "code": 4000})
+
+    with TestClient(asgi=asgi_echo) as client, client.websocket_connect("/anywhere") as ws:
+        ws.send_text("hi")
+        assert ws.receive_text() == "asgi: hi"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+    assert closed.value.code == 4000
+
+
 def test_declaration_mistakes_fail_at_import():
     api = BoltAPI()
     with pytest.raises(RouteDefinitionError, match="async def"):

@@ -57,19 +57,34 @@ impl TestWebSocket {
         }
     }
 
+    /// Completes with None once sent, or with the server's `(code, reason)` if it had
+    /// closed the connection.
     fn send_message<'py>(&self, py: Python<'py>, message: Message) -> PyResult<Bound<'py, PyAny>> {
-        let sink = self.sink.clone();
+        let (sink, stream) = (self.sink.clone(), self.stream.clone());
         complete_later(
             py,
             &self.bridge,
-            async move { sink.lock().await.send(message).await },
-            |py, sent| match sent {
-                Ok(()) => Ok(py.None().into_bound(py)),
-                Err(err) => Err(crate::python::ClientDisconnected::new_err(format!(
-                    "the server closed the WebSocket: {err}"
-                ))),
+            async move {
+                let sent = sink.lock().await.send(message).await;
+                match sent {
+                    Ok(()) => None,
+                    Err(_) => Some(close_frame(&sink, &stream).await),
+                }
             },
+            |py, closed| closed.into_bound_py_any(py),
         )
+    }
+}
+
+/// The server's close `(code, reason)`; messages it sent before are dropped.
+async fn close_frame(
+    sink: &Mutex<SplitSink<ClientStream, Message>>,
+    stream: &Mutex<SplitStream<ClientStream>>,
+) -> (u16, String) {
+    loop {
+        if let Received::Close(code, reason) = next_message(sink, stream).await {
+            return (code, reason);
+        }
     }
 }
 
@@ -144,13 +159,10 @@ impl TestWebSocket {
                     reason: reason.into(),
                 };
                 let sent = sink.lock().await.send(Message::Close(Some(frame))).await;
-                let mut answer = None;
-                while sent.is_ok() && answer.is_none() {
-                    // Messages the server sent before it saw the close are dropped.
-                    if let Received::Close(code, reason) = next_message(&sink, &stream).await {
-                        answer = Some((code, reason));
-                    }
-                }
+                let answer = match sent {
+                    Ok(()) => Some(close_frame(&sink, &stream).await),
+                    Err(_) => None,
+                };
                 if let Some(done) = app_done.lock().await.take() {
                     let _ = tokio::time::timeout(APP_DONE_TIMEOUT, done).await;
                 }

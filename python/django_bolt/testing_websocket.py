@@ -48,10 +48,19 @@ class WebSocketTestSession:
         return self._loop.run_until_complete(awaitable)
 
     def send_text(self, data: str) -> None:
-        self._run(self._socket.send_text(data))
+        self._send(self._socket.send_text, data)
 
     def send_bytes(self, data: bytes) -> None:
-        self._run(self._socket.send_bytes(bytes(data)))
+        self._send(self._socket.send_bytes, bytes(data))
+
+    def _send(self, send: Any, data: str | bytes) -> None:
+        """Send, or raise WebSocketDisconnect if the server has closed."""
+        if self._closed is None:
+            closed = self._run(send(data))
+            if closed is None:
+                return
+            self._closed = closed
+        raise WebSocketDisconnect(*self._closed)
 
     def send_json(self, data: Any, mode: str = "text") -> None:
         encoded = msgspec.json.encode(data)

@@ -111,6 +111,16 @@ def test_bytes_and_json_iterators(client):
     assert closed.value.reason.startswith("Invalid JSON")
 
 
+def test_message_over_the_default_limit_closes_with_1009(client):
+    with client.websocket_connect("/ws/bytes") as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            # The server closes while the message is still being sent.
+            ws.send_bytes(b"x" * (10 * 1024 * 1024 + 1))  # TestClient's limit: 10 MiB
+        with pytest.raises(WebSocketDisconnect):
+            ws.send_text("after the close")
+    assert (closed.value.code, closed.value.reason) == (1009, "message too big")
+
+
 def test_wrong_message_kind_closes_with_1003(client):
     with client.websocket_connect("/ws/echo") as ws:
         ws.send_bytes(b"binary")

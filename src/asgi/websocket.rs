@@ -15,6 +15,7 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
+use pyo3::exceptions::asyncio::CancelledError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
@@ -375,21 +376,31 @@ impl Session {
     /// The app's task ended: refuse a handshake it never answered, close an open socket.
     fn app_finished(&self, py: Python<'_>, outcome: Outcome<'_>) {
         let failed = outcome.err();
+        // A Task cancelled under it: the server is shutting down.
+        let cancelled = failed
+            .as_ref()
+            .is_some_and(|err| err.is_instance_of::<CancelledError>(py));
         match std::mem::replace(&mut *self.phase.lock(), Phase::Closed) {
             Phase::Handshake(reply) | Phase::Denying(reply, ..) => {
                 let (status, text) = match failed {
+                    _ if cancelled => (StatusCode::SERVICE_UNAVAILABLE, "The server is stopping"),
                     Some(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
                     None => (StatusCode::FORBIDDEN, "WebSocket connection refused"),
                 };
                 let _ = reply.send(Handshake::Respond(errors::detail(status, text)));
             }
             Phase::Open(sender) => {
-                let code = if failed.is_some() { 1011 } else { 1000 };
-                let _ = sender.try_send(close_message(code, ""));
+                let (code, reason) = match failed {
+                    _ if cancelled => (1001, "server shutting down"),
+                    Some(_) => (1011, ""),
+                    None => (1000, ""),
+                };
+                let _ = sender.try_send(close_message(code, reason));
             }
             Phase::Closed => {}
         }
         match failed {
+            Some(_) if cancelled => {}
             Some(err) if err.is_instance_of::<ClientDisconnected>(py) => {}
             Some(err) => log(
                 py,

@@ -383,3 +383,16 @@ def test_websocket_route_over_http2_extended_connect(server):
         assert dict(refused.response.headers)[b":status"] == b"422"
     finally:
         refused.close()
+
+
+def test_shutdown_closes_open_websockets_with_1001():
+    with support.serve_django(PROJECT, "--settings", "boltproj.settings_ws") as server:
+        with connect(ws_url(server, "/ws/echo")) as ws:
+            ws.send("before")
+            assert ws.recv() == "Echo: before"
+            server.send_signal()
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+        assert server.process.wait(10) == 0
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
+    assert "Exception" not in server.stderr()

@@ -118,7 +118,12 @@ class WebSocket:
         self.subprotocol = subprotocol
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection; before ``accept()`` the handshake is refused with 403."""
+        """Close the connection; before ``accept()`` the handshake is refused with 403.
+
+        ``code`` is 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 reserves the others).
+        """
+        if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+            raise ValueError(f"{code} is not a close code a server may send")
         if self.state is WebSocketState.DISCONNECTED:
             return
         self._disconnected(code, reason)

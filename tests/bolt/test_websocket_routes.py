@@ -139,6 +139,14 @@ def test_handler_error_closes_with_1011_and_is_logged(client, caplog):
     assert "WebSocket route wsapp.api.fail" in caplog.text
 
 
+def test_a_reserved_close_code_is_a_handler_error(client, caplog):
+    with client.websocket_connect("/ws/bad-close") as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive()
+    assert closed.value.code == 1011
+    assert "1005 is not a close code a server may send" in caplog.text
+
+
 def test_handler_that_never_accepts_is_403(client):
     with pytest.raises(WebSocketRejected) as refused:
         client.websocket_connect("/ws/refuse")

@@ -97,6 +97,12 @@ async def bye(websocket: WebSocket):
     await websocket.close(4001, "bye for now")
 
 
+@api.websocket("/ws/bad-close")
+async def bad_close(websocket: WebSocket):
+    await websocket.accept()
+    await websocket.close(1005)  # reserved: a ValueError, so the server closes with 1011
+
+
 @api.websocket("/ws/done")
 async def done(websocket: WebSocket):
     await websocket.accept()

@@ -4,17 +4,21 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Request};
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::IntoPyObjectExt;
 
+use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
 use crate::fastpath::RouteTable;
-use crate::python::Bridge;
+use crate::python::{Bridge, BridgeInner};
 use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
+use crate::test_socket::TestWebSocket;
+use parking_lot::Mutex;
 
 #[pyclass(frozen, module = "django_bolt._core")]
 pub struct App {
@@ -82,50 +86,148 @@ impl App {
         body: Vec<u8>,
         client: (String, u16),
     ) -> PyResult<Bound<'py, PyAny>> {
-        let lp = self
-            .inner
-            .bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))?;
         let method = Method::from_bytes(method.as_bytes())
             .map_err(|_| PyValueError::new_err("invalid method"))?;
-        let mut request = Request::builder().method(method).uri(target);
-        for (name, value) in &headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_bytes(value)
-                .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
-            request = request.header(name, value);
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let client = format!("{}:{}", client.0, client.1).parse().ok();
-        let conn = Arc::new(ConnInfo {
-            client,
-            server: "127.0.0.1:80".parse().ok(),
-            scheme: "http",
-            tls: None,
-        });
-        let future = lp.create_future(py)?;
-        let done = future.clone().unbind();
+        let request = build_request(method, target, &headers, body)?;
+        let conn = test_connection(client);
         let app = self.inner.clone();
-        runtime().spawn(async move {
-            let response = service::handle(app.clone(), conn, request).await;
-            let (head, body) = response.into_parts();
-            let body = body.collect().await.map(|c| c.to_bytes());
-            app.bridge.submit(Box::new(move |py, _| {
-                let outcome = match body {
-                    Ok(body) => wire(py, &head, &body),
-                    Err(err) => Err(PyRuntimeError::new_err(format!(
-                        "the response body broke off: {err}"
-                    ))),
-                };
-                crate::python::settle(done.bind(py), outcome);
-            }));
-        });
-        Ok(future)
+        complete_later(
+            py,
+            &self.inner.bridge,
+            async move {
+                let response = service::handle(app, conn, request).await;
+                let (head, body) = response.into_parts();
+                (head, body.collect().await.map(|c| c.to_bytes()))
+            },
+            |py, (head, body)| match body {
+                Ok(body) => wire(py, &head, &body),
+                Err(err) => Err(PyRuntimeError::new_err(format!(
+                    "the response body broke off: {err}"
+                ))),
+            },
+        )
     }
+
+    /// Open a WebSocket in process: the handshake goes through the same service as a
+    /// real upgrade, and the frames through a pipe. Returns an asyncio future of
+    /// `((status, [(name, value), ...], body), TestWebSocket or None)`: the socket when
+    /// the handler accepted (101), None with the refusal otherwise.
+    #[pyo3(signature = (target, headers, client=("127.0.0.1".to_string(), 50000)))]
+    fn websocket<'py>(
+        &self,
+        py: Python<'py>,
+        target: &str,
+        headers: Vec<(String, Vec<u8>)>,
+        client: (String, u16),
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut headers = headers;
+        for (name, value) in [
+            ("upgrade", "websocket"),
+            ("connection", "Upgrade"),
+            ("sec-websocket-version", "13"),
+            // Any 16 bytes in base64 will do: the client end does not check the accept.
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ] {
+            headers.push((name.to_owned(), value.as_bytes().to_vec()));
+        }
+        let mut request = build_request(Method::GET, target, &headers, Vec::new())?;
+        let (server_end, client_end) = tokio::io::duplex(PIPE_BUFFER);
+        let (app_done, app_done_rx) = tokio::sync::oneshot::channel();
+        let socket = InProcessSocket {
+            stream: server_end,
+            app_done: Some(app_done),
+        };
+        request
+            .extensions_mut()
+            .insert(InProcessUpgrade(Arc::new(Mutex::new(Some(socket)))));
+        let conn = test_connection(client);
+        let app = self.inner.clone();
+        let bridge = self.inner.bridge.clone();
+        complete_later(
+            py,
+            &self.inner.bridge,
+            async move {
+                let response = service::handle(app, conn, request).await;
+                let (head, body) = response.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
+                let socket = match head.status {
+                    StatusCode::SWITCHING_PROTOCOLS => {
+                        Some(TestWebSocket::connect(bridge, client_end, app_done_rx).await)
+                    }
+                    _ => None,
+                };
+                (head, body, socket)
+            },
+            |py, (head, body, socket)| {
+                let socket = socket.map(|s| Bound::new(py, s)).transpose()?;
+                (wire(py, &head, &body)?, socket).into_bound_py_any(py)
+            },
+        )
+    }
+}
+
+/// Bytes the in-process WebSocket pipe holds each way before the writer waits.
+const PIPE_BUFFER: usize = 64 * 1024;
+
+fn build_request(
+    method: Method,
+    target: &str,
+    headers: &[(String, Vec<u8>)],
+    body: Vec<u8>,
+) -> PyResult<Request<Full<Bytes>>> {
+    let mut request = Request::builder().method(method).uri(target);
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_bytes(value)
+            .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
+        request = request.header(name, value);
+    }
+    request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The connection a test request seems to come in on.
+fn test_connection(client: (String, u16)) -> Arc<ConnInfo> {
+    Arc::new(ConnInfo {
+        client: format!("{}:{}", client.0, client.1).parse().ok(),
+        server: "127.0.0.1:80".parse().ok(),
+        scheme: "http",
+        tls: None,
+    })
+}
+
+/// An asyncio future completed with `convert(work's output)` once `work`, run on
+/// tokio, is done.
+pub fn complete_later<'py, T, W, C>(
+    py: Python<'py>,
+    bridge: &Arc<BridgeInner>,
+    work: W,
+    convert: C,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    W: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Bound<'a, PyAny>> + Send + 'static,
+{
+    let lp = bridge
+        .event_loop()
+        .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))?;
+    let future = lp.create_future(py)?;
+    let done = future.clone().unbind();
+    let waker = bridge.clone();
+    runtime().spawn(async move {
+        let value = work.await;
+        waker.submit(Box::new(move |py, _| {
+            crate::python::settle(done.bind(py), convert(py, value))
+        }));
+    });
+    Ok(future)
 }
 
 fn wire<'py>(

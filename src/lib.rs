@@ -8,6 +8,7 @@ mod proxy;
 mod python;
 mod server;
 mod service;
+mod test_socket;
 mod tls;
 
 use pyo3::prelude::*;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<app::App>()?;
     m.add_class::<fastpath::request::Request>()?;
     m.add_class::<server::Server>()?;
+    m.add_class::<test_socket::TestWebSocket>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;
     m.add(

@@ -8,8 +8,10 @@ use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 
+use crate::asgi::websocket::Upgrade;
 use crate::asgi::{self, AsgiApp, ConnInfo};
 use crate::body::{BoxError, ResponseBody};
+use crate::fastpath::websocket::WebSocketRoute;
 use crate::fastpath::{self, errors, Lookup, RouteTable};
 use crate::python::BridgeInner;
 
@@ -129,6 +131,10 @@ where
         Route::AsgiWebSocket(asgi, upgrade) => {
             asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits).await
         }
+        Route::BoltWebSocket(route, values, upgrade) => {
+            let bridge = &app.bridge;
+            fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits).await
+        }
         Route::Answered(answer) => answer,
     }
 }
@@ -137,16 +143,29 @@ where
 enum Route {
     Bolt(Arc<fastpath::Route>, Vec<fastpath::params::Value>),
     Asgi(Arc<AsgiApp>),
-    AsgiWebSocket(Arc<AsgiApp>, hyper::upgrade::OnUpgrade),
-    /// Rust answers by itself: 404, 405, 422, OPTIONS.
+    AsgiWebSocket(Arc<AsgiApp>, Upgrade),
+    BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
+    /// Rust answers by itself: 404, 405, 422, 426, OPTIONS.
     Answered(Response<ResponseBody>),
 }
 
 fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
+    let upgrade = asgi::websocket::take_upgrade(head);
     if let Some(routes) = &app.routes {
-        match routes.get().lookup(&head.method, head.uri.path()) {
+        let routes = routes.get();
+        // Auth and guards, once served, belong here: before any handler runs or any
+        // WebSocket is accepted.
+        let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));
+        if let Some((route, params)) = websocket.flatten() {
+            let upgrade = upgrade.expect("only a handshake looks up WebSocket routes");
+            return match fastpath::read_params(&route.params, params, head) {
+                Ok(values) => Route::BoltWebSocket(route.clone(), values, upgrade),
+                Err(failures) => Route::Answered(errors::unprocessable(&failures)),
+            };
+        }
+        match routes.lookup(&head.method, head.uri.path()) {
             Lookup::Found(route, params) => {
-                return match fastpath::read_params(route, params, head) {
+                return match fastpath::read_params(&route.params, params, head) {
                     Ok(values) => Route::Bolt(route.clone(), values),
                     Err(failures) => Route::Answered(errors::unprocessable(&failures)),
                 };
@@ -155,13 +174,17 @@ fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
                 return Route::Answered(errors::method_not_allowed(allow))
             }
             Lookup::Options(allow) => return Route::Answered(errors::options(allow)),
+            Lookup::NotFound if routes.websocket(head.uri.path()).is_some() => {
+                return Route::Answered(errors::upgrade_required())
+            }
             Lookup::NotFound => {}
         }
     }
-    let upgrade = match asgi::websocket::is_upgrade(head) {
-        true => head.extensions.remove::<hyper::upgrade::OnUpgrade>(),
-        false => None,
-    };
+    asgi_route(app, upgrade)
+}
+
+/// Where a request no Bolt route takes goes: the ASGI app, or 404 without one.
+fn asgi_route(app: &AppInner, upgrade: Option<Upgrade>) -> Route {
     match (&app.asgi, upgrade) {
         (Some(asgi), Some(upgrade)) => Route::AsgiWebSocket(asgi.clone(), upgrade),
         (Some(asgi), None) => Route::Asgi(asgi.clone()),

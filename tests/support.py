@@ -9,7 +9,8 @@ Import as ``import support`` (``tests/conftest.py`` puts this directory on ``sys
 - :func:`prepare_example_project` copies ``example/`` somewhere else and migrates it,
   so tests never touch the real ``example/db.sqlite3``.
 - :func:`raw_exchange`, :class:`Http1Reader`, :class:`H2Connection` (the ``h2`` library)
-  and :class:`FrameLevelH2` (hand-made frames) talk to the server over raw sockets.
+  and :class:`FrameLevelH2` (hand-made frames) talk to the server over raw sockets;
+  :class:`H2WebSocket` is a WebSocket over HTTP/2 extended CONNECT.
 """
 
 from __future__ import annotations
@@ -663,3 +664,79 @@ class FrameLevelH2:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+# ---- WebSockets over HTTP/2 ------------------------------------------------------------
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """A masked, unfragmented client frame (payload < 126 bytes)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+
+
+def server_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of each unmasked server frame in ``data``."""
+    frames = []
+    while data:
+        opcode, length = data[0] & 0x0F, data[1] & 0x7F
+        start = 2
+        if length == 126:
+            length, start = int.from_bytes(data[2:4], "big"), 4
+        frames.append((opcode, data[start : start + length]))
+        data = data[start + length :]
+    return frames
+
+
+class H2WebSocket:
+    """One WebSocket over HTTP/2 extended CONNECT (RFC 8441), frames made by hand."""
+
+    def __init__(self, server, path: str, subprotocols: str | None = None) -> None:
+        self.sock = connect(server.address)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.sock.sendall(self.conn.data_to_send())
+        self.settings = self.wait_for(h2.events.RemoteSettingsChanged)
+        self.stream_id = self.conn.get_next_available_stream_id()
+        headers = [
+            (":method", "CONNECT"),
+            (":protocol", "websocket"),
+            (":scheme", "http"),
+            (":path", path),
+            (":authority", f"127.0.0.1:{server.port}"),
+            ("sec-websocket-version", "13"),
+        ]
+        if subprotocols:
+            headers.append(("sec-websocket-protocol", subprotocols))
+        self.conn.send_headers(self.stream_id, headers)
+        self.sock.sendall(self.conn.data_to_send())
+        self.response = self.wait_for(h2.events.ResponseReceived)
+        self.buffer = b""
+
+    def wait_for(self, kind):
+        while True:
+            for event in self.conn.receive_data(self.sock.recv(65536)):
+                if isinstance(event, h2.events.DataReceived):
+                    self.conn.acknowledge_received_data(
+                        event.flow_controlled_length, event.stream_id
+                    )
+                    self.buffer += event.data
+                if isinstance(event, kind):
+                    self.sock.sendall(self.conn.data_to_send())
+                    return event
+            self.sock.sendall(self.conn.data_to_send())
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        self.conn.send_data(self.stream_id, client_frame(opcode, payload))
+        self.sock.sendall(self.conn.data_to_send())
+
+    def receive(self) -> tuple[int, bytes]:
+        while not self.buffer:
+            self.wait_for(h2.events.DataReceived)
+        [frame] = server_frames(self.buffer)
+        self.buffer = b""
+        return frame
+
+    def close(self) -> None:
+        self.sock.close()

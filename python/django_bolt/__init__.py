@@ -7,6 +7,7 @@ from .exceptions import HTTPException
 from .param_functions import Depends, FileSize
 from .responses import HTML, JSON, PlainText, Redirect, Response, StreamingResponse
 from .uploads import UploadFile
+from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "BoltAPI",
@@ -21,5 +22,7 @@ __all__ = [
     "Response",
     "StreamingResponse",
     "UploadFile",
+    "WebSocket",
+    "WebSocketDisconnect",
     "no_compress",
 ]

@@ -63,14 +63,9 @@ class BoltAPI:
         result; with ``validate_response`` (the API's default unless given) a result that
         does not fit it is a 500, logged, and without it the result is sent as returned.
 
-        ``guards`` and ``auth`` must be empty until authentication is served: a route
-        that asks for protection the server cannot give must not start unprotected.
+        ``guards`` and ``auth`` must be empty until authentication is served.
         """
-        if guards or auth:
-            raise NotImplementedError(
-                f"{method.upper()} {path}: auth and guards are not served yet; "
-                "refusing to register the route unprotected"
-            )
+        _refuse_unserved_protection(f"{method.upper()} {path}", guards, auth)
         full_path = self._full_path(path)
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,6 +82,27 @@ class BoltAPI:
                     self.validate_response if validate_response is None else validate_response
                 ),
             )
+            self.routes.append(analyse(route))
+            return handler
+
+        return register
+
+    def websocket(
+        self,
+        path: str,
+        *,
+        guards: list[Any] | None = None,
+        auth: list[Any] | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register an async WebSocket handler. It takes a ``WebSocket`` argument and
+        typed path/query/header/cookie parameters, checked in Rust before the handshake
+        (a bad one refuses it with 422). ``guards`` and ``auth``: as for ``route()``.
+        """
+        _refuse_unserved_protection(f"WEBSOCKET {path}", guards, auth)
+        full_path = self._full_path(path)
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            route = Route(method="GET", path=full_path, handler=handler, websocket=True)
             self.routes.append(analyse(route))
             return handler
 
@@ -112,6 +128,16 @@ class BoltAPI:
 
     def options(self, path: str, **options: Any):
         return self.route("OPTIONS", path, **options)
+
+
+def _refuse_unserved_protection(what: str, guards: Any, auth: Any) -> None:
+    """Guards and auth are refused until the server runs them: a route that asks for
+    protection the server cannot give must not start unprotected."""
+    if guards or auth:
+        raise NotImplementedError(
+            f"{what}: auth and guards are not served yet; refusing to register the route "
+            "unprotected"
+        )
 
 
 def route_table(apis: list[BoltAPI], debug: bool = False):

@@ -31,6 +31,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .param_functions import Depends, File, ParamMarker
 from .responses import Encoded, Response, StreamingResponse, Wire
 from .uploads import UploadFile
+from .websocket import WebSocket, websocket_entry
 
 logger = logging.getLogger("django_bolt")
 
@@ -118,6 +119,9 @@ class Route:
     validate_response: bool = True
     #: The argument that receives the Request, if any.
     request_param: str | None = None
+    #: An ``@api.websocket`` route, and the argument that receives its WebSocket.
+    websocket: bool = False
+    websocket_param: str | None = None
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -137,6 +141,8 @@ class Route:
 
     def describe(self, debug: bool = False) -> dict[str, Any]:
         """The description handed to Rust's RouteTable."""
+        if self.websocket:
+            return self._describe_websocket()
         handler, is_async, request_param = self.handler, self.is_async, self.request_param
         uploads = [p.name for p in self.params if p.source == "file"]
         if uploads:
@@ -164,6 +170,17 @@ class Route:
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
             "on_error": _ErrorHandler(self.name, debug),
+        }
+
+    def _describe_websocket(self) -> dict[str, Any]:
+        path_params = [p.name for p in self.params if p.source == "path"]
+        return {
+            "websocket": True,
+            "path": self.path,
+            "name": self.name,
+            "handler": websocket_entry(self.handler, self.websocket_param, path_params),
+            "params": [p.describe() for p in self.params],
+            "structs": [{"name": name, "build": build} for name, build in self.structs],
         }
 
     def _body_loader(self) -> Callable[..., dict[str, Any]] | None:
@@ -327,12 +344,18 @@ def analyse(route: Route) -> Route:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise RouteDefinitionError(f"{route.name}: *args and **kwargs cannot be filled")
         annotation = hints.get(param.name, str)
-        if dependencies.is_request(param, hints):
+        if annotation is WebSocket or (
+            route.websocket and param.name == "websocket" and param.name not in hints
+        ):
+            route.websocket_param = param.name
+        elif dependencies.is_request(param, hints):
             route.request_param = param.name
         elif (depends := dependencies.depends_of(param, annotation)) is not None:
             depended.append((param.name, depends))
         else:
             _add_param(route, param, annotation, param.name in path_names)
+    if route.websocket or route.websocket_param:
+        _check_websocket(route, depended)
     _add_dependencies(route, depended, path_names)
     reads_form = any(p.source in FORM_SOURCES for p in route.params)
     if reads_form and route.body_param is not None:
@@ -373,6 +396,29 @@ def _add_dependencies(
             route.dependencies[name] = dependencies.declare(depends, read_value)
         except dependencies.DependencyError as exc:
             raise RouteDefinitionError(f"{route.name}: {exc}") from None
+
+
+def _check_websocket(route: Route, depended: list[tuple[str, Depends]]) -> None:
+    """A WebSocket handler is async, takes its WebSocket and reads no body."""
+    if not route.websocket:
+        raise RouteDefinitionError(
+            f"{route.name}: a WebSocket parameter needs a route declared with @api.websocket"
+        )
+    if route.websocket_param is None:
+        raise RouteDefinitionError(
+            f"{route.name}: a WebSocket route needs a parameter annotated WebSocket"
+        )
+    if not route.is_async:
+        raise RouteDefinitionError(f"{route.name}: a WebSocket handler must be `async def`")
+    if depended:
+        raise RouteDefinitionError(f"{route.name}: a WebSocket handler takes no Depends()")
+    if any(p.source in FORM_SOURCES for p in route.params):
+        raise RouteDefinitionError(f"{route.name}: a WebSocket handler reads no form or file")
+    if route.body_param is not None or route.request_param is not None:
+        raise RouteDefinitionError(
+            f"{route.name}: a WebSocket handler takes no body or Request; read headers, "
+            "cookies and query parameters from its WebSocket or declare them as parameters"
+        )
 
 
 def _add_param(route: Route, param: inspect.Parameter, annotation: Any, in_path: bool) -> None:

@@ -12,6 +12,7 @@ import msgspec
 
 from ._core import App, Bridge
 from .api import BoltAPI, route_table
+from .testing_websocket import WebSocketRejected, WebSocketTestSession
 
 
 class Headers(Mapping[str, str]):
@@ -182,3 +183,38 @@ class TestClient:
 
     def options(self, path: str, **kwargs: Any) -> TestResponse:
         return self.request("OPTIONS", path, **kwargs)
+
+    def websocket_connect(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        subprotocols: list[str] | None = None,
+    ) -> WebSocketTestSession:
+        """Open a WebSocket to ``path`` in process; use the result in a ``with`` block.
+
+        Raises WebSocketRejected (with the HTTP ``response``) if the server refuses.
+        """
+        if self._app is None or self._loop is None:
+            raise RuntimeError(
+                "use TestClient as a context manager: `with TestClient(api) as client:`"
+            )
+        target = path
+        if params:
+            target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+        header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
+        if cookies:
+            header_list.append(
+                ("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode())
+            )
+        if subprotocols:
+            header_list.append(("sec-websocket-protocol", ", ".join(subprotocols).encode()))
+        header_list.append(("host", b"testserver"))
+        future = self._app.websocket(target, header_list)
+        (status, response_headers, content), socket = self._loop.run_until_complete(future)
+        response = TestResponse(status, response_headers, content)
+        if socket is None:
+            raise WebSocketRejected(response)
+        return WebSocketTestSession(self._loop, socket, response.headers)

@@ -1,4 +1,6 @@
-//! The ASGI `websocket` scope over an HTTP/1.1 upgrade, with tokio-tungstenite.
+//! WebSocket sessions over an HTTP/1.1 upgrade or HTTP/2 extended CONNECT, with
+//! tokio-tungstenite: the ASGI `websocket` scope, and the same session under Bolt
+//! `@api.websocket` routes (`fastpath::websocket`).
 //!
 //! The app decides the handshake (`websocket.accept`, `websocket.close`, or a plain
 //! HTTP answer through the `websocket.http.response` extension); after the 101, one
@@ -13,9 +15,11 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
+use pyo3::exceptions::asyncio::CancelledError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -29,7 +33,9 @@ use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
 use crate::fastpath::call::body_bytes;
 use crate::fastpath::errors;
-use crate::python::{is_done, log, settle, BridgeInner, ClientDisconnected, Level, Outcome, Ready};
+use crate::python::{
+    is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
+};
 
 /// Messages waiting in each direction before the sender waits.
 const OUTBOUND_MESSAGES: usize = 16;
@@ -55,6 +61,35 @@ pub fn is_upgrade(head: &http::request::Parts) -> bool {
         && has_token(header::CONNECTION, "upgrade")
 }
 
+/// Where the socket comes from once the handshake is answered.
+pub enum Upgrade {
+    /// A real connection, handed over by hyper after the 101 (or the CONNECT's 200).
+    Hyper(OnUpgrade),
+    /// The test client's end of an in-process pipe.
+    InProcess(InProcessSocket),
+}
+
+/// The server's end of the test client's pipe, and who to tell when the app is done.
+pub struct InProcessSocket {
+    pub stream: DuplexStream,
+    pub app_done: Option<oneshot::Sender<()>>,
+}
+
+/// Carries an [`InProcessSocket`] in the request's extensions (which must be Clone).
+#[derive(Clone)]
+pub struct InProcessUpgrade(pub Arc<Mutex<Option<InProcessSocket>>>);
+
+/// The socket of a WebSocket request, taken out of its extensions; None for any other.
+pub fn take_upgrade(head: &mut http::request::Parts) -> Option<Upgrade> {
+    if !is_upgrade(head) {
+        return None;
+    }
+    if let Some(socket) = head.extensions.remove::<InProcessUpgrade>() {
+        return socket.0.lock().take().map(Upgrade::InProcess);
+    }
+    head.extensions.remove::<OnUpgrade>().map(Upgrade::Hyper)
+}
+
 /// What the app answered the handshake with.
 enum Handshake {
     Accept {
@@ -77,7 +112,8 @@ enum Event {
     Connect,
     Text(String),
     Binary(Bytes),
-    Disconnect(u16),
+    /// The close code and reason the client sent (1005/1006 and "" when it sent none).
+    Disconnect(u16, String),
 }
 
 struct Inbox {
@@ -91,11 +127,22 @@ pub struct Session {
     bridge: Arc<BridgeInner>,
     inbox: Mutex<Inbox>,
     phase: Mutex<Phase>,
+    /// Who the app is, for the log line of an exception it raises.
+    app_name: String,
+    /// Told when the app's task has ended (the in-process test client waits for it).
+    app_done: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl Session {
-    fn new(bridge: Arc<BridgeInner>, handshake: oneshot::Sender<Handshake>) -> Arc<Self> {
+    fn new(
+        bridge: Arc<BridgeInner>,
+        handshake: oneshot::Sender<Handshake>,
+        app_name: String,
+        app_done: Option<oneshot::Sender<()>>,
+    ) -> Arc<Self> {
         Arc::new(Session {
+            app_name,
+            app_done: Mutex::new(app_done),
             bridge,
             inbox: Mutex::new(Inbox {
                 events: VecDeque::from([Event::Connect]),
@@ -114,7 +161,7 @@ impl Session {
         if inbox.disconnected {
             return;
         }
-        inbox.disconnected = matches!(event, Event::Disconnect(_));
+        inbox.disconnected = matches!(event, Event::Disconnect(..));
         inbox.events.push_back(event);
         if inbox.waiter.is_some() && !inbox.wake_queued {
             inbox.wake_queued = true;
@@ -124,24 +171,37 @@ impl Session {
     }
 
     /// The connection is gone: the app hears `websocket.disconnect` with `code`.
-    fn gone(self: &Arc<Self>, code: u16) {
+    fn gone(self: &Arc<Self>, code: u16, reason: &str) {
         *self.phase.lock() = Phase::Closed;
-        self.deliver(Event::Disconnect(code));
+        self.deliver(Event::Disconnect(code, reason.to_owned()));
+    }
+
+    /// Take the socket over once the handshake is answered, then pump frames.
+    async fn run(
+        self: Arc<Self>,
+        upgrade: Upgrade,
+        config: WebSocketConfig,
+        outbound: mpsc::Receiver<Message>,
+    ) {
+        match upgrade {
+            Upgrade::Hyper(upgrade) => match upgrade.await {
+                Ok(upgraded) => self.pump(TokioIo::new(upgraded), config, outbound).await,
+                Err(_) => self.gone(1006, ""),
+            },
+            Upgrade::InProcess(socket) => self.pump(socket.stream, config, outbound).await,
+        }
     }
 
     /// Pump frames both ways until either side closes.
-    async fn run(
+    async fn pump<S>(
         self: Arc<Self>,
-        upgrade: OnUpgrade,
+        io: S,
         config: WebSocketConfig,
         mut outbound: mpsc::Receiver<Message>,
-    ) {
-        let Ok(upgraded) = upgrade.await else {
-            return self.gone(1006);
-        };
-        let socket =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         let (mut sink, mut stream) = socket.split();
         let writer = async move {
             while let Some(message) = outbound.recv().await {
@@ -160,14 +220,17 @@ impl Session {
                     }
                     Some(Ok(Message::Binary(data))) => self.deliver(Event::Binary(data)),
                     Some(Ok(Message::Close(frame))) => {
-                        break self.gone(frame.map_or(1005, |f| u16::from(f.code)));
+                        break match frame {
+                            Some(frame) => self.gone(frame.code.into(), &frame.reason),
+                            None => self.gone(1005, ""),
+                        };
                     }
                     Some(Ok(_)) => {} // ping and pong are answered by tungstenite
                     Some(Err(WsError::Capacity(_))) => {
                         self.close_from_server(CloseCode::Size, "message too big");
-                        break self.gone(1009);
+                        break self.gone(1009, "message too big");
                     }
-                    Some(Err(_)) | None => break self.gone(1006),
+                    Some(Err(_)) | None => break self.gone(1006, ""),
                 }
             }
         };
@@ -313,29 +376,42 @@ impl Session {
     /// The app's task ended: refuse a handshake it never answered, close an open socket.
     fn app_finished(&self, py: Python<'_>, outcome: Outcome<'_>) {
         let failed = outcome.err();
+        // A Task cancelled under it: the server is shutting down.
+        let cancelled = failed
+            .as_ref()
+            .is_some_and(|err| err.is_instance_of::<CancelledError>(py));
         match std::mem::replace(&mut *self.phase.lock(), Phase::Closed) {
             Phase::Handshake(reply) | Phase::Denying(reply, ..) => {
                 let (status, text) = match failed {
+                    _ if cancelled => (StatusCode::SERVICE_UNAVAILABLE, "The server is stopping"),
                     Some(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
                     None => (StatusCode::FORBIDDEN, "WebSocket connection refused"),
                 };
                 let _ = reply.send(Handshake::Respond(errors::detail(status, text)));
             }
             Phase::Open(sender) => {
-                let code = if failed.is_some() { 1011 } else { 1000 };
-                let _ = sender.try_send(close_message(code, ""));
+                let (code, reason) = match failed {
+                    _ if cancelled => (1001, "server shutting down"),
+                    Some(_) => (1011, ""),
+                    None => (1000, ""),
+                };
+                let _ = sender.try_send(close_message(code, reason));
             }
             Phase::Closed => {}
         }
         match failed {
+            Some(_) if cancelled => {}
             Some(err) if err.is_instance_of::<ClientDisconnected>(py) => {}
             Some(err) => log(
                 py,
                 Level::Error,
-                "Exception in ASGI WebSocket application",
+                &format!("Exception in {}", self.app_name),
                 Some(err),
             ),
             None => {}
+        }
+        if let Some(done) = self.app_done.lock().take() {
+            let _ = done.send(());
         }
     }
 }
@@ -360,8 +436,9 @@ fn event_message<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyDi
             message.set_item(intern!(py, "bytes"), PyBytes::new(py, &data))?;
             "websocket.receive"
         }
-        Event::Disconnect(code) => {
+        Event::Disconnect(code, reason) => {
             message.set_item(intern!(py, "code"), code)?;
+            message.set_item(intern!(py, "reason"), reason)?;
             "websocket.disconnect"
         }
     };
@@ -396,7 +473,7 @@ struct HandshakeGuard(Option<Arc<Session>>);
 impl Drop for HandshakeGuard {
     fn drop(&mut self) {
         if let Some(session) = self.0.take() {
-            session.gone(1006);
+            session.gone(1006, "");
         }
     }
 }
@@ -407,9 +484,46 @@ pub async fn serve(
     app: Arc<AsgiApp>,
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
-    upgrade: OnUpgrade,
+    upgrade: Upgrade,
     limits: &crate::service::Limits,
 ) -> Response<ResponseBody> {
+    let name = "ASGI WebSocket application".to_owned();
+    handshake(
+        bridge,
+        head,
+        upgrade,
+        limits,
+        name,
+        move |py, lp, head, channel| {
+            let scope =
+                scope::connection_scope(py, scope::Protocol::WebSocket, &head, &conn, &app)?;
+            super::start_app(py, lp, &app, scope, channel)
+        },
+    )
+    .await
+}
+
+/// Check the handshake request, start the app with `start` on the loop thread (it
+/// returns the app's Task; `app_name` names the app in logs) and answer as the app
+/// decides: 101 (200 on HTTP/2) and the session's frame pump, or its refusal.
+pub async fn handshake<F>(
+    bridge: &Arc<BridgeInner>,
+    head: http::request::Parts,
+    mut upgrade: Upgrade,
+    limits: &crate::service::Limits,
+    app_name: String,
+    start: F,
+) -> Response<ResponseBody>
+where
+    F: for<'py> FnOnce(
+            Python<'py>,
+            &EventLoop,
+            http::request::Parts,
+            WebSocketChannel,
+        ) -> PyResult<Bound<'py, PyAny>>
+        + Send
+        + 'static,
+{
     let max_message_size = limits.max_body_size;
     // HTTP/2 (RFC 8441) has no key: the stream itself is the proof of the handshake.
     let key = match head.version {
@@ -436,16 +550,18 @@ pub async fn serve(
         return response;
     };
     let (reply, handshake) = oneshot::channel();
-    let session = Session::new(bridge.clone(), reply);
+    let app_done = match &mut upgrade {
+        Upgrade::InProcess(socket) => socket.app_done.take(),
+        Upgrade::Hyper(_) => None,
+    };
+    let session = Session::new(bridge.clone(), reply, app_name, app_done);
     let mut guard = HandshakeGuard(Some(session.clone()));
     let started = session.clone();
     bridge.submit(Box::new(move |py, lp| {
         let channel = WebSocketChannel {
             session: started.clone(),
         };
-        let outcome = scope::connection_scope(py, scope::Protocol::WebSocket, &head, &conn, &app)
-            .and_then(|scope| super::start_app(py, lp, &app, scope, channel));
-        match outcome {
+        match start(py, lp, head, channel) {
             Ok(task) => crate::python::when_done(py, &task, move |py, outcome| {
                 started.app_finished(py, outcome)
             }),

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::errors;
 use super::form::FormValues;
-use super::params::{ParamSpec, Value};
+use super::params::{self, Value};
 use super::router::Route;
 use crate::body::ResponseBody;
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
@@ -113,26 +113,21 @@ fn later(
 }
 
 fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Bound<'py, PyDict>> {
-    let kwargs = PyDict::new(py);
-    let structs: Vec<Bound<'py, PyDict>> = route.structs.iter().map(|_| PyDict::new(py)).collect();
-    let put = |spec: &ParamSpec, value: Value| {
-        let target = spec.group.map_or(&kwargs, |group| &structs[group]);
-        target.set_item(spec.name.bind(py), spec.to_py(py, value)?)
+    let (form_fields, files) = match (&route.form, input.form) {
+        (Some(spec), Some(form)) => (
+            Some(spec.fields.iter().zip(form.fields)),
+            Some(spec.files.iter().zip(form.files)),
+        ),
+        _ => (None, None),
     };
-    for (spec, value) in route.params.iter().zip(input.values) {
-        put(spec, value)?;
-    }
-    if let (Some(spec), Some(form)) = (&route.form, input.form) {
-        for (field, value) in spec.fields.iter().zip(form.fields) {
-            put(field, value)?;
-        }
-        for (file, received) in spec.files.iter().zip(form.files) {
-            kwargs.set_item(file.name.bind(py), file.to_py(py, received)?)?;
-        }
-    }
-    for (param, fields) in route.structs.iter().zip(&structs) {
-        let built = param.build.bind(py).call((), Some(fields))?;
-        kwargs.set_item(param.name.bind(py), built)?;
+    let values = route.params.iter().zip(input.values);
+    let kwargs = params::kwargs(
+        py,
+        &route.structs,
+        values.chain(form_fields.into_iter().flatten()),
+    )?;
+    for (file, received) in files.into_iter().flatten() {
+        kwargs.set_item(file.name.bind(py), file.to_py(py, received)?)?;
     }
     if let (Some(name), Some(head)) = (&route.request_param, input.head) {
         let body = input.body.clone().unwrap_or_default();

@@ -49,6 +49,18 @@ pub fn options(allow: HeaderValue) -> Response<ResponseBody> {
     response
 }
 
+/// A plain HTTP request to a path served only as a WebSocket.
+pub fn upgrade_required() -> Response<ResponseBody> {
+    let mut response = detail(
+        StatusCode::UPGRADE_REQUIRED,
+        "This path only accepts WebSocket connections",
+    );
+    response
+        .headers_mut()
+        .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    response
+}
+
 /// Too many requests are already waiting for Python.
 pub fn overloaded() -> Response<ResponseBody> {
     let mut response = detail(

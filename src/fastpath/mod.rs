@@ -10,6 +10,7 @@ pub mod request;
 pub mod router;
 mod spool;
 mod stream;
+pub mod websocket;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,13 +26,13 @@ use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
 pub use router::{Lookup, Route, RouteTable};
 
-/// Read the route's parameters from the request, or every field that failed.
+/// Read a route's parameters from the request, or every field that failed.
 pub fn read_params(
-    route: &Route,
+    specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
 ) -> Result<Vec<Value>, Vec<errors::FieldError>> {
-    if route.params.is_empty() {
+    if specs.is_empty() {
         return Ok(Vec::new());
     }
     let query = parts.uri.query();
@@ -48,7 +49,7 @@ pub fn read_params(
         })
         .collect::<Vec<(&str, Cow<'_, str>)>>();
     let request = RequestParts::new(path_params, query, &parts.headers);
-    params::extract(&route.params, &request)
+    params::extract(specs, &request)
 }
 
 /// Call the route's handler in Python and wait for its response.

@@ -505,6 +505,49 @@ pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
         .map(|(k, v)| (k, v.trim_matches('"')))
 }
 
+/// A `msgspec.Struct` argument built from the fields Rust read.
+pub struct StructParam {
+    pub name: Py<pyo3::types::PyString>,
+    /// `build(**fields) -> Struct`.
+    pub build: Py<PyAny>,
+}
+
+impl StructParam {
+    pub(super) fn from_py(desc: &Bound<'_, PyAny>) -> Result<Self, String> {
+        let item = |key: &str| {
+            desc.get_item(key)
+                .map_err(|_| format!("a struct parameter has no {key:?}"))
+        };
+        Ok(StructParam {
+            name: item("name")?
+                .cast_into::<pyo3::types::PyString>()
+                .map_err(|_| "a struct parameter's name must be a str".to_owned())?
+                .unbind(),
+            build: item("build")?.unbind(),
+        })
+    }
+}
+
+/// Keyword arguments from the values Rust read: each under its parameter's name, or
+/// gathered into the fields of the Struct parameter it belongs to, which is then built.
+pub fn kwargs<'a, 'py>(
+    py: Python<'py>,
+    structs: &[StructParam],
+    values: impl IntoIterator<Item = (&'a ParamSpec, Value)>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let kwargs = PyDict::new(py);
+    let fields: Vec<Bound<'py, PyDict>> = structs.iter().map(|_| PyDict::new(py)).collect();
+    for (spec, value) in values {
+        let target = spec.group.map_or(&kwargs, |group| &fields[group]);
+        target.set_item(spec.name.bind(py), spec.to_py(py, value)?)?;
+    }
+    for (param, fields) in structs.iter().zip(&fields) {
+        let built = param.build.bind(py).call((), Some(fields))?;
+        kwargs.set_item(param.name.bind(py), built)?;
+    }
+    Ok(kwargs)
+}
+
 /// Read every parameter; on failure, every failing field is reported at once.
 pub fn extract(
     specs: &[ParamSpec],

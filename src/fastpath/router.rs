@@ -9,7 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::form::{FileSpec, FormSpec};
-use super::params::{ParamSpec, Source};
+use super::params::{ParamSpec, Source, StructParam};
+use super::websocket::WebSocketRoute;
 
 /// One Bolt route: its handler and everything needed to call it.
 pub struct Route {
@@ -39,56 +40,37 @@ pub struct Route {
     pub on_error: Py<PyAny>,
 }
 
-/// A `msgspec.Struct` argument built from the fields Rust read.
-pub struct StructParam {
-    pub name: Py<pyo3::types::PyString>,
-    /// `build(**fields) -> Struct`.
-    pub build: Py<PyAny>,
+/// What every route description has: its name, path and parameters, checked.
+pub(super) struct Common {
+    pub name: String,
+    pub path: String,
+    /// Path, query, header and cookie parameters.
+    pub params: Vec<ParamSpec>,
+    /// Form fields and files, read from the body.
+    pub form: FormSpec,
+    pub structs: Vec<StructParam>,
 }
 
-impl StructParam {
-    fn from_py(desc: &Bound<'_, PyAny>) -> Result<Self, String> {
-        let item = |key: &str| {
-            desc.get_item(key)
-                .map_err(|_| format!("a struct parameter has no {key:?}"))
-        };
-        Ok(StructParam {
-            name: item("name")?
-                .cast_into::<pyo3::types::PyString>()
-                .map_err(|_| "a struct parameter's name must be a str".to_owned())?
-                .unbind(),
-            build: item("build")?.unbind(),
-        })
-    }
-}
-
-impl Route {
-    fn from_py(desc: &Bound<'_, PyDict>) -> Result<(Method, String, Route), String> {
-        let item = |key: &str| -> Result<Bound<'_, PyAny>, String> {
+impl Common {
+    pub(super) fn from_py(desc: &Bound<'_, PyDict>) -> Result<Self, String> {
+        let text = |key: &str| -> Result<String, String> {
             desc.get_item(key)
                 .ok()
                 .flatten()
-                .ok_or_else(|| format!("route description has no {key:?}"))
-        };
-        let optional = |key: &str| desc.get_item(key).ok().flatten().filter(|v| !v.is_none());
-        let text = |key: &str| -> Result<String, String> {
-            item(key)?
+                .ok_or_else(|| format!("route description has no {key:?}"))?
                 .extract::<String>()
                 .map_err(|e| format!("{key}: {e}"))
         };
         let name = text("name")?;
-        let method = Method::from_bytes(text("method")?.to_ascii_uppercase().as_bytes())
-            .map_err(|_| format!("{name}: invalid method"))?;
         let path = text("path")?;
         if !path.starts_with('/') {
             return Err(format!("{name}: path {path:?} must start with '/'"));
         }
-        let status = item("status_code")?
-            .extract::<u16>()
+        let params_list = desc
+            .get_item("params")
             .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .ok_or_else(|| format!("{name}: status_code must be an HTTP status"))?;
-        let params_list = item("params")?;
+            .flatten()
+            .ok_or_else(|| format!("{name}: route description has no \"params\""))?;
         let params_list = params_list
             .cast::<PyList>()
             .map_err(|_| format!("{name}: params must be a list"))?;
@@ -119,7 +101,7 @@ impl Route {
                 _ => params.push(spec),
             }
         }
-        let structs = match optional("structs") {
+        let structs = match desc.get_item("structs").ok().flatten() {
             Some(list) => list
                 .try_iter()
                 .map_err(|e| format!("{name}: structs: {e}"))?
@@ -134,9 +116,44 @@ impl Route {
                 "{name}: a parameter names struct {group}, which is not declared"
             ));
         }
+        Ok(Common {
+            name,
+            path,
+            params,
+            form,
+            structs,
+        })
+    }
+}
+
+impl Route {
+    fn from_py(desc: &Bound<'_, PyDict>) -> Result<(Method, String, Route), String> {
+        let item = |key: &str| -> Result<Bound<'_, PyAny>, String> {
+            desc.get_item(key)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("route description has no {key:?}"))
+        };
+        let optional = |key: &str| desc.get_item(key).ok().flatten().filter(|v| !v.is_none());
+        let Common {
+            name,
+            path,
+            params,
+            form,
+            structs,
+        } = Common::from_py(desc)?;
+        let method = item("method")?
+            .extract::<String>()
+            .ok()
+            .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
+            .ok_or_else(|| format!("{name}: invalid method"))?;
+        let status = item("status_code")?
+            .extract::<u16>()
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .ok_or_else(|| format!("{name}: status_code must be an HTTP status"))?;
         let has_form = !form.fields.is_empty() || !form.files.is_empty();
-        let reads_body = optional("body_loader").is_some();
-        if has_form && reads_body {
+        if has_form && optional("body_loader").is_some() {
             return Err(format!(
                 "{name}: a route reads either a JSON body or a form"
             ));
@@ -197,6 +214,8 @@ pub enum Lookup<'t, 'p> {
 #[pyclass(frozen, module = "django_bolt._core")]
 pub struct RouteTable {
     router: matchit::Router<Arc<PathRoutes>>,
+    /// `@api.websocket` routes, matched only for WebSocket handshakes.
+    websockets: matchit::Router<Arc<WebSocketRoute>>,
     len: usize,
 }
 
@@ -227,9 +246,50 @@ impl RouteTable {
         Lookup::MethodNotAllowed(routes.allow.clone())
     }
 
+    /// The WebSocket route at `path`, if there is one.
+    pub fn websocket<'t, 'p>(
+        &'t self,
+        path: &'p str,
+    ) -> Option<(&'t Arc<WebSocketRoute>, matchit::Params<'t, 'p>)> {
+        self.websockets
+            .at(path)
+            .ok()
+            .map(|found| (found.value, found.params))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// Every WebSocket route under its path and under the path with the slash toggled.
+fn websocket_router(routes: Vec<WebSocketRoute>) -> PyResult<matchit::Router<Arc<WebSocketRoute>>> {
+    let mut router = matchit::Router::<Arc<WebSocketRoute>>::new();
+    let mut aliases = Vec::new();
+    for route in routes {
+        let path = route.path.clone();
+        let route = Arc::new(route);
+        if let Ok(other) = router.at(&path).map(|found| found.value.clone()) {
+            if other.path == path {
+                return Err(PyValueError::new_err(format!(
+                    "duplicate WebSocket route {path}: {} and {}",
+                    other.name, route.name
+                )));
+            }
+        }
+        router.insert(path.clone(), route.clone()).map_err(|e| {
+            PyValueError::new_err(format!(
+                "WebSocket route {path} ({}) cannot be registered: {e}",
+                route.name
+            ))
+        })?;
+        aliases.extend(toggled_slash(&path).map(|alias| (alias, route)));
+    }
+    for (alias, route) in aliases {
+        // An alias that collides with a declared route loses to it.
+        let _ = router.insert(alias, route);
+    }
+    Ok(router)
 }
 
 /// `/a/` for `/a` and `/a` for `/a/`: every route also answers with its trailing
@@ -247,10 +307,18 @@ impl RouteTable {
     #[new]
     fn new(routes: &Bound<'_, PyList>) -> PyResult<Self> {
         let mut by_path: Vec<(String, MethodRoutes)> = Vec::new();
+        let mut websockets = Vec::new();
         for desc in routes.iter() {
             let desc = desc
                 .cast::<PyDict>()
                 .map_err(|_| PyValueError::new_err("a route must be a dict"))?;
+            if desc
+                .get_item("websocket")?
+                .is_some_and(|w| w.is_truthy().unwrap_or(false))
+            {
+                websockets.push(WebSocketRoute::from_py(desc).map_err(PyValueError::new_err)?);
+                continue;
+            }
             let (method, path, route) = Route::from_py(desc).map_err(PyValueError::new_err)?;
             let entry = match by_path.iter_mut().find(|(p, _)| *p == path) {
                 Some(entry) => entry,
@@ -295,7 +363,12 @@ impl RouteTable {
             // An alias that collides with a declared route loses to it.
             let _ = router.insert(alias, entry);
         }
-        Ok(RouteTable { router, len })
+        let len = len + websockets.len();
+        Ok(RouteTable {
+            router,
+            websockets: websocket_router(websockets)?,
+            len,
+        })
     }
 
     fn __len__(&self) -> usize {

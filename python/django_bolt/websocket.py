@@ -1,0 +1,249 @@
+"""``WebSocket``: what an ``@api.websocket`` handler talks to the client through.
+
+Its methods send and receive ASGI-shaped messages on the server's own WebSocket
+session (the one the ASGI adapter uses too); path and query parameters were read and
+checked in Rust before the handler was called.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from functools import cached_property
+from typing import Any
+
+import msgspec
+
+from ._core import ClientDisconnected, Request
+
+__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
+
+#: Close codes that end ``iter_text()`` and friends quietly: a normal close, the client
+#: going away, or a close frame without a code.
+NORMAL_CLOSURES = frozenset({1000, 1001, 1005})
+
+_encoder = msgspec.json.Encoder()
+
+
+class WebSocketDisconnect(Exception):
+    """The connection is closed: raised by ``receive_*`` when the client disconnects
+    (and by ``send_*`` once it has). ``code`` and ``reason`` are the close frame's."""
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"WebSocketDisconnect(code={self.code}, reason={self.reason!r})"
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+class WebSocket:
+    """One WebSocket connection of an ``@api.websocket`` route."""
+
+    def __init__(
+        self,
+        channel: Any,
+        request: Request,
+        client: tuple[str, int] | None,
+        url: str,
+        path_params: dict[str, Any],
+    ) -> None:
+        self._receive = channel.receive
+        self._send = channel.send
+        self._request = request
+        self.client = client
+        #: ``ws://host/path?query`` (``wss`` over TLS), as the client asked for it.
+        self.url = url
+        self.scheme = url.partition(":")[0]
+        self.path_params = path_params
+        self.state = WebSocketState.CONNECTING
+        self.subprotocol: str | None = None
+        #: Why the connection ended, once it has: what later calls raise.
+        self._closed = (1006, "the connection is closed")
+
+    # ---- the handshake request ------------------------------------------------------
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        return self._request.headers
+
+    @cached_property
+    def cookies(self) -> dict[str, str]:
+        return self._request.cookies
+
+    @cached_property
+    def query_params(self) -> dict[str, str]:
+        return self._request.query
+
+    @property
+    def path(self) -> str:
+        return self._request.path
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered, in its order of preference."""
+        offered = self.headers.get("sec-websocket-protocol", "")
+        return [p.strip() for p in offered.split(",") if p.strip()]
+
+    # ---- the connection -------------------------------------------------------------
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Complete the handshake, choosing ``subprotocol`` and adding ``headers`` (a
+        dict, or ``(name, value)`` pairs for repeated names)."""
+        if self.state is not WebSocketState.CONNECTING:
+            raise RuntimeError("accept() called twice, or after the connection closed")
+        await self._receive()  # websocket.connect, always there first
+        pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+        extra = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs
+        ]
+        try:
+            await self._send(
+                {"type": "websocket.accept", "subprotocol": subprotocol, "headers": extra}
+            )
+        except ClientDisconnected:
+            raise self._disconnected(1006, "the client left during the handshake") from None
+        self.state = WebSocketState.CONNECTED
+        self.subprotocol = subprotocol
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection; before ``accept()`` the handshake is refused with 403.
+
+        ``code`` is 1000-1003, 1007-1014 or 3000-4999 (RFC 6455 reserves the others).
+        """
+        if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+            raise ValueError(f"{code} is not a close code a server may send")
+        if self.state is WebSocketState.DISCONNECTED:
+            return
+        self._disconnected(code, reason)
+        await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+    def _disconnected(self, code: int, reason: str) -> WebSocketDisconnect:
+        self.state = WebSocketState.DISCONNECTED
+        self._closed = (code, reason)
+        return WebSocketDisconnect(code, reason)
+
+    async def receive(self) -> dict[str, Any]:
+        """The next ASGI message: ``websocket.receive`` with ``text`` or ``bytes``.
+
+        Raises WebSocketDisconnect when the client has gone.
+        """
+        if self.state is WebSocketState.CONNECTING:
+            raise RuntimeError("accept() the WebSocket before receiving")
+        if self.state is WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnect(*self._closed)
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            raise self._disconnected(message.get("code", 1005), message.get("reason", ""))
+        return message
+
+    async def receive_text(self) -> str:
+        message = await self.receive()
+        text = message.get("text")
+        if text is None:
+            await self._refuse(1003, "Expected a text message")
+        return text
+
+    async def receive_bytes(self) -> bytes:
+        message = await self.receive()
+        data = message.get("bytes")
+        if data is None:
+            await self._refuse(1003, "Expected a binary message")
+        return data
+
+    async def receive_json(self) -> Any:
+        """A JSON value from a text or binary message; invalid JSON closes with 1007."""
+        message = await self.receive()
+        payload = message.get("text")
+        if payload is None:
+            payload = message["bytes"]
+        try:
+            return msgspec.json.decode(payload)
+        except msgspec.DecodeError as exc:
+            await self._refuse(1007, f"Invalid JSON: {exc}"[:120])
+
+    async def _refuse(self, code: int, reason: str) -> None:
+        """The client sent what the handler cannot take: close and tell the handler."""
+        await self.close(code, reason)
+        raise WebSocketDisconnect(code, reason)
+
+    async def send_text(self, data: str) -> None:
+        await self._send_message({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._send_message({"type": "websocket.send", "bytes": bytes(data)})
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        """Send ``data`` as JSON in a text message (``mode="binary"``: a binary one)."""
+        if mode not in ("text", "binary"):
+            raise ValueError(f"mode must be 'text' or 'binary', not {mode!r}")
+        encoded = _encoder.encode(data)
+        if mode == "binary":
+            await self.send_bytes(encoded)
+        else:
+            await self.send_text(encoded.decode())
+
+    async def _send_message(self, message: dict[str, Any]) -> None:
+        if self.state is WebSocketState.CONNECTING:
+            raise RuntimeError("accept() the WebSocket before sending")
+        if self.state is WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnect(*self._closed)
+        try:
+            await self._send(message)
+        except ClientDisconnected:
+            raise self._disconnected(1006, "the client disconnected") from None
+
+    def iter_text(self) -> AsyncIterator[str]:
+        """Each text message until the client closes normally."""
+        return self._iterate(self.receive_text)
+
+    def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Each binary message until the client closes normally."""
+        return self._iterate(self.receive_bytes)
+
+    def iter_json(self) -> AsyncIterator[Any]:
+        """Each message decoded as JSON until the client closes normally."""
+        return self._iterate(self.receive_json)
+
+    async def _iterate(self, receive: Callable[[], Awaitable[Any]]) -> AsyncIterator[Any]:
+        try:
+            while True:
+                yield await receive()
+        except WebSocketDisconnect as exc:
+            if exc.code not in NORMAL_CLOSURES:
+                raise
+
+    def __repr__(self) -> str:
+        return f"<WebSocket {self.path} {self.state.value}>"
+
+
+def websocket_entry(handler: Any, websocket_param: str, path_param_names: list[str]):
+    """The coroutine function Rust starts for a handshake on the route: it wraps the
+    session's channel in a ``WebSocket`` and runs ``handler`` with it."""
+
+    async def run(
+        channel: Any,
+        request: Request,
+        client: tuple[str, int] | None,
+        url: str,
+        kwargs: dict[str, Any],
+    ) -> None:
+        path_params = {name: kwargs[name] for name in path_param_names}
+        kwargs[websocket_param] = WebSocket(channel, request, client, url, path_params)
+        try:
+            await handler(**kwargs)
+        except WebSocketDisconnect:
+            pass  # the client left, or was refused for bad input: both already closed
+
+    return run

@@ -1,0 +1,140 @@
+//! Bolt `@api.websocket` routes: parameters are read and coerced in Rust before the
+//! handshake (a bad one is a 422 and nothing runs), then the handler runs on the same
+//! WebSocket session as the ASGI adapter's, through a Python `WebSocket` object.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::Response;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::params::{ParamSpec, StructParam, Value};
+use super::request::Request;
+use super::router::Common;
+use crate::asgi::websocket::{self, Upgrade};
+use crate::asgi::ConnInfo;
+use crate::body::ResponseBody;
+use crate::python::BridgeInner;
+
+/// One `@api.websocket` route.
+pub struct WebSocketRoute {
+    /// `module.function`, for errors and logs.
+    pub name: String,
+    pub path: String,
+    pub params: Vec<ParamSpec>,
+    pub structs: Vec<StructParam>,
+    /// `entry(channel, request, client, url, kwargs)`: the coroutine that wraps the
+    /// channel in a `WebSocket` and runs the handler.
+    entry: Py<PyAny>,
+}
+
+impl WebSocketRoute {
+    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Self, String> {
+        let Common {
+            name,
+            path,
+            params,
+            form,
+            structs,
+        } = Common::from_py(desc)?;
+        if !form.fields.is_empty() || !form.files.is_empty() {
+            return Err(format!("{name}: a WebSocket route reads no form"));
+        }
+        let entry = desc
+            .get_item("handler")
+            .ok()
+            .flatten()
+            .filter(|h| h.is_callable())
+            .ok_or_else(|| format!("{name}: a WebSocket route needs a callable handler"))?;
+        Ok(WebSocketRoute {
+            name,
+            path,
+            params,
+            structs,
+            entry: entry.unbind(),
+        })
+    }
+}
+
+/// Answer the handshake for `route`: the handler accepts or refuses it.
+pub async fn serve(
+    bridge: &Arc<BridgeInner>,
+    route: Arc<WebSocketRoute>,
+    values: Vec<Value>,
+    conn: Arc<ConnInfo>,
+    head: http::request::Parts,
+    upgrade: Upgrade,
+    limits: &crate::service::Limits,
+) -> Response<ResponseBody> {
+    let name = format!("WebSocket route {}", route.name);
+    websocket::handshake(
+        bridge,
+        head,
+        upgrade,
+        limits,
+        name,
+        move |py, lp, head, channel| {
+            let kwargs =
+                super::params::kwargs(py, &route.structs, route.params.iter().zip(values))?;
+            let url = url(&conn, &head);
+            let request = Request::new(py, head, Bytes::new());
+            let client = conn.client.map(|a| (a.ip().to_string(), a.port()));
+            let entry = route.entry.bind(py);
+            let coro = entry.call1((channel, request, client, url, kwargs))?;
+            lp.create_task(py, &coro, None)
+        },
+    )
+    .await
+}
+
+/// `ws://host/path?query` (`wss` over TLS); the host is HTTP/2's `:authority` or Host.
+fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
+    let scheme = if conn.scheme == "https" { "wss" } else { "ws" };
+    let host = head
+        .uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| head.headers.get(http::header::HOST)?.to_str().ok())
+        .unwrap_or_default();
+    let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("{scheme}://{host}{target}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(request: http::Request<()>) -> http::request::Parts {
+        request.into_parts().0
+    }
+
+    fn conn(scheme: &'static str) -> ConnInfo {
+        ConnInfo {
+            client: None,
+            server: None,
+            scheme,
+            tls: None,
+        }
+    }
+
+    #[test]
+    fn url_uses_the_host_header_or_the_authority() {
+        let h1 = head(
+            http::Request::get("/ws/chat?room=a")
+                .header("host", "example.com:8000")
+                .body(())
+                .unwrap(),
+        );
+        assert_eq!(
+            url(&conn("http"), &h1),
+            "ws://example.com:8000/ws/chat?room=a"
+        );
+        let h2 = head(
+            http::Request::connect("https://api.example.com/ws")
+                .body(())
+                .unwrap(),
+        );
+        assert_eq!(url(&conn("https"), &h2), "wss://api.example.com/ws");
+    }
+}

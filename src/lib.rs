@@ -4,6 +4,7 @@ mod app;
 mod asgi;
 mod body;
 mod fastpath;
+mod files;
 mod proxy;
 mod python;
 mod server;
@@ -24,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fastpath::RouteTable>()?;
     m.add_class::<app::App>()?;
     m.add_class::<fastpath::request::Request>()?;
+    m.add_class::<files::SendFile>()?;
     m.add_class::<server::Server>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;

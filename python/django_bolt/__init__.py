@@ -2,14 +2,25 @@
 
 from ._core import Request
 from .api import BoltAPI
-from .decorators import no_compress
+from .compression import CompressionConfig
+from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
 from .param_functions import Depends
-from .responses import HTML, JSON, PlainText, Redirect, Response, StreamingResponse
+from .responses import (
+    HTML,
+    JSON,
+    FileResponse,
+    PlainText,
+    Redirect,
+    Response,
+    StreamingResponse,
+)
 
 __all__ = [
     "BoltAPI",
+    "CompressionConfig",
     "Depends",
+    "FileResponse",
     "HTML",
     "HTTPException",
     "JSON",
@@ -19,4 +30,5 @@ __all__ = [
     "Response",
     "StreamingResponse",
     "no_compress",
+    "skip_middleware",
 ]

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from ._core import Request
+from .compression import CompressionConfig
 from .exceptions import HTTPException, RequestValidationError
 from .param_functions import NOT_YET_SERVED, Depends, ParamMarker
 from .responses import Response, StreamingResponse, Wire
@@ -102,6 +103,8 @@ class Route:
     validate_response: bool = True
     #: The argument that receives the Request, if any.
     request_param: str | None = None
+    #: The API's compression; a ``@no_compress`` handler is never compressed.
+    compression: CompressionConfig | None = None
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -131,7 +134,14 @@ class Route:
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
             "on_error": _ErrorHandler(self.name, debug),
+            "compression": self._compression(),
         }
+
+    def _compression(self) -> dict[str, Any] | None:
+        # Read when the table is built: @no_compress may sit above the route decorator.
+        if self.compression is None or getattr(self.handler, "__bolt_no_compress__", False):
+            return None
+        return self.compression.describe()
 
     def _body_loader(self) -> Callable[..., dict[str, Any]] | None:
         if self.body_fields:

@@ -1,0 +1,160 @@
+//! Files the server sends itself (`FileResponse`): the path checked against its root,
+//! then validators, conditional requests and byte ranges, all without Python.
+
+mod conditional;
+mod range;
+
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use pyo3::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::body::ResponseBody;
+use crate::fastpath::errors;
+use conditional::Validators;
+use range::Selection;
+
+/// Which file to send, as `FileResponse` hands it over in place of a body.
+#[pyclass(frozen, module = "django_bolt._core")]
+#[derive(Clone, Debug)]
+pub struct SendFile {
+    path: PathBuf,
+    /// When set, `path` is relative to it and must stay inside it.
+    root: Option<PathBuf>,
+}
+
+#[pymethods]
+impl SendFile {
+    #[new]
+    #[pyo3(signature = (path, root=None))]
+    fn new(path: PathBuf, root: Option<PathBuf>) -> Self {
+        SendFile { path, root }
+    }
+}
+
+/// Why a file could not be sent, beyond its not being there.
+pub struct Failure {
+    pub path: PathBuf,
+    pub error: std::io::Error,
+}
+
+/// Send `file` as the body of `response` (whose status and headers the handler chose),
+/// answering ranges and conditional requests. A missing file, or one outside its root,
+/// is 404; any other I/O error is 500, returned so the caller can log it.
+pub async fn serve(
+    file: &SendFile,
+    mut response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> Result<Response<ResponseBody>, (Response<ResponseBody>, Failure)> {
+    let Some(path) = file.resolve().await else {
+        return Ok(not_found());
+    };
+    // Non-blocking, so a FIFO planted in the path cannot hold a thread waiting for a
+    // writer; regular files read the same either way.
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true).custom_flags(libc::O_NONBLOCK);
+    let opened = match options.open(&path).await {
+        Ok(opened) => opened.metadata().await.map(|metadata| (opened, metadata)),
+        Err(error) => Err(error),
+    };
+    let (mut opened, metadata) = match opened {
+        Ok((_, metadata)) if !metadata.is_file() => return Ok(not_found()),
+        Ok(found) => found,
+        Err(error) if missing(&error) => return Ok(not_found()),
+        Err(error) => return Err((errors::internal_error(), Failure { path, error })),
+    };
+    let size = metadata.len();
+    let headers = response.headers_mut();
+    let mut validators = Validators::of(&metadata);
+    match headers.get(header::ETAG) {
+        Some(theirs) => validators.etag = theirs.clone(),
+        None => drop(headers.insert(header::ETAG, validators.etag.clone())),
+    }
+    if let Some(date) = validators.last_modified {
+        let date = HeaderValue::from_str(&date.to_string()).expect("an HTTP date is header text");
+        headers.entry(header::LAST_MODIFIED).or_insert(date);
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let cacheable =
+        response.status() == StatusCode::OK && (method == Method::GET || method == Method::HEAD);
+    if cacheable && validators.not_modified(request) {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(response);
+    }
+    let selection = match cacheable && method == Method::GET && validators.range_allowed(request) {
+        true => range::select(request.get(header::RANGE), size),
+        false => Selection::Full,
+    };
+    let (bytes, partial) = match selection {
+        Selection::Full => (0..size, false),
+        Selection::Part(bytes) => (bytes, true),
+        Selection::Unsatisfiable => return Ok(unsatisfiable(size)),
+    };
+    let length = bytes.end - bytes.start;
+    if bytes.start > 0 {
+        if let Err(error) = opened.seek(SeekFrom::Start(bytes.start)).await {
+            return Err((errors::internal_error(), Failure { path, error }));
+        }
+    }
+    if partial {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let range = format!("bytes {}-{}/{size}", bytes.start, bytes.end - 1);
+        response.headers_mut().insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&range).expect("digits are header text"),
+        );
+    }
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, length.into());
+    *response.body_mut() = ResponseBody::reader(opened.take(length), Some(length));
+    Ok(response)
+}
+
+impl SendFile {
+    /// The path to open, or None when it must not be served: outside its root, or
+    /// (without a root) climbing with `..`.
+    async fn resolve(&self) -> Option<PathBuf> {
+        let Some(root) = &self.root else {
+            let climbs = self.path.components().any(|c| c == Component::ParentDir);
+            return (!climbs).then(|| self.path.clone());
+        };
+        if !is_plain_relative(&self.path) {
+            return None;
+        }
+        let root = tokio::fs::canonicalize(root).await.ok()?;
+        let resolved = tokio::fs::canonicalize(root.join(&self.path)).await.ok()?;
+        resolved.starts_with(&root).then_some(resolved)
+    }
+}
+
+/// A path that cannot jump out of the folder it is joined to by being absolute.
+fn is_plain_relative(path: &Path) -> bool {
+    path.components().all(|c| {
+        matches!(
+            c,
+            Component::Normal(_) | Component::CurDir | Component::ParentDir
+        )
+    })
+}
+
+fn missing(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::InvalidInput
+    )
+}
+
+fn not_found() -> Response<ResponseBody> {
+    errors::detail(StatusCode::NOT_FOUND, "File not found")
+}
+
+fn unsatisfiable(size: u64) -> Response<ResponseBody> {
+    let mut response = errors::detail(StatusCode::RANGE_NOT_SATISFIABLE, "Range not satisfiable");
+    let range = HeaderValue::from_str(&format!("bytes */{size}")).expect("digits are header text");
+    response.headers_mut().insert(header::CONTENT_RANGE, range);
+    response
+}

@@ -1,17 +1,16 @@
 """Compression of Bolt responses: negotiated from Accept-Encoding, done in Rust, decoded
-here with real decoders, through the TestClient and a real runbolt over HTTP/1.1 and
-HTTP/2."""
+here with real decoders, through the TestClient and a real runbolt over HTTP/1.1,
+HTTP/2 and HTTP/3."""
 
 from __future__ import annotations
 
 import gzip
 
 import brotli
-import delivery
 import msgspec
 import pytest
-import support
 import zstandard
+from delivery import client_fixture, folder_fixture, server_fixture  # noqa: F401
 from deliveryproj.api import ROWS, TEXT
 
 from django_bolt import BoltAPI, CompressionConfig, no_compress
@@ -25,17 +24,6 @@ DECODERS = {
 ROWS_JSON = msgspec.json.encode(ROWS)
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return delivery.make_files(tmp_path_factory.mktemp("delivery"))
-
-
-@pytest.fixture(scope="module")
-def server(folder):
-    with delivery.serve(folder) as server:
-        yield server
-
-
 class Raw:
     """A response with its body as sent (not decoded)."""
 
@@ -45,31 +33,23 @@ class Raw:
         self.content = content
 
 
-@pytest.fixture(params=delivery.CLIENTS)
-def fetch(request, folder):
+@pytest.fixture
+def fetch(client):
     """``fetch(path, accept_encoding=None, method="GET") -> Raw``."""
-    if request.param == "testclient":
-        with delivery.test_client(folder) as client:
 
-            def via_test_client(path, accept_encoding=None, method="GET"):
-                headers = {} if accept_encoding is None else {"accept-encoding": accept_encoding}
-                response = client.request(method, path, headers=headers)
-                return Raw(response.status_code, response.headers, response.content)
+    def fetch(path, accept_encoding=None, method="GET"):
+        if isinstance(client, TestClient):
+            headers = {} if accept_encoding is None else {"accept-encoding": accept_encoding}
+            response = client.request(method, path, headers=headers)
+            return Raw(response.status_code, response.headers, response.content)
+        # httpx would send its own Accept-Encoding and decode: ask for exactly ours and
+        # read the bytes as they came.
+        headers = {"accept-encoding": accept_encoding or "identity"}
+        with client.stream(method, path, headers=headers) as response:
+            content = b"".join(response.iter_raw())
+        return Raw(response.status_code, response.headers, content)
 
-            yield via_test_client
-        return
-    server = request.getfixturevalue("server")
-    with support.make_client(server.base_url, request.param) as client:
-
-        def via_socket(path, accept_encoding=None, method="GET"):
-            # httpx would send its own Accept-Encoding and decode: ask for exactly ours
-            # and read the bytes as they came.
-            headers = {"accept-encoding": accept_encoding or "identity"}
-            with client.stream(method, path, headers=headers) as response:
-                content = b"".join(response.iter_raw())
-            return Raw(response.status_code, response.headers, content)
-
-        yield via_socket
+    return fetch
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])

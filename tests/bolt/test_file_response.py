@@ -1,5 +1,5 @@
 """FileResponse: ranges, conditional requests, HEAD and the path rules, through the
-TestClient and a real runbolt process over HTTP/1.1 and HTTP/2."""
+TestClient and a real runbolt process over HTTP/1.1, HTTP/2 and HTTP/3."""
 
 from __future__ import annotations
 
@@ -8,30 +8,7 @@ import os
 
 import delivery
 import pytest
-import support
-from delivery import REPORT
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return delivery.make_files(tmp_path_factory.mktemp("delivery"))
-
-
-@pytest.fixture(scope="module")
-def server(folder):
-    with delivery.serve(folder) as server:
-        yield server
-
-
-@pytest.fixture(params=delivery.CLIENTS)
-def client(request, folder):
-    if request.param == "testclient":
-        with delivery.test_client(folder) as client:
-            yield client
-    else:
-        server = request.getfixturevalue("server")
-        with support.make_client(server.base_url, request.param) as client:
-            yield client
+from delivery import REPORT, client_fixture, folder_fixture, server_fixture  # noqa: F401
 
 
 def test_whole_file_with_validators(client):
@@ -138,7 +115,15 @@ def test_file_under_root(client):
 
 @pytest.mark.parametrize(
     "name",
-    ["../secret.txt", "sub/../../secret.txt", "/etc/passwd", "link.txt", "sub", "missing.txt"],
+    [
+        "../secret.txt",
+        "sub/../../secret.txt",
+        "/etc/passwd",
+        "link.txt",
+        "sub",
+        "missing.txt",
+        "bad\x00name",
+    ],
 )
 def test_traversal_and_missing_files_are_404(client, name):
     response = client.get("/files/public", params={"name": name})
@@ -169,7 +154,7 @@ def test_a_fifo_is_404_without_waiting_for_a_writer(client, folder):
 
 
 def test_the_server_keeps_serving_after_file_errors(server):
-    with support.make_client(server.base_url, "http2") as client:
+    with delivery.h3sync.client_for(server, "http2") as client:
         for name in ["../secret.txt", "missing", "hello.txt"]:
             client.get("/files/public", params={"name": name})
         assert client.get("/files/report", headers={"range": "bytes=0-0"}).content == REPORT[:1]

@@ -24,21 +24,9 @@ pub async fn finish(
 ) -> Response<ResponseBody> {
     if let Some(file) = response.extensions_mut().remove::<SendFile>() {
         // Files are sent as stored: ranges are ranges of those bytes.
-        return match crate::files::serve(&file, response, &wanted.method, &wanted.headers).await {
-            Ok(response) => response,
-            Err((response, failure)) => {
-                let message = format!(
-                    "route {} could not send {}: {}",
-                    route.name,
-                    failure.path.display(),
-                    failure.error
-                );
-                bridge.submit(Box::new(move |py, _| {
-                    crate::python::log_error(py, &message, None)
-                }));
-                response
-            }
-        };
+        let sender = format!("route {}", route.name);
+        let (method, headers) = (&wanted.method, &wanted.headers);
+        return crate::files::serve(bridge, &sender, &file, response, method, headers).await;
     }
     match &route.compression {
         Some(config) => {

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::body::ResponseBody;
 use crate::fastpath::errors;
+use crate::python::BridgeInner;
 use conditional::Validators;
 use range::Selection;
 
@@ -34,29 +35,68 @@ impl SendFile {
     }
 }
 
-/// Why a file could not be sent, beyond its not being there.
-pub struct Failure {
-    pub path: PathBuf,
-    pub error: std::io::Error,
+impl SendFile {
+    /// A file an ASGI app named with `http.response.pathsend`: sent as it is named.
+    pub fn named(path: PathBuf) -> Self {
+        SendFile { path, root: None }
+    }
 }
 
-/// Send `file` as the body of `response` (whose status and headers the handler chose),
+/// The request headers a file response looks at (ranges, validators), for callers that
+/// must give the rest of the request away.
+pub fn conditions(request: &HeaderMap) -> HeaderMap {
+    let names = [
+        header::RANGE,
+        header::IF_RANGE,
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+    ];
+    let mut kept = HeaderMap::new();
+    for name in names {
+        for value in request.get_all(&name) {
+            kept.append(name.clone(), value.clone());
+        }
+    }
+    kept
+}
+
+/// Send `file` as the body of `response` (whose status and headers the app chose),
 /// answering ranges and conditional requests. A missing file, or one outside its root,
-/// is 404; any other I/O error is 500, returned so the caller can log it.
+/// is 404; any other I/O error is a 500, logged with the path on behalf of `sender`.
 pub async fn serve(
+    bridge: &BridgeInner,
+    sender: &str,
     file: &SendFile,
+    response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> Response<ResponseBody> {
+    let Some(path) = file.resolve().await else {
+        return not_found();
+    };
+    match open_and_send(&path, response, method, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            let message = format!("{sender} could not send {}: {error}", path.display());
+            bridge.submit(Box::new(move |py, _| {
+                crate::python::log_error(py, &message, None)
+            }));
+            errors::internal_error()
+        }
+    }
+}
+
+async fn open_and_send(
+    path: &Path,
     mut response: Response<ResponseBody>,
     method: &Method,
     request: &HeaderMap,
-) -> Result<Response<ResponseBody>, (Response<ResponseBody>, Failure)> {
-    let Some(path) = file.resolve().await else {
-        return Ok(not_found());
-    };
+) -> std::io::Result<Response<ResponseBody>> {
     // Non-blocking, so a FIFO planted in the path cannot hold a thread waiting for a
     // writer; regular files read the same either way.
     let mut options = tokio::fs::OpenOptions::new();
     options.read(true).custom_flags(libc::O_NONBLOCK);
-    let opened = match options.open(&path).await {
+    let opened = match options.open(path).await {
         Ok(opened) => opened.metadata().await.map(|metadata| (opened, metadata)),
         Err(error) => Err(error),
     };
@@ -64,7 +104,7 @@ pub async fn serve(
         Ok((_, metadata)) if !metadata.is_file() => return Ok(not_found()),
         Ok(found) => found,
         Err(error) if missing(&error) => return Ok(not_found()),
-        Err(error) => return Err((errors::internal_error(), Failure { path, error })),
+        Err(error) => return Err(error),
     };
     let size = metadata.len();
     let headers = response.headers_mut();
@@ -95,9 +135,7 @@ pub async fn serve(
     };
     let length = bytes.end - bytes.start;
     if bytes.start > 0 {
-        if let Err(error) = opened.seek(SeekFrom::Start(bytes.start)).await {
-            return Err((errors::internal_error(), Failure { path, error }));
-        }
+        opened.seek(SeekFrom::Start(bytes.start)).await?;
     }
     if partial {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;

@@ -25,7 +25,7 @@ pub struct ResponseBody {
 /// Read size of a reader-backed body.
 const READ_CHUNK: usize = 64 * 1024;
 
-pub type Reader = Pin<Box<dyn AsyncRead + Send + Sync>>;
+type Reader = Pin<Box<dyn AsyncRead + Send + Sync>>;
 
 enum Kind {
     Full(Option<Bytes>),
@@ -74,7 +74,7 @@ impl ResponseBody {
         }
     }
 
-    /// The whole body, when it is held in memory.
+    /// The whole body, when it is held in memory and not empty.
     pub fn as_full(&self) -> Option<&Bytes> {
         match &self.kind {
             Kind::Full(data) => data.as_ref(),

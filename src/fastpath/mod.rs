@@ -2,7 +2,7 @@
 //! once with their arguments ready.
 
 pub mod call;
-pub mod compression;
+mod compression;
 pub mod errors;
 mod formats;
 mod outgoing;

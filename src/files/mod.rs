@@ -4,6 +4,7 @@
 mod conditional;
 mod range;
 
+use std::fs::Metadata;
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
@@ -32,13 +33,6 @@ impl SendFile {
     #[pyo3(signature = (path, root=None))]
     fn new(path: PathBuf, root: Option<PathBuf>) -> Self {
         SendFile { path, root }
-    }
-}
-
-impl SendFile {
-    /// A file an ASGI app named with `http.response.pathsend`: sent as it is named.
-    pub fn named(path: PathBuf) -> Self {
-        SendFile { path, root: None }
     }
 }
 
@@ -88,7 +82,7 @@ pub async fn serve(
 
 async fn open_and_send(
     path: &Path,
-    mut response: Response<ResponseBody>,
+    response: Response<ResponseBody>,
     method: &Method,
     request: &HeaderMap,
 ) -> std::io::Result<Response<ResponseBody>> {
@@ -96,19 +90,29 @@ async fn open_and_send(
     // writer; regular files read the same either way.
     let mut options = tokio::fs::OpenOptions::new();
     options.read(true).custom_flags(libc::O_NONBLOCK);
-    let opened = match options.open(path).await {
-        Ok(opened) => opened.metadata().await.map(|metadata| (opened, metadata)),
-        Err(error) => Err(error),
-    };
-    let (mut opened, metadata) = match opened {
-        Ok((_, metadata)) if !metadata.is_file() => return Ok(not_found()),
-        Ok(found) => found,
+    let file = match options.open(path).await {
+        Ok(file) => file,
         Err(error) if missing(&error) => return Ok(not_found()),
         Err(error) => return Err(error),
     };
+    let metadata = file.metadata().await?;
+    if !metadata.is_file() {
+        return Ok(not_found());
+    }
+    respond(file, &metadata, response, method, request).await
+}
+
+/// The answer for an open file: validators, then 304, 416, 206 or the whole file.
+async fn respond(
+    mut file: tokio::fs::File,
+    metadata: &Metadata,
+    mut response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> std::io::Result<Response<ResponseBody>> {
     let size = metadata.len();
     let headers = response.headers_mut();
-    let mut validators = Validators::of(&metadata);
+    let mut validators = Validators::of(metadata);
     match headers.get(header::ETAG) {
         Some(theirs) => validators.etag = theirs.clone(),
         None => drop(headers.insert(header::ETAG, validators.etag.clone())),
@@ -135,7 +139,7 @@ async fn open_and_send(
     };
     let length = bytes.end - bytes.start;
     if bytes.start > 0 {
-        opened.seek(SeekFrom::Start(bytes.start)).await?;
+        file.seek(SeekFrom::Start(bytes.start)).await?;
     }
     if partial {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
@@ -148,11 +152,16 @@ async fn open_and_send(
     response
         .headers_mut()
         .insert(header::CONTENT_LENGTH, length.into());
-    *response.body_mut() = ResponseBody::reader(opened.take(length), Some(length));
+    *response.body_mut() = ResponseBody::reader(file.take(length), Some(length));
     Ok(response)
 }
 
 impl SendFile {
+    /// A file an ASGI app named with `http.response.pathsend`: sent as it is named.
+    pub fn named(path: PathBuf) -> Self {
+        SendFile { path, root: None }
+    }
+
     /// The path to open, or None when it must not be served: outside its root, or
     /// (without a root) climbing with `..`.
     async fn resolve(&self) -> Option<PathBuf> {

@@ -3,7 +3,7 @@
 //! handler produced.
 
 mod encode;
-pub mod negotiate;
+mod negotiate;
 
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use pyo3::prelude::*;
@@ -85,7 +85,7 @@ impl Config {
             return response;
         }
         let Some(size) = response.body().as_full().map(|body| body.len()) else {
-            return response; // streamed: sent as produced
+            return response; // streamed (sent as produced), or empty
         };
         add_vary(response.headers_mut());
         if method == Method::HEAD || size < self.minimum_size {

@@ -72,6 +72,13 @@ def test_if_none_match_is_304(client):
     assert changed.status_code == 200
 
 
+def test_head_gets_304_too(client):
+    etag = client.get("/files/report").headers["etag"]
+    response = client.head("/files/report", headers={"if-none-match": etag})
+    assert (response.status_code, response.content) == (304, b"")
+    assert response.headers.get("content-length") in (None, str(len(REPORT)))
+
+
 def test_if_modified_since_is_304(client):
     last_modified = client.get("/files/report").headers["last-modified"]
     response = client.get("/files/report", headers={"if-modified-since": last_modified})

@@ -18,7 +18,7 @@ _encoder = msgspec.json.Encoder()
 
 #: What Rust sends: ``(status, [(name, value), ...], body)``; the body of a
 #: FileResponse names the file instead.
-Wire = tuple[int, list[tuple[str, str]], "bytes | SendFile"]
+Wire = tuple[int, list[tuple[str, str]], bytes | SendFile]
 
 
 class Response:

@@ -13,7 +13,7 @@ import zstandard
 from delivery import client_fixture, folder_fixture, server_fixture  # noqa: F401
 from deliveryproj.api import ROWS, TEXT
 
-from django_bolt import BoltAPI, CompressionConfig, no_compress
+from django_bolt import BoltAPI, CompressionConfig, Response, no_compress
 from django_bolt.testing import TestClient
 
 DECODERS = {
@@ -181,6 +181,20 @@ def test_config_order_size_and_levels():
         assert "content-encoding" not in zstd_only.headers
         response = client.get("/short", headers={"accept-encoding": "gzip"})
         assert "content-encoding" not in response.headers
+
+
+def test_a_compressed_body_has_a_weak_etag():
+    api = BoltAPI(compression=CompressionConfig())
+
+    @api.get("/rows")
+    async def rows():
+        return Response(ROWS, headers={"etag": '"rows-1"'})
+
+    with TestClient(api) as client:
+        compressed = client.get("/rows", headers={"accept-encoding": "gzip"})
+        plain = client.get("/rows")
+    assert compressed.headers["etag"] == 'W/"rows-1"'
+    assert plain.headers["etag"] == '"rows-1"'
 
 
 @pytest.mark.parametrize(

@@ -98,26 +98,46 @@ impl Config {
             return response;
         };
         let body = response.body().as_full().cloned().unwrap_or_default();
+        let (compressed, length) = match size > WHOLE_UP_TO {
+            true => {
+                let reader = encode::streamed(encoding, &self.levels, body);
+                (ResponseBody::reader(reader, None), None)
+            }
+            false => match encode::whole(encoding, &self.levels, body).await {
+                Ok(whole) if whole.len() < size => {
+                    let length = whole.len();
+                    (ResponseBody::full(whole), Some(length))
+                }
+                // Not smaller (or the encoder failed): send it as it was.
+                _ => return response,
+            },
+        };
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_ENCODING,
             HeaderValue::from_static(encoding.token()),
         );
-        if size > WHOLE_UP_TO {
-            headers.remove(header::CONTENT_LENGTH);
-            let reader = encode::streamed(encoding, &self.levels, body);
-            *response.body_mut() = ResponseBody::reader(reader, None);
-            return response;
+        match length {
+            Some(length) => drop(headers.insert(header::CONTENT_LENGTH, length.into())),
+            None => drop(headers.remove(header::CONTENT_LENGTH)),
         }
-        match encode::whole(encoding, &self.levels, body).await {
-            Ok(compressed) if compressed.len() < size => {
-                headers.insert(header::CONTENT_LENGTH, compressed.len().into());
-                *response.body_mut() = ResponseBody::full(compressed);
-            }
-            // Not smaller (or the encoder failed): send it as it was.
-            _ => drop(headers.remove(header::CONTENT_ENCODING)),
-        }
+        weaken_etag(headers);
+        *response.body_mut() = compressed;
         response
+    }
+}
+
+/// A strong `ETag` names the exact bytes; the compressed bytes differ, so the tag can
+/// only stand for them as a weak one.
+fn weaken_etag(headers: &mut HeaderMap) {
+    if let Some(tag) = headers.get(header::ETAG) {
+        if tag.as_bytes().starts_with(b"\"") {
+            let mut weak = b"W/".to_vec();
+            weak.extend_from_slice(tag.as_bytes());
+            if let Ok(weak) = HeaderValue::from_bytes(&weak) {
+                headers.insert(header::ETAG, weak);
+            }
+        }
     }
 }
 

@@ -44,7 +44,9 @@ pub fn select(header: Option<&HeaderValue>, size: u64) -> Selection {
         // `a-`: from a to the end.
         (Some(start), None) if last.is_empty() => Selection::Part(start..size),
         // `a-b`: both inclusive; b past the end means the end.
-        (Some(start), Some(end)) if end >= start => Selection::Part(start..size.min(end + 1)),
+        (Some(start), Some(end)) if end >= start => {
+            Selection::Part(start..size.min(end.saturating_add(1)))
+        }
         _ => Selection::Full,
     }
 }
@@ -78,6 +80,10 @@ mod tests {
         assert_eq!(pick("bytes=-500", 100), Selection::Part(0..100));
         assert_eq!(pick("bytes=50-500", 100), Selection::Part(50..100));
         assert_eq!(pick("Bytes= 5-5", 100), Selection::Part(5..6));
+        assert_eq!(
+            pick("bytes=1-18446744073709551615", 100),
+            Selection::Part(1..100)
+        );
     }
 
     #[test]
@@ -97,5 +103,6 @@ mod tests {
         assert_eq!(pick("bytes=x-1", 100), Selection::Full);
         assert_eq!(pick("bytes=-", 100), Selection::Full);
         assert_eq!(pick("bytes=+1-2", 100), Selection::Full);
+        assert_eq!(pick("bytes=0-99999999999999999999", 100), Selection::Full);
     }
 }

@@ -188,11 +188,12 @@ fn is_plain_relative(path: &Path) -> bool {
     })
 }
 
+/// Errors that say the path names no file that can be served (rather than a fault).
 fn missing(error: &std::io::Error) -> bool {
     matches!(
         error.kind(),
         ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::InvalidInput
-    )
+    ) || matches!(error.raw_os_error(), Some(libc::ENAMETOOLONG | libc::ELOOP))
 }
 
 fn not_found() -> Response<ResponseBody> {

@@ -146,6 +146,11 @@ def test_a_path_climbing_with_dotdot_is_404(client, folder):
     assert (plain.status_code, plain.content) == (200, b"top secret")
 
 
+@pytest.mark.parametrize("path", ["/" + "x" * 5000, "relative/name", "/dev/null"])
+def test_unservable_paths_are_404(client, path):
+    assert client.get("/files/raw", params={"path": path}).status_code == 404
+
+
 def test_a_file_deleted_before_sending_is_404(client):
     response = client.get("/files/vanishing")
     assert response.status_code == 404

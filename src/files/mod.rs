@@ -193,7 +193,10 @@ fn missing(error: &std::io::Error) -> bool {
     matches!(
         error.kind(),
         ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::InvalidInput
-    ) || matches!(error.raw_os_error(), Some(libc::ENAMETOOLONG | libc::ELOOP))
+    ) || matches!(
+        error.raw_os_error(),
+        Some(libc::ENAMETOOLONG | libc::ELOOP | libc::ENXIO)
+    )
 }
 
 fn not_found() -> Response<ResponseBody> {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import socket
 
 import delivery
 import pytest
@@ -163,6 +164,13 @@ def test_a_fifo_is_404_without_waiting_for_a_writer(client, folder):
         os.mkfifo(fifo)
     response = client.get("/files/raw", params={"path": str(fifo)})
     assert response.status_code == 404
+
+
+def test_a_socket_is_404(client, folder):
+    path = folder / "sock"
+    if not path.exists():
+        socket.socket(socket.AF_UNIX).bind(str(path))
+    assert client.get("/files/raw", params={"path": str(path)}).status_code == 404
 
 
 def test_the_server_keeps_serving_after_file_errors(server):

@@ -74,6 +74,7 @@ class Scenario:
     needs: tuple[str, ...] = ()
     protocols: tuple[str, ...] = ("h1", "h2")  # all over plain HTTP or all over TLS
     unsupported: dict[str, str] = field(default_factory=dict)  # protocol -> why not
+    headers: tuple[str, ...] = ()  # request headers the load generator sends
 
     @property
     def scheme(self) -> str:
@@ -113,6 +114,23 @@ SCENARIOS = (
         _RUNBOLT,
         "/",
         needs=("extension", "migrate"),
+    ),
+    Scenario(
+        "bolt-rows",
+        "django-bolt fast path: a 10 KB JSON list, client asks for no compression",
+        "benches/project",
+        _RUNBOLT,
+        "/rows",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
+        "bolt-gzip",
+        "django-bolt fast path: the same list gzip-compressed in Rust",
+        "benches/project",
+        _RUNBOLT,
+        "/rows",
+        needs=("extension", "migrate"),
+        headers=("Accept-Encoding: gzip",),
     ),
     Scenario(
         "ours-raw-asgi",
@@ -234,6 +252,7 @@ RATIOS = (
     (("bolt", "h1"), ("hyper-bare", "h1"), 0.6),
     (("bolt", "h2"), ("hyper-bare", "h2"), 0.4),
     (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
+    (("bolt-gzip", "h1"), ("bolt-rows", "h1"), None),
     (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.0),
     (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), None),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),
@@ -302,18 +321,27 @@ def pinned(cpu: str, argv: list[str]) -> list[str]:
 
 
 def load_command(
-    protocol: str, url: str, seconds: int, oha: str, log: str | None = None
+    protocol: str,
+    url: str,
+    seconds: int,
+    oha: str,
+    log: str | None = None,
+    headers: tuple[str, ...] = (),
 ) -> list[str]:
     tool = PROTOCOLS[protocol].tool
+    sent = [word for header in headers for word in ("-H", header)]
     if tool == "wrk":
-        return ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+        return ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *sent, url]
     if tool == "h2load":
         logging = ["--log-file", log] if log else []
-        return ["h2load", f"-c{CONNECTIONS}", f"-m{STREAMS}", "-D", str(seconds), *logging, url]
+        return [
+            *("h2load", f"-c{CONNECTIONS}", f"-m{STREAMS}", "-D", str(seconds)),
+            *(*logging, *sent, url),
+        ]
     return [
         *(oha, "--http-version", "3", "-c", str(CONNECTIONS), "-p", str(STREAMS)),
         *("-z", f"{seconds}s", "-w", "--worker-threads", "1", "--insecure", "--no-tui"),
-        *("--output-format", "json", "--stats-success-breakdown", url),
+        *("--output-format", "json", "--stats-success-breakdown", *sent, url),
     ]
 
 
@@ -562,10 +590,10 @@ def run_load(argv: list[str], seconds: int) -> str:
     return done.stdout
 
 
-def load(protocol: str, url: str, opts: Options) -> dict:
+def load(protocol: str, url: str, opts: Options, headers: tuple[str, ...] = ()) -> dict:
     """One recorded measurement with the protocol's load generator."""
     spec, secs = PROTOCOLS[protocol], opts.duration
-    argv = load_command(protocol, url, secs, opts.oha, str(H2LOAD_LOG))
+    argv = load_command(protocol, url, secs, opts.oha, str(H2LOAD_LOG), headers)
     if spec.tool == "wrk":
         return parse_wrk(run_load(argv, secs))
     if spec.tool == "oha":
@@ -579,8 +607,9 @@ def load(protocol: str, url: str, opts: Options) -> dict:
 
 def measure(server: Server, scenario: Scenario, protocol: str, opts: Options) -> dict:
     url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:{server.port}{scenario.path}"
-    run_load(load_command(protocol, url, opts.warmup, opts.oha), opts.warmup)
-    figures = load(protocol, url, opts)
+    headers = scenario.headers
+    run_load(load_command(protocol, url, opts.warmup, opts.oha, headers=headers), opts.warmup)
+    figures = load(protocol, url, opts, headers)
     if reason := server.exited():
         raise ValueError(reason)
     return {**figures, "rss_mib": server.rss_mib()}
@@ -797,7 +826,11 @@ def commands_section(opts: Options) -> list[str]:
         *setup_lines(opts),
     ]
     for s in opts.scenarios:
-        lines += [f"# {s.name}: {s.description}, path {s.path}", display(s.cwd, s.argv, SERVER_CPU)]
+        sent = "".join(f", header {h!r}" for h in s.headers)
+        lines += [
+            f"# {s.name}: {s.description}, path {s.path}{sent}",
+            display(s.cwd, s.argv, SERVER_CPU),
+        ]
     lines.append(
         f"# load, after a {opts.warmup} s warm-up with the same tool (not recorded); "
         "oha is built with its http3 feature (`--oha PATH`)"

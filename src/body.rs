@@ -1,11 +1,13 @@
-//! Response bodies: whole (the fast path) or streamed from Python through a bounded
-//! channel (ASGI), behind one type hyper can send on any protocol.
+//! Response bodies: whole (the fast path), streamed from Python through a bounded
+//! channel (ASGI), or read from Rust (a file, a compressor), behind one type hyper can
+//! send on any protocol.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
+use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -20,9 +22,20 @@ pub struct ResponseBody {
     _keep: Option<Box<dyn Send + Sync>>,
 }
 
+/// Read size of a reader-backed body.
+const READ_CHUNK: usize = 64 * 1024;
+
+type Reader = Pin<Box<dyn AsyncRead + Send + Sync>>;
+
 enum Kind {
     Full(Option<Bytes>),
     Channel(mpsc::Receiver<Chunk>),
+    /// Read as hyper asks for more; `length` when known in advance.
+    Reader {
+        reader: Reader,
+        length: Option<u64>,
+        buffer: BytesMut,
+    },
 }
 
 impl ResponseBody {
@@ -49,10 +62,31 @@ impl ResponseBody {
         }
     }
 
+    /// A body read from `reader`; `length` is its size when known.
+    pub fn reader(reader: impl AsyncRead + Send + Sync + 'static, length: Option<u64>) -> Self {
+        ResponseBody {
+            kind: Kind::Reader {
+                reader: Box::pin(reader),
+                length,
+                buffer: BytesMut::new(),
+            },
+            _keep: None,
+        }
+    }
+
+    /// The whole body, when it is held in memory and not empty.
+    pub fn as_full(&self) -> Option<&Bytes> {
+        match &self.kind {
+            Kind::Full(data) => data.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Drop the body for a HEAD response; returns its length when it was known.
     pub fn strip(&mut self) -> Option<u64> {
         let length = match &self.kind {
             Kind::Full(data) => Some(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Reader { length, .. } => *length,
             Kind::Channel(_) => None,
         };
         self.kind = Kind::Full(None);
@@ -76,6 +110,7 @@ impl Body for ResponseBody {
         match &mut self.kind {
             Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             Kind::Channel(rx) => rx.poll_recv(cx),
+            Kind::Reader { reader, buffer, .. } => poll_read_chunk(reader.as_mut(), buffer, cx),
         }
     }
 
@@ -86,7 +121,26 @@ impl Body for ResponseBody {
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
-            Kind::Channel(_) => SizeHint::default(),
+            Kind::Reader {
+                length: Some(length),
+                ..
+            } => SizeHint::with_exact(*length),
+            Kind::Channel(_) | Kind::Reader { .. } => SizeHint::default(),
         }
+    }
+}
+
+/// The next chunk of a reader-backed body; the end when the reader has no more.
+fn poll_read_chunk(
+    reader: Pin<&mut (dyn AsyncRead + Send + Sync)>,
+    buffer: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Chunk>> {
+    buffer.reserve(READ_CHUNK);
+    match tokio_util::io::poll_read_buf(reader, cx, buffer) {
+        Poll::Pending => Poll::Pending,
+        Poll::Ready(Err(err)) => Poll::Ready(Some(Err(err.into()))),
+        Poll::Ready(Ok(0)) => Poll::Ready(None),
+        Poll::Ready(Ok(_)) => Poll::Ready(Some(Ok(Frame::data(buffer.split().freeze())))),
     }
 }

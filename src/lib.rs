@@ -4,6 +4,7 @@ mod app;
 mod asgi;
 mod body;
 mod fastpath;
+mod files;
 mod proxy;
 mod python;
 mod server;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fastpath::RouteTable>()?;
     m.add_class::<app::App>()?;
     m.add_class::<fastpath::request::Request>()?;
+    m.add_class::<files::SendFile>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<test_socket::TestWebSocket>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;

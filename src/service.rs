@@ -93,9 +93,13 @@ fn malformed(head: &http::request::Parts) -> Option<&'static str> {
 }
 
 /// HEAD gets the GET's headers and no body, on every protocol (hyper drops the body
-/// only on HTTP/1.1).
+/// only on HTTP/1.1). A 204 or 304 has no length to tell.
 fn without_body(mut response: Response<ResponseBody>) -> Response<ResponseBody> {
-    if let Some(length) = response.body_mut().strip() {
+    let bodiless = matches!(
+        response.status(),
+        StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED
+    );
+    if let Some(length) = response.body_mut().strip().filter(|_| !bodiless) {
         response
             .headers_mut()
             .entry(header::CONTENT_LENGTH)

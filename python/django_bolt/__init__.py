@@ -2,16 +2,27 @@
 
 from ._core import Request
 from .api import BoltAPI
-from .decorators import no_compress
+from .compression import CompressionConfig
+from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
 from .param_functions import Depends, FileSize
-from .responses import HTML, JSON, PlainText, Redirect, Response, StreamingResponse
+from .responses import (
+    HTML,
+    JSON,
+    FileResponse,
+    PlainText,
+    Redirect,
+    Response,
+    StreamingResponse,
+)
 from .uploads import UploadFile
 from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "BoltAPI",
+    "CompressionConfig",
     "Depends",
+    "FileResponse",
     "FileSize",
     "HTML",
     "HTTPException",
@@ -25,4 +36,5 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "no_compress",
+    "skip_middleware",
 ]

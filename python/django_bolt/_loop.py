@@ -51,10 +51,6 @@ def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
 async def stream_body(response, send) -> None:
     """Send a StreamingResponse through ``send`` (ASGI messages) as it is produced."""
     status, headers = response.head()
-    path = getattr(response, "path", None)
-    if path is not None:
-        await _send_file(send, status, headers, path)
-        return
     await send({"type": "http.response.start", "status": status, "headers": headers})
     content = response.content
     try:
@@ -82,15 +78,3 @@ async def _close(content) -> None:
         await content.aclose()
     elif hasattr(content, "close"):
         content.close()
-
-
-async def _send_file(send, status: int, headers: list, path: str) -> None:
-    """Let Rust send the file (http.response.pathsend); 404 if it is not there."""
-    if not os.path.isfile(path):
-        body = b'{"detail":"File not found"}'
-        missing = [(b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": 404, "headers": missing})
-        await send({"type": "http.response.body", "body": body})
-        return
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.pathsend", "path": path})

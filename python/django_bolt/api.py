@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from .compression import CompressionConfig
 from .routing import Route, analyse
 
 TrailingSlash = Literal["strip", "append", "keep"]
@@ -16,6 +17,9 @@ class BoltAPI:
     ``trailing_slash`` normalises declared paths: ``"strip"`` removes a trailing
     slash, ``"append"`` adds one, ``"keep"`` leaves paths as written. Requests match
     a route with or without the trailing slash either way.
+
+    ``compression=CompressionConfig(...)`` compresses the routes' responses for clients
+    that accept it (off by default); ``@no_compress`` exempts a route.
     """
 
     def __init__(
@@ -23,6 +27,7 @@ class BoltAPI:
         prefix: str = "",
         trailing_slash: TrailingSlash = "strip",
         validate_response: bool = True,
+        compression: CompressionConfig | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -33,6 +38,9 @@ class BoltAPI:
         self.prefix = prefix.rstrip("/")
         self.trailing_slash = trailing_slash
         self.validate_response = validate_response
+        if compression is not None and not isinstance(compression, CompressionConfig):
+            raise TypeError(f"compression must be a CompressionConfig, not {compression!r}")
+        self.compression = compression
         self.routes: list[Route] = []
 
     def _full_path(self, path: str) -> str:
@@ -81,6 +89,7 @@ class BoltAPI:
                 validate_response=(
                     self.validate_response if validate_response is None else validate_response
                 ),
+                compression=self.compression,
             )
             self.routes.append(analyse(route))
             return handler

@@ -9,9 +9,20 @@ Handler = TypeVar("Handler", bound=Callable)
 
 
 def no_compress(handler: Handler) -> Handler:
-    """Never compress this route's responses (streams and SSE should be sent as made).
-
-    The server does not compress responses yet, so today this only records the choice.
-    """
+    """Never compress this route's responses, even when its API compresses."""
     handler.__bolt_no_compress__ = True  # type: ignore[attr-defined]
     return handler
+
+
+def skip_middleware(*names: str) -> Callable[[Handler], Handler]:
+    """Leave the named middleware out for this route; ``"compression"`` is
+    ``@no_compress``. Other names are recorded for the middleware that reads them."""
+
+    def decorate(handler: Handler) -> Handler:
+        skipped = set(getattr(handler, "__bolt_skip_middleware__", ())) | set(names)
+        handler.__bolt_skip_middleware__ = frozenset(skipped)  # type: ignore[attr-defined]
+        if "compression" in names:
+            no_compress(handler)
+        return handler
+
+    return decorate

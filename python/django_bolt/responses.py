@@ -12,10 +12,13 @@ from urllib.parse import quote
 
 import msgspec
 
+from ._core import SendFile
+
 _encoder = msgspec.json.Encoder()
 
-#: What Rust sends: ``(status, [(name, value), ...], body)``.
-Wire = tuple[int, list[tuple[str, str]], bytes]
+#: What Rust sends: ``(status, [(name, value), ...], body)``; the body of a
+#: FileResponse names the file instead.
+Wire = tuple[int, list[tuple[str, str]], bytes | SendFile]
 
 
 class Encoded:
@@ -160,11 +163,17 @@ class StreamingResponse(Response):
         return b""
 
 
-class FileResponse(StreamingResponse):
+class FileResponse(Response):
     """A file sent by the server itself (Rust reads it; Python never holds its bytes).
 
     ``filename`` adds ``Content-Disposition: attachment``; the media type is guessed
-    from the name when not given. A missing file is answered with 404.
+    from the name when not given. The server answers ``Range`` requests (206/416) and
+    conditional ones (``ETag``/``Last-Modified``, 304), and HEAD with headers only.
+
+    ``path`` may not climb with ``..``. To serve a path that comes from the request,
+    pass ``root=``: ``path`` is then taken relative to ``root`` and the file it
+    resolves to (symbolic links followed) must lie inside ``root``. A missing file, or
+    one that breaks these rules, is answered with 404.
     """
 
     def __init__(
@@ -174,8 +183,10 @@ class FileResponse(StreamingResponse):
         media_type: str | None = None,
         status_code: int = 200,
         headers: dict[str, str] | None = None,
+        root: str | os.PathLike[str] | None = None,
     ) -> None:
         self.path = os.fspath(path)
+        self.root = None if root is None else os.fspath(root)
         guessed = mimetypes.guess_type(filename or self.path)[0]
         headers = dict(headers or {})
         if filename is not None:
@@ -183,6 +194,13 @@ class FileResponse(StreamingResponse):
         super().__init__(
             None, status_code, headers, media_type or guessed or "application/octet-stream"
         )
+
+    def to_wire(self) -> Wire:
+        status, headers, _ = super().to_wire()
+        return status, headers, SendFile(self.path, self.root)
+
+    def render(self) -> bytes:
+        return b""
 
 
 def _attachment(filename: str) -> str:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from . import dependencies, orm, serializers
+from .compression import CompressionConfig
 from .dependencies import Dependency, Runner
 from .exceptions import HTTPException, RequestValidationError
 from .param_functions import Depends, File, ParamMarker
@@ -122,6 +123,8 @@ class Route:
     #: An ``@api.websocket`` route, and the argument that receives its WebSocket.
     websocket: bool = False
     websocket_param: str | None = None
+    #: The API's compression; a ``@no_compress`` handler is never compressed.
+    compression: CompressionConfig | None = None
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -170,6 +173,7 @@ class Route:
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
             "on_error": _ErrorHandler(self.name, debug),
+            "compression": self._compression(),
         }
 
     def _describe_websocket(self) -> dict[str, Any]:
@@ -182,6 +186,12 @@ class Route:
             "params": [p.describe() for p in self.params],
             "structs": [{"name": name, "build": build} for name, build in self.structs],
         }
+
+    def _compression(self) -> dict[str, Any] | None:
+        # Read when the table is built: @no_compress may sit above the route decorator.
+        if self.compression is None or getattr(self.handler, "__bolt_no_compress__", False):
+            return None
+        return self.compression.describe()
 
     def _body_loader(self) -> Callable[..., dict[str, Any]] | None:
         if self.body_fields:

@@ -39,6 +39,9 @@ where
         return errors::payload_too_large(max_body_size);
     }
     let (head_tx, head_rx) = oneshot::channel();
+    // Kept for an `http.response.pathsend` answer; the app gets the head.
+    let method = head.method.clone();
+    let conditions = crate::files::conditions(&head.headers);
     let exchange = Exchange::new(bridge.clone(), head_tx);
     if body.is_end_stream() {
         exchange.body_complete();
@@ -78,6 +81,11 @@ where
     };
     match answer {
         Ok(mut response) => {
+            if let Some(file) = response.extensions_mut().remove::<crate::files::SendFile>() {
+                let (app, conditions) = ("ASGI application", &conditions);
+                response =
+                    crate::files::serve(bridge, app, &file, response, &method, conditions).await;
+            }
             response.body_mut().keep(lifeline);
             response
         }

@@ -1,16 +1,15 @@
 //! The response half of an ASGI HTTP exchange: `http.response.*` messages in the order
 //! the spec allows, turned into a hyper response whose body streams through a bounded
-//! channel (trailers and `pathsend` included).
+//! channel (trailers included), or names a file to send (`pathsend`).
 
 use std::path::PathBuf;
 
-use bytes::{Bytes, BytesMut};
-use http::{header, HeaderMap, Response, StatusCode};
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode};
 use http_body::Frame;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::exchange::{disconnected, required};
@@ -18,11 +17,10 @@ use super::{asgi_headers, try_push, Pending};
 use crate::body::{Chunk, ResponseBody};
 use crate::fastpath::call::body_bytes;
 use crate::fastpath::errors;
+use crate::files::SendFile;
 
 /// Response chunks in flight before `send()` makes the app wait.
 const OUTBOUND_CHUNKS: usize = 8;
-/// Read size when sending a file for `http.response.pathsend`.
-const FILE_CHUNK: usize = 64 * 1024;
 
 pub type HeadSender = oneshot::Sender<Response<ResponseBody>>;
 
@@ -146,10 +144,11 @@ impl Outbound {
         }
     }
 
-    /// Send a file from Rust; Python never reads it.
+    /// Send a file from Rust; Python never reads it. A path that is not a file raises
+    /// in the app; the file is opened once the response leaves, where ranges and
+    /// conditional requests are answered as for `FileResponse`.
     fn pathsend(&mut self, path: PathBuf) -> PyResult<()> {
-        let metadata = std::fs::metadata(&path)?;
-        if !metadata.is_file() {
+        if !std::fs::metadata(&path)?.is_file() {
             return Err(PyValueError::new_err(format!(
                 "{} is not a file",
                 path.display()
@@ -158,18 +157,15 @@ impl Outbound {
         let Outbound::Started {
             head,
             status,
-            mut headers,
+            headers,
             ..
         } = self.take()
         else {
             unreachable!("step() checked the state");
         };
-        headers
-            .entry(header::CONTENT_LENGTH)
-            .or_insert(metadata.len().into());
-        let sender = stream_head(head, status, headers)?;
-        crate::server::runtime().spawn(send_file(path, sender));
-        Ok(())
+        let mut response = response(status, headers, ResponseBody::empty());
+        response.extensions_mut().insert(SendFile::named(path));
+        head.send(response).map_err(|_| disconnected())
     }
 
     fn trailers(&mut self, more_headers: HeaderMap, more: bool) -> PyResult<Pending<Chunk>> {
@@ -241,29 +237,4 @@ fn stream_head(
     head.send(response(status, headers, ResponseBody::channel(receiver)))
         .map_err(|_| disconnected())?;
     Ok(sender)
-}
-
-async fn send_file(path: PathBuf, sender: mpsc::Sender<Chunk>) {
-    let mut file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        Err(err) => {
-            let _ = sender.send(Err(err.into())).await;
-            return;
-        }
-    };
-    loop {
-        let mut chunk = BytesMut::with_capacity(FILE_CHUNK);
-        match file.read_buf(&mut chunk).await {
-            Ok(0) => return,
-            Ok(_) => {
-                if sender.send(Ok(Frame::data(chunk.freeze()))).await.is_err() {
-                    return; // the client left
-                }
-            }
-            Err(err) => {
-                let _ = sender.send(Err(err.into())).await;
-                return;
-            }
-        }
-    }
 }

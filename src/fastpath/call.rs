@@ -14,6 +14,7 @@ use super::form::FormValues;
 use super::params::{self, Value};
 use super::router::Route;
 use crate::body::ResponseBody;
+use crate::files::SendFile;
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
 
 pub type Reply = oneshot::Sender<Response<ResponseBody>>;
@@ -199,11 +200,20 @@ pub fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     Ok(Bytes::from_owner(PyBackedBytes::from(body)))
 }
 
-/// `(status, [(name, value), ...], body)` from Python into a response.
+/// `(status, [(name, value), ...], body)` from Python into a response; the body is
+/// `bytes`, or a `SendFile` naming a file to send.
 fn from_wire(wire: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {
     let wire = wire.cast::<PyTuple>()?;
     let (status, headers, body): (u16, Bound<'_, PyList>, Bound<'_, PyAny>) = wire.extract()?;
-    let mut response = Response::new(ResponseBody::full(body_bytes(&body)?));
+    let mut response = match body.cast::<SendFile>() {
+        // The file is opened back on tokio, where the request's headers are.
+        Ok(file) => {
+            let mut response = Response::new(ResponseBody::empty());
+            response.extensions_mut().insert(file.get().clone());
+            response
+        }
+        Err(_) => Response::new(ResponseBody::full(body_bytes(&body)?)),
+    };
     *response.status_mut() = StatusCode::from_u16(status).map_err(|_| {
         pyo3::exceptions::PyValueError::new_err(format!("invalid status code {status}"))
     })?;

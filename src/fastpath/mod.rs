@@ -2,9 +2,11 @@
 //! once with their arguments ready.
 
 pub mod call;
+mod compression;
 pub mod errors;
 pub mod form;
 mod formats;
+mod outgoing;
 pub mod params;
 pub mod request;
 pub mod router;
@@ -85,7 +87,19 @@ where
         )),
         false => None,
     };
-    let head = route.request_param.is_some().then_some(head);
+    // The handler's `Request` gets the head; the response needs only its headers.
+    let method = head.method.clone();
+    let (head, headers) = match route.request_param.is_some() {
+        true => {
+            let headers = head.headers.clone();
+            (Some(head), headers)
+        }
+        false => {
+            let mut head = head;
+            (None, std::mem::take(&mut head.headers))
+        }
+    };
+    let wanted = outgoing::Wanted { method, headers };
     let input = call::Input {
         values,
         form,
@@ -95,10 +109,12 @@ where
     };
     let (reply, response) = oneshot::channel();
     let shared = bridge.clone();
+    let called = route.clone();
     bridge.submit(Box::new(move |py, lp| {
-        call::call(py, lp, &shared, route, input, reply)
+        call::call(py, lp, &shared, called, input, reply)
     }));
-    response.await.unwrap_or_else(|_| errors::internal_error())
+    let response = response.await.unwrap_or_else(|_| errors::internal_error());
+    outgoing::finish(bridge, &route, &wanted, response).await
 }
 
 /// The whole request body, or 413 past `limit`, or 400 if the client broke it off.

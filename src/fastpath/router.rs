@@ -38,6 +38,8 @@ pub struct Route {
     pub finalize: Py<PyAny>,
     /// `on_error(exception) -> (status, headers, body)`.
     pub on_error: Py<PyAny>,
+    /// None when the API does not compress or the route is `@no_compress`.
+    pub compression: Option<super::compression::Config>,
 }
 
 /// What every route description has: its name, path and parameters, checked.
@@ -178,6 +180,13 @@ impl Route {
             encode: optional("encode").map(Bound::unbind),
             finalize: item("finalize")?.unbind(),
             on_error: item("on_error")?.unbind(),
+            compression: optional("compression")
+                .map(|c| match c.cast::<PyDict>() {
+                    Ok(c) => super::compression::Config::from_py(c),
+                    Err(_) => Err("compression must be a dict".to_string()),
+                })
+                .transpose()
+                .map_err(|e| format!("{name}: {e}"))?,
             name,
         };
         Ok((method, path, route))

@@ -47,6 +47,20 @@ def test_pathsend_serves_the_file_from_rust(server, tmp_path):
     assert response.content == data
 
 
+def test_pathsend_answers_ranges_and_conditional_requests(server, tmp_path):
+    data = bytes(range(256)) * 8
+    (tmp_path / "small.bin").write_bytes(data)
+    url, params = f"{server.base_url}/pathsend", {"path": str(tmp_path / "small.bin")}
+    whole = httpx.get(url, params=params)
+    assert whole.headers["accept-ranges"] == "bytes"
+    part = httpx.get(url, params=params, headers={"range": "bytes=-10"})
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
+    assert part.content == data[-10:]
+    cached = httpx.get(url, params=params, headers={"if-none-match": whole.headers["etag"]})
+    assert (cached.status_code, cached.content) == (304, b"")
+
+
 def test_pathsend_of_a_missing_file_raises_in_the_app(server, tmp_path):
     response = httpx.get(f"{server.base_url}/pathsend", params={"path": str(tmp_path / "nope")})
     assert response.status_code == 500

@@ -1,0 +1,211 @@
+//! Files the server sends itself (`FileResponse`): the path checked against its root,
+//! then validators, conditional requests and byte ranges, all without Python.
+
+mod conditional;
+mod range;
+
+use std::fs::Metadata;
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use pyo3::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::body::ResponseBody;
+use crate::fastpath::errors;
+use crate::python::BridgeInner;
+use conditional::Validators;
+use range::Selection;
+
+/// Which file to send, as `FileResponse` hands it over in place of a body.
+#[pyclass(frozen, module = "django_bolt._core")]
+#[derive(Clone, Debug)]
+pub struct SendFile {
+    path: PathBuf,
+    /// When set, `path` is relative to it and must stay inside it.
+    root: Option<PathBuf>,
+}
+
+#[pymethods]
+impl SendFile {
+    #[new]
+    #[pyo3(signature = (path, root=None))]
+    fn new(path: PathBuf, root: Option<PathBuf>) -> Self {
+        SendFile { path, root }
+    }
+}
+
+/// The request headers a file response looks at (ranges, validators), for callers that
+/// must give the rest of the request away.
+pub fn conditions(request: &HeaderMap) -> HeaderMap {
+    let names = [
+        header::RANGE,
+        header::IF_RANGE,
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+    ];
+    let mut kept = HeaderMap::new();
+    for name in names {
+        for value in request.get_all(&name) {
+            kept.append(name.clone(), value.clone());
+        }
+    }
+    kept
+}
+
+/// Send `file` as the body of `response` (whose status and headers the app chose),
+/// answering ranges and conditional requests. A missing file, or one outside its root,
+/// is 404; any other I/O error is a 500, logged with the path on behalf of `sender`.
+pub async fn serve(
+    bridge: &BridgeInner,
+    sender: &str,
+    file: &SendFile,
+    response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> Response<ResponseBody> {
+    let Some(path) = file.resolve().await else {
+        return not_found();
+    };
+    match open_and_send(&path, response, method, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            let message = format!("{sender} could not send {}: {error}", path.display());
+            bridge.submit(Box::new(move |py, _| {
+                crate::python::log_error(py, &message, None)
+            }));
+            errors::internal_error()
+        }
+    }
+}
+
+async fn open_and_send(
+    path: &Path,
+    response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> std::io::Result<Response<ResponseBody>> {
+    // Non-blocking, so a FIFO planted in the path cannot hold a thread waiting for a
+    // writer; regular files read the same either way.
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true).custom_flags(libc::O_NONBLOCK);
+    let file = match options.open(path).await {
+        Ok(file) => file,
+        Err(error) if missing(&error) => return Ok(not_found()),
+        Err(error) => return Err(error),
+    };
+    let metadata = file.metadata().await?;
+    if !metadata.is_file() {
+        return Ok(not_found());
+    }
+    respond(file, &metadata, response, method, request).await
+}
+
+/// The answer for an open file: validators, then 304, 416, 206 or the whole file.
+async fn respond(
+    mut file: tokio::fs::File,
+    metadata: &Metadata,
+    mut response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> std::io::Result<Response<ResponseBody>> {
+    let size = metadata.len();
+    let headers = response.headers_mut();
+    let mut validators = Validators::of(metadata);
+    match headers.get(header::ETAG) {
+        Some(theirs) => validators.etag = theirs.clone(),
+        None => drop(headers.insert(header::ETAG, validators.etag.clone())),
+    }
+    if let Some(date) = validators.last_modified {
+        let date = HeaderValue::from_str(&date.to_string()).expect("an HTTP date is header text");
+        headers.entry(header::LAST_MODIFIED).or_insert(date);
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let cacheable =
+        response.status() == StatusCode::OK && (method == Method::GET || method == Method::HEAD);
+    if cacheable && validators.not_modified(request) {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(response);
+    }
+    let selection = match cacheable && method == Method::GET && validators.range_allowed(request) {
+        true => range::select(request.get(header::RANGE), size),
+        false => Selection::Full,
+    };
+    let (bytes, partial) = match selection {
+        Selection::Full => (0..size, false),
+        Selection::Part(bytes) => (bytes, true),
+        Selection::Unsatisfiable => return Ok(unsatisfiable(size)),
+    };
+    let length = bytes.end - bytes.start;
+    if bytes.start > 0 {
+        file.seek(SeekFrom::Start(bytes.start)).await?;
+    }
+    if partial {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let range = format!("bytes {}-{}/{size}", bytes.start, bytes.end - 1);
+        response.headers_mut().insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&range).expect("digits are header text"),
+        );
+    }
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, length.into());
+    *response.body_mut() = ResponseBody::reader(file.take(length), Some(length));
+    Ok(response)
+}
+
+impl SendFile {
+    /// A file an ASGI app named with `http.response.pathsend`: sent as it is named.
+    pub fn named(path: PathBuf) -> Self {
+        SendFile { path, root: None }
+    }
+
+    /// The path to open, or None when it must not be served: outside its root, or
+    /// (without a root) climbing with `..`.
+    async fn resolve(&self) -> Option<PathBuf> {
+        let Some(root) = &self.root else {
+            let climbs = self.path.components().any(|c| c == Component::ParentDir);
+            return (!climbs).then(|| self.path.clone());
+        };
+        if !is_plain_relative(&self.path) {
+            return None;
+        }
+        let root = tokio::fs::canonicalize(root).await.ok()?;
+        let resolved = tokio::fs::canonicalize(root.join(&self.path)).await.ok()?;
+        resolved.starts_with(&root).then_some(resolved)
+    }
+}
+
+/// A path that cannot jump out of the folder it is joined to by being absolute.
+fn is_plain_relative(path: &Path) -> bool {
+    path.components().all(|c| {
+        matches!(
+            c,
+            Component::Normal(_) | Component::CurDir | Component::ParentDir
+        )
+    })
+}
+
+/// Errors that say the path names no file that can be served (rather than a fault).
+fn missing(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::InvalidInput
+    ) || matches!(
+        error.raw_os_error(),
+        Some(libc::ENAMETOOLONG | libc::ELOOP | libc::ENXIO)
+    )
+}
+
+fn not_found() -> Response<ResponseBody> {
+    errors::detail(StatusCode::NOT_FOUND, "File not found")
+}
+
+fn unsatisfiable(size: u64) -> Response<ResponseBody> {
+    let mut response = errors::detail(StatusCode::RANGE_NOT_SATISFIABLE, "Range not satisfiable");
+    let range = HeaderValue::from_str(&format!("bytes */{size}")).expect("digits are header text");
+    response.headers_mut().insert(header::CONTENT_RANGE, range);
+    response
+}

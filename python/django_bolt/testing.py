@@ -132,14 +132,8 @@ class TestClient:
         headers: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
     ) -> TestResponse:
-        if self._app is None or self._loop is None:
-            raise RuntimeError(
-                "use TestClient as a context manager: `with TestClient(api) as client:`"
-            )
-        target = path
-        if params:
-            target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
-        header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
+        app, loop = self._running()
+        target, header_list = _target_and_headers(path, params, headers, cookies)
         body = b""
         if json is not None:
             body = msgspec.json.encode(json)
@@ -152,15 +146,10 @@ class TestClient:
             header_list.append(("content-type", b"application/x-www-form-urlencoded"))
         elif data is not None:
             body = data.encode() if isinstance(data, str) else data
-        if cookies:
-            header_list.append(
-                ("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode())
-            )
         if body:
             header_list.append(("content-length", str(len(body)).encode()))
-        header_list.append(("host", b"testserver"))
-        future = self._app.request(method.upper(), target, header_list, body)
-        status, response_headers, content = self._loop.run_until_complete(future)
+        future = app.request(method.upper(), target, header_list, body)
+        status, response_headers, content = loop.run_until_complete(future)
         return TestResponse(status, response_headers, content)
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:
@@ -197,24 +186,37 @@ class TestClient:
 
         Raises WebSocketRejected (with the HTTP ``response``) if the server refuses.
         """
+        app, loop = self._running()
+        target, header_list = _target_and_headers(path, params, headers, cookies)
+        if subprotocols:
+            header_list.append(("sec-websocket-protocol", ", ".join(subprotocols).encode()))
+        future = app.websocket(target, header_list)
+        (status, response_headers, content), socket = loop.run_until_complete(future)
+        response = TestResponse(status, response_headers, content)
+        if socket is None:
+            raise WebSocketRejected(response)
+        return WebSocketTestSession(loop, socket, response.headers)
+
+    def _running(self) -> tuple[App, asyncio.AbstractEventLoop]:
         if self._app is None or self._loop is None:
             raise RuntimeError(
                 "use TestClient as a context manager: `with TestClient(api) as client:`"
             )
-        target = path
-        if params:
-            target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
-        header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
-        if cookies:
-            header_list.append(
-                ("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode())
-            )
-        if subprotocols:
-            header_list.append(("sec-websocket-protocol", ", ".join(subprotocols).encode()))
-        header_list.append(("host", b"testserver"))
-        future = self._app.websocket(target, header_list)
-        (status, response_headers, content), socket = self._loop.run_until_complete(future)
-        response = TestResponse(status, response_headers, content)
-        if socket is None:
-            raise WebSocketRejected(response)
-        return WebSocketTestSession(self._loop, socket, response.headers)
+        return self._app, self._loop
+
+
+def _target_and_headers(
+    path: str,
+    params: Mapping[str, Any] | None,
+    headers: Mapping[str, str] | None,
+    cookies: Mapping[str, str] | None,
+) -> tuple[str, list[tuple[str, bytes]]]:
+    """The request target with its query string, and the headers every request has."""
+    target = path
+    if params:
+        target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+    header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
+    if cookies:
+        header_list.append(("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
+    header_list.append(("host", b"testserver"))
+    return target, header_list

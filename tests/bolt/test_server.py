@@ -58,6 +58,11 @@ def test_invalid_json_is_422(client):
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+    not_an_object = client.post("/api/items", json=["Widget", 9.99])
+    assert not_an_object.status_code == 422
+    assert not_an_object.json()["detail"] == [
+        {"loc": ["body"], "msg": "Expected `object`, got `array`", "type": "validation_error"}
+    ]
 
 
 def test_chunked_request_body(client):

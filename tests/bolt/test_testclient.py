@@ -70,6 +70,11 @@ def test_spec_scalar_body_fields_example():
             422,
             {"detail": "Price must be positive"},
         )
+        for not_an_object in ([1, 2], "Widget", 3):
+            refused = client.post("/items", json=not_an_object)
+            assert refused.status_code == 422
+            assert refused.json()["detail"][0]["loc"] == ["body"]
+            assert "Expected `object`" in refused.json()["detail"][0]["msg"]
 
 
 class ItemIn(msgspec.Struct):

@@ -8,6 +8,7 @@ are interleaved (every scenario once per round) and the report gives medians.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import math
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -549,19 +551,22 @@ def json_or_none(data: bytes) -> object:
         return None
 
 
-def check_endpoint(server: Server, scenario: Scenario) -> str | None:
+# A request to the server under test: (path, JSON body or None for a GET) -> (status, body).
+Send = Callable[[str, bytes | None], tuple[int, bytes]]
+
+
+def check_endpoint(send: Send, scenario: Scenario) -> str | None:
     """Whether an API framework scenario's server answers as every framework must (see
     Endpoint); return the first difference, or None."""
     endpoint = scenario.endpoint
     if endpoint is None:
         return None
-    scheme, port = server.scheme, server.port
     try:
-        status, answer = http_request(scheme, port, scenario.path, scenario.request_body())
+        status, answer = send(scenario.path, scenario.request_body())
         if status != 200 or json_or_none(answer) != endpoint.expected:
             return f"{scenario.path} answered {status} {answer[:300]!r}, not the expected JSON"
         for path, bad in endpoint.bad:
-            status, answer = http_request(scheme, port, scenario.prefix + path, bad)
+            status, answer = send(scenario.prefix + path, bad)
             if status not in (400, 422) or not isinstance(json_or_none(answer), dict):
                 sent = f" with {bad[:100]!r}" if bad else ""
                 return (
@@ -802,7 +807,8 @@ def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
     try:
         protocols = protocols_of(scenario, opts)
         ready = server.wait_ready(scenario.path, scenario.request_body())
-        if reason := ready or check_endpoint(server, scenario):
+        send = functools.partial(http_request, server.scheme, server.port)
+        if reason := ready or check_endpoint(send, scenario):
             return [Run(scenario.name, round_no, p, failure=reason) for p in protocols]
         return [measure_run(server, scenario, p, round_no, opts) for p in protocols]
     finally:

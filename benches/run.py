@@ -8,6 +8,7 @@ are interleaved (every scenario once per round) and the report gives medians.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import math
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +38,10 @@ H2LOAD_LOG = RESULTS_DIR / "h2load.log"
 CERTS = "benches/results/certs"
 # The same files as the TLS scenarios name them: they run in a sibling of results/.
 CERT, KEY = "../results/certs/cert.pem", "../results/certs/key.pem"
+# The API framework scenarios' POST body, and the wrk script that sends it (repo-relative:
+# load generators run in the repo root).
+ITEM_BODY = "benches/item.json"
+POST_SCRIPT = "benches/post_json.lua"
 
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
@@ -65,6 +71,18 @@ VERSION_FLAGS = {"wrk": "-v", "h2load": "--version", "oha": "--version"}
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """An API framework scenario's request and what every framework must answer: the
+    expected JSON to the measured request, 400 or 422 with a JSON object to each bad one."""
+
+    summary: str
+    path: str  # after the framework's prefix
+    expected: object
+    bad: tuple[tuple[str, bytes | None], ...]  # (path after the prefix, body or None)
+    body: str | None = None  # repo-relative JSON file POSTed with every request
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -75,10 +93,20 @@ class Scenario:
     protocols: tuple[str, ...] = ("h1", "h2")  # all over plain HTTP or all over TLS
     unsupported: dict[str, str] = field(default_factory=dict)  # protocol -> why not
     headers: tuple[str, ...] = ()  # request headers the load generator sends
+    endpoint: Endpoint | None = None  # set for the API framework scenarios
+    prefix: str = ""  # where the framework mounts the endpoint's path
 
     @property
     def scheme(self) -> str:
         return PROTOCOLS[self.protocols[0]].scheme
+
+    @property
+    def body(self) -> str | None:
+        """The repo-relative JSON file POSTed with every request, if any."""
+        return self.endpoint.body if self.endpoint else None
+
+    def request_body(self) -> bytes | None:
+        return (ROOT / self.body).read_bytes() if self.body else None
 
 
 def _granian(target: str, *extra: str) -> tuple[str, ...]:
@@ -97,6 +125,57 @@ _SERVE_RAW_ASGI = (".venv/bin/django-bolt", "serve", "raw_asgi:app") + (
     *("--host", "127.0.0.1", "--port", "{port}", "--workers", "1"),
 )
 _TLS_H3 = ("--cert", CERT, "--key", KEY, "--http3")
+
+ITEM = json.loads((ROOT / ITEM_BODY).read_text())
+
+
+def item_with(**changes: object) -> bytes:
+    return json.dumps({**ITEM, **changes}).encode()
+
+
+GET_ITEM = Endpoint(
+    "typed GET, int path parameter and two query parameters",
+    "/items/42?q=widget&limit=5",
+    {"item_id": 42, "q": "widget", "limit": 5},
+    bad=(
+        ("/items/42?q=widget&limit=0", None),  # below ge=1
+        ("/items/42?q=widget&limit=many", None),
+        ("/items/42?limit=5", None),  # q missing
+    ),
+)
+POST_ITEM = Endpoint(
+    "POST of a JSON body validated into a typed model with a nested list, echoed",
+    "/items",
+    ITEM,
+    bad=(
+        ("/items", b'{"name": "Widget",'),  # not JSON
+        ("/items", item_with(price="cheap")),
+        ("/items", item_with(quantity=-1)),
+        ("/items", item_with(variants=[{"sku": "W-1"}])),  # nested stock missing
+    ),
+    body=ITEM_BODY,
+)
+
+
+def _api_scenarios(
+    framework: str, description: str, cwd: str, argv: tuple[str, ...], **options
+) -> tuple[Scenario, ...]:
+    """The framework's GET and POST scenarios; `options` are further Scenario fields."""
+    return tuple(
+        Scenario(
+            f"{framework}-{verb}-item",
+            f"{description}: {endpoint.summary}",
+            cwd,
+            argv,
+            options.get("prefix", "") + endpoint.path,
+            endpoint=endpoint,
+            **options,
+        )
+        for verb, endpoint in (("get", GET_ITEM), ("post", POST_ITEM))
+    )
+
+
+_GRANIAN_WSGI_PROJECT = _granian("benchproj.wsgi:application", "--interface", "wsgi")
 
 SCENARIOS = (
     Scenario(
@@ -177,7 +256,7 @@ SCENARIOS = (
         "granian-django-wsgi",
         "Django view through Granian's WSGI interface (Django on its threads)",
         "benches/project",
-        _granian("benchproj.wsgi:application", "--interface", "wsgi"),
+        _GRANIAN_WSGI_PROJECT,
         "/django",
         needs=("migrate",),
     ),
@@ -217,6 +296,45 @@ SCENARIOS = (
         "/",
         needs=("certs",),
         protocols=("h3",),
+    ),
+    *_api_scenarios(
+        "bolt",
+        "django-bolt BoltAPI routes in benchproj/api.py through runbolt",
+        "benches/project",
+        _RUNBOLT,
+        needs=("extension", "migrate"),
+    ),
+    *_api_scenarios(
+        "fastapi",
+        "FastAPI through Uvicorn with uvloop and httptools",
+        "benches/apps",
+        (".venv/bin/uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}")
+        + ("--workers", "1", "--no-access-log", "--log-level", "warning")
+        + ("--loop", "uvloop", "--http", "httptools"),
+        protocols=("h1",),
+        unsupported={"h2": "no h2c prior-knowledge support"},
+    ),
+    *_api_scenarios(
+        "fastapi-granian",
+        "FastAPI through Granian",
+        "benches/apps",
+        _granian("fastapi_app:app"),
+    ),
+    *_api_scenarios(
+        "ninja",
+        "Django Ninja, sync views, through Granian's WSGI interface",
+        "benches/project",
+        _GRANIAN_WSGI_PROJECT,
+        needs=("migrate",),
+        prefix="/ninja",
+    ),
+    *_api_scenarios(
+        "drf",
+        "DRF APIViews and Serializers through Granian's WSGI interface",
+        "benches/project",
+        _GRANIAN_WSGI_PROJECT,
+        needs=("migrate",),
+        prefix="/drf",
     ),
 )
 
@@ -263,6 +381,11 @@ RATIOS = (
     (("ours-raw-asgi-tls", "h3"), ("ours-raw-asgi-tls", "h2tls"), 0.5),
     (("bolt-tls", "h3"), ("bolt-tls", "h2tls"), 0.5),
     (("ours-raw-asgi-tls", "h2tls"), ("granian-raw-asgi-tls", "h2tls"), 1.0),
+    *(
+        ((f"bolt-{verb}-item", "h1"), (f"{peer}-{verb}-item", "h1"), None)
+        for verb in ("get", "post")
+        for peer in ("fastapi", "fastapi-granian", "ninja", "drf")
+    ),
 )
 
 
@@ -327,16 +450,23 @@ def load_command(
     oha: str,
     log: str | None = None,
     headers: tuple[str, ...] = (),
+    body: str | None = None,
 ) -> list[str]:
+    """The load generator's command; with `body` (a repo-relative file) it POSTs that JSON."""
     tool = PROTOCOLS[protocol].tool
     sent = [word for header in headers for word in ("-H", header)]
     if tool == "wrk":
-        return ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *sent, url]
+        script = ["-s", POST_SCRIPT] if body else []
+        return [
+            *("wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"),
+            *(*script, *sent, url, *([body] if body else [])),
+        ]
     if tool == "h2load":
         logging = ["--log-file", log] if log else []
+        posted = ["-d", body, "-H", "Content-Type: application/json"] if body else []
         return [
             *("h2load", f"-c{CONNECTIONS}", f"-m{STREAMS}", "-D", str(seconds)),
-            *(*logging, *sent, url),
+            *(*logging, *posted, *sent, url),
         ]
     return [
         *(oha, "--http-version", "3", "-c", str(CONNECTIONS), "-p", str(STREAMS)),
@@ -395,18 +525,57 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(scheme: str, port: int, path: str) -> int:
-    """Status of `GET path`; over TLS the certificate is checked against the bench one."""
+def http_request(scheme: str, port: int, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    """Status and body of `GET path`, or of a JSON POST with `body`; over TLS the
+    certificate is checked against the bench one."""
     if scheme == "https":
         trusted = ssl.create_default_context(cafile=ROOT / CERTS / "cert.pem")
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=trusted)
     else:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("GET", path)
-        return conn.getresponse().status
+        if body is None:
+            conn.request("GET", path)
+        else:
+            conn.request("POST", path, body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read()
     finally:
         conn.close()
+
+
+def json_or_none(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+# A request to the server under test: (path, JSON body or None for a GET) -> (status, body).
+Send = Callable[[str, bytes | None], tuple[int, bytes]]
+
+
+def check_endpoint(send: Send, scenario: Scenario) -> str | None:
+    """Whether an API framework scenario's server answers as every framework must (see
+    Endpoint); return the first difference, or None."""
+    endpoint = scenario.endpoint
+    if endpoint is None:
+        return None
+    try:
+        status, answer = send(scenario.path, scenario.request_body())
+        if status != 200 or json_or_none(answer) != endpoint.expected:
+            return f"{scenario.path} answered {status} {answer[:300]!r}, not the expected JSON"
+        for path, bad in endpoint.bad:
+            status, answer = send(scenario.prefix + path, bad)
+            if status not in (400, 422) or not isinstance(json_or_none(answer), dict):
+                sent = f" with {bad[:100]!r}" if bad else ""
+                return (
+                    f"bad input {scenario.prefix}{path}{sent} answered {status} "
+                    f"{answer[:300]!r}, not 400 or 422 with a JSON object"
+                )
+    except (OSError, http.client.HTTPException) as exc:
+        return f"checking the answers failed: {exc!r}"
+    return None
 
 
 def process_tree(pid: int) -> list[int]:
@@ -455,18 +624,20 @@ class Server:
         code = self.proc.poll()
         return None if code is None else f"server exited (code {code}): {tail(self.log)}"
 
-    def wait_ready(self, path: str) -> str | None:
-        """Wait until `GET path` answers 200; return the reason it did not, or None."""
+    def wait_ready(self, path: str, body: bytes | None) -> str | None:
+        """Wait until `GET path` (a POST with `body`) answers 200; return the reason it did
+        not, or None."""
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if reason := self.exited():
                 return reason
             try:
-                status = http_get(self.scheme, self.port, path)
+                status, _ = http_request(self.scheme, self.port, path, body)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
                 continue
-            return None if status == 200 else f"GET {path} answered {status}"
+            method = "GET" if body is None else "POST"
+            return None if status == 200 else f"{method} {path} answered {status}"
         return f"no answer on port {self.port} within {READY_TIMEOUT:.0f} s: {tail(self.log)}"
 
     def rss_mib(self) -> float:
@@ -535,7 +706,10 @@ def h2load_latencies(log: Path) -> list[int]:
 
 def parse_h2load(out: str, log: Path, alpn: str) -> dict:
     finished = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out)
-    requests = re.search(r"^requests: \d+ total, \d+ started, (\d+) done.*$", out, re.M)
+    # Errors are h2load's failed requests (non-2xx/3xx answers, stream errors, timeouts), not
+    # done minus 2xx: status codes count when headers arrive, so the requests cut off at
+    # the -D deadline can make 2xx exceed done.
+    requests = re.search(r"^requests: \d+ total, .*, (\d+) failed.*$", out, re.M)
     codes = re.search(r"^status codes: (\d+) 2xx.*$", out, re.M)
     if not (finished and requests and codes):
         raise ValueError("unexpected h2load output")
@@ -544,12 +718,11 @@ def parse_h2load(out: str, log: Path, alpn: str) -> dict:
     times = h2load_latencies(log)
     if not times:
         raise ValueError(f"no 2xx answer; h2load {requests.group(0)}; {codes.group(0)}")
-    done = int(requests.group(1))
     return {
         "rps": float(finished.group(1)),
         "p50_ms": percentile(times, 0.50) / 1000,
         "p99_ms": percentile(times, 0.99) / 1000,
-        "errors": done - int(codes.group(1)),
+        "errors": int(requests.group(1)),
     }
 
 
@@ -581,7 +754,11 @@ def parse_oha(out: str, seconds: int) -> dict:
 def run_load(argv: list[str], seconds: int) -> str:
     try:
         done = subprocess.run(
-            pinned(LOADGEN_CPU, argv), capture_output=True, text=True, timeout=seconds + LOAD_SLACK
+            pinned(LOADGEN_CPU, argv),
+            cwd=ROOT,  # POST bodies and the wrk script are repo-relative
+            capture_output=True,
+            text=True,
+            timeout=seconds + LOAD_SLACK,
         )
     except subprocess.TimeoutExpired:
         raise ValueError(f"{argv[0]} did not finish within {seconds + LOAD_SLACK} s") from None
@@ -590,10 +767,12 @@ def run_load(argv: list[str], seconds: int) -> str:
     return done.stdout
 
 
-def load(protocol: str, url: str, opts: Options, headers: tuple[str, ...] = ()) -> dict:
+def load(protocol: str, url: str, opts: Options, scenario: Scenario) -> dict:
     """One recorded measurement with the protocol's load generator."""
     spec, secs = PROTOCOLS[protocol], opts.duration
-    argv = load_command(protocol, url, secs, opts.oha, str(H2LOAD_LOG), headers)
+    argv = load_command(
+        protocol, url, secs, opts.oha, str(H2LOAD_LOG), scenario.headers, scenario.body
+    )
     if spec.tool == "wrk":
         return parse_wrk(run_load(argv, secs))
     if spec.tool == "oha":
@@ -607,9 +786,11 @@ def load(protocol: str, url: str, opts: Options, headers: tuple[str, ...] = ()) 
 
 def measure(server: Server, scenario: Scenario, protocol: str, opts: Options) -> dict:
     url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:{server.port}{scenario.path}"
-    headers = scenario.headers
-    run_load(load_command(protocol, url, opts.warmup, opts.oha, headers=headers), opts.warmup)
-    figures = load(protocol, url, opts, headers)
+    warmup = load_command(
+        protocol, url, opts.warmup, opts.oha, headers=scenario.headers, body=scenario.body
+    )
+    run_load(warmup, opts.warmup)
+    figures = load(protocol, url, opts, scenario)
     if reason := server.exited():
         raise ValueError(reason)
     return {**figures, "rss_mib": server.rss_mib()}
@@ -625,7 +806,9 @@ def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
     server = Server(scenario, free_port(), log)
     try:
         protocols = protocols_of(scenario, opts)
-        if reason := server.wait_ready(scenario.path):
+        ready = server.wait_ready(scenario.path, scenario.request_body())
+        send = functools.partial(http_request, server.scheme, server.port)
+        if reason := ready or check_endpoint(send, scenario):
             return [Run(scenario.name, round_no, p, failure=reason) for p in protocols]
         return [measure_run(server, scenario, p, round_no, opts) for p in protocols]
     finally:
@@ -718,14 +901,22 @@ def scenario_row(
 
 
 def protocol_table(
-    runs: list[Run], blocked: dict[str, str], opts: Options, protocol: str
+    runs: list[Run], blocked: dict[str, str], opts: Options, protocol: str, frameworks: bool
 ) -> list[str]:
-    """The protocol's table, over the selected scenarios that serve it or say why not."""
-    shown = [s for s in opts.scenarios if protocol in s.protocols or protocol in s.unsupported]
+    """The protocol's table, over the selected scenarios that serve it or say why not: the
+    API framework ones or the others."""
+    shown = [
+        s
+        for s in opts.scenarios
+        if (protocol in s.protocols or protocol in s.unsupported)
+        and (s.endpoint is not None) == frameworks
+    ]
     if not shown:
         return []
+    label = PROTOCOLS[protocol].label
+    title = f"API frameworks: {label}" if frameworks else label
     lines = [
-        f"## {PROTOCOLS[protocol].label}",
+        f"## {title}",
         "",
         row("scenario", "RPS", "p50 ms", "p99 ms", "RSS MiB", "errors", "RPS per run"),
         row("---", "---:", "---:", "---:", "---:", "---:", "---"),
@@ -775,10 +966,13 @@ def machine() -> dict:
 def versions() -> str:
     """Versions of the Python servers as installed in the venv."""
     probe = (
-        "import importlib.metadata as m, importlib.util as u\n"
+        "import importlib.metadata as m\n"
         "for p in ('django', 'granian', 'uvicorn', 'uvloop', 'httptools', 'hypercorn',"
-        " 'aioquic'):\n"
-        "    print(p, m.version(p) if u.find_spec(p) else 'not installed')"
+        " 'aioquic', 'fastapi', 'pydantic', 'django-ninja', 'djangorestframework'):\n"
+        "    try:\n"
+        "        print(p, m.version(p))\n"
+        "    except m.PackageNotFoundError:\n"
+        "        print(p, 'not installed')"
     )
     done = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "-c", probe], capture_output=True, text=True
@@ -827,6 +1021,7 @@ def commands_section(opts: Options) -> list[str]:
     ]
     for s in opts.scenarios:
         sent = "".join(f", header {h!r}" for h in s.headers)
+        sent += f", POST of {s.body}" if s.body else ""
         lines += [
             f"# {s.name}: {s.description}, path {s.path}{sent}",
             display(s.cwd, s.argv, SERVER_CPU),
@@ -838,8 +1033,10 @@ def commands_section(opts: Options) -> list[str]:
     log = str(H2LOAD_LOG.relative_to(ROOT))
     for protocol in used_protocols(opts):
         url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:$PORT$PATH"
-        argv = load_command(protocol, url, opts.duration, "oha", log)
-        lines.append(" ".join(pinned(LOADGEN_CPU, argv)))
+        bodies = {s.body for s in opts.scenarios if protocol in s.protocols}
+        for body in sorted(bodies, key=lambda body: body or ""):  # GET (None) first
+            argv = load_command(protocol, url, opts.duration, "oha", log, body=body)
+            lines.append(" ".join(quoted(word) for word in pinned(LOADGEN_CPU, argv)))
     return [*lines, "```", ""]
 
 
@@ -872,8 +1069,9 @@ def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: 
         "served on the TCP port's number over UDP.",
         "",
     ]
-    for protocol in PROTOCOLS:
-        lines += protocol_table(runs, blocked, opts, protocol)
+    for frameworks in (False, True):
+        for protocol in PROTOCOLS:
+            lines += protocol_table(runs, blocked, opts, protocol, frameworks)
     lines += ratio_table(runs) + commands_section(opts)
     REPORT.write_text("\n".join(lines))
 

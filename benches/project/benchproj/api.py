@@ -1,4 +1,9 @@
+from typing import Annotated
+
+import msgspec
+
 from django_bolt import BoltAPI, CompressionConfig, no_compress
+from django_bolt.param_functions import Query
 
 api = BoltAPI(compression=CompressionConfig())
 
@@ -15,3 +20,30 @@ async def hello():
 @api.get("/rows")
 async def rows():
     return ROWS
+
+
+# The API framework scenarios: the same two endpoints as benches/apps/fastapi_app.py,
+# benchproj/ninja_api.py and benchproj/drf_views.py.
+
+
+class Variant(msgspec.Struct):
+    sku: Annotated[str, msgspec.Meta(min_length=1)]
+    stock: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Item(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    price: Annotated[float, msgspec.Meta(ge=0)]
+    quantity: Annotated[int, msgspec.Meta(ge=0)]
+    tags: list[str]
+    variants: list[Variant]
+
+
+@api.get("/items/{item_id}")
+async def get_item(item_id: int, q: str, limit: Annotated[int, Query(ge=1, le=100)] = 10):
+    return {"item_id": item_id, "q": q, "limit": limit}
+
+
+@api.post("/items")
+async def create_item(item: Item) -> Item:
+    return item

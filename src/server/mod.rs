@@ -2,6 +2,7 @@
 //! clear or over rustls), quinn + h3 serve HTTP/3 on the same port number over UDP;
 //! all with the limits and timeouts of [`ServerConfig`] and a graceful shutdown.
 
+mod gather;
 mod h3;
 mod listener;
 mod preface;
@@ -385,6 +386,8 @@ impl Connections {
                 Ok::<_, Infallible>(response)
             }
         });
+        let http2 = io.http2();
+        let io = gather::Gather::new(io, http2);
         let connection = self
             .builder
             .serve_connection_with_upgrades(TokioIo::new(io), service);

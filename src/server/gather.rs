@@ -15,24 +15,18 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 pub struct Gather<I> {
     io: I,
-    /// Off for HTTP/1.1, which has one response in flight per connection.
-    enabled: bool,
     /// This write already waited its turn; cleared when the writes are flushed.
     waited: bool,
 }
 
 impl<I> Gather<I> {
-    pub fn new(io: I, enabled: bool) -> Self {
-        Gather {
-            io,
-            enabled,
-            waited: false,
-        }
+    pub fn new(io: I) -> Self {
+        Gather { io, waited: false }
     }
 
     /// Whether this write should first let the other ready tasks run.
     fn wait_turn(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.enabled || self.waited {
+        if self.waited {
             return false;
         }
         self.waited = true;
@@ -122,7 +116,7 @@ mod tests {
         let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
         let waker = Waker::from(wakes.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut io = Gather::new(server, true);
+        let mut io = Gather::new(server);
 
         assert!(write(&mut io, &mut cx).is_pending());
         assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "it must wake itself");
@@ -135,15 +129,5 @@ mod tests {
         let mut sent = [0u8; 15];
         client.read_exact(&mut sent).await.unwrap();
         assert_eq!(&sent, b"frameframeframe");
-    }
-
-    #[tokio::test]
-    async fn disabled_it_writes_at_once() {
-        let (server, _client) = duplex(1024);
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut io = Gather::new(server, false);
-        assert_eq!(write(&mut io, &mut cx), Poll::Ready(5));
-        flush(&mut io, &mut cx);
-        assert_eq!(write(&mut io, &mut cx), Poll::Ready(5));
     }
 }

@@ -127,17 +127,24 @@ where
         return errors::overloaded();
     };
     let limits = &app.limits;
+    // Every HTTP/2 stream moves this future into a task of its own: the other roads
+    // are boxed so that the fast path's future stays small.
     match route {
         Route::Bolt(route, values) => {
             fastpath::serve(&app.bridge, route, values, head, body, limits.max_body_size).await
         }
-        Route::Asgi(asgi) => asgi::serve(&app.bridge, asgi, conn, head, body, limits).await,
+        Route::Asgi(asgi) => {
+            Box::pin(asgi::serve(&app.bridge, asgi, conn, head, body, limits)).await
+        }
         Route::AsgiWebSocket(asgi, upgrade) => {
-            asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits).await
+            let serve = asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits);
+            Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
             let bridge = &app.bridge;
-            fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits).await
+            let serve =
+                fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);
+            Box::pin(serve).await
         }
         Route::Answered(answer) => answer,
     }

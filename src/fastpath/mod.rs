@@ -69,7 +69,8 @@ where
 {
     // Temporary files of uploads live until the response is ready (or this is dropped).
     let (body, form, _temp_files) = match &route.form {
-        Some(spec) => match form::read(spec, &head.headers, body, max_body_size).await {
+        // Boxed: a form reader's state is large and most routes read none.
+        Some(spec) => match Box::pin(form::read(spec, &head.headers, body, max_body_size)).await {
             Ok((values, temp_files)) => (None, Some(values), temp_files),
             Err(response) => return response,
         },

@@ -22,18 +22,17 @@ pub async fn finish(
     wanted: &Wanted,
     mut response: Response<ResponseBody>,
 ) -> Response<ResponseBody> {
+    // Both roads are boxed: their state would otherwise make the future of every
+    // request larger, also for the plain bodies that take neither.
     if let Some(file) = response.extensions_mut().remove::<SendFile>() {
         // Files are sent as stored: ranges are ranges of those bytes.
         let sender = format!("route {}", route.name);
         let (method, headers) = (&wanted.method, &wanted.headers);
-        return crate::files::serve(bridge, &sender, &file, response, method, headers).await;
+        let send = crate::files::serve(bridge, &sender, &file, response, method, headers);
+        return Box::pin(send).await;
     }
     match &route.compression {
-        Some(config) => {
-            config
-                .apply(&wanted.method, &wanted.headers, response)
-                .await
-        }
+        Some(config) => Box::pin(config.apply(&wanted.method, &wanted.headers, response)).await,
         None => response,
     }
 }

@@ -2,6 +2,7 @@
 //! clear or over rustls), quinn + h3 serve HTTP/3 on the same port number over UDP;
 //! all with the limits and timeouts of [`ServerConfig`] and a graceful shutdown.
 
+mod gather;
 mod h3;
 mod listener;
 mod preface;
@@ -13,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderValue;
+use hyper::server::conn::http2;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
@@ -26,8 +29,10 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
 use crate::asgi::ConnInfo;
+use crate::body::ResponseBody;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
+use gather::Gather;
 pub use runtime::runtime;
 
 /// Time a client gets to finish its TLS handshake.
@@ -54,7 +59,9 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    fn builder(&self) -> auto::Builder<TokioExecutor> {
+    /// HTTP/1.1, with upgrades to WebSocket. (hyper-util's automatic builder, which
+    /// also speaks HTTP/2, is only ever handed HTTP/1 connections.)
+    fn http1_builder(&self) -> auto::Builder<TokioExecutor> {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -65,7 +72,11 @@ impl ServerConfig {
             .max_buf_size(self.max_header_size.max(8192))
             .keep_alive(true);
         builder
-            .http2()
+    }
+
+    fn http2_builder(&self) -> http2::Builder<TokioExecutor> {
+        let mut builder = http2::Builder::new(TokioExecutor::new());
+        builder
             .timer(TokioTimer::new())
             .max_concurrent_streams(self.max_concurrent_streams)
             // WebSockets over HTTP/2 (RFC 8441).
@@ -267,7 +278,8 @@ async fn accept_loop(
     mut stop: watch::Receiver<Option<Duration>>,
 ) {
     let connections = Arc::new(Connections {
-        builder: config.builder(),
+        http1: config.http1_builder(),
+        http2: config.http2_builder(),
         app,
         server_addr: listener.local_addr().ok(),
         alt_svc: config.alt_svc(),
@@ -342,7 +354,8 @@ async fn speaks_plain_http(stream: &TcpStream) -> bool {
 
 /// What every connection of one listener shares.
 struct Connections {
-    builder: auto::Builder<TokioExecutor>,
+    http1: auto::Builder<TokioExecutor>,
+    http2: http2::Builder<TokioExecutor>,
     app: Arc<AppInner>,
     server_addr: Option<std::net::SocketAddr>,
     alt_svc: Option<HeaderValue>,
@@ -371,24 +384,41 @@ impl Connections {
             scheme: if tls.is_some() { "https" } else { "http" },
             tls,
         });
-        let shared = self.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let shared = shared.clone();
-            let info = info.clone();
-            async move {
-                let mut response = service::handle(shared.app.clone(), info, request).await;
-                if let Some(alt_svc) = &shared.alt_svc {
-                    response
-                        .headers_mut()
-                        .insert(http::header::ALT_SVC, alt_svc.clone());
-                }
-                Ok::<_, Infallible>(response)
-            }
-        });
-        let connection = self
-            .builder
-            .serve_connection_with_upgrades(TokioIo::new(io), service);
         // Errors here are the client's (reset, bad request already answered by hyper).
-        let _ = watcher.watch(connection).await;
+        if io.http2() {
+            let io = TokioIo::new(Gather::new(io));
+            // Each stream's future is moved into a task of its own: boxed, moving it
+            // copies a pointer instead of the whole request's state.
+            let shared = self.clone();
+            let service =
+                service_fn(move |request| Box::pin(shared.clone().respond(&info, request)));
+            let _ = watcher
+                .watch(self.http2.serve_connection(io, service))
+                .await;
+        } else {
+            let io = TokioIo::new(io);
+            let shared = self.clone();
+            let service = service_fn(move |request| shared.clone().respond(&info, request));
+            let connection = self.http1.serve_connection_with_upgrades(io, service);
+            let _ = watcher.watch(connection).await;
+        }
+    }
+
+    /// The response to one request, with what every response of this listener says.
+    fn respond(
+        self: Arc<Self>,
+        info: &Arc<ConnInfo>,
+        request: http::Request<hyper::body::Incoming>,
+    ) -> impl std::future::Future<Output = Result<http::Response<ResponseBody>, Infallible>> {
+        let info = info.clone();
+        async move {
+            let mut response = service::handle(self.app.clone(), info, request).await;
+            if let Some(alt_svc) = &self.alt_svc {
+                response
+                    .headers_mut()
+                    .insert(http::header::ALT_SVC, alt_svc.clone());
+            }
+            Ok(response)
+        }
     }
 }

@@ -40,6 +40,7 @@ where
     }
     Some(Replay {
         io,
+        http2: h2 || seen.starts_with(PREFACE),
         head: seen,
         at: 0,
     })
@@ -71,8 +72,16 @@ fn broken_http2(seen: &[u8], h2: bool) -> bool {
 /// An IO that first gives back the bytes [`screen`] read.
 pub struct Replay<I> {
     io: I,
+    http2: bool,
     head: Vec<u8>,
     at: usize,
+}
+
+impl<I> Replay<I> {
+    /// Whether the connection speaks HTTP/2 (its preface was seen).
+    pub fn http2(&self) -> bool {
+        self.http2
+    }
 }
 
 impl<I: AsyncRead + Unpin> AsyncRead for Replay<I> {

@@ -31,6 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<test_socket::TestWebSocket>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;
+    m.add_function(wrap_pyfunction!(fastpath::auth::encode_jwt, m)?)?;
     m.add(
         "ClientDisconnected",
         m.py().get_type::<python::ClientDisconnected>(),

@@ -156,7 +156,7 @@ enum Route {
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
-    /// Rust answers by itself: 404, 405, 422, 426, OPTIONS.
+    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, OPTIONS.
     Answered(Response<ResponseBody>),
 }
 
@@ -164,21 +164,21 @@ fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
     let upgrade = asgi::websocket::take_upgrade(head);
     if let Some(routes) = &app.routes {
         let routes = routes.get();
-        // Auth and guards, once served, belong here: before any handler runs or any
-        // WebSocket is accepted.
         let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));
         if let Some((route, params)) = websocket.flatten() {
             let upgrade = upgrade.expect("only a handshake looks up WebSocket routes");
-            return match fastpath::read_params(&route.params, params, head) {
-                Ok(values) => Route::BoltWebSocket(route.clone(), values, upgrade),
-                Err(failures) => Route::Answered(errors::unprocessable(&failures)),
+            let protection = route.protection.as_deref();
+            return match fastpath::admit(protection, &route.params, params, head) {
+                Ok(admitted) => Route::BoltWebSocket(route.clone(), admitted.values(head), upgrade),
+                Err(refusal) => Route::Answered(*refusal),
             };
         }
         match routes.lookup(&head.method, head.uri.path()) {
             Lookup::Found(route, params) => {
-                return match fastpath::read_params(&route.params, params, head) {
-                    Ok(values) => Route::Bolt(route.clone(), values),
-                    Err(failures) => Route::Answered(errors::unprocessable(&failures)),
+                let protection = route.protection.as_deref();
+                return match fastpath::admit(protection, &route.params, params, head) {
+                    Ok(admitted) => Route::Bolt(route.clone(), admitted.values(head)),
+                    Err(refusal) => Route::Answered(*refusal),
                 };
             }
             Lookup::MethodNotAllowed(allow) => {

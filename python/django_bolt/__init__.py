@@ -2,9 +2,19 @@
 
 from ._core import Request
 from .api import BoltAPI
+from .auth import APIKeyAuthentication, JWTAuthentication
 from .compression import CompressionConfig
 from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
+from .guards import (
+    AllowAny,
+    HasAllPermissions,
+    HasAnyPermission,
+    HasPermission,
+    IsAdminUser,
+    IsAuthenticated,
+    IsStaff,
+)
 from .param_functions import Depends, FileSize
 from .responses import (
     HTML,
@@ -15,10 +25,13 @@ from .responses import (
     Response,
     StreamingResponse,
 )
+from .tokens import create_jwt_for_user
 from .uploads import UploadFile
 from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
+    "APIKeyAuthentication",
+    "AllowAny",
     "BoltAPI",
     "CompressionConfig",
     "Depends",
@@ -26,7 +39,14 @@ __all__ = [
     "FileSize",
     "HTML",
     "HTTPException",
+    "HasAllPermissions",
+    "HasAnyPermission",
+    "HasPermission",
+    "IsAdminUser",
+    "IsAuthenticated",
+    "IsStaff",
     "JSON",
+    "JWTAuthentication",
     "PlainText",
     "Redirect",
     "Request",
@@ -35,6 +55,7 @@ __all__ = [
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "create_jwt_for_user",
     "no_compress",
     "skip_middleware",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from .compression import CompressionConfig
+from .guards import checked_protection
 from .routing import Route, analyse
 
 TrailingSlash = Literal["strip", "append", "keep"]
@@ -71,9 +72,10 @@ class BoltAPI:
         result; with ``validate_response`` (the API's default unless given) a result that
         does not fit it is a 500, logged, and without it the result is sent as returned.
 
-        ``guards`` and ``auth`` must be empty until authentication is served.
+        ``auth`` backends identify the client and ``guards`` decide whether it may call
+        the route, both in Rust before the handler runs (401/403); see docs/auth.md.
         """
-        _refuse_unserved_protection(f"{method.upper()} {path}", guards, auth)
+        auth, guards = checked_protection(f"{method.upper()} {path}", auth, guards)
         full_path = self._full_path(path)
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,6 +92,8 @@ class BoltAPI:
                     self.validate_response if validate_response is None else validate_response
                 ),
                 compression=self.compression,
+                auth=auth,
+                guards=guards,
             )
             self.routes.append(analyse(route))
             return handler
@@ -105,13 +109,21 @@ class BoltAPI:
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register an async WebSocket handler. It takes a ``WebSocket`` argument and
         typed path/query/header/cookie parameters, checked in Rust before the handshake
-        (a bad one refuses it with 422). ``guards`` and ``auth``: as for ``route()``.
+        (a bad one refuses it with 422). ``guards`` and ``auth``: as for ``route()``,
+        checked before the handshake (a refused one is answered 401/403 and never opens).
         """
-        _refuse_unserved_protection(f"WEBSOCKET {path}", guards, auth)
+        auth, guards = checked_protection(f"WEBSOCKET {path}", auth, guards)
         full_path = self._full_path(path)
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-            route = Route(method="GET", path=full_path, handler=handler, websocket=True)
+            route = Route(
+                method="GET",
+                path=full_path,
+                handler=handler,
+                websocket=True,
+                auth=auth,
+                guards=guards,
+            )
             self.routes.append(analyse(route))
             return handler
 
@@ -137,16 +149,6 @@ class BoltAPI:
 
     def options(self, path: str, **options: Any):
         return self.route("OPTIONS", path, **options)
-
-
-def _refuse_unserved_protection(what: str, guards: Any, auth: Any) -> None:
-    """Guards and auth are refused until the server runs them: a route that asks for
-    protection the server cannot give must not start unprotected."""
-    if guards or auth:
-        raise NotImplementedError(
-            f"{what}: auth and guards are not served yet; refusing to register the route "
-            "unprotected"
-        )
 
 
 def route_table(apis: list[BoltAPI], debug: bool = False):

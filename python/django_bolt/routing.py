@@ -25,10 +25,12 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
-from . import dependencies, orm, serializers
+from . import dependencies, orm, serializers, users
+from .auth import AuthBackend
 from .compression import CompressionConfig
 from .dependencies import Dependency, Runner
 from .exceptions import HTTPException, RequestValidationError
+from .guards import Guard
 from .param_functions import Depends, File, ParamMarker
 from .responses import Encoded, Response, StreamingResponse, Wire
 from .uploads import UploadFile
@@ -125,6 +127,9 @@ class Route:
     websocket_param: str | None = None
     #: The API's compression; a ``@no_compress`` handler is never compressed.
     compression: CompressionConfig | None = None
+    #: Checked in Rust before the handler runs (or a WebSocket is accepted).
+    auth: list[AuthBackend] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -158,6 +163,8 @@ class Route:
                 handler, self.dependencies, request_param, self._finalize, self._produce
             )
             is_async = True
+        if self.auth and request_param is not None:
+            handler = _loading_user(handler, request_param, is_async)
         return {
             "method": self.method,
             "path": self.path,
@@ -174,17 +181,26 @@ class Route:
             "finalize": self._finalize,
             "on_error": _ErrorHandler(self.name, debug),
             "compression": self._compression(),
+            **self._protection(),
         }
 
     def _describe_websocket(self) -> dict[str, Any]:
         path_params = [p.name for p in self.params if p.source == "path"]
+        entry = websocket_entry(self.handler, self.websocket_param, path_params, bool(self.auth))
         return {
             "websocket": True,
             "path": self.path,
             "name": self.name,
-            "handler": websocket_entry(self.handler, self.websocket_param, path_params),
+            "handler": entry,
             "params": [p.describe() for p in self.params],
             "structs": [{"name": name, "build": build} for name, build in self.structs],
+            **self._protection(),
+        }
+
+    def _protection(self) -> dict[str, Any]:
+        return {
+            "auth": [backend.describe() for backend in self.auth],
+            "guards": [guard.describe() for guard in self.guards],
         }
 
     def _compression(self) -> dict[str, Any] | None:
@@ -237,6 +253,26 @@ class Route:
         if self.response_model is not None and self.validate_response:
             result = msgspec.convert(result, self.response_model, from_attributes=True)
         return self.status_code, [("content-type", "application/json")], _encoder.encode(result)
+
+
+def _loading_user(
+    handler: Callable[..., Any], request_param: str, is_async: bool
+) -> Callable[..., Any]:
+    """``handler``, with ``request.user`` loaded first: the Django user the request's
+    credentials name (the ORM is sync-only, so an async handler awaits it)."""
+    if is_async:
+
+        async def run_async(**kwargs: Any) -> Any:
+            await users.aload_user(kwargs[request_param])
+            return await handler(**kwargs)
+
+        return run_async
+
+    def run(**kwargs: Any) -> Any:
+        users.load_user(kwargs[request_param])
+        return handler(**kwargs)
+
+    return run
 
 
 def _closing_uploads(handler: Callable[..., Any], names: list[str]) -> Callable[..., Any]:

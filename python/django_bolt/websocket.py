@@ -15,6 +15,8 @@ from typing import Any
 import msgspec
 
 from ._core import ClientDisconnected, Request
+from .exceptions import HTTPException
+from .users import aload_user
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
 
@@ -85,6 +87,16 @@ class WebSocket:
     @property
     def path(self) -> str:
         return self._request.path
+
+    @property
+    def auth(self) -> dict[str, Any]:
+        """What the route's authentication found, as ``request.auth``."""
+        return self._request.auth
+
+    @property
+    def user(self) -> Any:
+        """The authenticated Django user (anonymous without one), as ``request.user``."""
+        return self._request.user
 
     @property
     def subprotocols(self) -> list[str]:
@@ -228,9 +240,12 @@ class WebSocket:
         return f"<WebSocket {self.path} {self.state.value}>"
 
 
-def websocket_entry(handler: Any, websocket_param: str, path_param_names: list[str]):
+def websocket_entry(
+    handler: Any, websocket_param: str, path_param_names: list[str], loads_user: bool
+):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
-    session's channel in a ``WebSocket`` and runs ``handler`` with it."""
+    session's channel in a ``WebSocket`` and runs ``handler`` with it. On a route with
+    auth, ``websocket.user`` is loaded first; a token whose user is gone is refused."""
 
     async def run(
         channel: Any,
@@ -240,10 +255,22 @@ def websocket_entry(handler: Any, websocket_param: str, path_param_names: list[s
         kwargs: dict[str, Any],
     ) -> None:
         path_params = {name: kwargs[name] for name in path_param_names}
-        kwargs[websocket_param] = WebSocket(channel, request, client, url, path_params)
+        websocket = WebSocket(channel, request, client, url, path_params)
+        kwargs[websocket_param] = websocket
         try:
+            if loads_user:
+                await _load_user(websocket)
             await handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left, or was refused for bad input: both already closed
 
     return run
+
+
+async def _load_user(websocket: WebSocket) -> None:
+    """``websocket.user`` from the credentials; refuse the handshake (403) if it is gone."""
+    try:
+        await aload_user(websocket._request)
+    except HTTPException:
+        await websocket.close(1008, "The token's user does not exist or is inactive")
+        raise WebSocketDisconnect(1008) from None

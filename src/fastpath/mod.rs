@@ -1,6 +1,7 @@
 //! The fast path: Bolt routes matched, read and coerced in Rust, then handed to Python
 //! once with their arguments ready.
 
+pub mod auth;
 pub mod call;
 mod compression;
 pub mod errors;
@@ -28,8 +29,41 @@ use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
 pub use router::{Lookup, Route, RouteTable};
 
+/// What a request that may enter a route brings: its parameters, and who sent it.
+pub struct Admission {
+    values: Vec<Value>,
+    identity: Option<auth::Identity>,
+}
+
+impl Admission {
+    /// The parameters; the identity stays in the head, where `Request.auth` reads it.
+    pub fn values(self, head: &mut http::request::Parts) -> Vec<Value> {
+        if let Some(identity) = self.identity {
+            head.extensions.insert(identity);
+        }
+        self.values
+    }
+}
+
+/// Let a request into a route: auth and guards first (401/403), then its parameters
+/// (422). Nothing of the route runs for a request refused here.
+pub fn admit(
+    protection: Option<&auth::Protection>,
+    specs: &[params::ParamSpec],
+    path_params: matchit::Params<'_, '_>,
+    parts: &http::request::Parts,
+) -> Result<Admission, auth::Refusal> {
+    let identity = match protection {
+        Some(protection) => protection.check(&parts.headers)?,
+        None => None,
+    };
+    let values = read_params(specs, path_params, parts)
+        .map_err(|failures| Box::new(errors::unprocessable(&failures)))?;
+    Ok(Admission { values, identity })
+}
+
 /// Read a route's parameters from the request, or every field that failed.
-pub fn read_params(
+fn read_params(
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,

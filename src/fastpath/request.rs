@@ -15,7 +15,7 @@ pub struct Request {
     state: Py<PyDict>,
     /// Set by authentication; an anonymous user, made when first read, until then.
     user: Mutex<Option<Py<PyAny>>>,
-    /// What authentication learnt (claims, key...); an empty dict until set.
+    /// What authentication learnt (`Identity::to_py`); an empty dict without it.
     auth: Mutex<Option<Py<PyAny>>>,
 }
 
@@ -117,7 +117,12 @@ impl Request {
 
     #[getter]
     fn auth(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        stored_or(py, &self.auth, || Ok(PyDict::new(py).into_any()))
+        stored_or(py, &self.auth, || {
+            match self.head.extensions.get::<super::auth::Identity>() {
+                Some(identity) => Ok(identity.to_py(py)?.into_any()),
+                None => Ok(PyDict::new(py).into_any()),
+            }
+        })
     }
 
     #[setter]

@@ -8,6 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use super::auth::Protection;
 use super::form::{FileSpec, FormSpec};
 use super::params::{ParamSpec, Source, StructParam};
 use super::websocket::WebSocketRoute;
@@ -40,6 +41,8 @@ pub struct Route {
     pub on_error: Py<PyAny>,
     /// None when the API does not compress or the route is `@no_compress`.
     pub compression: Option<super::compression::Config>,
+    /// Auth backends and guards; `None` for an open route.
+    pub protection: Option<Box<Protection>>,
 }
 
 /// What every route description has: its name, path and parameters, checked.
@@ -51,6 +54,7 @@ pub(super) struct Common {
     /// Form fields and files, read from the body.
     pub form: FormSpec,
     pub structs: Vec<StructParam>,
+    pub protection: Option<Box<Protection>>,
 }
 
 impl Common {
@@ -118,12 +122,16 @@ impl Common {
                 "{name}: a parameter names struct {group}, which is not declared"
             ));
         }
+        let protection = Protection::from_py(desc)
+            .map_err(|e| format!("{name}: {e}"))?
+            .map(Box::new);
         Ok(Common {
             name,
             path,
             params,
             form,
             structs,
+            protection,
         })
     }
 }
@@ -143,6 +151,7 @@ impl Route {
             params,
             form,
             structs,
+            protection,
         } = Common::from_py(desc)?;
         let method = item("method")?
             .extract::<String>()
@@ -187,6 +196,7 @@ impl Route {
                 })
                 .transpose()
                 .map_err(|e| format!("{name}: {e}"))?,
+            protection,
             name,
         };
         Ok((method, path, route))

@@ -24,6 +24,8 @@ pub struct WebSocketRoute {
     pub path: String,
     pub params: Vec<ParamSpec>,
     pub structs: Vec<StructParam>,
+    /// Auth backends and guards, checked before the handshake.
+    pub protection: Option<Box<super::auth::Protection>>,
     /// `entry(channel, request, client, url, kwargs)`: the coroutine that wraps the
     /// channel in a `WebSocket` and runs the handler.
     entry: Py<PyAny>,
@@ -37,6 +39,7 @@ impl WebSocketRoute {
             params,
             form,
             structs,
+            protection,
         } = Common::from_py(desc)?;
         if !form.fields.is_empty() || !form.files.is_empty() {
             return Err(format!("{name}: a WebSocket route reads no form"));
@@ -52,6 +55,7 @@ impl WebSocketRoute {
             path,
             params,
             structs,
+            protection,
             entry: entry.unbind(),
         })
     }

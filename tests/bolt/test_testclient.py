@@ -511,7 +511,7 @@ def test_spec_route_options_and_response_validation():
         assert client.get("/items/3").json() == {"id": 3, "name": "Widget", "price": 1.0}
         assert client.get("/bad").status_code == 500
         assert client.get("/unchecked").json() == {"anything": True}
-    with pytest.raises(NotImplementedError, match="refusing to register the route unprotected"):
+    with pytest.raises(TypeError, match="is not one of django_bolt's auth"):
         api.get("/secret", auth=[object()])
 
 

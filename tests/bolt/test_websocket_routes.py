@@ -248,7 +248,7 @@ def test_declaration_mistakes_fail_at_import():
         async def http_with_socket(ws: WebSocket):
             pass
 
-    with pytest.raises(NotImplementedError, match="refusing to register the route unprotected"):
+    with pytest.raises(TypeError, match="is not one of django_bolt's guards"):
         api.websocket("/guarded", guards=[object()])
 
 

@@ -1,0 +1,148 @@
+"""Authentication backends for ``auth=[...]`` on a route.
+
+They are settings, not code that runs per request: each describes itself to Rust,
+which checks every request's credentials before any Python runs (a bad or missing one
+is a 401 from Rust). What a backend learns becomes ``request.auth``; a route whose
+handler takes the ``Request`` also gets ``request.user``, the Django user the token
+names (see ``users.py``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["APIKeyAuthentication", "AuthBackend", "JWTAuthentication", "jwt_secret"]
+
+
+class AuthBackend:
+    """What every backend has: the header its credentials come in."""
+
+    #: The backend's name in ``request.auth["backend"]`` and in Rust.
+    kind = ""
+
+    def __init__(self, header: str) -> None:
+        if not header or not header.isascii():
+            raise ValueError(f"{type(self).__name__}: header {header!r} is not a header name")
+        self.header = header.lower()
+
+    def describe(self) -> dict[str, Any]:
+        """The description Rust compiles; read when the server (or TestClient) starts."""
+        return {"kind": self.kind, "header": self.header}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(header={self.header!r})"
+
+
+class JWTAuthentication(AuthBackend):
+    """A JSON Web Token in ``Authorization: Bearer <token>`` (or the whole value of
+    another ``header``), checked in Rust: signature, ``exp``, ``nbf``, and ``aud`` /
+    ``iss`` when ``audience`` / ``issuer`` are given.
+
+    ``secret`` is the HMAC secret (default: ``settings.BOLT_JWT_SECRET``, else
+    ``settings.SECRET_KEY``), or the PEM public key for RS*/PS*/ES*/EdDSA algorithms.
+    """
+
+    kind = "jwt"
+
+    def __init__(
+        self,
+        secret: str | bytes | None = None,
+        algorithms: Iterable[str] = ("HS256",),
+        *,
+        header: str = "authorization",
+        audience: str | Iterable[str] | None = None,
+        issuer: str | Iterable[str] | None = None,
+        leeway: int | datetime.timedelta = 0,
+        required_claims: Iterable[str] = ("exp",),
+    ) -> None:
+        super().__init__(header)
+        self.secret = secret
+        self.algorithms = _strings(algorithms)
+        if not self.algorithms:
+            raise ValueError("JWTAuthentication needs at least one algorithm")
+        self.audience = _strings(audience)
+        self.issuer = _strings(issuer)
+        self.leeway = int(
+            leeway.total_seconds() if isinstance(leeway, datetime.timedelta) else leeway
+        )
+        if self.leeway < 0:
+            raise ValueError("JWTAuthentication: leeway cannot be negative")
+        self.required_claims = _strings(required_claims)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **super().describe(),
+            "secret": _bytes(self.secret if self.secret is not None else jwt_secret()),
+            "algorithms": self.algorithms,
+            "audience": self.audience,
+            "issuer": self.issuer,
+            "leeway": self.leeway,
+            "required_claims": self.required_claims,
+        }
+
+
+class APIKeyAuthentication(AuthBackend):
+    """A key in the ``X-API-Key`` header (or ``Authorization: Bearer <key>`` with
+    ``header="authorization"``), compared in constant time in Rust.
+
+    ``api_keys`` defaults to ``settings.BOLT_API_KEYS``; ``key_permissions`` maps a key
+    to the permissions it grants (``HasPermission`` guards read them).
+    """
+
+    kind = "api_key"
+
+    def __init__(
+        self,
+        api_keys: Iterable[str] | None = None,
+        *,
+        header: str = "x-api-key",
+        key_permissions: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        super().__init__(header)
+        self.api_keys = None if api_keys is None else _strings(api_keys)
+        self.key_permissions = {k: _strings(v) for k, v in (key_permissions or {}).items()}
+
+    def describe(self) -> dict[str, Any]:
+        keys = self.api_keys if self.api_keys is not None else _setting("BOLT_API_KEYS", [])
+        keys = list(dict.fromkeys([*_strings(keys), *self.key_permissions]))
+        if not keys:
+            raise ValueError(
+                "APIKeyAuthentication has no keys: pass api_keys=[...] or set BOLT_API_KEYS"
+            )
+        return {
+            **super().describe(),
+            "keys": [(key, self.key_permissions.get(key, [])) for key in keys],
+        }
+
+
+def jwt_secret() -> str:
+    """The default JWT secret: ``settings.BOLT_JWT_SECRET``, else ``SECRET_KEY``."""
+    secret = _setting("BOLT_JWT_SECRET", None) or _setting("SECRET_KEY", None)
+    if not secret:
+        raise ValueError(
+            "JWTAuthentication has no secret: pass secret=... or configure Django's "
+            "SECRET_KEY (or BOLT_JWT_SECRET)"
+        )
+    return secret
+
+
+def _setting(name: str, default: Any) -> Any:
+    from django.conf import settings
+
+    if not settings.configured:
+        return default
+    return getattr(settings, name, default)
+
+
+def _strings(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value]
+
+
+def _bytes(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)

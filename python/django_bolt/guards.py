@@ -1,0 +1,121 @@
+"""Guards for ``guards=[...]`` on a route: who may call it, decided in Rust from what
+authentication found (``request.auth``), before any Python runs.
+
+Every guard of a route must pass. Without credentials a guard answers 401; with them
+but without the right, 403. A route with ``auth=`` and no guard requires
+authentication; ``AllowAny()`` makes it optional. A check that needs the database or
+the request body belongs in a ``Depends()`` that raises ``HTTPException(403)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .auth import AuthBackend
+
+__all__ = [
+    "AllowAny",
+    "Guard",
+    "HasAllPermissions",
+    "HasAnyPermission",
+    "HasPermission",
+    "IsAdminUser",
+    "IsAuthenticated",
+    "IsStaff",
+]
+
+
+class Guard:
+    """What every guard has: the name Rust knows it by, and the permissions it names."""
+
+    kind = ""
+
+    def __init__(self, *permissions: str) -> None:
+        self.permissions = list(permissions)
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "permissions": self.permissions}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self.permissions))})"
+
+
+def checked_protection(
+    what: str, auth: Iterable[Any] | None, guards: Iterable[Any] | None
+) -> tuple[list[AuthBackend], list[Guard]]:
+    """A route's ``auth`` and ``guards``, refused at declaration when they cannot work:
+    a route must never start less protected than it was declared."""
+    auth, guards = list(auth or []), list(guards or [])
+    for kind, items, base in (("auth", auth, AuthBackend), ("guards", guards, Guard)):
+        for item in items:
+            if isinstance(item, type) and issubclass(item, base):
+                raise TypeError(f"{what}: {kind} takes instances: {item.__name__}()")
+            if not isinstance(item, base):
+                raise TypeError(
+                    f"{what}: {item!r} is not one of django_bolt's {kind}; a custom check "
+                    "belongs in a Depends() that raises HTTPException"
+                )
+    if not auth and any(not isinstance(guard, AllowAny) for guard in guards):
+        raise ValueError(
+            f"{what}: guards need an auth backend to identify the client: add auth=[...]"
+        )
+    return auth, guards
+
+
+class _Plain(Guard):
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class AllowAny(_Plain):
+    """Anyone, authenticated or not."""
+
+    kind = "allow_any"
+
+
+class IsAuthenticated(_Plain):
+    """Any client a backend authenticated."""
+
+    kind = "is_authenticated"
+
+
+class IsAdminUser(_Plain):
+    """A superuser: the token's ``is_superuser`` claim."""
+
+    kind = "is_admin_user"
+
+
+class IsStaff(_Plain):
+    """A staff member: the token's ``is_staff`` claim."""
+
+    kind = "is_staff"
+
+
+class _Permissions(Guard):
+    def __init__(self, *permissions: str) -> None:
+        if not permissions or not all(isinstance(p, str) and p for p in permissions):
+            raise ValueError(f"{type(self).__name__} needs permission names like 'app.codename'")
+        super().__init__(*permissions)
+
+
+class HasPermission(_Permissions):
+    """The permission is in the token's ``permissions`` claim (or the API key's
+    permissions); a superuser has every permission."""
+
+    kind = "has_permission"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(permission)
+
+
+class HasAnyPermission(_Permissions):
+    """At least one of the permissions."""
+
+    kind = "has_any_permission"
+
+
+class HasAllPermissions(_Permissions):
+    """Every one of the permissions."""
+
+    kind = "has_all_permissions"

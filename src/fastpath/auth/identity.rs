@@ -1,0 +1,72 @@
+//! `Identity`: who authentication found behind a request, and how Python sees it.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde_json::{Map, Value};
+
+/// What a backend learnt from valid credentials. Guards read it in Rust; the handler
+/// reads it as `request.auth`. It travels in the request head's extensions.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    /// `"jwt"` or `"api_key"`.
+    pub backend: &'static str,
+    /// The token's `sub` (or `user_id`) claim: whose `request.user` Python loads.
+    pub user_id: Option<String>,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub permissions: Vec<String>,
+    /// A JWT's whole payload; `None` for an API key.
+    pub claims: Option<Map<String, Value>>,
+}
+
+impl Identity {
+    /// Django's rule: a superuser has every permission.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.is_superuser || self.permissions.iter().any(|p| p == permission)
+    }
+
+    /// `{"backend", "user_id", "is_staff", "is_superuser", "permissions", "claims"}`.
+    pub fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let auth = PyDict::new(py);
+        auth.set_item("backend", self.backend)?;
+        auth.set_item("user_id", &self.user_id)?;
+        auth.set_item("is_staff", self.is_staff)?;
+        auth.set_item("is_superuser", self.is_superuser)?;
+        auth.set_item("permissions", PyList::new(py, &self.permissions)?)?;
+        let claims = match &self.claims {
+            Some(claims) => object_to_py(py, claims)?.into_any(),
+            None => py.None().into_bound(py),
+        };
+        auth.set_item("claims", claims)?;
+        Ok(auth)
+    }
+}
+
+fn object_to_py<'py>(py: Python<'py>, object: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (key, value) in object {
+        dict.set_item(key, json_to_py(py, value)?)?;
+    }
+    Ok(dict)
+}
+
+fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            let items = items
+                .iter()
+                .map(|item| json_to_py(py, item))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Value::Object(object) => object_to_py(py, object)?.into_any(),
+    })
+}

@@ -1,0 +1,260 @@
+//! JSON Web Tokens (jsonwebtoken): checked on every request in Rust, made for
+//! `create_jwt_for_user` from Python.
+
+use std::str::FromStr;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use serde_json::{Map, Value};
+
+use super::identity::Identity;
+
+/// `JWTAuthentication(...)`, compiled: the key and what a token must satisfy.
+pub struct JwtBackend {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// What `JWTAuthentication.describe()` hands over.
+pub struct JwtSettings {
+    pub secret: Vec<u8>,
+    pub algorithms: Vec<String>,
+    pub audience: Vec<String>,
+    pub issuer: Vec<String>,
+    pub leeway: u64,
+    pub required_claims: Vec<String>,
+}
+
+impl JwtBackend {
+    pub fn new(settings: JwtSettings) -> Result<Self, String> {
+        let algorithms = settings
+            .algorithms
+            .iter()
+            .map(|name| algorithm(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let first = *algorithms
+            .first()
+            .ok_or("JWTAuthentication needs an algorithm")?;
+        if algorithms.iter().any(|a| family(*a) != family(first)) {
+            return Err("JWTAuthentication's algorithms must share one key type".into());
+        }
+        let key = decoding_key(first, &settings.secret)?;
+        let mut validation = Validation::new(first);
+        validation.algorithms = algorithms;
+        validation.leeway = settings.leeway;
+        // Without an expected audience, jsonwebtoken refuses a token that names one:
+        // it was meant for some other service.
+        let mut required = settings.required_claims;
+        if !settings.audience.is_empty() {
+            validation.set_audience(&settings.audience);
+            required.push("aud".into());
+        }
+        if !settings.issuer.is_empty() {
+            validation.set_issuer(&settings.issuer);
+            required.push("iss".into());
+        }
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&required);
+        Ok(JwtBackend { key, validation })
+    }
+
+    /// The identity a token proves, or why it proves none.
+    pub fn authenticate(&self, token: &str) -> Result<Identity, String> {
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
+            .map_err(|err| refusal(err.kind()))?
+            .claims;
+        Ok(identity(claims))
+    }
+}
+
+fn identity(claims: Map<String, Value>) -> Identity {
+    let flag = |name: &str| claims.get(name).and_then(Value::as_bool).unwrap_or(false);
+    let user_id = ["sub", "user_id"]
+        .iter()
+        .find_map(|name| match claims.get(*name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    let permissions = claims
+        .get("permissions")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Identity {
+        backend: "jwt",
+        user_id,
+        is_staff: flag("is_staff"),
+        is_superuser: flag("is_superuser"),
+        permissions,
+        claims: Some(claims),
+    }
+}
+
+/// What a 401 says about a token that failed.
+fn refusal(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::ExpiredSignature => "Token has expired".into(),
+        ErrorKind::ImmatureSignature => "Token is not valid yet (nbf)".into(),
+        ErrorKind::InvalidSignature => "Token signature is invalid".into(),
+        ErrorKind::InvalidAlgorithm => "Token algorithm is not accepted".into(),
+        ErrorKind::InvalidAudience => "Token audience is not accepted".into(),
+        ErrorKind::InvalidIssuer => "Token issuer is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("Token has no '{claim}' claim"),
+        _ => "Token is malformed".into(),
+    }
+}
+
+fn algorithm(name: &str) -> Result<Algorithm, String> {
+    Algorithm::from_str(name).map_err(|_| format!("unknown JWT algorithm {name:?}"))
+}
+
+/// The kind of key an algorithm verifies with.
+#[derive(PartialEq)]
+enum KeyKind {
+    Secret,
+    Rsa,
+    Ec,
+    Ed,
+}
+
+fn family(algorithm: Algorithm) -> KeyKind {
+    use Algorithm::*;
+    match algorithm {
+        HS256 | HS384 | HS512 => KeyKind::Secret,
+        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => KeyKind::Rsa,
+        ES256 | ES384 => KeyKind::Ec,
+        EdDSA => KeyKind::Ed,
+    }
+}
+
+/// The shared secret, or the PEM public key of an asymmetric algorithm.
+fn decoding_key(algorithm: Algorithm, secret: &[u8]) -> Result<DecodingKey, String> {
+    let pem = |err: jsonwebtoken::errors::Error| format!("JWT public key is not valid PEM: {err}");
+    match family(algorithm) {
+        KeyKind::Secret if secret.is_empty() => Err("JWT secret is empty".into()),
+        KeyKind::Secret => Ok(DecodingKey::from_secret(secret)),
+        KeyKind::Rsa => DecodingKey::from_rsa_pem(secret).map_err(pem),
+        KeyKind::Ec => DecodingKey::from_ec_pem(secret).map_err(pem),
+        KeyKind::Ed => DecodingKey::from_ed_pem(secret).map_err(pem),
+    }
+}
+
+/// Sign `claims` (a JSON object) with `key`: a shared secret, or a PEM private key.
+#[pyfunction]
+pub fn encode_jwt(claims: &[u8], key: &[u8], algorithm: &str) -> PyResult<String> {
+    let algorithm = self::algorithm(algorithm).map_err(PyValueError::new_err)?;
+    let claims: Map<String, Value> = serde_json::from_slice(claims)
+        .map_err(|err| PyValueError::new_err(format!("claims must be a JSON object: {err}")))?;
+    let pem = |err: jsonwebtoken::errors::Error| {
+        PyValueError::new_err(format!("JWT private key is not valid PEM: {err}"))
+    };
+    let key = match family(algorithm) {
+        KeyKind::Secret if key.is_empty() => {
+            return Err(PyValueError::new_err("JWT secret is empty"))
+        }
+        KeyKind::Secret => EncodingKey::from_secret(key),
+        KeyKind::Rsa => EncodingKey::from_rsa_pem(key).map_err(pem)?,
+        KeyKind::Ec => EncodingKey::from_ec_pem(key).map_err(pem)?,
+        KeyKind::Ed => EncodingKey::from_ed_pem(key).map_err(pem)?,
+    };
+    jsonwebtoken::encode(&Header::new(algorithm), &claims, &key)
+        .map_err(|err| PyValueError::new_err(format!("cannot sign the token: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(audience: &[&str]) -> JwtBackend {
+        JwtBackend::new(JwtSettings {
+            secret: b"s3cret".to_vec(),
+            algorithms: vec!["HS256".into()],
+            audience: audience.iter().map(|a| a.to_string()).collect(),
+            issuer: Vec::new(),
+            leeway: 0,
+            required_claims: vec!["exp".into()],
+        })
+        .unwrap()
+    }
+
+    fn token(claims: serde_json::Value, secret: &[u8]) -> String {
+        encode_jwt(claims.to_string().as_bytes(), secret, "HS256").unwrap()
+    }
+
+    fn in_an_hour() -> u64 {
+        jsonwebtoken::get_current_timestamp() + 3600
+    }
+
+    #[test]
+    fn a_valid_token_gives_its_identity() {
+        let claims = serde_json::json!({
+            "sub": "7", "exp": in_an_hour(), "is_staff": true,
+            "permissions": ["blog.add_article"],
+        });
+        let identity = backend(&[])
+            .authenticate(&token(claims, b"s3cret"))
+            .unwrap();
+        assert_eq!(identity.user_id.as_deref(), Some("7"));
+        assert!(identity.is_staff && !identity.is_superuser);
+        assert!(identity.has_permission("blog.add_article"));
+    }
+
+    #[test]
+    fn bad_tokens_say_why() {
+        let jwt = backend(&[]);
+        let expired = serde_json::json!({"sub": "1", "exp": 1_000});
+        assert_eq!(
+            jwt.authenticate(&token(expired, b"s3cret")).unwrap_err(),
+            "Token has expired"
+        );
+        let forged = serde_json::json!({"sub": "1", "exp": in_an_hour()});
+        assert_eq!(
+            jwt.authenticate(&token(forged, b"other")).unwrap_err(),
+            "Token signature is invalid"
+        );
+        let no_exp = serde_json::json!({"sub": "1"});
+        assert_eq!(
+            jwt.authenticate(&token(no_exp, b"s3cret")).unwrap_err(),
+            "Token has no 'exp' claim"
+        );
+        assert_eq!(
+            jwt.authenticate("not-a-token").unwrap_err(),
+            "Token is malformed"
+        );
+    }
+
+    #[test]
+    fn an_audience_is_required_once_configured() {
+        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour()});
+        let err = backend(&["api"])
+            .authenticate(&token(claims, b"s3cret"))
+            .unwrap_err();
+        assert_eq!(err, "Token has no 'aud' claim");
+        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour(), "aud": "other"});
+        let err = backend(&["api"])
+            .authenticate(&token(claims, b"s3cret"))
+            .unwrap_err();
+        assert_eq!(err, "Token audience is not accepted");
+    }
+
+    #[test]
+    fn algorithms_of_different_key_types_are_refused() {
+        let settings = JwtSettings {
+            secret: b"s".to_vec(),
+            algorithms: vec!["HS256".into(), "RS256".into()],
+            audience: Vec::new(),
+            issuer: Vec::new(),
+            leeway: 0,
+            required_claims: Vec::new(),
+        };
+        assert!(JwtBackend::new(settings).is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! Authentication and guards, decided in Rust from the request head before any handler
+//! runs or any WebSocket is accepted: a refused request never reaches Python.
+//!
+//! A route's backends are tried in order; the first whose credentials are present
+//! and valid sets the `Identity`. Credentials that are present but bad are a 401 even
+//! on an `AllowAny` route (a client sending an expired token wants to know). Then
+//! every guard must pass; a route with backends and no guard requires authentication.
+
+mod api_key;
+mod guards;
+mod identity;
+mod jwt;
+
+use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::errors;
+use crate::body::ResponseBody;
+use api_key::ApiKeyBackend;
+use guards::{Denial, Guard};
+pub use identity::Identity;
+pub use jwt::encode_jwt;
+use jwt::{JwtBackend, JwtSettings};
+
+enum Backend {
+    Jwt(Box<JwtBackend>),
+    ApiKey(ApiKeyBackend),
+}
+
+/// A backend and the header its credentials come in.
+struct Authenticator {
+    backend: Backend,
+    header: HeaderName,
+}
+
+/// A route's auth backends and guards.
+pub struct Protection {
+    authenticators: Vec<Authenticator>,
+    guards: Vec<Guard>,
+}
+
+impl Authenticator {
+    /// The credentials the request carries for this backend, if any: the token of an
+    /// `Authorization: Bearer` header, or the whole value of any other header.
+    fn credentials<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
+        let value = headers.get(&self.header)?.as_bytes();
+        if self.header != header::AUTHORIZATION {
+            return Some(value.trim_ascii());
+        }
+        let (scheme, token) = value.split_at_checked(7)?;
+        scheme
+            .eq_ignore_ascii_case(b"bearer ")
+            .then(|| token.trim_ascii())
+    }
+
+    fn authenticate(&self, credentials: &[u8]) -> Result<Identity, String> {
+        let text = std::str::from_utf8(credentials).map_err(|_| "Credentials are not text")?;
+        match &self.backend {
+            Backend::Jwt(jwt) => jwt.authenticate(text),
+            Backend::ApiKey(keys) => keys.authenticate(text),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge of a 401 (RFC 9110; RFC 6750 for bearer tokens).
+    fn challenge(&self, invalid: bool) -> HeaderValue {
+        match (&self.backend, invalid) {
+            (Backend::Jwt(_), false) => HeaderValue::from_static("Bearer"),
+            (Backend::Jwt(_), true) => HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            (Backend::ApiKey(_), _) => HeaderValue::from_static("ApiKey"),
+        }
+    }
+}
+
+impl Protection {
+    /// The route description's `auth` and `guards`; `None` for a route with neither.
+    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Option<Protection>, String> {
+        let list = |key: &str| -> Result<Vec<Bound<'_, PyDict>>, String> {
+            let Some(items) = desc.get_item(key).ok().flatten().filter(|v| !v.is_none()) else {
+                return Ok(Vec::new());
+            };
+            let items = items
+                .try_iter()
+                .map_err(|_| format!("{key} must be a list"))?;
+            items
+                .map(|item| {
+                    item.map_err(|e| e.to_string())?
+                        .cast_into::<PyDict>()
+                        .map_err(|_| format!("each of {key} must be a dict"))
+                })
+                .collect()
+        };
+        let authenticators = list("auth")?
+            .iter()
+            .map(authenticator)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut guards = list("guards")?
+            .iter()
+            .map(|g| Guard::from_kind(&text(g, "kind")?, strings(g, "permissions")?))
+            .collect::<Result<Vec<_>, _>>()?;
+        if authenticators.is_empty() && guards.iter().any(|g| *g != Guard::AllowAny) {
+            return Err(
+                "guards need an auth backend to identify the client: add auth=[...]".into(),
+            );
+        }
+        if guards.is_empty() {
+            guards.push(Guard::IsAuthenticated);
+        }
+        Ok((!authenticators.is_empty()).then_some(Protection {
+            authenticators,
+            guards,
+        }))
+    }
+
+    /// Who sent the request, or the 401/403 that keeps them out.
+    pub fn check(&self, headers: &HeaderMap) -> Result<Option<Identity>, Refusal> {
+        let mut failure = None;
+        let mut identity = None;
+        for authenticator in &self.authenticators {
+            let Some(credentials) = authenticator.credentials(headers) else {
+                continue;
+            };
+            match authenticator.authenticate(credentials) {
+                Ok(found) => {
+                    identity = Some(found);
+                    break;
+                }
+                Err(reason) => {
+                    failure.get_or_insert((reason, authenticator));
+                }
+            }
+        }
+        if let (None, Some((reason, authenticator))) = (&identity, failure) {
+            return Err(unauthorized(&reason, authenticator.challenge(true)));
+        }
+        for guard in &self.guards {
+            match guard.check(identity.as_ref()) {
+                Ok(()) => {}
+                Err(Denial::Unauthenticated) => {
+                    let challenge = self.authenticators[0].challenge(false);
+                    return Err(unauthorized(
+                        "Authentication credentials were not provided",
+                        challenge,
+                    ));
+                }
+                Err(Denial::Forbidden(reason)) => {
+                    return Err(Box::new(errors::detail(StatusCode::FORBIDDEN, &reason)))
+                }
+            }
+        }
+        Ok(identity)
+    }
+}
+
+/// The answer to a request auth or a guard keeps out (boxed: it is the rare case).
+pub type Refusal = Box<Response<ResponseBody>>;
+
+fn unauthorized(reason: &str, challenge: HeaderValue) -> Refusal {
+    let mut response = errors::detail(StatusCode::UNAUTHORIZED, reason);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge);
+    Box::new(response)
+}
+
+fn authenticator(desc: &Bound<'_, PyDict>) -> Result<Authenticator, String> {
+    let kind = text(desc, "kind")?;
+    let header = HeaderName::from_bytes(text(desc, "header")?.to_ascii_lowercase().as_bytes())
+        .map_err(|_| format!("{kind}: header is not a valid header name"))?;
+    let backend = match kind.as_str() {
+        "jwt" => Backend::Jwt(Box::new(JwtBackend::new(JwtSettings {
+            secret: item(desc, "secret")?
+                .extract::<Vec<u8>>()
+                .map_err(|_| "jwt: secret must be bytes")?,
+            algorithms: strings(desc, "algorithms")?,
+            audience: strings(desc, "audience")?,
+            issuer: strings(desc, "issuer")?,
+            leeway: item(desc, "leeway")?
+                .extract()
+                .map_err(|_| "jwt: leeway must be a whole number of seconds")?,
+            required_claims: strings(desc, "required_claims")?,
+        })?)),
+        "api_key" => Backend::ApiKey(ApiKeyBackend::new(
+            item(desc, "keys")?
+                .extract::<Vec<(String, Vec<String>)>>()
+                .map_err(|_| "api_key: keys must be (key, [permission, ...]) pairs")?,
+        )?),
+        other => return Err(format!("unknown auth backend kind {other:?}")),
+    };
+    Ok(Authenticator { backend, header })
+}
+
+fn item<'py>(desc: &Bound<'py, PyDict>, key: &str) -> Result<Bound<'py, PyAny>, String> {
+    desc.get_item(key)
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("auth description has no {key:?}"))
+}
+
+fn text(desc: &Bound<'_, PyDict>, key: &str) -> Result<String, String> {
+    item(desc, key)?
+        .extract()
+        .map_err(|_| format!("{key} must be a str"))
+}
+
+/// A list of strings; absent or None is empty.
+fn strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Vec<String>, String> {
+    match desc.get_item(key).ok().flatten().filter(|v| !v.is_none()) {
+        Some(value) => value
+            .extract()
+            .map_err(|_| format!("{key} must be a list of str")),
+        None => Ok(Vec::new()),
+    }
+}

@@ -5,6 +5,14 @@ from .api import BoltAPI
 from .compression import CompressionConfig
 from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
+from .openapi import (
+    OpenAPIConfig,
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+)
 from .param_functions import Depends, FileSize
 from .responses import (
     HTML,
@@ -27,11 +35,17 @@ __all__ = [
     "HTML",
     "HTTPException",
     "JSON",
+    "OpenAPIConfig",
     "PlainText",
+    "RapidocRenderPlugin",
+    "RedocRenderPlugin",
     "Redirect",
     "Request",
     "Response",
+    "ScalarRenderPlugin",
+    "StoplightRenderPlugin",
     "StreamingResponse",
+    "SwaggerRenderPlugin",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",

@@ -331,6 +331,19 @@ def test_operation_ids_are_unique(document):
     assert operation(document, "get", "/items/{item_id}")["operationId"] == "get_item"
 
 
+def test_handlers_sharing_a_name_get_numbered_operation_ids():
+    first, second = BoltAPI(prefix="/a"), BoltAPI(prefix="/b")
+    for each in (first, second):
+
+        @each.get("/ping")
+        async def ping():
+            return {}
+
+    document = build_document([*first.routes, *second.routes], OpenAPIConfig())
+    assert operation(document, "get", "/a/ping")["operationId"] == "ping"
+    assert operation(document, "get", "/b/ping")["operationId"] == "ping_2"
+
+
 def test_query_parameters_with_constraints_and_defaults(document):
     params = parameters(document, "get", "/search")
     assert params["q"] == {

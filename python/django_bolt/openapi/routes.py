@@ -59,7 +59,7 @@ class _CachedDocument:
         return Response(self.encoded, media_type="application/json")
 
 
-def _page(plugin: RenderPlugin, openapi_url: str, config: OpenAPIConfig):
+def _page(plugin: RenderPlugin, openapi_url: str, config: OpenAPIConfig) -> Callable[[], Any]:
     page = plugin.render(openapi_url, config.title)
 
     async def render_page() -> HTML:

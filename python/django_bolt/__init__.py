@@ -15,6 +15,14 @@ from .guards import (
     IsAuthenticated,
     IsStaff,
 )
+from .openapi import (
+    OpenAPIConfig,
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+)
 from .param_functions import Depends, FileSize
 from .responses import (
     HTML,
@@ -47,11 +55,17 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
+    "OpenAPIConfig",
     "PlainText",
+    "RapidocRenderPlugin",
+    "RedocRenderPlugin",
     "Redirect",
     "Request",
     "Response",
+    "ScalarRenderPlugin",
+    "StoplightRenderPlugin",
     "StreamingResponse",
+    "SwaggerRenderPlugin",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",

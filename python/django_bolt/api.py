@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from .compression import CompressionConfig
 from .guards import checked_protection
+from .openapi import OpenAPIConfig, docs_routes
 from .routing import Route, analyse
 
 TrailingSlash = Literal["strip", "append", "keep"]
@@ -21,6 +22,9 @@ class BoltAPI:
 
     ``compression=CompressionConfig(...)`` compresses the routes' responses for clients
     that accept it (off by default); ``@no_compress`` exempts a route.
+
+    ``openapi_config=OpenAPIConfig(...)`` serves an OpenAPI document of every API served
+    with this one, and pages showing it (off by default; see docs/openapi.md).
     """
 
     def __init__(
@@ -29,6 +33,7 @@ class BoltAPI:
         trailing_slash: TrailingSlash = "strip",
         validate_response: bool = True,
         compression: CompressionConfig | None = None,
+        openapi_config: OpenAPIConfig | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -42,6 +47,9 @@ class BoltAPI:
         if compression is not None and not isinstance(compression, CompressionConfig):
             raise TypeError(f"compression must be a CompressionConfig, not {compression!r}")
         self.compression = compression
+        if openapi_config is not None and not isinstance(openapi_config, OpenAPIConfig):
+            raise TypeError(f"openapi_config must be an OpenAPIConfig, not {openapi_config!r}")
+        self.openapi_config = openapi_config
         self.routes: list[Route] = []
 
     def _full_path(self, path: str) -> str:
@@ -152,10 +160,12 @@ class BoltAPI:
 
 
 def route_table(apis: list[BoltAPI], debug: bool = False):
-    """Compile every route of ``apis`` into one Rust route table.
+    """Compile every route of ``apis``, and their documentation routes, into one Rust
+    route table.
 
     Raises ValueError naming both handlers when two routes share a method and path.
     """
     from ._core import RouteTable
 
-    return RouteTable([route.describe(debug) for api in apis for route in api.routes])
+    routes = [route for api in apis for route in api.routes] + docs_routes(apis)
+    return RouteTable([route.describe(debug) for route in routes])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import msgspec
@@ -190,18 +190,22 @@ def input_decoder(body_type: Any) -> Callable[[bytes], Any]:
 def _makes_read_only(body_type: Any) -> bool:
     """Whether decoding ``body_type`` can make a Serializer with read-only fields (only
     then is decoding marked as input, which costs a little)."""
-    pending, seen = [msgspec.inspect.type_info(body_type)], set()
+    return any(getattr(cls, "__read_only__", ()) for cls in struct_classes([body_type]))
+
+
+def struct_classes(types: Iterable[Any]) -> Iterator[type]:
+    """Every Struct class ``types`` can hold, at any depth, each once."""
+    pending, seen = list(msgspec.inspect.multi_type_info(list(types))), set()
     while pending:
         info = pending.pop()
         if id(info) in seen:
             continue
         seen.add(id(info))
-        if isinstance(info, msgspec.inspect.StructType) and getattr(info.cls, "__read_only__", ()):
-            return True
+        if isinstance(info, msgspec.inspect.StructType):
+            yield info.cls
         for name in info.__struct_fields__:
             value = getattr(info, name)
             for item in value if isinstance(value, tuple) else (value,):
                 item = item.type if isinstance(item, msgspec.inspect.Field) else item
                 if isinstance(item, msgspec.inspect.Type):
                     pending.append(item)
-    return False

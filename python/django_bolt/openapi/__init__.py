@@ -1,0 +1,26 @@
+"""OpenAPI documentation: ``BoltAPI(openapi_config=OpenAPIConfig(...))`` serves an
+OpenAPI 3.1 document of every Bolt route and pages that show it (see docs/openapi.md)."""
+
+from .config import OpenAPIConfig
+from .document import build_document
+from .plugins import (
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    RenderPlugin,
+    ScalarRenderPlugin,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+)
+from .routes import docs_routes
+
+__all__ = [
+    "OpenAPIConfig",
+    "RapidocRenderPlugin",
+    "RedocRenderPlugin",
+    "RenderPlugin",
+    "ScalarRenderPlugin",
+    "StoplightRenderPlugin",
+    "SwaggerRenderPlugin",
+    "build_document",
+    "docs_routes",
+]

@@ -1,0 +1,60 @@
+"""``OpenAPIConfig``: what the OpenAPI document says about the API, and where it is served."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .plugins import RenderPlugin, SwaggerRenderPlugin
+
+#: The document's sub-path under the docs path.
+DOCUMENT_NAME = "openapi.json"
+
+
+def _default_plugins() -> list[RenderPlugin]:
+    return [SwaggerRenderPlugin()]
+
+
+@dataclass
+class OpenAPIConfig:
+    """Serve an OpenAPI 3.1 document of every Bolt route at ``{path}/openapi.json``,
+    the first render plugin's page at ``path`` and each plugin's at ``{path}/{its path}``.
+
+    ``exclude_paths``: routes whose path starts with one of these are left out.
+    ``include_error_responses``: describe the 422 a route with inputs may answer.
+    ``use_handler_docstrings``: a handler's docstring describes a route that was given
+    no ``description``.
+    """
+
+    title: str = "API"
+    version: str = "1.0.0"
+    description: str | None = None
+    path: str = "/docs"
+    enabled: bool = True
+    render_plugins: list[RenderPlugin] = field(default_factory=_default_plugins)
+    exclude_paths: list[str] = field(default_factory=list)
+    include_error_responses: bool = True
+    use_handler_docstrings: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ValueError(f"OpenAPIConfig: path {self.path!r} must start with '/'")
+        self.path = self.path.rstrip("/") or "/"
+        for plugin in self.render_plugins:
+            if not isinstance(plugin, RenderPlugin):
+                raise TypeError(f"OpenAPIConfig: {plugin!r} is not a render plugin")
+        paths = [plugin.path for plugin in self.render_plugins] + [DOCUMENT_NAME]
+        if len(set(paths)) != len(paths):
+            raise ValueError(
+                f"OpenAPIConfig: render plugins need distinct paths, other than "
+                f"{DOCUMENT_NAME!r}: {paths[:-1]}"
+            )
+        for prefix in self.exclude_paths:
+            if not prefix.startswith("/"):
+                raise ValueError(f"OpenAPIConfig: exclude path {prefix!r} must start with '/'")
+
+    def url(self, name: str) -> str:
+        """The URL of ``name`` under the docs path."""
+        return f"{self.path.rstrip('/')}/{name}"
+
+    def excludes(self, path: str) -> bool:
+        return any(path.startswith(prefix) for prefix in self.exclude_paths)

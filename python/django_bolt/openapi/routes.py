@@ -1,0 +1,72 @@
+"""The documentation routes: ordinary Bolt routes serving the document and its UIs.
+
+They are made when the route table is compiled, from every API served together, so
+that one API's ``openapi_config`` documents the routes of all of them. They are not
+routes of any API, so the document never describes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ..responses import HTML, Response
+from ..routing import Route, analyse
+from .config import DOCUMENT_NAME, OpenAPIConfig
+from .document import build_document
+from .plugins import RenderPlugin
+
+if TYPE_CHECKING:
+    from ..api import BoltAPI
+
+
+def docs_routes(apis: list[BoltAPI]) -> list[Route]:
+    """The documentation routes of each API whose ``openapi_config`` is enabled."""
+    routes: list[Route] = []
+    for api in apis:
+        config = api.openapi_config
+        if config is not None and config.enabled:
+            routes.extend(_routes_for(config, apis))
+    return routes
+
+
+def _routes_for(config: OpenAPIConfig, apis: list[BoltAPI]) -> list[Route]:
+    document = _CachedDocument(config, apis)
+    openapi_url = config.url(DOCUMENT_NAME)
+    routes = [_get(openapi_url, document.response)]
+    if config.render_plugins:
+        routes.append(_get(config.path, _page(config.render_plugins[0], openapi_url, config)))
+    for plugin in config.render_plugins:
+        routes.append(_get(config.url(plugin.path), _page(plugin, openapi_url, config)))
+    return routes
+
+
+class _CachedDocument:
+    """The document, built at its first request (every route is declared by then) and
+    kept encoded."""
+
+    def __init__(self, config: OpenAPIConfig, apis: list[BoltAPI]) -> None:
+        self.config = config
+        self.apis = apis
+        self.encoded: bytes | None = None
+
+    async def response(self) -> Response:
+        if self.encoded is None:
+            routes = [route for api in self.apis for route in api.routes]
+            self.encoded = msgspec.json.encode(build_document(routes, self.config))
+        return Response(self.encoded, media_type="application/json")
+
+
+def _page(plugin: RenderPlugin, openapi_url: str, config: OpenAPIConfig) -> Callable[[], Any]:
+    page = plugin.render(openapi_url, config.title)
+
+    async def render_page() -> HTML:
+        return HTML(page)
+
+    return render_page
+
+
+def _get(path: str, handler: Callable[..., Any]) -> Route:
+    return analyse(Route(method="GET", path=path, handler=handler))

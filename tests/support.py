@@ -39,6 +39,8 @@ TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 EXAMPLE_DIR = REPO_ROOT / "example"
 CONFORMANCE_APPS_DIR = TESTS_DIR / "asgi_conformance"
+# The Django project of tests/bolt: every Bolt feature's routes, on SQLite.
+BOLT_PROJECT_DIR = TESTS_DIR / "bolt" / "project"
 
 HOST = "127.0.0.1"
 PROTOCOLS = ["http1", "http2"]
@@ -312,6 +314,16 @@ def manage(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
     )
     assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stderr}"
     return result.stdout
+
+
+def migrated_database(directory: Path, *commands: str) -> Path:
+    """A new SQLite file for ``BOLT_PROJECT_DIR``, migrated, then set up by more
+    ``manage.py`` commands; a server or Django in this process uses it through the
+    ``BOLT_TEST_DATABASE`` environment variable."""
+    path = directory / "db.sqlite3"
+    for command in ("migrate", *commands):
+        manage(BOLT_PROJECT_DIR, command, "-v", "0", env={"BOLT_TEST_DATABASE": str(path)})
+    return path
 
 
 @contextlib.contextmanager

@@ -42,6 +42,10 @@ class JWTAuthentication(AuthBackend):
 
     ``secret`` is the HMAC secret (default: ``settings.BOLT_JWT_SECRET``, else
     ``settings.SECRET_KEY``), or the PEM public key for RS*/PS*/ES*/EdDSA algorithms.
+
+    ``request.user`` is the Django user whose primary key is the ``sub`` claim (a 401 if
+    it is gone or inactive); with ``load_user=False`` (tokens from another issuer, or no
+    database query per request) it is a ``TokenUser`` read from the claims.
     """
 
     kind = "jwt"
@@ -56,8 +60,10 @@ class JWTAuthentication(AuthBackend):
         issuer: str | Iterable[str] | None = None,
         leeway: int | datetime.timedelta = 0,
         required_claims: Iterable[str] = ("exp",),
+        load_user: bool = True,
     ) -> None:
         super().__init__(header)
+        self.load_user = load_user
         self.secret = secret
         self.algorithms = _strings(algorithms)
         if not self.algorithms:

@@ -144,6 +144,11 @@ class Route:
         return f"{self.handler.__module__}.{self.handler.__qualname__}"
 
     @property
+    def loads_users(self) -> bool:
+        """``request.user`` comes from the database, unless every JWT backend says not."""
+        return any(getattr(backend, "load_user", False) for backend in self.auth)
+
+    @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.handler)
 
@@ -164,7 +169,7 @@ class Route:
             )
             is_async = True
         if self.auth and request_param is not None:
-            handler = _loading_user(handler, request_param, is_async)
+            handler = _loading_user(handler, request_param, is_async, self.loads_users)
         return {
             "method": self.method,
             "path": self.path,
@@ -186,7 +191,8 @@ class Route:
 
     def _describe_websocket(self) -> dict[str, Any]:
         path_params = [p.name for p in self.params if p.source == "path"]
-        entry = websocket_entry(self.handler, self.websocket_param, path_params, bool(self.auth))
+        loads_user = None if not self.auth else self.loads_users
+        entry = websocket_entry(self.handler, self.websocket_param, path_params, loads_user)
         return {
             "websocket": True,
             "path": self.path,
@@ -256,20 +262,20 @@ class Route:
 
 
 def _loading_user(
-    handler: Callable[..., Any], request_param: str, is_async: bool
+    handler: Callable[..., Any], request_param: str, is_async: bool, from_database: bool
 ) -> Callable[..., Any]:
-    """``handler``, with ``request.user`` loaded first: the Django user the request's
-    credentials name (the ORM is sync-only, so an async handler awaits it)."""
+    """``handler``, with ``request.user`` set first: the user the request's credentials
+    name (the ORM is sync-only, so an async handler awaits it)."""
     if is_async:
 
         async def run_async(**kwargs: Any) -> Any:
-            await users.aload_user(kwargs[request_param])
+            await users.aload_user(kwargs[request_param], from_database)
             return await handler(**kwargs)
 
         return run_async
 
     def run(**kwargs: Any) -> Any:
-        users.load_user(kwargs[request_param])
+        users.load_user(kwargs[request_param], from_database)
         return handler(**kwargs)
 
     return run

@@ -1,5 +1,6 @@
 """``request.user``: anonymous until authentication names a user, then that Django
-user, loaded before the handler runs (only for handlers that take the ``Request``)."""
+user, loaded before the handler runs (only for handlers that take the ``Request``), or
+a ``TokenUser`` made from the token when the database is not asked."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from typing import Any
 
 from .exceptions import HTTPException
 
-__all__ = ["AnonymousUser", "aget_permissions", "anonymous_user", "load_user", "aload_user"]
+__all__ = [
+    "AnonymousUser",
+    "TokenUser",
+    "aget_permissions",
+    "aload_user",
+    "anonymous_user",
+    "load_user",
+]
 
 
 class AnonymousUser:
@@ -41,22 +49,55 @@ def anonymous_user() -> Any:
     return AnonymousUser()
 
 
-def load_user(request: Any) -> None:
+class TokenUser:
+    """The user a token describes, read from its claims without the database: for
+    ``JWTAuthentication(load_user=False)`` and projects without ``django.contrib.auth``."""
+
+    is_active = True
+    is_anonymous = False
+    is_authenticated = True
+
+    def __init__(self, auth: dict[str, Any]) -> None:
+        self.id = self.pk = auth["user_id"]
+        self.username = (auth["claims"] or {}).get("username", "")
+        self.is_staff = auth["is_staff"]
+        self.is_superuser = auth["is_superuser"]
+        self.permissions = frozenset(auth["permissions"])
+
+    def get_username(self) -> str:
+        return self.username
+
+    def has_perm(self, permission: str, obj: Any = None) -> bool:
+        return self.is_superuser or permission in self.permissions
+
+    def __repr__(self) -> str:
+        return f"TokenUser(id={self.id!r}, username={self.username!r})"
+
+
+def load_user(request: Any, from_database: bool) -> None:
     """Set ``request.user`` to the user ``request.auth`` names, from a worker thread.
 
-    A token whose user is gone or inactive is refused with 401; credentials that name
-    no user (an API key) leave the anonymous user."""
+    From the database, a user who is gone or inactive is refused with 401. Credentials
+    that name no user (an API key) leave the anonymous user."""
     user_id = request.auth.get("user_id")
-    if user_id is not None:
+    if user_id is None:
+        return
+    if from_database and _has_users():
         request.user = _active(_query(user_id, lambda users: users.first()))
+    else:
+        request.user = TokenUser(request.auth)
 
 
-async def aload_user(request: Any) -> None:
+async def aload_user(request: Any, from_database: bool) -> None:
     """``load_user`` on the event loop: the query runs in Django's thread."""
     user_id = request.auth.get("user_id")
-    if user_id is not None:
+    if user_id is None:
+        return
+    if from_database and _has_users():
         found = _query(user_id, lambda users: users.afirst())
         request.user = _active(await found if found is not None else None)
+    else:
+        request.user = TokenUser(request.auth)
 
 
 async def aget_permissions(user: Any) -> list[str]:
@@ -64,6 +105,13 @@ async def aget_permissions(user: Any) -> list[str]:
     from asgiref.sync import sync_to_async
 
     return sorted(await sync_to_async(user.get_all_permissions)())
+
+
+def _has_users() -> bool:
+    """Whether the project keeps users in Django's database."""
+    from django.apps import apps
+
+    return apps.ready and apps.is_installed("django.contrib.auth")
 
 
 def _query(user_id: str, run: Any) -> Any:

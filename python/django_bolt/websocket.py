@@ -241,11 +241,12 @@ class WebSocket:
 
 
 def websocket_entry(
-    handler: Any, websocket_param: str, path_param_names: list[str], loads_user: bool
+    handler: Any, websocket_param: str, path_param_names: list[str], loads_user: bool | None
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
     session's channel in a ``WebSocket`` and runs ``handler`` with it. On a route with
-    auth, ``websocket.user`` is loaded first; a token whose user is gone is refused."""
+    auth (``loads_user`` not None), ``websocket.user`` is set first, from the database
+    when ``loads_user``; a token whose user is gone is refused."""
 
     async def run(
         channel: Any,
@@ -258,8 +259,8 @@ def websocket_entry(
         websocket = WebSocket(channel, request, client, url, path_params)
         kwargs[websocket_param] = websocket
         try:
-            if loads_user:
-                await _load_user(websocket)
+            if loads_user is not None:
+                await _load_user(websocket, loads_user)
             await handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left, or was refused for bad input: both already closed
@@ -267,10 +268,10 @@ def websocket_entry(
     return run
 
 
-async def _load_user(websocket: WebSocket) -> None:
+async def _load_user(websocket: WebSocket, from_database: bool) -> None:
     """``websocket.user`` from the credentials; refuse the handshake (403) if it is gone."""
     try:
-        await aload_user(websocket._request)
+        await aload_user(websocket._request, from_database)
     except HTTPException:
         await websocket.close(1008, "The token's user does not exist or is inactive")
         raise WebSocketDisconnect(1008) from None

@@ -38,7 +38,7 @@ def _grants(guard: Guard) -> bool:
 
 def _name(backend: AuthBackend) -> str:
     uses_bearer = isinstance(backend, JWTAuthentication) and backend.header == "authorization"
-    return "bearerAuth" if uses_bearer else f"{backend.kind}:{backend.header}"
+    return "bearerAuth" if uses_bearer else f"{backend.kind}.{backend.header}"
 
 
 def _scheme(backend: AuthBackend) -> dict[str, Any]:

@@ -11,6 +11,7 @@ INSTALLED_APPS = [
     "django_bolt",
     "people",
     "depsapp",
+    "authapp",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "boltproj.urls"
@@ -23,3 +24,8 @@ DATABASES = {
 }
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+# JWTAuthentication()'s secret (else SECRET_KEY), long enough for HS512.
+BOLT_JWT_SECRET = "tests-only-jwt-secret-" + "x" * 48
+# Keys APIKeyAuthentication() accepts when it is given none (tests/bolt/test_auth.py).
+BOLT_API_KEYS = ["tests-api-key-1"]

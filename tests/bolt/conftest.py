@@ -1,0 +1,27 @@
+"""Fixtures for tests against the test Django project (``tests/bolt/project``)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import support
+
+
+@pytest.fixture(scope="session")
+def project_django(tmp_path_factory):
+    """Django set up in this process with the project's settings on a migrated SQLite
+    file; tests that need it skip when another project configured Django first."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        sys.path.insert(0, str(support.BOLT_PROJECT_DIR))
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("DJANGO_SETTINGS_MODULE", "boltproj.settings")
+            database = support.migrated_database(tmp_path_factory.mktemp("db"), "seed_auth_users")
+            env.setenv("BOLT_TEST_DATABASE", str(database))
+            django.setup()
+    if "authapp" not in settings.INSTALLED_APPS:
+        pytest.skip("Django is already set up for another project in this process")
+    return settings

@@ -5,6 +5,7 @@ from .api import BoltAPI
 from .compression import CompressionConfig
 from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
+from .pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination, paginate
 from .param_functions import Depends, FileSize
 from .responses import (
     HTML,
@@ -16,17 +17,22 @@ from .responses import (
     StreamingResponse,
 )
 from .uploads import UploadFile
+from .views import APIView
 from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
+    "APIView",
     "BoltAPI",
     "CompressionConfig",
+    "CursorPagination",
     "Depends",
     "FileResponse",
     "FileSize",
     "HTML",
     "HTTPException",
     "JSON",
+    "LimitOffsetPagination",
+    "PageNumberPagination",
     "PlainText",
     "Redirect",
     "Request",
@@ -36,5 +42,6 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "no_compress",
+    "paginate",
     "skip_middleware",
 ]

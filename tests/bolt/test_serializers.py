@@ -5,61 +5,26 @@ and HTTP/2 (its own SQLite file), against the same routes
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
 import pytest
 import support
+from project_db import django_project_fixture, server_fixture  # noqa: F401
 
 from django_bolt import BoltAPI
 from django_bolt.routing import RouteDefinitionError
 from django_bolt.serializers import Serializer, field_validator, model_validator
 from django_bolt.testing import TestClient
 
-PROJECT = Path(__file__).resolve().parent / "project"
-
-
-def migrated_database(directory: Path) -> Path:
-    path = directory / "db.sqlite3"
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=PROJECT,
-        env=support.subprocess_env((), BOLT_TEST_DATABASE=str(path)),
-        check=True,
-    )
-    return path
-
 
 @pytest.fixture(scope="module")
-def people_api(tmp_path_factory):
+def people_api(django_project):
     """The project's ``people`` API, with Django set up in this process."""
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        sys.path.insert(0, str(PROJECT))
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("DJANGO_SETTINGS_MODULE", "boltproj.settings")
-            env.setenv("BOLT_TEST_DATABASE", str(migrated_database(tmp_path_factory.mktemp("db"))))
-            django.setup()
-    if "people" not in settings.INSTALLED_APPS:
-        pytest.skip("Django is already set up for another project in this process")
     from people.api import api
 
     return api
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    database = migrated_database(tmp_path_factory.mktemp("db"))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BOLT_TEST_DATABASE", str(database))
-        with support.serve_django(PROJECT) as server:
-            yield server
 
 
 @pytest.fixture(params=["testclient", *support.PROTOCOLS])

@@ -11,6 +11,7 @@ INSTALLED_APPS = [
     "django_bolt",
     "people",
     "depsapp",
+    "pagesapp",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "boltproj.urls"

@@ -9,6 +9,7 @@ import base64
 import datetime
 import uuid
 
+import msgspec
 import pytest
 import support
 from project_db import django_project_fixture, server_fixture  # noqa: F401
@@ -23,6 +24,7 @@ from django_bolt import (
     Redirect,
     paginate,
 )
+from django_bolt.pagination import NumberedPage
 from django_bolt.testing import TestClient
 
 START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
@@ -357,11 +359,6 @@ def test_paginate_takes_a_pagination_class():
 
 
 def test_list_results_sync_handlers_dependencies_and_response_model():
-    import msgspec
-
-    class Item(msgspec.Struct):
-        id: int
-
     def numbers(prefix: str = "n"):
         return [{"id": n, "name": f"{prefix}{n}"} for n in range(10)]
 
@@ -381,6 +378,36 @@ def test_list_results_sync_handlers_dependencies_and_response_model():
         body = client.get("/sync", params={"limit": 3, "offset": 8, "prefix": "x"}).json()
         assert body["items"] == [{"id": 8}, {"id": 9}]
         assert client.get("/plain", params={"page": 1}).json()["items"] == [1]
+
+
+class Item(msgspec.Struct):
+    id: int
+
+
+def test_the_response_model_may_be_an_item_a_list_of_items_or_the_page_type():
+    rows = [{"id": n, "secret": "hidden"} for n in range(3)]
+    api = BoltAPI()
+
+    @api.get("/item", response_model=Item)
+    @paginate(PageNumberPagination)
+    async def item():
+        return rows
+
+    @api.get("/annotated")
+    @paginate(PageNumberPagination)
+    async def annotated() -> list[Item]:
+        return rows
+
+    @api.get("/page", response_model=NumberedPage[Item])
+    @paginate(PageNumberPagination)
+    async def page():
+        return rows
+
+    with TestClient(api) as client:
+        for path in ("/item", "/annotated", "/page"):
+            body = client.get(path, params={"page_size": 2}).json()
+            assert body["items"] == [{"id": 0}, {"id": 1}], path
+            assert body["total_pages"] == 2
 
 
 def test_a_handler_may_answer_by_itself_but_not_with_other_results(caplog):

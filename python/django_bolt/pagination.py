@@ -191,7 +191,7 @@ class CursorPagination(Pagination):
         keys = [f"{sign}{field.name}"] + ([] if field is pk else [f"{sign}{pk.name}"])
         queryset = results.order_by(*keys)
         if cursor is not None:
-            value, last_pk = self._decode(cursor, field, pk)
+            value, last_pk = self._decode(cursor, field, pk, results.db)
             after = "lt" if descending else "gt"
             beyond = Q(**{f"{field.name}__{after}": value})
             if field is not pk:
@@ -208,14 +208,23 @@ class CursorPagination(Pagination):
             next_cursor=None if last is None else _encode_cursor(last, field, pk),
         )
 
-    def _decode(self, cursor: str, field: Any, pk: Any) -> tuple[Any, Any]:
+    def _decode(self, cursor: str, field: Any, pk: Any, database: str) -> tuple[Any, Any]:
         from django.core.exceptions import ValidationError
+        from django.db import connections
 
+        connection = connections[database]
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             value, last_pk = msgspec.json.decode(raw, type=tuple[Any, Any])
-            return _checked(field, value), _checked(pk, last_pk)
-        except (binascii.Error, ValueError, msgspec.DecodeError, ValidationError):
+            return _checked(field, value, connection), _checked(pk, last_pk, connection)
+        except (
+            binascii.Error,
+            ValueError,
+            TypeError,
+            OverflowError,
+            msgspec.DecodeError,
+            ValidationError,
+        ):
             raise RequestValidationError(
                 [
                     {
@@ -349,13 +358,14 @@ def _field(model: Any, name: str) -> Any:
     return model._meta.pk if name == "pk" else model._meta.get_field(name)
 
 
-def _checked(field: Any, value: Any) -> Any:
-    """A cursor's ``value`` as ``field`` holds it; null or out of range is refused (a
-    query would fail on it)."""
+def _checked(field: Any, value: Any, connection: Any) -> Any:
+    """A cursor's ``value`` as ``field`` holds it. What the query would fail on is
+    refused here: a null, a value out of the field's or the database's range."""
     if value is None:
         raise ValueError("a cursor holds no nulls")
     value = field.to_python(value)
     field.run_validators(value)
+    field.get_db_prep_value(value, connection)
     return value
 
 

@@ -251,6 +251,9 @@ def test_bad_page_parameters_are_422_naming_the_parameter(apis, path, params, fi
         cursor_of(b'["yesterday", 1]'),
         cursor_of(b'["2026-01-01T00:00:00Z", "one"]'),
         cursor_of(b"[null, 1]"),
+        cursor_of(b"[true, 1]"),
+        cursor_of(b"[1.5, 1]"),
+        cursor_of(b'["0001-01-01T00:00:00+05:00", 1]'),  # out of range once in UTC
         cursor_of(b'["2026-01-01T00:00:00Z", 99999999999999999999999]'),
         cursor_of(b'["2026-01-01T00:00:00Z", {"a": 1}]'),
         cursor_of(bytes([0xFF, 0xFE])),

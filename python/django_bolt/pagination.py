@@ -14,6 +14,7 @@ import base64
 import binascii
 import functools
 import inspect
+import re
 import typing
 import weakref
 from collections.abc import Callable, Sequence
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: A ``CursorPagination.ordering``: one field of the model, ``-`` for descending.
+ORDERING = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
 
 #: Prefix of the handler arguments the paginator's query parameters are passed as, so
 #: they never collide with the handler's own.
@@ -177,36 +181,49 @@ class CursorPagination(Pagination):
             params["page_size"] = (_positive_query(self.page_size_query_param), self.page_size)
         return params
 
+    def __init__(self) -> None:
+        # Checked when @paginate is applied, so a typo fails at import.
+        if not ORDERING.fullmatch(self.ordering) or "__" in self.ordering:
+            raise ValueError(
+                f"{type(self).__name__}.ordering must name one field of the model, with '-' "
+                f"for descending, not {self.ordering!r}"
+            )
+
     def page(self, results: Any, cursor: str | None, page_size: int | None = None) -> CursorPage:
         if not _is_queryset(results):
             raise TypeError(f"{type(self).__name__} pages a QuerySet, not {type(results).__name__}")
-        from django.db.models import Q
-
         size = _capped(page_size or self.page_size, self.max_page_size)
-        descending = self.ordering.startswith("-")
-        name = self.ordering.lstrip("-")
-        field = _field(results.model, name)
+        field = _field(results.model, self.ordering.lstrip("-"))
         pk = results.model._meta.pk
-        sign = "-" if descending else ""
-        keys = [f"{sign}{field.name}"] + ([] if field is pk else [f"{sign}{pk.name}"])
-        queryset = results.order_by(*keys)
+        queryset = results.order_by(*self._keys(field, pk))
         if cursor is not None:
-            value, last_pk = self._decode(cursor, field, pk, results.db)
-            after = "lt" if descending else "gt"
-            beyond = Q(**{f"{field.name}__{after}": value})
-            if field is not pk:
-                beyond |= Q(**{field.name: value, f"{pk.name}__{after}": last_pk})
-            queryset = queryset.filter(beyond)
+            position = self._decode(cursor, field, pk, results.db)
+            queryset = queryset.filter(self._after(position, field, pk))
         items = list(queryset[: size + 1])
         has_next = len(items) > size
         items = items[:size]
-        last = items[-1] if has_next else None
         return CursorPage(
             items=items,
             page_size=size,
             has_next=has_next,
-            next_cursor=None if last is None else _encode_cursor(last, field, pk),
+            next_cursor=_encode_cursor(items[-1], field, pk) if has_next else None,
         )
+
+    def _keys(self, field: Any, pk: Any) -> list[str]:
+        """The ordering, then the primary key in the same direction to break ties."""
+        sign = "-" if self.ordering.startswith("-") else ""
+        return [sign + field.name] + ([] if field is pk else [sign + pk.name])
+
+    def _after(self, position: tuple[Any, Any], field: Any, pk: Any) -> Any:
+        """The rows that come after ``position`` (a value and a primary key)."""
+        from django.db.models import Q
+
+        value, last_pk = position
+        beyond = "lt" if self.ordering.startswith("-") else "gt"
+        after = Q(**{f"{field.name}__{beyond}": value})
+        if field is not pk:
+            after |= Q(**{field.name: value, f"{pk.name}__{beyond}": last_pk})
+        return after
 
     def _decode(self, cursor: str, field: Any, pk: Any, database: str) -> tuple[Any, Any]:
         from django.core.exceptions import ValidationError

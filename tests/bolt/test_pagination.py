@@ -361,6 +361,16 @@ def test_paginate_takes_a_pagination_class():
         paginate(dict)
 
 
+@pytest.mark.parametrize("ordering", ["team__name", "-", "created_at,id", "--pk", ""])
+def test_a_cursor_ordering_that_is_not_one_field_fails_at_import(ordering):
+    class Bad(CursorPagination):
+        pass
+
+    Bad.ordering = ordering
+    with pytest.raises(ValueError, match="must name one field of the model"):
+        paginate(Bad)
+
+
 def test_list_results_sync_handlers_dependencies_and_response_model():
     def numbers(prefix: str = "n"):
         return [{"id": n, "name": f"{prefix}{n}"} for n in range(10)]

@@ -23,6 +23,7 @@ from .openapi import (
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
 )
+from .pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination, paginate
 from .param_functions import Depends, FileSize
 from .responses import (
     HTML,
@@ -35,13 +36,16 @@ from .responses import (
 )
 from .tokens import create_jwt_for_user
 from .uploads import UploadFile
+from .views import APIView
 from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "APIKeyAuthentication",
     "AllowAny",
+    "APIView",
     "BoltAPI",
     "CompressionConfig",
+    "CursorPagination",
     "Depends",
     "FileResponse",
     "FileSize",
@@ -56,6 +60,8 @@ __all__ = [
     "JSON",
     "JWTAuthentication",
     "OpenAPIConfig",
+    "LimitOffsetPagination",
+    "PageNumberPagination",
     "PlainText",
     "RapidocRenderPlugin",
     "RedocRenderPlugin",
@@ -71,5 +77,6 @@ __all__ = [
     "WebSocketDisconnect",
     "create_jwt_for_user",
     "no_compress",
+    "paginate",
     "skip_middleware",
 ]

@@ -9,6 +9,7 @@ from .compression import CompressionConfig
 from .guards import checked_protection
 from .openapi import OpenAPIConfig, docs_routes
 from .routing import Route, analyse
+from .views import APIView, view_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]
 
@@ -134,6 +135,18 @@ class BoltAPI:
             )
             self.routes.append(analyse(route))
             return handler
+
+        return register
+
+    def view(self, path: str, **options: Any) -> Callable[[type[APIView]], type[APIView]]:
+        """Register an ``APIView`` subclass: each of its ``get``/``post``/``put``/``patch``/
+        ``delete`` methods becomes a route on ``path``, with ``options`` (``tags``,
+        ``guards``, ``auth``, ...) passed to every one."""
+
+        def register(view_class: type[APIView]) -> type[APIView]:
+            for method, handler, route_options in view_routes(view_class, options):
+                self.route(method, path, **route_options)(handler)
+            return view_class
 
         return register
 

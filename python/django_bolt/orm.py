@@ -17,12 +17,15 @@ def _models() -> Any:
 
 def needs_database(result: Any) -> bool:
     """Whether turning ``result`` into data may query the database: a queryset, a model
-    instance, or a list of them (relations and deferred fields load on access)."""
+    instance, a list of them (relations and deferred fields load on access), or a dict
+    holding one (a page of results)."""
     models = _models()
     if models is None:
         return False
     if type(result) is list:
         return bool(result) and isinstance(result[0], models.Model)
+    if type(result) is dict:
+        return any(needs_database(value) for value in result.values())
     return isinstance(result, (models.Model, models.QuerySet))
 
 

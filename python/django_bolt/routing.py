@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
-from . import dependencies, orm, serializers, users
+from . import dependencies, orm, pagination, serializers, users
 from .auth import AuthBackend
 from .compression import CompressionConfig
 from .dependencies import Dependency, Runner
@@ -391,6 +391,7 @@ def analyse(route: Route) -> Route:
     path_names = set(PATH_PARAM.findall(route.path))
     if route.response_model is None and hints.get("return") not in (None, inspect.Signature.empty):
         route.response_model = hints["return"]
+    pagination.prepare_route(route)
     depended: list[tuple[str, Depends]] = []
     for param in inspect.signature(route.handler).parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):

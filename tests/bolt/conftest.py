@@ -9,7 +9,7 @@ import support
 
 
 @pytest.fixture(scope="session")
-def project_django(tmp_path_factory):
+def django_project(tmp_path_factory):
     """Django set up in this process with the project's settings on a migrated SQLite
     file; tests that need it skip when another project configured Django first."""
     import django
@@ -25,3 +25,13 @@ def project_django(tmp_path_factory):
     if "authapp" not in settings.INSTALLED_APPS:
         pytest.skip("Django is already set up for another project in this process")
     return settings
+
+
+@pytest.fixture(scope="module")
+def project_server(tmp_path_factory):
+    """runbolt serving the project, on a migrated and seeded database of its own."""
+    database = support.migrated_database(tmp_path_factory.mktemp("db"), "seed_auth_users")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BOLT_TEST_DATABASE", str(database))
+        with support.serve_django(support.BOLT_PROJECT_DIR) as server:
+            yield server

@@ -40,19 +40,10 @@ API_KEY = "tests-api-key-1"  # the project's BOLT_API_KEYS
 
 
 @pytest.fixture(scope="module")
-def auth_api(project_django):
+def auth_api(django_project):
     from authapp.api import api
 
     return api
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    database = support.migrated_database(tmp_path_factory.mktemp("db"), "seed_auth_users")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BOLT_TEST_DATABASE", str(database))
-        with support.serve_django(support.BOLT_PROJECT_DIR) as server:
-            yield server
 
 
 @pytest.fixture(params=["testclient", *support.PROTOCOLS])
@@ -60,7 +51,8 @@ def client(request):
     if request.param == "testclient":
         opened = TestClient(request.getfixturevalue("auth_api"))
     else:
-        opened = support.make_client(request.getfixturevalue("server").base_url, request.param)
+        server = request.getfixturevalue("project_server")
+        opened = support.make_client(server.base_url, request.param)
     with opened as client:
         yield client
 
@@ -248,9 +240,9 @@ def test_websocket_auth_through_the_test_client(auth_api):
         assert refused.value.response.status_code == 403
 
 
-def test_websocket_auth_over_a_real_socket(server):
-    url = f"ws://{support.HOST}:{server.port}/authn/ws"
-    with support.make_client(server.base_url, "http1") as client:
+def test_websocket_auth_over_a_real_socket(project_server):
+    url = f"ws://{support.HOST}:{project_server.port}/authn/ws"
+    with support.make_client(project_server.base_url, "http1") as client:
         ann, sam = login(client, "ann"), login(client, "sam")
     with pytest.raises(InvalidStatus) as refused:
         connect(f"{url}/me")

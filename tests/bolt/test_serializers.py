@@ -6,7 +6,6 @@ and HTTP/2 (its own SQLite file), against the same routes
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 import msgspec
@@ -18,24 +17,13 @@ from django_bolt.routing import RouteDefinitionError
 from django_bolt.serializers import Serializer, field_validator, model_validator
 from django_bolt.testing import TestClient
 
-PROJECT = Path(__file__).resolve().parent / "project"
-
 
 @pytest.fixture(scope="module")
-def people_api(project_django):
+def people_api(django_project):
     """The project's ``people`` API, with Django set up in this process."""
     from people.api import api
 
     return api
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    database = support.migrated_database(tmp_path_factory.mktemp("db"))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BOLT_TEST_DATABASE", str(database))
-        with support.serve_django(PROJECT) as server:
-            yield server
 
 
 @pytest.fixture(params=["testclient", *support.PROTOCOLS])
@@ -43,7 +31,8 @@ def client(request):
     if request.param == "testclient":
         opened = TestClient(request.getfixturevalue("people_api"))
     else:
-        opened = support.make_client(request.getfixturevalue("server").base_url, request.param)
+        server = request.getfixturevalue("project_server")
+        opened = support.make_client(server.base_url, request.param)
     with opened as client:
         yield client
 

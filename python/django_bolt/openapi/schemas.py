@@ -35,7 +35,10 @@ class Schemas:
         serializers = [
             cls
             for cls in dict.fromkeys(struct_classes(self._types))
-            if issubclass(cls, Serializer) and (cls.__read_only__ or cls.__write_only__)
+            # A generic Struct's parameterised alias (a page of items) is not a class.
+            if isinstance(cls, type)
+            and issubclass(cls, Serializer)
+            and (cls.__read_only__ or cls.__write_only__)
         ]
         schemas, components = msgspec.json.schema_components(
             [*self._types, *serializers], ref_template=REF_TEMPLATE

@@ -12,6 +12,7 @@ INSTALLED_APPS = [
     "people",
     "depsapp",
     "authapp",
+    "pagesapp",
 ]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "boltproj.urls"

@@ -1,0 +1,391 @@
+"""Pagination: ``@paginate(PageNumberPagination)`` below a route decorator turns a
+handler that returns a QuerySet (or a list) into one that answers one page of it.
+
+The paginator's query parameters join the handler's signature, so Rust reads and checks
+them like any typed parameter: ``?page=0`` is a 422 without calling Python. Counting and
+slicing a QuerySet run in a thread, since the ORM is sync-only. The page is the
+paginator's ``page_type`` (a generic ``msgspec.Struct``); the route's ``response_model``
+(or return annotation) describes one item, or ``list[item]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import inspect
+import re
+import typing
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+import msgspec
+
+from . import orm
+from .exceptions import RequestValidationError
+from .param_functions import Query
+from .responses import Response
+
+__all__ = [
+    "CursorPage",
+    "CursorPagination",
+    "LimitOffsetPagination",
+    "NumberedPage",
+    "OffsetPage",
+    "PageNumberPagination",
+    "Pagination",
+    "paginate",
+]
+
+T = TypeVar("T")
+
+#: A ``CursorPagination.ordering``: one field of the model, ``-`` for descending.
+ORDERING = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
+
+#: Prefix of the handler arguments the paginator's query parameters are passed as, so
+#: they never collide with the handler's own.
+_ARGUMENT_PREFIX = "_paginate_"
+#: Every handler a route was declared with: ``@paginate`` above the route decorator
+#: would wrap a function the route no longer looks at.
+_routed: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+class NumberedPage(msgspec.Struct, Generic[T]):
+    """A page of ``PageNumberPagination``; ``total_pages`` is 0 for no items."""
+
+    items: list[T]
+    count: int
+    page: int
+    page_size: int
+    total_pages: int
+    has_next: bool
+    has_previous: bool
+
+
+class OffsetPage(msgspec.Struct, Generic[T]):
+    """A page of ``LimitOffsetPagination``."""
+
+    items: list[T]
+    count: int
+    limit: int
+    offset: int
+    has_next: bool
+    has_previous: bool
+
+
+class CursorPage(msgspec.Struct, Generic[T]):
+    """A page of ``CursorPagination``: pass ``next_cursor`` back for the next page."""
+
+    items: list[T]
+    page_size: int
+    has_next: bool
+    next_cursor: str | None
+
+
+class Pagination:
+    """A way to cut a result into pages. Subclasses say which query parameters they
+    read (``parameters``) and cut one page from them (``page``, run in a thread when
+    the result is a QuerySet)."""
+
+    page_type: ClassVar[type[msgspec.Struct]]
+
+    def parameters(self) -> dict[str, tuple[Any, Any]]:
+        """``{argument: (annotation, default)}`` of ``page``'s keyword arguments."""
+        raise NotImplementedError
+
+    def page(self, results: Any, **values: Any) -> msgspec.Struct:
+        raise NotImplementedError
+
+
+class PageNumberPagination(Pagination):
+    """``?page=2&page_size=50``: pages numbered from 1. ``page_size`` is the default
+    size, capped at ``max_page_size`` (None: no cap); ``page_size_query_param = None``
+    keeps clients from choosing it. A page past the end has no items."""
+
+    page_type = NumberedPage
+    page_size: int = 20
+    max_page_size: int | None = 100
+    page_query_param: str = "page"
+    page_size_query_param: str | None = "page_size"
+
+    def parameters(self) -> dict[str, tuple[Any, Any]]:
+        params = {"page": (_positive_query(self.page_query_param), 1)}
+        if self.page_size_query_param:
+            params["page_size"] = (_positive_query(self.page_size_query_param), self.page_size)
+        return params
+
+    def page(self, results: Any, page: int, page_size: int | None = None) -> NumberedPage:
+        size = _capped(page_size or self.page_size, self.max_page_size)
+        count = _count(results)
+        total_pages = -(-count // size)
+        return NumberedPage(
+            items=list(results[(page - 1) * size : page * size]),
+            count=count,
+            page=page,
+            page_size=size,
+            total_pages=total_pages,
+            has_next=page < total_pages,
+            has_previous=page > 1,
+        )
+
+
+class LimitOffsetPagination(Pagination):
+    """``?limit=20&offset=40``: ``limit`` items after the first ``offset``. ``limit``
+    defaults to ``default_limit`` and is capped at ``max_limit`` (None: no cap)."""
+
+    page_type = OffsetPage
+    default_limit: int = 20
+    max_limit: int | None = 100
+    limit_query_param: str = "limit"
+    offset_query_param: str = "offset"
+
+    def parameters(self) -> dict[str, tuple[Any, Any]]:
+        return {
+            "limit": (_positive_query(self.limit_query_param), self.default_limit),
+            "offset": (Annotated[int, Query(alias=self.offset_query_param, ge=0)], 0),
+        }
+
+    def page(self, results: Any, limit: int, offset: int) -> OffsetPage:
+        limit = _capped(limit, self.max_limit)
+        count = _count(results)
+        return OffsetPage(
+            items=list(results[offset : offset + limit]),
+            count=count,
+            limit=limit,
+            offset=offset,
+            has_next=offset + limit < count,
+            has_previous=offset > 0,
+        )
+
+
+class CursorPagination(Pagination):
+    """``?cursor=...``: pages of a QuerySet in ``ordering`` (a field name, ``-`` for
+    descending), each after the last item of the previous one, so rows added meanwhile
+    never shift a page. The primary key breaks ties, so the field need not be unique,
+    but it must not be null. The cursor is opaque: URL-safe base64 of the last item's
+    ordering value and primary key. Forward only."""
+
+    page_type = CursorPage
+    ordering: str = "-pk"
+    page_size: int = 20
+    max_page_size: int | None = 100
+    cursor_query_param: str = "cursor"
+    page_size_query_param: str | None = None
+
+    def parameters(self) -> dict[str, tuple[Any, Any]]:
+        params: dict[str, tuple[Any, Any]] = {
+            "cursor": (Annotated[str | None, Query(alias=self.cursor_query_param)], None)
+        }
+        if self.page_size_query_param:
+            params["page_size"] = (_positive_query(self.page_size_query_param), self.page_size)
+        return params
+
+    def __init__(self) -> None:
+        # Checked when @paginate is applied, so a typo fails at import.
+        if not ORDERING.fullmatch(self.ordering) or "__" in self.ordering:
+            raise ValueError(
+                f"{type(self).__name__}.ordering must name one field of the model, with '-' "
+                f"for descending, not {self.ordering!r}"
+            )
+
+    def page(self, results: Any, cursor: str | None, page_size: int | None = None) -> CursorPage:
+        if not _is_queryset(results):
+            raise TypeError(f"{type(self).__name__} pages a QuerySet, not {type(results).__name__}")
+        size = _capped(page_size or self.page_size, self.max_page_size)
+        field = _field(results.model, self.ordering.lstrip("-"))
+        pk = results.model._meta.pk
+        queryset = results.order_by(*self._keys(field, pk))
+        if cursor is not None:
+            position = self._decode(cursor, field, pk, results.db)
+            queryset = queryset.filter(self._after(position, field, pk))
+        items = list(queryset[: size + 1])
+        has_next = len(items) > size
+        items = items[:size]
+        return CursorPage(
+            items=items,
+            page_size=size,
+            has_next=has_next,
+            next_cursor=_encode_cursor(items[-1], field, pk) if has_next else None,
+        )
+
+    def _keys(self, field: Any, pk: Any) -> list[str]:
+        """The ordering, then the primary key in the same direction to break ties."""
+        sign = "-" if self.ordering.startswith("-") else ""
+        return [sign + field.name] + ([] if field is pk else [sign + pk.name])
+
+    def _after(self, position: tuple[Any, Any], field: Any, pk: Any) -> Any:
+        """The rows that come after ``position`` (a value and a primary key)."""
+        from django.db.models import Q
+
+        value, last_pk = position
+        beyond = "lt" if self.ordering.startswith("-") else "gt"
+        after = Q(**{f"{field.name}__{beyond}": value})
+        if field is not pk:
+            after |= Q(**{field.name: value, f"{pk.name}__{beyond}": last_pk})
+        return after
+
+    def _decode(self, cursor: str, field: Any, pk: Any, database: str) -> tuple[Any, Any]:
+        from django.core.exceptions import ValidationError
+        from django.db import connections
+
+        connection = connections[database]
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            value, last_pk = msgspec.json.decode(raw, type=tuple[Any, Any])
+            return _checked(field, value, connection), _checked(pk, last_pk, connection)
+        except (
+            binascii.Error,
+            ValueError,
+            TypeError,
+            OverflowError,
+            msgspec.DecodeError,
+            ValidationError,
+        ):
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["query", self.cursor_query_param],
+                        "msg": "Invalid cursor: pass back a next_cursor from an earlier page",
+                        "type": "value_error",
+                    }
+                ]
+            ) from None
+
+
+def paginate(pagination_class: type[Pagination]) -> Callable[[Callable[..., Any]], Any]:
+    """Answer one page of what the handler returns (a QuerySet or a list), cut by
+    ``pagination_class``. Write it below the route decorator::
+
+        @api.get("/users")
+        @paginate(PageNumberPagination)
+        async def list_users(request):
+            return User.objects.all()
+    """
+    if not (isinstance(pagination_class, type) and issubclass(pagination_class, Pagination)):
+        raise TypeError(f"paginate() takes a Pagination subclass, not {pagination_class!r}")
+    paginator = pagination_class()
+
+    def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+        if handler in _routed:
+            raise TypeError(
+                f"@paginate({pagination_class.__name__}) is above the route decorator of "
+                f"{handler.__qualname__}; write it below, so the route serves the pages"
+            )
+        return _paginated(handler, paginator)
+
+    return decorate
+
+
+def prepare_route(route: Any) -> None:
+    """For every route as it is declared: remember its handler, and make a paginated
+    route's ``response_model`` (one item, or ``list[item]``) the model of its pages."""
+    try:
+        _routed.add(route.handler)
+    except TypeError:  # a callable without weak references is never a @paginate target
+        pass
+    paginator = getattr(route.handler, "__bolt_paginator__", None)
+    if paginator is None or route.response_model is None:
+        return
+    item = route.response_model
+    if typing.get_origin(item) is paginator.page_type:
+        return
+    if typing.get_origin(item) in (list, Sequence) and len(typing.get_args(item)) == 1:
+        item = typing.get_args(item)[0]
+    route.response_model = paginator.page_type[item]
+
+
+def _paginated(handler: Callable[..., Any], paginator: Pagination) -> Callable[..., Any]:
+    """``handler`` with the paginator's parameters added to its signature, answering a
+    page (as a dict, the form msgspec encodes fastest) of what it returns."""
+    signature = inspect.signature(handler)
+    declared = paginator.parameters()
+    extra = [
+        inspect.Parameter(
+            _ARGUMENT_PREFIX + name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=default,
+            annotation=annotation,
+        )
+        for name, (annotation, default) in declared.items()
+    ]
+
+    def split(kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {name: kwargs.pop(_ARGUMENT_PREFIX + name) for name in declared}
+
+    if inspect.iscoroutinefunction(handler):
+
+        async def paginated(*args: Any, **kwargs: Any) -> Any:
+            values = split(kwargs)
+            results = await handler(*args, **kwargs)
+            if _is_queryset(results):
+                from asgiref.sync import sync_to_async
+
+                return await sync_to_async(_page)(paginator, results, values)
+            return _page(paginator, results, values)
+
+    else:
+
+        def paginated(*args: Any, **kwargs: Any) -> Any:  # already in a worker thread
+            values = split(kwargs)
+            return _page(paginator, handler(*args, **kwargs), values)
+
+    functools.update_wrapper(paginated, handler)
+    paginated.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    paginated.__annotations__ = {
+        **getattr(handler, "__annotations__", {}),
+        **{param.name: param.annotation for param in extra},
+    }
+    paginated.__bolt_paginator__ = paginator  # type: ignore[attr-defined]
+    return paginated
+
+
+def _page(paginator: Pagination, results: Any, values: dict[str, Any]) -> Any:
+    if isinstance(results, Response):
+        return results  # the handler answered by itself (an error, a redirect)
+    if not (_is_queryset(results) or isinstance(results, (list, tuple))):
+        raise TypeError(
+            f"a paginated handler returns a QuerySet or a list, not {type(results).__name__}"
+        )
+    if _is_queryset(results) and not results.ordered:
+        results = results.order_by("pk")  # unordered pages may repeat or skip rows
+    return msgspec.structs.asdict(paginator.page(results, **values))
+
+
+def _positive_query(alias: str) -> Any:
+    return Annotated[int, Query(alias=alias, ge=1)]
+
+
+def _capped(size: int, limit: int | None) -> int:
+    return size if limit is None else min(size, limit)
+
+
+def _count(results: Any) -> int:
+    return results.count() if _is_queryset(results) else len(results)
+
+
+def _is_queryset(value: Any) -> bool:
+    models = orm._models()
+    return models is not None and isinstance(value, models.QuerySet)
+
+
+def _field(model: Any, name: str) -> Any:
+    return model._meta.pk if name == "pk" else model._meta.get_field(name)
+
+
+def _checked(field: Any, value: Any, connection: Any) -> Any:
+    """A cursor's ``value`` as ``field`` holds it. What the query would fail on is
+    refused here: a null, a value out of the field's or the database's range."""
+    if value is None:
+        raise ValueError("a cursor holds no nulls")
+    value = field.to_python(value)
+    field.run_validators(value)
+    field.get_db_prep_value(value, connection)
+    return value
+
+
+def _encode_cursor(item: Any, field: Any, pk: Any) -> str:
+    position = msgspec.json.encode([getattr(item, field.attname), getattr(item, pk.attname)])
+    return base64.urlsafe_b64encode(position).decode().rstrip("=")

@@ -80,6 +80,8 @@ class Endpoint:
     expected: object
     bad: tuple[tuple[str, bytes | None], ...]  # (path after the prefix, body or None)
     body: str | None = None  # repo-relative JSON file POSTed with every request
+    headers: tuple[str, ...] = ()  # sent with the measured request, not the bad ones
+    refusals: tuple[int, ...] = (400, 422)  # what a bad request may be answered with
 
 
 @dataclass(frozen=True)
@@ -157,23 +159,49 @@ POST_ITEM = Endpoint(
 )
 
 
+ITEM_ENDPOINTS = (("get-item", GET_ITEM), ("post-item", POST_ITEM))
+
+
 def _api_scenarios(
-    framework: str, description: str, cwd: str, argv: tuple[str, ...], **options
+    framework: str,
+    description: str,
+    cwd: str,
+    argv: tuple[str, ...],
+    endpoints: tuple[tuple[str, Endpoint], ...] = ITEM_ENDPOINTS,
+    **options,
 ) -> tuple[Scenario, ...]:
-    """The framework's GET and POST scenarios; `options` are further Scenario fields."""
+    """The framework's scenarios, one per endpoint; `options` are further Scenario
+    fields."""
     return tuple(
         Scenario(
-            f"{framework}-{verb}-item",
+            f"{framework}-{name}",
             f"{description}: {endpoint.summary}",
             cwd,
             argv,
             options.get("prefix", "") + endpoint.path,
             endpoint=endpoint,
+            headers=endpoint.headers,
             **options,
         )
-        for verb, endpoint in (("get", GET_ITEM), ("post", POST_ITEM))
+        for name, endpoint in endpoints
     )
 
+
+# A token for "bench-user", valid until 2100, signed (HS256) with the secret both
+# benches/project/benchproj/api.py and benches/apps/fastapi_app.py verify it with.
+BENCH_TOKEN = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiZW5jaC11c2VyIiwiZXhwIjo0MTAyNDQ0ODAwfQ"
+    ".ZC2UqBTXltZvwTvulT9HlcBl9PUaCedbIu76a_nLPn4"
+)
+JWT_ME = Endpoint(
+    "GET behind a JWT bearer token (HS256, checked and decoded), its subject echoed",
+    "/me",
+    {"user": "bench-user"},
+    bad=(("/me", None),),  # no token
+    headers=(f"Authorization: Bearer {BENCH_TOKEN}",),
+    refusals=(401, 403),
+)
+JWT_ENDPOINTS = (("jwt-me", JWT_ME),)
 
 _GRANIAN_WSGI_PROJECT = _granian("benchproj.wsgi:application", "--interface", "wsgi")
 
@@ -321,6 +349,32 @@ SCENARIOS = (
         _granian("fastapi_app:app"),
     ),
     *_api_scenarios(
+        "bolt",
+        "django-bolt, JWTAuthentication and IsAuthenticated checked in Rust",
+        "benches/project",
+        _RUNBOLT,
+        JWT_ENDPOINTS,
+        needs=("extension", "migrate"),
+    ),
+    *_api_scenarios(
+        "fastapi",
+        "FastAPI through Uvicorn, HTTPBearer and a PyJWT dependency",
+        "benches/apps",
+        (".venv/bin/uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}")
+        + ("--workers", "1", "--no-access-log", "--log-level", "warning")
+        + ("--loop", "uvloop", "--http", "httptools"),
+        JWT_ENDPOINTS,
+        protocols=("h1",),
+        unsupported={"h2": "no h2c prior-knowledge support"},
+    ),
+    *_api_scenarios(
+        "fastapi-granian",
+        "FastAPI through Granian, HTTPBearer and a PyJWT dependency",
+        "benches/apps",
+        _granian("fastapi_app:app"),
+        JWT_ENDPOINTS,
+    ),
+    *_api_scenarios(
         "ninja",
         "Django Ninja, sync views, through Granian's WSGI interface",
         "benches/project",
@@ -386,6 +440,9 @@ RATIOS = (
         for verb in ("get", "post")
         for peer in ("fastapi", "fastapi-granian", "ninja", "drf")
     ),
+    (("bolt-jwt-me", "h1"), ("bolt", "h1"), None),
+    (("bolt-jwt-me", "h1"), ("fastapi-jwt-me", "h1"), None),
+    (("bolt-jwt-me", "h1"), ("fastapi-granian-jwt-me", "h1"), None),
 )
 
 
@@ -525,19 +582,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_request(scheme: str, port: int, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-    """Status and body of `GET path`, or of a JSON POST with `body`; over TLS the
-    certificate is checked against the bench one."""
+def http_request(
+    scheme: str,
+    port: int,
+    path: str,
+    body: bytes | None = None,
+    headers: tuple[str, ...] = (),
+) -> tuple[int, bytes]:
+    """Status and body of `GET path`, or of a JSON POST with `body`, with `headers`
+    ("Name: value"); over TLS the certificate is checked against the bench one."""
     if scheme == "https":
         trusted = ssl.create_default_context(cafile=ROOT / CERTS / "cert.pem")
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=trusted)
     else:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    sent = dict(header.split(": ", 1) for header in headers)
     try:
         if body is None:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=sent)
         else:
-            conn.request("POST", path, body, {"Content-Type": "application/json"})
+            conn.request("POST", path, body, {"Content-Type": "application/json", **sent})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -551,8 +615,9 @@ def json_or_none(data: bytes) -> object:
         return None
 
 
-# A request to the server under test: (path, JSON body or None for a GET) -> (status, body).
-Send = Callable[[str, bytes | None], tuple[int, bytes]]
+# A request to the server under test: (path, JSON body or None for a GET[, headers])
+# -> (status, body).
+Send = Callable[..., tuple[int, bytes]]
 
 
 def check_endpoint(send: Send, scenario: Scenario) -> str | None:
@@ -562,16 +627,16 @@ def check_endpoint(send: Send, scenario: Scenario) -> str | None:
     if endpoint is None:
         return None
     try:
-        status, answer = send(scenario.path, scenario.request_body())
+        status, answer = send(scenario.path, scenario.request_body(), endpoint.headers)
         if status != 200 or json_or_none(answer) != endpoint.expected:
             return f"{scenario.path} answered {status} {answer[:300]!r}, not the expected JSON"
         for path, bad in endpoint.bad:
             status, answer = send(scenario.prefix + path, bad)
-            if status not in (400, 422) or not isinstance(json_or_none(answer), dict):
+            if status not in endpoint.refusals or not isinstance(json_or_none(answer), dict):
                 sent = f" with {bad[:100]!r}" if bad else ""
                 return (
                     f"bad input {scenario.prefix}{path}{sent} answered {status} "
-                    f"{answer[:300]!r}, not 400 or 422 with a JSON object"
+                    f"{answer[:300]!r}, not one of {endpoint.refusals} with a JSON object"
                 )
     except (OSError, http.client.HTTPException) as exc:
         return f"checking the answers failed: {exc!r}"
@@ -624,7 +689,7 @@ class Server:
         code = self.proc.poll()
         return None if code is None else f"server exited (code {code}): {tail(self.log)}"
 
-    def wait_ready(self, path: str, body: bytes | None) -> str | None:
+    def wait_ready(self, path: str, body: bytes | None, headers: tuple[str, ...]) -> str | None:
         """Wait until `GET path` (a POST with `body`) answers 200; return the reason it did
         not, or None."""
         deadline = time.monotonic() + READY_TIMEOUT
@@ -632,7 +697,7 @@ class Server:
             if reason := self.exited():
                 return reason
             try:
-                status, _ = http_request(self.scheme, self.port, path, body)
+                status, _ = http_request(self.scheme, self.port, path, body, headers)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
                 continue
@@ -806,7 +871,7 @@ def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
     server = Server(scenario, free_port(), log)
     try:
         protocols = protocols_of(scenario, opts)
-        ready = server.wait_ready(scenario.path, scenario.request_body())
+        ready = server.wait_ready(scenario.path, scenario.request_body(), scenario.headers)
         send = functools.partial(http_request, server.scheme, server.port)
         if reason := ready or check_endpoint(send, scenario):
             return [Run(scenario.name, round_no, p, failure=reason) for p in protocols]

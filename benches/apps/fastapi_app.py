@@ -1,8 +1,10 @@
-"""The API framework scenarios' two endpoints in FastAPI, as its docs write them."""
+"""The API framework scenarios' endpoints in FastAPI, as its docs write them."""
 
 from typing import Annotated
 
-from fastapi import FastAPI, Query
+import jwt
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 app = FastAPI()
@@ -29,3 +31,22 @@ async def get_item(item_id: int, q: str, limit: Annotated[int, Query(ge=1, le=10
 @app.post("/items")
 async def create_item(item: Item) -> Item:
     return item
+
+
+#: The secret of the JWT scenarios' token (benches/run.py BENCH_TOKEN).
+JWT_SECRET = "benchmark-only-jwt-secret-" + "x" * 38
+bearer = HTTPBearer()
+
+
+def token_claims(
+    credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)],
+) -> dict:
+    try:
+        return jwt.decode(credentials.credentials, JWT_SECRET, algorithms=["HS256"])
+    except jwt.InvalidTokenError:
+        raise HTTPException(401, "Invalid token", {"WWW-Authenticate": "Bearer"}) from None
+
+
+@app.get("/me")
+async def me(claims: Annotated[dict, Depends(token_claims)]):
+    return {"user": claims["sub"]}

@@ -22,7 +22,7 @@ _spec = importlib.util.spec_from_file_location("bench_run", BENCHES / "run.py")
 run = sys.modules["bench_run"] = importlib.util.module_from_spec(_spec)  # for its dataclasses
 _spec.loader.exec_module(run)
 
-BOLT_SCENARIOS = [s for s in run.SCENARIOS if s.name in ("bolt-get-item", "bolt-post-item")]
+BOLT_SCENARIOS = [s for s in run.SCENARIOS if s.name.startswith("bolt-") and s.endpoint]
 JSON = {"content-type": "application/json"}
 
 
@@ -46,11 +46,12 @@ def send(request):
         opened, raw_body = support.make_client(base_url, request.param), "content"
     with opened as client:
 
-        def send(path: str, body: bytes | None) -> tuple[int, bytes]:
+        def send(path: str, body: bytes | None, headers: tuple[str, ...] = ()):
+            sent = dict(header.split(": ", 1) for header in headers)
             if body is None:
-                response = client.get(path)
+                response = client.get(path, headers=sent)
             else:
-                response = client.post(path, headers=JSON, **{raw_body: body})
+                response = client.post(path, headers={**JSON, **sent}, **{raw_body: body})
             return response.status_code, response.content
 
         yield send
@@ -61,7 +62,10 @@ def test_bench_endpoint_passes_the_framework_check(send, scenario):
     assert run.check_endpoint(send, scenario) is None
 
 
-@pytest.mark.parametrize("scenario", BOLT_SCENARIOS, ids=lambda s: s.name)
+ITEM_SCENARIOS = [s for s in BOLT_SCENARIOS if s.name.endswith("-item")]
+
+
+@pytest.mark.parametrize("scenario", ITEM_SCENARIOS, ids=lambda s: s.name)
 def test_bad_input_is_422_naming_the_field(scenario):
     with TestClient(api) as client:
         for path, body in scenario.endpoint.bad:
@@ -76,13 +80,22 @@ def test_bad_input_is_422_naming_the_field(scenario):
 
 def test_check_reports_a_framework_that_answers_differently():
     """The check can fail: a route answering other JSON, or accepting bad input."""
-    get_item, post_item = BOLT_SCENARIOS
+    get_item, post_item = ITEM_SCENARIOS
     with TestClient(api) as client:
 
-        def send(path: str, body: bytes | None) -> tuple[int, bytes]:
+        def send(path: str, body: bytes | None, headers=()) -> tuple[int, bytes]:
             # Every request as the measured GET: the POST's JSON differs, bad input passes.
             response = client.get(get_item.path)
             return response.status_code, response.content
 
         assert "not the expected JSON" in run.check_endpoint(send, post_item)
-        assert "not 400 or 422" in run.check_endpoint(send, get_item)
+        assert "not one of (400, 422)" in run.check_endpoint(send, get_item)
+
+
+def test_the_jwt_endpoint_refuses_a_missing_or_forged_token():
+    [jwt_me] = [s for s in BOLT_SCENARIOS if s.name == "bolt-jwt-me"]
+    forged = run.BENCH_TOKEN[:-2] + ("AA" if not run.BENCH_TOKEN.endswith("AA") else "BB")
+    with TestClient(api) as client:
+        assert client.get(jwt_me.path).status_code == 401
+        bad = client.get(jwt_me.path, headers={"Authorization": f"Bearer {forged}"})
+        assert bad.json() == {"detail": "Token signature is invalid"}

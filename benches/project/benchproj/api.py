@@ -2,10 +2,20 @@ from typing import Annotated
 
 import msgspec
 
-from django_bolt import BoltAPI, CompressionConfig, no_compress
+from django_bolt import (
+    BoltAPI,
+    CompressionConfig,
+    IsAuthenticated,
+    JWTAuthentication,
+    Request,
+    no_compress,
+)
 from django_bolt.param_functions import Query
 
 api = BoltAPI(compression=CompressionConfig())
+
+#: The secret of the JWT scenarios' token (benches/run.py BENCH_TOKEN).
+JWT_SECRET = "benchmark-only-jwt-secret-" + "x" * 38
 
 #: About 10 KB of JSON, for the compression scenarios.
 ROWS = [{"id": i, "name": f"item-{i}", "price": i * 1.5, "tags": ["a", "b"]} for i in range(160)]
@@ -47,3 +57,17 @@ async def get_item(item_id: int, q: str, limit: Annotated[int, Query(ge=1, le=10
 @api.post("/items")
 async def create_item(item: Item) -> Item:
     return item
+
+
+# The JWT scenario: the same endpoint as benches/apps/fastapi_app.py's /me. The token's
+# subject is no user of this project, so request.user is read from the token.
+
+
+@api.get(
+    "/me",
+    auth=[JWTAuthentication(JWT_SECRET, load_user=False)],
+    guards=[IsAuthenticated()],
+)
+@no_compress
+async def me(request: Request):
+    return {"user": request.auth["user_id"]}

@@ -203,6 +203,11 @@ JWT_ME = Endpoint(
 )
 JWT_ENDPOINTS = (("jwt-me", JWT_ME),)
 
+_UVICORN_FASTAPI = (
+    (".venv/bin/uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}")
+    + ("--workers", "1", "--no-access-log", "--log-level", "warning")
+    + ("--loop", "uvloop", "--http", "httptools")
+)
 _GRANIAN_WSGI_PROJECT = _granian("benchproj.wsgi:application", "--interface", "wsgi")
 
 SCENARIOS = (
@@ -336,9 +341,7 @@ SCENARIOS = (
         "fastapi",
         "FastAPI through Uvicorn with uvloop and httptools",
         "benches/apps",
-        (".venv/bin/uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}")
-        + ("--workers", "1", "--no-access-log", "--log-level", "warning")
-        + ("--loop", "uvloop", "--http", "httptools"),
+        _UVICORN_FASTAPI,
         protocols=("h1",),
         unsupported={"h2": "no h2c prior-knowledge support"},
     ),
@@ -360,9 +363,7 @@ SCENARIOS = (
         "fastapi",
         "FastAPI through Uvicorn, HTTPBearer and a PyJWT dependency",
         "benches/apps",
-        (".venv/bin/uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}")
-        + ("--workers", "1", "--no-access-log", "--log-level", "warning")
-        + ("--loop", "uvloop", "--http", "httptools"),
+        _UVICORN_FASTAPI,
         JWT_ENDPOINTS,
         protocols=("h1",),
         unsupported={"h2": "no h2c prior-knowledge support"},

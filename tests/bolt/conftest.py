@@ -7,6 +7,8 @@ import sys
 import pytest
 import support
 
+from django_bolt.testing import TestClient
+
 
 @pytest.fixture(scope="session")
 def django_project(tmp_path_factory):
@@ -35,3 +37,16 @@ def project_server(tmp_path_factory):
         env.setenv("BOLT_TEST_DATABASE", str(database))
         with support.serve_django(support.BOLT_PROJECT_DIR) as server:
             yield server
+
+
+@pytest.fixture(params=["testclient", *support.PROTOCOLS])
+def project_client(request):
+    """The module's ``project_api`` through TestClient, then the whole project through
+    a real runbolt process over each protocol."""
+    if request.param == "testclient":
+        opened = TestClient(request.getfixturevalue("project_api"))
+    else:
+        server = request.getfixturevalue("project_server")
+        opened = support.make_client(server.base_url, request.param)
+    with opened as client:
+        yield client

@@ -40,21 +40,15 @@ API_KEY = "tests-api-key-1"  # the project's BOLT_API_KEYS
 
 
 @pytest.fixture(scope="module")
-def auth_api(django_project):
+def project_api(django_project):
     from authapp.api import api
 
     return api
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
-def client(request):
-    if request.param == "testclient":
-        opened = TestClient(request.getfixturevalue("auth_api"))
-    else:
-        server = request.getfixturevalue("project_server")
-        opened = support.make_client(server.base_url, request.param)
-    with opened as client:
-        yield client
+@pytest.fixture
+def client(project_client):
+    return project_client
 
 
 def login(client, username: str, *, permissions: bool = False) -> dict[str, str]:
@@ -221,8 +215,8 @@ def test_spec_dependency_reads_request_auth(client):
 # ---- WebSocket routes: refused before the handshake ----------------------------------
 
 
-def test_websocket_auth_through_the_test_client(auth_api):
-    with TestClient(auth_api) as client:
+def test_websocket_auth_through_the_test_client(project_api):
+    with TestClient(project_api) as client:
         with pytest.raises(WebSocketRejected) as refused:
             client.websocket_connect("/authn/ws/me")
         assert refused.value.response.status_code == 401

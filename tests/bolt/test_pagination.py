@@ -11,7 +11,6 @@ import uuid
 
 import msgspec
 import pytest
-import support
 
 from django_bolt import (
     BoltAPI,
@@ -30,7 +29,7 @@ START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(scope="module")
-def apis(django_project):
+def project_api(django_project):
     """The project's pagesapp API, and the people API that makes teams."""
     from pagesapp.api import api
     from people.api import api as people_api
@@ -38,15 +37,9 @@ def apis(django_project):
     return [api, people_api]
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
-def client(request):
-    if request.param == "testclient":
-        opened = TestClient(request.getfixturevalue("apis"))
-    else:
-        server = request.getfixturevalue("project_server")
-        opened = support.make_client(server.base_url, request.param)
-    with opened as client:
-        yield client
+@pytest.fixture
+def client(project_client):
+    return project_client
 
 
 def new_batch(client, count: int, *, ties: int = 1, team: int | None = None) -> tuple[str, list]:
@@ -231,8 +224,8 @@ def test_an_empty_table_gives_empty_pages(client):
         ("/pages/feed", {"page_size": "0"}, "page_size", "constraint_error"),
     ],
 )
-def test_bad_page_parameters_are_422_naming_the_parameter(apis, path, params, field, kind):
-    with TestClient(apis) as client:
+def test_bad_page_parameters_are_422_naming_the_parameter(project_api, path, params, field, kind):
+    with TestClient(project_api) as client:
         response = client.get(path, params={"batch": "any", **params})
     assert response.status_code == 422
     [error] = response.json()["detail"]

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import msgspec
 import pytest
-import support
 
 from django_bolt import BoltAPI
 from django_bolt.routing import RouteDefinitionError
@@ -19,22 +18,16 @@ from django_bolt.testing import TestClient
 
 
 @pytest.fixture(scope="module")
-def people_api(django_project):
+def project_api(django_project):
     """The project's ``people`` API, with Django set up in this process."""
     from people.api import api
 
     return api
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
-def client(request):
-    if request.param == "testclient":
-        opened = TestClient(request.getfixturevalue("people_api"))
-    else:
-        server = request.getfixturevalue("project_server")
-        opened = support.make_client(server.base_url, request.param)
-    with opened as client:
-        yield client
+@pytest.fixture
+def client(project_client):
+    return project_client
 
 
 def new_person(client, name: str, **fields) -> dict:

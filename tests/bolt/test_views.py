@@ -9,7 +9,6 @@ from typing import Annotated
 
 import msgspec
 import pytest
-import support
 
 import django_bolt.views
 from django_bolt import JSON, APIView, BoltAPI, Depends, HTTPException, Request
@@ -184,18 +183,16 @@ def test_exported_from_django_bolt_and_django_bolt_views():
 # ---- the project's views over real models --------------------------------------------
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
-def client(request):
-    if request.param == "testclient":
-        request.getfixturevalue("django_project")
-        from pagesapp.api import api as pages_api
+@pytest.fixture(scope="module")
+def project_api(django_project):
+    from pagesapp.api import api
 
-        opened = TestClient(pages_api)
-    else:
-        server = request.getfixturevalue("project_server")
-        opened = support.make_client(server.base_url, request.param)
-    with opened as client:
-        yield client
+    return api
+
+
+@pytest.fixture
+def client(project_client):
+    return project_client
 
 
 def test_project_views_create_read_update_delete_a_row(client):

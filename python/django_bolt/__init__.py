@@ -4,6 +4,7 @@ from ._core import Request
 from .api import BoltAPI
 from .auth import APIKeyAuthentication, JWTAuthentication
 from .compression import CompressionConfig
+from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
 from .guards import (
@@ -15,6 +16,7 @@ from .guards import (
     IsAuthenticated,
     IsStaff,
 )
+from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
 from .openapi import (
     OpenAPIConfig,
     RapidocRenderPlugin,
@@ -24,6 +26,7 @@ from .openapi import (
     SwaggerRenderPlugin,
 )
 from .param_functions import Depends, FileSize
+from .rate_limit import rate_limit
 from .responses import (
     HTML,
     JSON,
@@ -40,7 +43,9 @@ from .websocket import WebSocket, WebSocketDisconnect
 __all__ = [
     "APIKeyAuthentication",
     "AllowAny",
+    "BaseMiddleware",
     "BoltAPI",
+    "CORSConfig",
     "CompressionConfig",
     "Depends",
     "FileResponse",
@@ -55,6 +60,7 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
+    "LoggingMiddleware",
     "OpenAPIConfig",
     "PlainText",
     "RapidocRenderPlugin",
@@ -66,10 +72,14 @@ __all__ = [
     "StoplightRenderPlugin",
     "StreamingResponse",
     "SwaggerRenderPlugin",
+    "TimingMiddleware",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "cors",
     "create_jwt_for_user",
+    "middleware",
     "no_compress",
+    "rate_limit",
     "skip_middleware",
 ]

@@ -69,9 +69,7 @@ def cors(
     expose_headers: Iterable[str] = (),
 ) -> Callable[[Handler], Handler]:
     """Serve this route to browsers on other origins (see :class:`CORSConfig`)."""
-    config = CORSConfig(
-        tuple(origins), tuple(methods), tuple(headers), tuple(expose_headers), credentials, max_age
-    )
+    config = CORSConfig(origins, methods, headers, expose_headers, credentials, max_age)
 
     def decorate(handler: Handler) -> Handler:
         handler.__bolt_cors__ = config  # type: ignore[attr-defined]

@@ -17,7 +17,8 @@ class CORSConfig:
     """Which origins may call a route from a browser, and how.
 
     ``origins`` are full origins (``"https://app.example.com"``) or ``["*"]`` for any;
-    ``methods`` and ``headers`` are what a preflight allows, ``expose_headers`` the
+    ``methods`` and ``headers`` are what a preflight allows (no ``headers``: only the
+    CORS-safelisted ones; ``["*"]``: whichever it asks for), ``expose_headers`` the
     response headers a page may read, ``credentials`` lets cookies and
     ``Authorization`` through (not with ``"*"``: the CORS protocol forbids it), and
     ``max_age`` is how long, in seconds, a browser may cache a preflight's answer.
@@ -41,6 +42,9 @@ class CORSConfig:
             raise ValueError(
                 f"CORS origins are scheme://host[:port] without a path, not {bad!r}"
             )
+        for name in ("origins", "headers"):
+            if "*" in getattr(self, name) and len(getattr(self, name)) > 1:
+                raise ValueError(f"CORS {name}: '*' stands alone, not in {getattr(self, name)!r}")
         if self.credentials and "*" in self.origins:
             raise ValueError(
                 "CORS credentials cannot be allowed for any origin ('*'); list the origins"
@@ -87,6 +91,7 @@ def describe_cors(handler: Callable[..., Any], default: CORSConfig | None) -> di
 
 
 def _strings(name: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+    items = () if isinstance(value, str) else tuple(value)
+    if isinstance(value, str) or not all(isinstance(item, str) for item in items):
         raise TypeError(f"CORS {name} must be a list of str, not {value!r}")
-    return tuple(value)
+    return items

@@ -14,6 +14,15 @@ use pyo3::types::PyDict;
 use super::errors;
 use crate::body::ResponseBody;
 
+/// The request headers a preflight allows.
+#[derive(Debug)]
+enum AllowHeaders {
+    /// These (`None`: only the CORS-safelisted ones, which need no permission).
+    Listed(Option<HeaderValue>),
+    /// Whichever the preflight asks for (`headers=["*"]`).
+    Requested,
+}
+
 /// One route's CORS policy.
 #[derive(Debug)]
 pub struct Cors {
@@ -21,7 +30,7 @@ pub struct Cors {
     origins: Option<Vec<HeaderValue>>,
     methods: Vec<Method>,
     allow_methods: HeaderValue,
-    allow_headers: Option<HeaderValue>,
+    allow_headers: AllowHeaders,
     expose_headers: Option<HeaderValue>,
     credentials: bool,
     max_age: Option<HeaderValue>,
@@ -69,12 +78,17 @@ impl Cors {
         if origins.is_none() && credentials {
             return Err("cors: credentials cannot be allowed to any origin ('*')".into());
         }
+        let headers = list("headers")?;
+        let allow_headers = match headers.iter().any(|h| h == "*") {
+            true => AllowHeaders::Requested,
+            false => AllowHeaders::Listed(joined(&headers, "headers")?),
+        };
         let names: Vec<&str> = methods.iter().map(Method::as_str).collect();
         Ok(Cors {
             origins,
             allow_methods: header_value(&names.join(", "), "methods")?,
             methods,
-            allow_headers: joined(&list("headers")?, "headers")?,
+            allow_headers,
             expose_headers: joined(&list("expose_headers")?, "expose_headers")?,
             credentials,
             max_age,
@@ -127,7 +141,17 @@ impl Cors {
             header::ACCESS_CONTROL_ALLOW_METHODS,
             self.allow_methods.clone(),
         );
-        if let Some(allowed) = &self.allow_headers {
+        let requested = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS);
+        let allowed = match &self.allow_headers {
+            AllowHeaders::Listed(listed) => listed.as_ref(),
+            AllowHeaders::Requested => {
+                // The answer depends on the request's headers, so caches must know.
+                let asked = HeaderValue::from_static("Access-Control-Request-Headers");
+                out.append(header::VARY, asked);
+                requested
+            }
+        };
+        if let Some(allowed) = allowed {
             out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed.clone());
         }
         if self.credentials {
@@ -211,7 +235,7 @@ mod tests {
             }),
             methods: vec![Method::GET, Method::POST],
             allow_methods: HeaderValue::from_static("GET, POST"),
-            allow_headers: Some(HeaderValue::from_static("Authorization")),
+            allow_headers: AllowHeaders::Listed(Some(HeaderValue::from_static("Authorization"))),
             expose_headers: Some(HeaderValue::from_static("X-Total")),
             credentials,
             max_age: Some(HeaderValue::from(600u64)),
@@ -255,6 +279,25 @@ mod tests {
                 .headers()
                 .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
         }
+    }
+
+    #[test]
+    fn any_header_is_the_requested_ones() {
+        let mut cors = policy(None, false);
+        cors.allow_headers = AllowHeaders::Requested;
+        let mut headers = preflight_headers("https://b.example", "GET");
+        headers.insert(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            HeaderValue::from_static("content-type, x-trace"),
+        );
+        let response = cors.preflight(&headers);
+        let h = response.headers();
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_HEADERS],
+            "content-type, x-trace"
+        );
+        let vary: Vec<_> = h.get_all(header::VARY).iter().collect();
+        assert_eq!(vary, ["Access-Control-Request-Headers", "Origin"]);
     }
 
     #[test]

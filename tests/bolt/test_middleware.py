@@ -142,6 +142,28 @@ def test_skip_middleware_cors_leaves_the_route_without_cors(client):
     assert "access-control-allow-origin" not in preflight.headers
 
 
+def test_any_header_allows_what_the_preflight_asks_for():
+    api = BoltAPI()
+
+    @api.post("/notes")
+    @cors(origins=[APP], headers=["*"], credentials=True)
+    async def notes():
+        return {}
+
+    asked = {
+        "origin": APP,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-trace",
+    }
+    with TestClient(api) as client:
+        response = client.options("/notes", headers=asked)
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-headers"] == "content-type, x-trace"
+    assert response.headers["vary"] == "Access-Control-Request-Headers, Origin"
+    with pytest.raises(ValueError, match="stands alone"):
+        cors(origins=[APP], headers=["*", "x-trace"])
+
+
 def test_credentials_for_any_origin_are_refused_at_declaration():
     with pytest.raises(ValueError, match="credentials"):
         cors(origins=["*"], credentials=True)

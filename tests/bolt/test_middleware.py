@@ -15,11 +15,14 @@ import support
 from django_bolt import (
     BaseMiddleware,
     BoltAPI,
+    CompressionConfig,
     CORSConfig,
     HTTPException,
     LoggingMiddleware,
+    OpenAPIConfig,
     Request,
     Response,
+    ScalarRenderPlugin,
     TimingMiddleware,
     cors,
     middleware,
@@ -339,17 +342,34 @@ def test_logging_on_a_real_server(server):
 
 
 def test_spec_constructor_options_with_timing_and_logging(caplog):
-    api = BoltAPI(middleware=[TimingMiddleware, LoggingMiddleware], enable_logging=True)
+    api = BoltAPI(
+        prefix="/api/v1",
+        trailing_slash="strip",
+        validate_response=True,
+        compression=CompressionConfig(),
+        enable_logging=True,
+        middleware=[
+            TimingMiddleware,
+            LoggingMiddleware,
+        ],
+        openapi_config=OpenAPIConfig(
+            title="My API",
+            version="1.0.0",
+            path="/docs",
+            render_plugins=[ScalarRenderPlugin()],
+            enabled=True,
+        ),
+    )
 
     @api.get("/health")
     async def health():
         return {"status": "ok"}
 
     with caplog.at_level(logging.INFO, logger="django_bolt"), TestClient(api) as client:
-        response = client.get("/health")
+        response = client.get("/api/v1/health")
     assert response.json() == {"status": "ok"}
     assert response.headers["x-response-time"].endswith("s")
-    logged = [r for r in caplog.records if r.getMessage().startswith("GET /health 200")]
+    logged = [r for r in caplog.records if r.getMessage().startswith("GET /api/v1/health 200")]
     assert len(logged) == 1  # enable_logging does not add a second LoggingMiddleware
 
 

@@ -119,7 +119,7 @@ where
     B::Error: Into<BoxError> + Send,
 {
     let mut head = head;
-    let route = route(app, &mut head);
+    let route = route(app, &conn, &mut head);
     if let Route::Answered(answer) = route {
         return answer;
     }
@@ -156,11 +156,11 @@ enum Route {
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
-    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, OPTIONS.
+    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS.
     Answered(Response<ResponseBody>),
 }
 
-fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
+fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Route {
     let upgrade = asgi::websocket::take_upgrade(head);
     if let Some(routes) = &app.routes {
         let routes = routes.get();
@@ -173,10 +173,14 @@ fn route(app: &AppInner, head: &mut http::request::Parts) -> Route {
                 Err(refusal) => Route::Answered(*refusal),
             };
         }
+        // Before auth: a browser's preflight carries no credentials.
+        let preflight = fastpath::cors::preflight_method(head);
+        if let Some(cors) = preflight.and_then(|m| routes.cors(&m, head.uri.path())) {
+            return Route::Answered(cors.preflight(&head.headers));
+        }
         match routes.lookup(&head.method, head.uri.path()) {
             Lookup::Found(route, params) => {
-                let protection = route.protection.as_deref();
-                return match fastpath::admit(protection, &route.params, params, head) {
+                return match fastpath::enter(route, conn, params, head) {
                     Ok(admitted) => Route::Bolt(route.clone(), admitted.values(head)),
                     Err(refusal) => Route::Answered(*refusal),
                 };

@@ -4,6 +4,7 @@ from ._core import Request
 from .api import BoltAPI
 from .auth import APIKeyAuthentication, JWTAuthentication
 from .compression import CompressionConfig
+from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
 from .guards import (
@@ -15,6 +16,7 @@ from .guards import (
     IsAuthenticated,
     IsStaff,
 )
+from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
 from .openapi import (
     OpenAPIConfig,
     RapidocRenderPlugin,
@@ -25,6 +27,7 @@ from .openapi import (
 )
 from .pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination, paginate
 from .param_functions import Depends, FileSize
+from .rate_limit import rate_limit
 from .responses import (
     HTML,
     JSON,
@@ -41,9 +44,11 @@ from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
     "APIKeyAuthentication",
-    "AllowAny",
     "APIView",
+    "AllowAny",
+    "BaseMiddleware",
     "BoltAPI",
+    "CORSConfig",
     "CompressionConfig",
     "CursorPagination",
     "Depends",
@@ -59,24 +64,29 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
-    "OpenAPIConfig",
     "LimitOffsetPagination",
+    "LoggingMiddleware",
+    "OpenAPIConfig",
     "PageNumberPagination",
     "PlainText",
     "RapidocRenderPlugin",
-    "RedocRenderPlugin",
     "Redirect",
+    "RedocRenderPlugin",
     "Request",
     "Response",
     "ScalarRenderPlugin",
     "StoplightRenderPlugin",
     "StreamingResponse",
     "SwaggerRenderPlugin",
+    "TimingMiddleware",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "cors",
     "create_jwt_for_user",
+    "middleware",
     "no_compress",
     "paginate",
+    "rate_limit",
     "skip_middleware",
 ]

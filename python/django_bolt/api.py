@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from .compression import CompressionConfig
+from .cors import CORSConfig
 from .guards import checked_protection
+from .middleware import BaseMiddleware, api_middleware
 from .openapi import OpenAPIConfig, docs_routes
 from .routing import Route, analyse
 from .views import APIView, view_routes
@@ -26,6 +28,10 @@ class BoltAPI:
 
     ``openapi_config=OpenAPIConfig(...)`` serves an OpenAPI document of every API served
     with this one, and pages showing it (off by default; see docs/openapi.md).
+
+    ``middleware=[...]`` runs BaseMiddleware classes around every route's handler,
+    ``enable_logging=True`` logs each request, and ``cors=CORSConfig(...)`` is the CORS
+    of routes without ``@cors`` (see docs/middleware.md).
     """
 
     def __init__(
@@ -35,6 +41,9 @@ class BoltAPI:
         validate_response: bool = True,
         compression: CompressionConfig | None = None,
         openapi_config: OpenAPIConfig | None = None,
+        middleware: list[type[BaseMiddleware]] | tuple[type[BaseMiddleware], ...] = (),
+        enable_logging: bool = False,
+        cors: CORSConfig | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -51,6 +60,10 @@ class BoltAPI:
         if openapi_config is not None and not isinstance(openapi_config, OpenAPIConfig):
             raise TypeError(f"openapi_config must be an OpenAPIConfig, not {openapi_config!r}")
         self.openapi_config = openapi_config
+        self.middleware = api_middleware(middleware, enable_logging)
+        if cors is not None and not isinstance(cors, CORSConfig):
+            raise TypeError(f"cors must be a CORSConfig, not {cors!r}")
+        self.cors = cors
         self.routes: list[Route] = []
 
     def _full_path(self, path: str) -> str:
@@ -103,6 +116,8 @@ class BoltAPI:
                 compression=self.compression,
                 auth=auth,
                 guards=guards,
+                cors=self.cors,
+                middleware=self.middleware,
             )
             self.routes.append(analyse(route))
             return handler

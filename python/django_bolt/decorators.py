@@ -14,9 +14,10 @@ def no_compress(handler: Handler) -> Handler:
     return handler
 
 
-def skip_middleware(*names: str) -> Callable[[Handler], Handler]:
-    """Leave the named middleware out for this route; ``"compression"`` is
-    ``@no_compress``. Other names are recorded for the middleware that reads them."""
+def skip_middleware(*names: str | type) -> Callable[[Handler], Handler]:
+    """Leave the named middleware out for this route: ``"compression"`` (that is
+    ``@no_compress``), ``"cors"``, ``"rate_limit"``, or a middleware class (or its name)
+    of the API or the route."""
 
     def decorate(handler: Handler) -> Handler:
         skipped = set(getattr(handler, "__bolt_skip_middleware__", ())) | set(names)

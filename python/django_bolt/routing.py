@@ -28,10 +28,13 @@ import msgspec
 from . import dependencies, orm, pagination, serializers, users
 from .auth import AuthBackend
 from .compression import CompressionConfig
+from .cors import CORSConfig, describe_cors
 from .dependencies import Dependency, Runner
 from .exceptions import HTTPException, RequestValidationError
 from .guards import Guard
+from .middleware import BaseMiddleware, Chain, route_middleware
 from .param_functions import Depends, File, ParamMarker
+from .rate_limit import describe_rate_limit
 from .responses import Encoded, Response, StreamingResponse, Wire
 from .uploads import UploadFile
 from .websocket import WebSocket, websocket_entry
@@ -130,6 +133,9 @@ class Route:
     #: Checked in Rust before the handler runs (or a WebSocket is accepted).
     auth: list[AuthBackend] = field(default_factory=list)
     guards: list[Guard] = field(default_factory=list)
+    #: The API's CORS (a route's ``@cors`` replaces it) and Python middleware.
+    cors: CORSConfig | None = None
+    middleware: tuple[type[BaseMiddleware], ...] = ()
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
@@ -168,6 +174,15 @@ class Route:
                 handler, self.dependencies, request_param, self._finalize, self._produce
             )
             is_async = True
+        on_error = _ErrorHandler(self.name, debug)
+        layers = route_middleware(self.handler, self.middleware)
+        if layers:
+            # Middleware needs the Request, even when the handler does not take it.
+            key = request_param or dependencies.REQUEST_KEY
+            handler = Chain(
+                layers, handler, is_async, key, request_param is not None, self._finalize, on_error
+            )
+            request_param, is_async = key, True
         if self.auth and request_param is not None:
             handler = _loading_user(handler, request_param, is_async, self.loads_users)
         return {
@@ -184,8 +199,10 @@ class Route:
             "status_code": self.status_code,
             "encode": None if self.response_model is not None else _encoder.encode,
             "finalize": self._finalize,
-            "on_error": _ErrorHandler(self.name, debug),
+            "on_error": on_error,
             "compression": self._compression(),
+            "cors": describe_cors(self.handler, self.cors),
+            "rate_limit": describe_rate_limit(self.handler),
             **self._protection(),
         }
 

@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod call;
 mod compression;
+pub mod cors;
 pub mod errors;
 pub mod form;
 mod formats;
 mod outgoing;
 pub mod params;
+pub mod rate_limit;
 pub mod request;
 pub mod router;
 mod spool;
@@ -60,6 +62,37 @@ pub fn admit(
     let values = read_params(specs, path_params, parts)
         .map_err(|failures| Box::new(errors::unprocessable(&failures)))?;
     Ok(Admission { values, identity })
+}
+
+/// Let a request into a Bolt route: its rate limit (429), then `admit`. A refusal of a
+/// CORS route is marked for the origin, so that the page may read it.
+pub fn enter(
+    route: &Route,
+    conn: &crate::asgi::ConnInfo,
+    path_params: matchit::Params<'_, '_>,
+    head: &http::request::Parts,
+) -> Result<Admission, auth::Refusal> {
+    let limited = match &route.rate_limit {
+        Some(limit) => limit.check(conn, &head.headers),
+        None => Ok(()),
+    };
+    let admitted = limited.and_then(|()| {
+        admit(
+            route.protection.as_deref(),
+            &route.params,
+            path_params,
+            head,
+        )
+    });
+    admitted.map_err(|mut refusal| {
+        if let Some(cors) = &route.cors {
+            cors.decorate(
+                head.headers.get(http::header::ORIGIN),
+                refusal.headers_mut(),
+            );
+        }
+        refusal
+    })
 }
 
 /// Read a route's parameters from the request, or every field that failed.
@@ -149,7 +182,12 @@ where
         call::call(py, lp, &shared, called, input, reply)
     }));
     let response = response.await.unwrap_or_else(|_| errors::internal_error());
-    outgoing::finish(bridge, &route, &wanted, response).await
+    let mut response = outgoing::finish(bridge, &route, &wanted, response).await;
+    if let Some(cors) = &route.cors {
+        let origin = wanted.headers.get(http::header::ORIGIN);
+        cors.decorate(origin, response.headers_mut());
+    }
+    response
 }
 
 /// The whole request body, or 413 past `limit`, or 400 if the client broke it off.

@@ -9,8 +9,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::auth::Protection;
+use super::cors::Cors;
 use super::form::{FileSpec, FormSpec};
 use super::params::{ParamSpec, Source, StructParam};
+use super::rate_limit::RateLimit;
 use super::websocket::WebSocketRoute;
 
 /// One Bolt route: its handler and everything needed to call it.
@@ -43,6 +45,10 @@ pub struct Route {
     pub compression: Option<super::compression::Config>,
     /// Auth backends and guards; `None` for an open route.
     pub protection: Option<Box<Protection>>,
+    /// `@cors`: preflights answered in Rust, responses marked for allowed origins.
+    pub cors: Option<Box<Cors>>,
+    /// `@rate_limit`: checked before auth; `None` costs nothing.
+    pub rate_limit: Option<Box<RateLimit>>,
 }
 
 /// What every route description has: its name, path and parameters, checked.
@@ -197,9 +203,27 @@ impl Route {
                 .transpose()
                 .map_err(|e| format!("{name}: {e}"))?,
             protection,
+            cors: optional_dict(desc, "cors", Cors::from_py).map_err(|e| format!("{name}: {e}"))?,
+            rate_limit: optional_dict(desc, "rate_limit", RateLimit::from_py)
+                .map_err(|e| format!("{name}: {e}"))?,
             name,
         };
         Ok((method, path, route))
+    }
+}
+
+/// The description's `key`, read by `parse` when it is a dict; `None` when absent.
+fn optional_dict<T>(
+    desc: &Bound<'_, PyDict>,
+    key: &str,
+    parse: impl FnOnce(&Bound<'_, PyDict>) -> Result<T, String>,
+) -> Result<Option<Box<T>>, String> {
+    match desc.get_item(key).ok().flatten().filter(|v| !v.is_none()) {
+        Some(value) => match value.cast::<PyDict>() {
+            Ok(dict) => parse(dict).map(|parsed| Some(Box::new(parsed))),
+            Err(_) => Err(format!("{key} must be a dict")),
+        },
+        None => Ok(None),
     }
 }
 
@@ -263,6 +287,16 @@ impl RouteTable {
             return Lookup::Options(routes.allow.clone());
         }
         Lookup::MethodNotAllowed(routes.allow.clone())
+    }
+
+    /// The CORS policy that answers a preflight for `method` at `path`: that method's
+    /// route's, else the first route's at the path that has one.
+    pub fn cors(&self, method: &Method, path: &str) -> Option<&Cors> {
+        let routes = &self.router.at(path).ok()?.value.routes;
+        match routes.iter().find(|(m, _)| m == method) {
+            Some((_, route)) => route.cors.as_deref(),
+            None => routes.iter().find_map(|(_, route)| route.cors.as_deref()),
+        }
     }
 
     /// The WebSocket route at `path`, if there is one.

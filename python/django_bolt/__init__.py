@@ -2,7 +2,7 @@
 
 from ._core import Request
 from .api import BoltAPI
-from .auth import APIKeyAuthentication, JWTAuthentication
+from .auth import APIKeyAuthentication, JWTAuthentication, SessionAuthentication
 from .compression import CompressionConfig
 from .decorators import no_compress, skip_middleware
 from .exceptions import HTTPException
@@ -69,6 +69,7 @@ __all__ = [
     "Request",
     "Response",
     "ScalarRenderPlugin",
+    "SessionAuthentication",
     "StoplightRenderPlugin",
     "StreamingResponse",
     "SwaggerRenderPlugin",

@@ -5,11 +5,16 @@
 //! and valid sets the `Identity`. Credentials that are present but bad are a 401 even
 //! on an `AllowAny` route (a client sending an expired token wants to know). Then
 //! every guard must pass; a route with backends and no guard requires authentication.
+//!
+//! A Django session is the exception: only Python can read it, so a session backend
+//! is tried after the others, and a request it would decide is passed on to Python
+//! with a deferred `Identity` and the guards left to run there (`session.rs`).
 
 mod api_key;
 mod guards;
 mod identity;
 mod jwt;
+mod session;
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use pyo3::prelude::*;
@@ -22,10 +27,12 @@ use guards::{Denial, Guard};
 pub use identity::Identity;
 pub use jwt::encode_jwt;
 use jwt::{JwtBackend, JwtSettings};
+use session::SessionBackend;
 
 enum Backend {
     Jwt(Box<JwtBackend>),
     ApiKey(ApiKeyBackend),
+    Session(SessionBackend),
 }
 
 /// A backend and the header its credentials come in.
@@ -36,14 +43,21 @@ struct Authenticator {
 
 /// A route's auth backends and guards.
 pub struct Protection {
+    /// In the order declared, except that session backends come last.
     authenticators: Vec<Authenticator>,
     guards: Vec<Guard>,
+    /// The 401's `WWW-Authenticate` when no credentials are sent: the first declared
+    /// backend's.
+    challenge: HeaderValue,
 }
 
 impl Authenticator {
     /// The credentials the request carries for this backend, if any: the token of an
     /// `Authorization: Bearer` header, or the whole value of any other header.
     fn credentials<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
+        if let Backend::Session(session) = &self.backend {
+            return session.credentials(headers);
+        }
         let value = headers.get(&self.header)?.as_bytes();
         if self.header != header::AUTHORIZATION {
             return Some(value.trim_ascii());
@@ -59,6 +73,7 @@ impl Authenticator {
         match &self.backend {
             Backend::Jwt(jwt) => jwt.authenticate(text),
             Backend::ApiKey(keys) => keys.authenticate(text),
+            Backend::Session(_) => Ok(session::deferred()),
         }
     }
 
@@ -68,7 +83,12 @@ impl Authenticator {
             (Backend::Jwt(_), false) => HeaderValue::from_static("Bearer"),
             (Backend::Jwt(_), true) => HeaderValue::from_static("Bearer error=\"invalid_token\""),
             (Backend::ApiKey(_), _) => HeaderValue::from_static("ApiKey"),
+            (Backend::Session(session), _) => session.challenge(),
         }
+    }
+
+    fn is_session(&self) -> bool {
+        matches!(self.backend, Backend::Session(_))
     }
 }
 
@@ -90,7 +110,7 @@ impl Protection {
                 })
                 .collect()
         };
-        let authenticators = list("auth")?
+        let mut authenticators = list("auth")?
             .iter()
             .map(authenticator)
             .collect::<Result<Vec<_>, _>>()?;
@@ -106,9 +126,16 @@ impl Protection {
         if guards.is_empty() {
             guards.push(Guard::IsAuthenticated);
         }
-        Ok((!authenticators.is_empty()).then_some(Protection {
+        let Some(first) = authenticators.first() else {
+            return Ok(None);
+        };
+        let challenge = first.challenge(false);
+        // Credentials Rust can check are tried before a session, which costs Python.
+        authenticators.sort_by_key(Authenticator::is_session);
+        Ok(Some(Protection {
             authenticators,
             guards,
+            challenge,
         }))
     }
 
@@ -120,6 +147,9 @@ impl Protection {
             let Some(credentials) = authenticator.credentials(headers) else {
                 continue;
             };
+            if authenticator.is_session() && failure.is_some() {
+                break; // a bad token is refused: whether the session is good is unknown
+            }
             match authenticator.authenticate(credentials) {
                 Ok(found) => {
                     identity = Some(found);
@@ -133,14 +163,16 @@ impl Protection {
         if let (None, Some((reason, authenticator))) = (&identity, failure) {
             return Err(unauthorized(&reason, authenticator.challenge(true)));
         }
+        if identity.as_ref().is_some_and(|found| found.deferred) {
+            return Ok(identity); // Python runs the guards against the session's user
+        }
         for guard in &self.guards {
             match guard.check(identity.as_ref()) {
                 Ok(()) => {}
                 Err(Denial::Unauthenticated) => {
-                    let challenge = self.authenticators[0].challenge(false);
                     return Err(unauthorized(
                         "Authentication credentials were not provided",
-                        challenge,
+                        self.challenge.clone(),
                     ));
                 }
                 Err(Denial::Forbidden(reason)) => {
@@ -149,6 +181,14 @@ impl Protection {
             }
         }
         Ok(identity)
+    }
+}
+
+/// Tell a deferred identity the request's scheme, which only the connection knows: the
+/// CSRF check of a session compares `Origin` and `Referer` with it.
+pub fn note_scheme(head: &mut http::request::Parts, scheme: &'static str) {
+    if let Some(identity) = head.extensions.get_mut::<Identity>() {
+        identity.scheme = scheme;
     }
 }
 
@@ -185,6 +225,7 @@ fn authenticator(desc: &Bound<'_, PyDict>) -> Result<Authenticator, String> {
                 .extract::<Vec<(String, Vec<String>)>>()
                 .map_err(|_| "api_key: keys must be (key, [permission, ...]) pairs")?,
         )?),
+        "session" => Backend::Session(SessionBackend::new(text(desc, "cookie")?)?),
         other => return Err(format!("unknown auth backend kind {other:?}")),
     };
     Ok(Authenticator { backend, header })

@@ -110,11 +110,11 @@ impl Protection {
                 })
                 .collect()
         };
-        let mut authenticators = list("auth")?
+        let authenticators = list("auth")?
             .iter()
             .map(authenticator)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut guards = list("guards")?
+        let guards = list("guards")?
             .iter()
             .map(|g| Guard::from_kind(&text(g, "kind")?, strings(g, "permissions")?))
             .collect::<Result<Vec<_>, _>>()?;
@@ -123,20 +123,22 @@ impl Protection {
                 "guards need an auth backend to identify the client: add auth=[...]".into(),
             );
         }
+        Ok(Protection::new(authenticators, guards))
+    }
+
+    /// `None` without backends; no guard means authentication is required.
+    fn new(mut authenticators: Vec<Authenticator>, mut guards: Vec<Guard>) -> Option<Self> {
         if guards.is_empty() {
             guards.push(Guard::IsAuthenticated);
         }
-        let Some(first) = authenticators.first() else {
-            return Ok(None);
-        };
-        let challenge = first.challenge(false);
+        let challenge = authenticators.first()?.challenge(false);
         // Credentials Rust can check are tried before a session, which costs Python.
         authenticators.sort_by_key(Authenticator::is_session);
-        Ok(Some(Protection {
+        Some(Protection {
             authenticators,
             guards,
             challenge,
-        }))
+        })
     }
 
     /// Who sent the request, or the 401/403 that keeps them out.
@@ -251,5 +253,78 @@ fn strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Vec<String>, String> {
             .extract()
             .map_err(|_| format!("{key} must be a list of str")),
         None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protection(guards: Vec<Guard>) -> Protection {
+        let session = Authenticator {
+            backend: Backend::Session(SessionBackend::new("sessionid".into()).unwrap()),
+            header: header::COOKIE,
+        };
+        let keys = ApiKeyBackend::new(vec![("k1".into(), Vec::new())]).unwrap();
+        let api_key = Authenticator {
+            backend: Backend::ApiKey(keys),
+            header: HeaderName::from_static("x-api-key"),
+        };
+        Protection::new(vec![session, api_key], guards).unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    fn status(checked: Result<Option<Identity>, Refusal>) -> StatusCode {
+        checked
+            .err()
+            .map_or(StatusCode::OK, |refusal| refusal.status())
+    }
+
+    #[test]
+    fn a_session_cookie_defers_the_guards_to_python() {
+        let staff_only = protection(vec![Guard::IsStaff]);
+        let Ok(Some(identity)) = staff_only.check(&headers(&[("cookie", "sessionid=abc")])) else {
+            panic!("a session cookie is let through");
+        };
+        assert!(identity.deferred);
+        assert_eq!(identity.backend, "session");
+    }
+
+    #[test]
+    fn keys_are_checked_before_the_session_and_keep_their_guards() {
+        let staff_only = protection(vec![Guard::IsStaff]);
+        let both = headers(&[("cookie", "sessionid=abc"), ("x-api-key", "k1")]);
+        assert_eq!(status(staff_only.check(&both)), StatusCode::FORBIDDEN);
+        let open = protection(vec![Guard::AllowAny]);
+        let Ok(Some(identity)) = open.check(&both) else {
+            panic!("a good key is let in");
+        };
+        assert_eq!(identity.backend, "api_key");
+        // A bad key is refused, whatever the session would say.
+        let bad = headers(&[("cookie", "sessionid=abc"), ("x-api-key", "k2")]);
+        assert_eq!(status(open.check(&bad)), StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn without_credentials_the_first_declared_backend_challenges() {
+        let Err(refused) = protection(Vec::new()).check(&HeaderMap::new()) else {
+            panic!("no credentials, no entry");
+        };
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            refused.headers()[header::WWW_AUTHENTICATE],
+            "Session cookie=\"sessionid\""
+        );
     }
 }

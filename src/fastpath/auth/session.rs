@@ -62,8 +62,8 @@ mod tests {
     #[test]
     fn the_session_cookie_is_the_credential() {
         let backend = SessionBackend::new("sessionid".into()).unwrap();
-        let found = backend.credentials(&cookies("csrftoken=a; sessionid=k1"));
-        assert_eq!(found, Some(&b"k1"[..]));
+        let sent = cookies("csrftoken=a; sessionid=k1");
+        assert_eq!(backend.credentials(&sent), Some(&b"k1"[..]));
         assert_eq!(backend.credentials(&cookies("sessionid=")), None);
         assert_eq!(backend.credentials(&cookies("xsessionid=k1")), None);
         assert_eq!(backend.credentials(&HeaderMap::new()), None);

@@ -160,6 +160,13 @@ class SessionAuthentication(AuthBackend):
         return f'Session cookie="{self.cookie}"'
 
     def describe(self) -> dict[str, Any]:
+        from .users import _has_users
+
+        if not _has_users():
+            raise ValueError(
+                "SessionAuthentication needs Django set up with django.contrib.auth in "
+                "INSTALLED_APPS"
+            )
         return {**super().describe(), "cookie": self.cookie}
 
     def __repr__(self) -> str:

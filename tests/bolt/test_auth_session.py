@@ -326,3 +326,17 @@ def test_the_cookie_name_comes_from_django_settings(django_project):
         "sessionAuth": {"type": "apiKey", "in": "cookie", "name": cookie}
     }
     assert document["paths"]["/who"]["get"]["security"] == [{"sessionAuth": []}]
+
+
+def test_a_project_without_django_auth_cannot_start(django_project):
+    from django.test import override_settings
+
+    api = BoltAPI()
+
+    @api.get("/who", auth=[SessionAuthentication()])
+    async def who():
+        return {}
+
+    with override_settings(INSTALLED_APPS=["django.contrib.contenttypes", "django_bolt"]):
+        with pytest.raises(ValueError, match="needs Django set up with django.contrib.auth"):
+            TestClient(api).__enter__()

@@ -142,6 +142,7 @@ where
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
+            fastpath::auth::note_scheme(&mut head, conn.scheme);
             let bridge = &app.bridge;
             let serve =
                 fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);

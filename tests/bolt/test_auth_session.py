@@ -6,6 +6,7 @@ the ``websockets`` library."""
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from websockets.sync.client import connect
 from django_bolt import BoltAPI, IsStaff, OpenAPIConfig, SessionAuthentication
 from django_bolt.testing import TestClient
 from django_bolt.testing_websocket import WebSocketRejected
+
+sys.path.insert(0, str(support.TESTS_DIR / "transport"))
+import certs as test_certs  # noqa: E402
 
 PASSWORD = "auth-tests-password-1"  # authapp's seed_auth_users
 JWT_SECRET = "tests-only-jwt-secret-" + "x" * 48  # the project's BOLT_JWT_SECRET
@@ -302,6 +306,54 @@ def test_websocket_session_over_a_real_socket(project_server):
         connect(url, additional_headers=ann.headers, origin=EVIL_ORIGIN)
     assert refused.value.response.status_code == 403
     with connect(url, additional_headers=ann.headers, origin=project_server.base_url) as ws:
+        assert '"username":"ann"' in ws.recv()
+
+
+# ---- over TLS: the scheme reaches the CSRF check -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """runbolt serving the project over TLS (HTTP/1.1 and HTTP/2 by ALPN)."""
+    certs = test_certs.make(tmp_path_factory.mktemp("certs"))
+    database = support.migrated_database(tmp_path_factory.mktemp("db"), "seed_auth_users")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BOLT_TEST_DATABASE", str(database))
+        options = ("--cert", str(certs.cert), "--key", str(certs.key))
+        with support.serve_django(support.BOLT_PROJECT_DIR, *options) as server:
+            server.base_url = server.base_url.replace("http://", "https://")
+            server.ca = certs.ca
+            yield server
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_csrf_over_https_checks_origin_and_referer(tls_server, protocol):
+    origin = tls_server.base_url
+    with httpx.Client(base_url=origin, verify=tls_server.verify, http2=True) as client:
+        credentials = {"username": "ann", "password": PASSWORD}
+        session = Session(dict(client.post("/django/login", json=credentials).cookies))
+    with support.make_client(origin, protocol, verify=tls_server.verify) as client:
+        note = {"text": "secure"}
+        same_site = client.post(
+            "/sess/notes", json=note, headers={**session.csrf, "Origin": origin}
+        )
+        assert same_site.json() == {"text": "secure", "by": "ann"}
+        assert same_site.http_version == ("HTTP/2" if protocol == "http2" else "HTTP/1.1")
+        insecure = origin.replace("https://", "http://")
+        downgraded = client.post(
+            "/sess/notes", json=note, headers={**session.csrf, "Origin": insecure}
+        )
+        assert downgraded.status_code == 403
+        # Over HTTPS, Django wants a Referer from this site when there is no Origin.
+        no_referer = client.post("/sess/notes", json=note, headers=session.csrf)
+        assert no_referer.json() == {"detail": "CSRF Failed: Referer checking failed - no Referer."}
+        referred = client.post(
+            "/sess/notes", json=note, headers={**session.csrf, "Referer": f"{origin}/page"}
+        )
+        assert referred.status_code == 200
+    url = origin.replace("https://", "wss://") + "/sess/ws"
+    options = {"ssl": tls_server.verify, "origin": origin}
+    with connect(url, additional_headers=session.headers, **options) as ws:
         assert '"username":"ann"' in ws.recv()
 
 

@@ -88,8 +88,11 @@ class SessionCheck:
 
 
 def _django_request(request: Any, secure: bool) -> Any:
-    """A Django request with what the session and CSRF checks read of ``request``."""
+    """A Django request with what the session and CSRF checks read of ``request``: its
+    head. The body stays Bolt's (Rust parses forms), so the CSRF token comes in the
+    header, never in a ``csrfmiddlewaretoken`` field."""
     from django.core.handlers.asgi import ASGIRequest
+    from django.http import QueryDict
 
     headers = [
         (name.encode("latin-1"), value.encode("latin-1", "replace"))
@@ -109,7 +112,9 @@ def _django_request(request: Any, secure: bool) -> Any:
         "headers": headers,
         "scheme": "https" if secure else "http",
     }
-    return ASGIRequest(scope, io.BytesIO(request.body))
+    django_request = ASGIRequest(scope, io.BytesIO())
+    django_request.POST = QueryDict()
+    return django_request
 
 
 def _session_user(django_request: Any) -> Any:

@@ -214,6 +214,21 @@ def test_unsafe_methods_need_the_csrf_token(client):
     assert client.put("/sess/notes/3", json=note, headers=session.csrf).json()["id"] == 3
 
 
+def test_the_token_comes_in_the_header_never_from_the_body(client):
+    session = login(client, "ann")
+    upload = {"files": {"file": ("a.txt", b"abc")}}
+    accepted = client.post("/sess/upload", data={"title": "t"}, headers=session.csrf, **upload)
+    assert accepted.json() == {"title": "t", "size": 3}
+    in_the_form = {"title": "t", "csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    refused = client.post("/sess/upload", data=in_the_form, headers=session.headers, **upload)
+    assert refused.json() == {"detail": "CSRF Failed: CSRF token missing."}
+    # A body Django could not parse is not parsed: no 500.
+    broken = {**session.csrf, "Content-Type": "multipart/form-data"}
+    raw = "data" if isinstance(client, TestClient) else "content"  # TestClient has no content=
+    response = client.post("/sess/either", headers=broken, **{raw: b"--x\r\n"})
+    assert response.json() == {"backend": "session", "username": "ann"}
+
+
 def test_the_origin_must_be_trusted(client):
     session = login(client, "ann")
     note = {"text": "hi"}

@@ -20,8 +20,10 @@ from django_bolt import (
     JWTAuthentication,
     Request,
     SessionAuthentication,
+    UploadFile,
     WebSocket,
 )
+from django_bolt.param_functions import Form
 
 api = BoltAPI(prefix="/sess")
 
@@ -122,3 +124,8 @@ async def ws_staff(websocket: WebSocket):
     await websocket.accept()
     await websocket.send_json({"staff": websocket.user.is_staff})
     await websocket.close()
+
+
+@api.post("/upload", auth=[SessionAuthentication()])
+async def upload(title: Annotated[str, Form()], file: UploadFile):
+    return {"title": title, "size": len(await file.read())}

@@ -131,6 +131,7 @@ where
     // are boxed so that the fast path's future stays small.
     match route {
         Route::Bolt(route, values) => {
+            fastpath::auth::note_scheme(&mut head, conn.scheme);
             fastpath::serve(&app.bridge, route, values, head, body, limits.max_body_size).await
         }
         Route::Asgi(asgi) => {
@@ -141,6 +142,7 @@ where
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
+            fastpath::auth::note_scheme(&mut head, conn.scheme);
             let bridge = &app.bridge;
             let serve =
                 fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);

@@ -2,7 +2,7 @@
 
 from ._core import Request
 from .api import BoltAPI
-from .auth import APIKeyAuthentication, JWTAuthentication
+from .auth import APIKeyAuthentication, JWTAuthentication, SessionAuthentication
 from .compression import CompressionConfig
 from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
@@ -75,6 +75,7 @@ __all__ = [
     "Request",
     "Response",
     "ScalarRenderPlugin",
+    "SessionAuthentication",
     "StoplightRenderPlugin",
     "StreamingResponse",
     "SwaggerRenderPlugin",

@@ -4,7 +4,8 @@ They are settings, not code that runs per request: each describes itself to Rust
 which checks every request's credentials before any Python runs (a bad or missing one
 is a 401 from Rust). What a backend learns becomes ``request.auth``; a route whose
 handler takes the ``Request`` also gets ``request.user``, the Django user the token
-names (see ``users.py``).
+names (see ``users.py``). Django sessions are the exception: Rust only sees the
+cookie, and Python reads the session (see ``sessions.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["APIKeyAuthentication", "AuthBackend", "JWTAuthentication", "jwt_secret"]
+__all__ = [
+    "APIKeyAuthentication",
+    "AuthBackend",
+    "JWTAuthentication",
+    "SessionAuthentication",
+    "jwt_secret",
+]
 
 
 class AuthBackend:
@@ -21,6 +28,8 @@ class AuthBackend:
 
     #: The backend's name in ``request.auth["backend"]`` and in Rust.
     kind = ""
+    #: The ``WWW-Authenticate`` of a 401 without credentials (Rust sends the same).
+    challenge = ""
 
     def __init__(self, header: str) -> None:
         if not header or not header.isascii():
@@ -49,6 +58,7 @@ class JWTAuthentication(AuthBackend):
     """
 
     kind = "jwt"
+    challenge = "Bearer"
 
     def __init__(
         self,
@@ -98,6 +108,7 @@ class APIKeyAuthentication(AuthBackend):
     """
 
     kind = "api_key"
+    challenge = "ApiKey"
 
     def __init__(
         self,
@@ -121,6 +132,45 @@ class APIKeyAuthentication(AuthBackend):
             **super().describe(),
             "keys": [(key, self.key_permissions.get(key, [])) for key in keys],
         }
+
+
+class SessionAuthentication(AuthBackend):
+    """The Django session of a user who logged in through Django (its login view, the
+    admin, ``django.contrib.auth.login``), read from the session cookie.
+
+    Rust sees only the cookie: the session is loaded from ``settings.SESSION_ENGINE``
+    and the user from the database (checking the session's auth hash, as Django's
+    ``AuthenticationMiddleware`` does), and the route's guards run in Python against
+    that user. Unsafe methods must pass Django's CSRF check. Backends Rust can check
+    (JWT, API keys) are tried first on a route that lists several.
+    """
+
+    kind = "session"
+
+    def __init__(self) -> None:
+        super().__init__("cookie")
+
+    @property
+    def cookie(self) -> str:
+        """Django's ``SESSION_COOKIE_NAME``, read when the route table is built."""
+        return _setting("SESSION_COOKIE_NAME", "sessionid")
+
+    @property
+    def challenge(self) -> str:
+        return f'Session cookie="{self.cookie}"'
+
+    def describe(self) -> dict[str, Any]:
+        from .users import _has_users
+
+        if not _has_users():
+            raise ValueError(
+                "SessionAuthentication needs Django set up with django.contrib.auth in "
+                "INSTALLED_APPS"
+            )
+        return {**super().describe(), "cookie": self.cookie}
+
+    def __repr__(self) -> str:
+        return "SessionAuthentication()"
 
 
 def jwt_secret() -> str:

@@ -1,5 +1,7 @@
 """Guards for ``guards=[...]`` on a route: who may call it, decided in Rust from what
-authentication found (``request.auth``), before any Python runs.
+authentication found (``request.auth``), before any Python runs. For a request a Django
+session authenticates, they run in Python against the session's user (``allows``), with
+the same answers.
 
 Every guard of a route must pass. Without credentials a guard answers 401; with them
 but without the right, 403. A route with ``auth=`` and no guard requires
@@ -36,6 +38,15 @@ class Guard:
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "permissions": self.permissions}
+
+    def allows(self, user: Any) -> bool:
+        """Whether an authenticated Django ``user`` passes (it may query the database)."""
+        return True
+
+    @property
+    def requirement(self) -> str:
+        """What a 403 tells the client it lacks: Rust's text (``guards.rs``)."""
+        return "Authentication required"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(map(repr, self.permissions))})"
@@ -81,15 +92,23 @@ class IsAuthenticated(_Plain):
 
 
 class IsAdminUser(_Plain):
-    """A superuser: the token's ``is_superuser`` claim."""
+    """A superuser: the token's ``is_superuser`` claim (a session's user's flag)."""
 
     kind = "is_admin_user"
+    requirement = "Admin (superuser) access required"
+
+    def allows(self, user: Any) -> bool:
+        return getattr(user, "is_superuser", False)
 
 
 class IsStaff(_Plain):
-    """A staff member: the token's ``is_staff`` claim."""
+    """A staff member: the token's ``is_staff`` claim (a session's user's flag)."""
 
     kind = "is_staff"
+    requirement = "Staff access required"
+
+    def allows(self, user: Any) -> bool:
+        return getattr(user, "is_staff", False)
 
 
 class _Permissions(Guard):
@@ -98,15 +117,25 @@ class _Permissions(Guard):
             raise ValueError(f"{type(self).__name__} needs permission names like 'app.codename'")
         super().__init__(*permissions)
 
+    def _quoted(self) -> str:
+        return ", ".join(f"'{p}'" for p in self.permissions)
+
 
 class HasPermission(_Permissions):
     """The permission is in the token's ``permissions`` claim (or the API key's
-    permissions); a superuser has every permission."""
+    permissions; a session's user's ``has_perm()``); a superuser has every permission."""
 
     kind = "has_permission"
 
     def __init__(self, permission: str) -> None:
         super().__init__(permission)
+
+    def allows(self, user: Any) -> bool:
+        return user.has_perm(self.permissions[0])
+
+    @property
+    def requirement(self) -> str:
+        return f"Permission {self._quoted()} required"
 
 
 class HasAnyPermission(_Permissions):
@@ -114,8 +143,22 @@ class HasAnyPermission(_Permissions):
 
     kind = "has_any_permission"
 
+    def allows(self, user: Any) -> bool:
+        return any(user.has_perm(p) for p in self.permissions)
+
+    @property
+    def requirement(self) -> str:
+        return f"One of the permissions {self._quoted()} required"
+
 
 class HasAllPermissions(_Permissions):
     """Every one of the permissions."""
 
     kind = "has_all_permissions"
+
+    def allows(self, user: Any) -> bool:
+        return all(user.has_perm(p) for p in self.permissions)
+
+    @property
+    def requirement(self) -> str:
+        return f"All of the permissions {self._quoted()} required"

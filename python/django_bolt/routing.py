@@ -36,6 +36,7 @@ from .middleware import BaseMiddleware, Chain, route_middleware
 from .param_functions import Depends, File, ParamMarker
 from .rate_limit import describe_rate_limit
 from .responses import Encoded, Response, StreamingResponse, Wire
+from .sessions import SessionCheck
 from .uploads import UploadFile
 from .websocket import WebSocket, websocket_entry
 
@@ -163,6 +164,11 @@ class Route:
         if self.websocket:
             return self._describe_websocket()
         handler, is_async, request_param = self.handler, self.is_async, self.request_param
+        session = SessionCheck.of(self.auth, self.guards)
+        # A session is read from the Request, which the handler may not take.
+        drop_request = session is not None and request_param is None and not self.dependencies
+        if session is not None and request_param is None:
+            request_param = dependencies.REQUEST_KEY
         uploads = [p.name for p in self.params if p.source == "file"]
         if uploads:
             handler = _closing_uploads(handler, uploads)
@@ -184,7 +190,9 @@ class Route:
             )
             request_param, is_async = key, True
         if self.auth and request_param is not None:
-            handler = _loading_user(handler, request_param, is_async, self.loads_users)
+            handler = _loading_user(
+                handler, request_param, is_async, self.loads_users, session, drop_request
+            )
         return {
             "method": self.method,
             "path": self.path,
@@ -209,7 +217,10 @@ class Route:
     def _describe_websocket(self) -> dict[str, Any]:
         path_params = [p.name for p in self.params if p.source == "path"]
         loads_user = None if not self.auth else self.loads_users
-        entry = websocket_entry(self.handler, self.websocket_param, path_params, loads_user)
+        session = SessionCheck.of(self.auth, self.guards)
+        entry = websocket_entry(
+            self.handler, self.websocket_param, path_params, loads_user, session
+        )
         return {
             "websocket": True,
             "path": self.path,
@@ -279,20 +290,38 @@ class Route:
 
 
 def _loading_user(
-    handler: Callable[..., Any], request_param: str, is_async: bool, from_database: bool
+    handler: Callable[..., Any],
+    request_param: str,
+    is_async: bool,
+    from_database: bool,
+    session: SessionCheck | None,
+    drop_request: bool,
 ) -> Callable[..., Any]:
     """``handler``, with ``request.user`` set first: the user the request's credentials
-    name (the ORM is sync-only, so an async handler awaits it)."""
+    name (the ORM is sync-only, so an async handler awaits it), or the session's, whose
+    guards run here. ``drop_request``: the handler does not take the Request."""
+
+    def request_of(kwargs: dict[str, Any]) -> Any:
+        return kwargs.pop(request_param) if drop_request else kwargs[request_param]
+
     if is_async:
 
         async def run_async(**kwargs: Any) -> Any:
-            await users.aload_user(kwargs[request_param], from_database)
+            request = request_of(kwargs)
+            if session is not None and session.defers(request):
+                await session.aauthenticate(request)
+            else:
+                await users.aload_user(request, from_database)
             return await handler(**kwargs)
 
         return run_async
 
     def run(**kwargs: Any) -> Any:
-        users.load_user(kwargs[request_param], from_database)
+        request = request_of(kwargs)
+        if session is not None and session.defers(request):
+            session.authenticate(request)
+        else:
+            users.load_user(request, from_database)
         return handler(**kwargs)
 
     return run

@@ -16,6 +16,7 @@ import msgspec
 
 from ._core import ClientDisconnected, Request
 from .exceptions import HTTPException
+from .sessions import SessionCheck
 from .users import aload_user
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
@@ -241,12 +242,17 @@ class WebSocket:
 
 
 def websocket_entry(
-    handler: Any, websocket_param: str, path_param_names: list[str], loads_user: bool | None
+    handler: Any,
+    websocket_param: str,
+    path_param_names: list[str],
+    loads_user: bool | None,
+    session: SessionCheck | None = None,
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
     session's channel in a ``WebSocket`` and runs ``handler`` with it. On a route with
     auth (``loads_user`` not None), ``websocket.user`` is set first, from the database
-    when ``loads_user``; a token whose user is gone is refused."""
+    when ``loads_user``; a token whose user is gone is refused. A Django session
+    (``session``) is read here, and its guards refuse the handshake as Rust would."""
 
     async def run(
         channel: Any,
@@ -259,7 +265,9 @@ def websocket_entry(
         websocket = WebSocket(channel, request, client, url, path_params)
         kwargs[websocket_param] = websocket
         try:
-            if loads_user is not None:
+            if session is not None and session.defers(request):
+                await _authenticate_session(websocket, session)
+            elif loads_user is not None:
                 await _load_user(websocket, loads_user)
             await handler(**kwargs)
         except WebSocketDisconnect:
@@ -274,4 +282,21 @@ async def _load_user(websocket: WebSocket, from_database: bool) -> None:
         await aload_user(websocket._request, from_database)
     except HTTPException:
         await websocket.close(1008, "The token's user does not exist or is inactive")
+        raise WebSocketDisconnect(1008) from None
+
+
+async def _authenticate_session(websocket: WebSocket, session: SessionCheck) -> None:
+    """``websocket.user`` from the Django session; a refusal is the handshake's answer."""
+    try:
+        await session.aauthenticate(websocket._request, websocket=True)
+    except HTTPException as refusal:
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in [*refusal.headers.items(), ("content-type", "application/json")]
+        ]
+        start = {"status": refusal.status_code, "headers": headers}
+        await websocket._send({"type": "websocket.http.response.start", **start})
+        body = _encoder.encode({"detail": refusal.detail})
+        await websocket._send({"type": "websocket.http.response.body", "body": body})
+        websocket._disconnected(1008, str(refusal.detail))
         raise WebSocketDisconnect(1008) from None

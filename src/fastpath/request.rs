@@ -51,6 +51,13 @@ impl Request {
         self.head.uri.query().unwrap_or("")
     }
 
+    /// The host the client asked for: HTTP/2's and HTTP/3's `:authority`, else `Host`.
+    #[getter]
+    fn host(&self) -> Option<&str> {
+        let authority = self.head.uri.authority().map(|a| a.as_str());
+        authority.or_else(|| self.head.headers.get(http::header::HOST)?.to_str().ok())
+    }
+
     /// Headers by lower-case name; repeated headers joined with ", ".
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

@@ -60,7 +60,8 @@ def login(client, username: str, *, permissions: bool = False) -> dict[str, str]
 
 def token(secret: str = SECRET, algorithm: str = "HS256", **claims) -> dict[str, str]:
     """A bearer header with a token PyJWT made."""
-    claims.setdefault("exp", int(time.time()) + 60)
+    # Made when tests are collected, which may be long before they run.
+    claims.setdefault("exp", int(time.time()) + 24 * 3600)
     claims = {name: value for name, value in claims.items() if value is not None}
     return {"Authorization": f"Bearer {pyjwt.encode(claims, secret, algorithm=algorithm)}"}
 

@@ -1,12 +1,12 @@
 """Security requirements of a route, for the document: each auth backend as an OpenAPI
-security scheme (HTTP bearer for a JWT in ``Authorization``, an ``apiKey`` header
-otherwise)."""
+security scheme (HTTP bearer for a JWT in ``Authorization``, an ``apiKey`` cookie for a
+Django session, an ``apiKey`` header otherwise)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..auth import AuthBackend, JWTAuthentication
+from ..auth import AuthBackend, JWTAuthentication, SessionAuthentication
 from ..guards import AllowAny, Guard, IsAuthenticated
 from ..routing import Route
 
@@ -38,10 +38,14 @@ def _grants(guard: Guard) -> bool:
 
 def _name(backend: AuthBackend) -> str:
     uses_bearer = isinstance(backend, JWTAuthentication) and backend.header == "authorization"
+    if isinstance(backend, SessionAuthentication):
+        return "sessionAuth"
     return "bearerAuth" if uses_bearer else f"{backend.kind}.{backend.header}"
 
 
 def _scheme(backend: AuthBackend) -> dict[str, Any]:
     if isinstance(backend, JWTAuthentication) and backend.header == "authorization":
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    if isinstance(backend, SessionAuthentication):
+        return {"type": "apiKey", "in": "cookie", "name": backend.cookie}
     return {"type": "apiKey", "in": "header", "name": backend.header}

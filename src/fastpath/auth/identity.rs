@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 /// reads it as `request.auth`. It travels in the request head's extensions.
 #[derive(Clone, Debug, Default)]
 pub struct Identity {
-    /// `"jwt"` or `"api_key"`.
+    /// `"jwt"`, `"api_key"` or `"session"`.
     pub backend: &'static str,
     /// The token's `sub` (or `user_id`) claim: whose `request.user` Python loads.
     pub user_id: Option<String>,
@@ -17,6 +17,10 @@ pub struct Identity {
     pub permissions: Vec<String>,
     /// A JWT's whole payload; `None` for an API key.
     pub claims: Option<Map<String, Value>>,
+    /// A session cookie Rust cannot verify: Python loads the session and runs the guards.
+    pub deferred: bool,
+    /// The request's scheme, which the CSRF check of a deferred identity reads.
+    pub scheme: &'static str,
 }
 
 impl Identity {
@@ -25,7 +29,8 @@ impl Identity {
         self.is_superuser || self.permissions.iter().any(|p| p == permission)
     }
 
-    /// `{"backend", "user_id", "is_staff", "is_superuser", "permissions", "claims"}`.
+    /// `{"backend", "user_id", "is_staff", "is_superuser", "permissions", "claims"}`, and
+    /// `"deferred"` and `"scheme"` for a session Python has yet to load.
     pub fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let auth = PyDict::new(py);
         auth.set_item("backend", self.backend)?;
@@ -38,6 +43,10 @@ impl Identity {
             None => py.None().into_bound(py),
         };
         auth.set_item("claims", claims)?;
+        if self.deferred {
+            auth.set_item("deferred", true)?;
+            auth.set_item("scheme", self.scheme)?;
+        }
         Ok(auth)
     }
 }

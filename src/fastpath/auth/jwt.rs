@@ -95,6 +95,7 @@ fn identity(claims: Map<String, Value>) -> Identity {
         is_superuser: flag("is_superuser"),
         permissions,
         claims: Some(claims),
+        ..Identity::default()
     }
 }
 

@@ -5,11 +5,16 @@
 //! and valid sets the `Identity`. Credentials that are present but bad are a 401 even
 //! on an `AllowAny` route (a client sending an expired token wants to know). Then
 //! every guard must pass; a route with backends and no guard requires authentication.
+//!
+//! A Django session is the exception: only Python can read it, so a session backend
+//! is tried after the others, and a request it would decide is passed on to Python
+//! with a deferred `Identity` and the guards left to run there (`session.rs`).
 
 mod api_key;
 mod guards;
 mod identity;
 mod jwt;
+mod session;
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use pyo3::prelude::*;
@@ -22,10 +27,12 @@ use guards::{Denial, Guard};
 pub use identity::Identity;
 pub use jwt::encode_jwt;
 use jwt::{JwtBackend, JwtSettings};
+use session::SessionBackend;
 
 enum Backend {
     Jwt(Box<JwtBackend>),
     ApiKey(ApiKeyBackend),
+    Session(SessionBackend),
 }
 
 /// A backend and the header its credentials come in.
@@ -36,14 +43,21 @@ struct Authenticator {
 
 /// A route's auth backends and guards.
 pub struct Protection {
+    /// In the order declared, except that session backends come last.
     authenticators: Vec<Authenticator>,
     guards: Vec<Guard>,
+    /// The 401's `WWW-Authenticate` when no credentials are sent: the first declared
+    /// backend's.
+    challenge: HeaderValue,
 }
 
 impl Authenticator {
     /// The credentials the request carries for this backend, if any: the token of an
     /// `Authorization: Bearer` header, or the whole value of any other header.
     fn credentials<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
+        if let Backend::Session(session) = &self.backend {
+            return session.credentials(headers);
+        }
         let value = headers.get(&self.header)?.as_bytes();
         if self.header != header::AUTHORIZATION {
             return Some(value.trim_ascii());
@@ -59,6 +73,7 @@ impl Authenticator {
         match &self.backend {
             Backend::Jwt(jwt) => jwt.authenticate(text),
             Backend::ApiKey(keys) => keys.authenticate(text),
+            Backend::Session(_) => Ok(session::deferred()),
         }
     }
 
@@ -68,7 +83,12 @@ impl Authenticator {
             (Backend::Jwt(_), false) => HeaderValue::from_static("Bearer"),
             (Backend::Jwt(_), true) => HeaderValue::from_static("Bearer error=\"invalid_token\""),
             (Backend::ApiKey(_), _) => HeaderValue::from_static("ApiKey"),
+            (Backend::Session(session), _) => session.challenge(),
         }
+    }
+
+    fn is_session(&self) -> bool {
+        matches!(self.backend, Backend::Session(_))
     }
 }
 
@@ -94,7 +114,7 @@ impl Protection {
             .iter()
             .map(authenticator)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut guards = list("guards")?
+        let guards = list("guards")?
             .iter()
             .map(|g| Guard::from_kind(&text(g, "kind")?, strings(g, "permissions")?))
             .collect::<Result<Vec<_>, _>>()?;
@@ -103,13 +123,22 @@ impl Protection {
                 "guards need an auth backend to identify the client: add auth=[...]".into(),
             );
         }
+        Ok(Protection::new(authenticators, guards))
+    }
+
+    /// `None` without backends; no guard means authentication is required.
+    fn new(mut authenticators: Vec<Authenticator>, mut guards: Vec<Guard>) -> Option<Self> {
         if guards.is_empty() {
             guards.push(Guard::IsAuthenticated);
         }
-        Ok((!authenticators.is_empty()).then_some(Protection {
+        let challenge = authenticators.first()?.challenge(false);
+        // Credentials Rust can check are tried before a session, which costs Python.
+        authenticators.sort_by_key(Authenticator::is_session);
+        Some(Protection {
             authenticators,
             guards,
-        }))
+            challenge,
+        })
     }
 
     /// Who sent the request, or the 401/403 that keeps them out.
@@ -120,6 +149,9 @@ impl Protection {
             let Some(credentials) = authenticator.credentials(headers) else {
                 continue;
             };
+            if authenticator.is_session() && failure.is_some() {
+                break; // a bad token is refused: whether the session is good is unknown
+            }
             match authenticator.authenticate(credentials) {
                 Ok(found) => {
                     identity = Some(found);
@@ -133,14 +165,16 @@ impl Protection {
         if let (None, Some((reason, authenticator))) = (&identity, failure) {
             return Err(unauthorized(&reason, authenticator.challenge(true)));
         }
+        if identity.as_ref().is_some_and(|found| found.deferred) {
+            return Ok(identity); // Python runs the guards against the session's user
+        }
         for guard in &self.guards {
             match guard.check(identity.as_ref()) {
                 Ok(()) => {}
                 Err(Denial::Unauthenticated) => {
-                    let challenge = self.authenticators[0].challenge(false);
                     return Err(unauthorized(
                         "Authentication credentials were not provided",
-                        challenge,
+                        self.challenge.clone(),
                     ));
                 }
                 Err(Denial::Forbidden(reason)) => {
@@ -149,6 +183,14 @@ impl Protection {
             }
         }
         Ok(identity)
+    }
+}
+
+/// Tell a deferred identity the request's scheme, which only the connection knows: the
+/// CSRF check of a session compares `Origin` and `Referer` with it.
+pub fn note_scheme(head: &mut http::request::Parts, scheme: &'static str) {
+    if let Some(identity) = head.extensions.get_mut::<Identity>() {
+        identity.scheme = scheme;
     }
 }
 
@@ -185,6 +227,7 @@ fn authenticator(desc: &Bound<'_, PyDict>) -> Result<Authenticator, String> {
                 .extract::<Vec<(String, Vec<String>)>>()
                 .map_err(|_| "api_key: keys must be (key, [permission, ...]) pairs")?,
         )?),
+        "session" => Backend::Session(SessionBackend::new(text(desc, "cookie")?)?),
         other => return Err(format!("unknown auth backend kind {other:?}")),
     };
     Ok(Authenticator { backend, header })
@@ -210,5 +253,78 @@ fn strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Vec<String>, String> {
             .extract()
             .map_err(|_| format!("{key} must be a list of str")),
         None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protection(guards: Vec<Guard>) -> Protection {
+        let session = Authenticator {
+            backend: Backend::Session(SessionBackend::new("sessionid".into()).unwrap()),
+            header: header::COOKIE,
+        };
+        let keys = ApiKeyBackend::new(vec![("k1".into(), Vec::new())]).unwrap();
+        let api_key = Authenticator {
+            backend: Backend::ApiKey(keys),
+            header: HeaderName::from_static("x-api-key"),
+        };
+        Protection::new(vec![session, api_key], guards).unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                )
+            })
+            .collect()
+    }
+
+    fn status(checked: Result<Option<Identity>, Refusal>) -> StatusCode {
+        checked
+            .err()
+            .map_or(StatusCode::OK, |refusal| refusal.status())
+    }
+
+    #[test]
+    fn a_session_cookie_defers_the_guards_to_python() {
+        let staff_only = protection(vec![Guard::IsStaff]);
+        let Ok(Some(identity)) = staff_only.check(&headers(&[("cookie", "sessionid=abc")])) else {
+            panic!("a session cookie is let through");
+        };
+        assert!(identity.deferred);
+        assert_eq!(identity.backend, "session");
+    }
+
+    #[test]
+    fn keys_are_checked_before_the_session_and_keep_their_guards() {
+        let staff_only = protection(vec![Guard::IsStaff]);
+        let both = headers(&[("cookie", "sessionid=abc"), ("x-api-key", "k1")]);
+        assert_eq!(status(staff_only.check(&both)), StatusCode::FORBIDDEN);
+        let open = protection(vec![Guard::AllowAny]);
+        let Ok(Some(identity)) = open.check(&both) else {
+            panic!("a good key is let in");
+        };
+        assert_eq!(identity.backend, "api_key");
+        // A bad key is refused, whatever the session would say.
+        let bad = headers(&[("cookie", "sessionid=abc"), ("x-api-key", "k2")]);
+        assert_eq!(status(open.check(&bad)), StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn without_credentials_the_first_declared_backend_challenges() {
+        let Err(refused) = protection(Vec::new()).check(&HeaderMap::new()) else {
+            panic!("no credentials, no entry");
+        };
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            refused.headers()[header::WWW_AUTHENTICATE],
+            "Session cookie=\"sessionid\""
+        );
     }
 }

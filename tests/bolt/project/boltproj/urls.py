@@ -4,6 +4,7 @@ import time
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
+from sessionapp.views import session_login, session_logout
 
 
 @csrf_exempt
@@ -37,4 +38,6 @@ urlpatterns = [
     path("django/thread", thread),
     path("django/async-thread", async_thread),
     path("django/stream", stream),
+    path("django/login", session_login),
+    path("django/logout", session_logout),
 ]

@@ -48,21 +48,15 @@ class Session:
 
 
 @pytest.fixture(scope="module")
-def session_api(django_project):
+def project_api(django_project):
     from sessionapp.api import api
 
     return api
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
-def client(request):
-    if request.param == "testclient":
-        opened = TestClient(request.getfixturevalue("session_api"))
-    else:
-        server = request.getfixturevalue("project_server")
-        opened = support.make_client(server.base_url, request.param)
-    with opened as client:
-        yield client
+@pytest.fixture
+def client(project_client):
+    return project_client
 
 
 def django_post(
@@ -129,13 +123,13 @@ def test_no_forged_or_logged_out_session_is_a_401_like_rusts(client):
     assert (after.status_code, after.json()) == (401, UNAUTHENTICATED)
 
 
-def test_a_password_change_ends_the_session(session_api):
+def test_a_password_change_ends_the_session(project_api):
     from django.contrib.auth import get_user_model
 
     users = get_user_model()
     users.objects.filter(username="pat").delete()
     pat = users.objects.create_user("pat", password=PASSWORD)
-    with TestClient(session_api) as client:
+    with TestClient(project_api) as client:
         session = login(client, "pat")
         assert client.get("/sess/me", headers=session.headers).status_code == 200
         pat.set_password("another-password-2")
@@ -277,8 +271,8 @@ def test_jwt_first_then_the_session(client):
 # ---- WebSocket routes -----------------------------------------------------------------
 
 
-def test_websocket_session_through_the_test_client(session_api):
-    with TestClient(session_api) as client:
+def test_websocket_session_through_the_test_client(project_api):
+    with TestClient(project_api) as client:
         ann, sam = login(client, "ann"), login(client, "sam")
         with client.websocket_connect("/sess/ws", headers=ann.headers) as ws:
             greeting = ws.receive_json()

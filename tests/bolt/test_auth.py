@@ -28,6 +28,7 @@ from django_bolt import (
     Request,
     WebSocket,
     create_jwt_for_user,
+    rate_limit,
 )
 from django_bolt.testing import TestClient
 from django_bolt.testing_websocket import WebSocketRejected
@@ -397,7 +398,7 @@ def test_websocket_handler_sees_auth_and_user_without_a_database():
             }
 
 
-def test_openapi_describes_security():
+def test_openapi_describes_security_and_rate_limits():
     api = BoltAPI(openapi_config=OpenAPIConfig(title="t", version="1"))
 
     @api.get("/me", auth=[JWTAuthentication(secret="s")], guards=[IsStaff()])
@@ -406,6 +407,11 @@ def test_openapi_describes_security():
 
     @api.get("/maybe", auth=[APIKeyAuthentication(["k"])], guards=[AllowAny()])
     async def maybe():
+        return {}
+
+    @api.get("/limited")
+    @rate_limit(rps=5, burst=5)
+    async def limited():
         return {}
 
     with TestClient(api) as client:
@@ -421,3 +427,5 @@ def test_openapi_describes_security():
     maybe_operation = document["paths"]["/maybe"]["get"]
     assert maybe_operation["security"] == [{"api_key.x-api-key": []}, {}]
     assert "403" not in maybe_operation["responses"]
+    assert "429" not in me_operation["responses"]
+    assert "429" in document["paths"]["/limited"]["get"]["responses"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from ..rate_limit import describe_rate_limit
 from ..responses import Response
 from ..routing import Param, Route
 from .config import OpenAPIConfig
@@ -174,6 +175,8 @@ class _DocumentBuilder:
         if self.config.include_error_responses:
             for status, description in refusals(route).items():
                 responses[status] = {"description": description}
+            if describe_rate_limit(route.handler) is not None:
+                responses["429"] = {"description": "Too many requests: the rate limit"}
         return responses
 
     def success(self, route: Route) -> dict[str, Any]:

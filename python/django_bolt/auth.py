@@ -96,6 +96,7 @@ class JWTAuthentication(AuthBackend):
             "issuer": self.issuer,
             "leeway": self.leeway,
             "required_claims": self.required_claims,
+            "load_user": self.load_user,
         }
 
 

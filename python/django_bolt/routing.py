@@ -189,7 +189,8 @@ class Route:
                 layers, handler, is_async, key, request_param is not None, self._finalize, on_error
             )
             request_param, is_async = key, True
-        if self.auth and request_param is not None:
+        # A user from the claims is made by Rust when read: no wrapper for it.
+        if request_param is not None and (self.loads_users or session is not None):
             handler = _loading_user(
                 handler, request_param, is_async, self.loads_users, session, drop_request
             )

@@ -105,15 +105,22 @@ impl Request {
         self.state.clone_ref(py)
     }
 
-    /// The authenticated user; without authentication an anonymous one
+    /// The authenticated user: set before the handler when it comes from the database
+    /// or a session, made here from the token when it comes from the claims
+    /// (`django_bolt.users.TokenUser`); without authentication an anonymous one
     /// (`django_bolt.users.anonymous_user`).
     #[getter]
     fn user(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         static ANONYMOUS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        stored_or(py, &self.user, || {
-            ANONYMOUS
+        static TOKEN_USER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let identity = self.head.extensions.get::<super::auth::Identity>();
+        stored_or(py, &self.user, || match identity {
+            Some(identity) if identity.user_from_claims => TOKEN_USER
+                .import(py, "django_bolt.users", "TokenUser")?
+                .call1((self.auth(py)?,)),
+            _ => ANONYMOUS
                 .import(py, "django_bolt.users", "anonymous_user")?
-                .call0()
+                .call0(),
         })
     }
 

@@ -295,6 +295,7 @@ def test_rs256_audience_and_issuer():
     async def claims(request: Request):
         # Another issuer's subject is no user of ours: the token describes the user.
         assert isinstance(request.user, TokenUser) and request.user.has_perm("any") is False
+        assert request.user is request.user and request.user.id == request.auth["user_id"]
         return {**request.auth["claims"], "user": request.user.get_username()}
 
     def made(**options):

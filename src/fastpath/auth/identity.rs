@@ -12,6 +12,9 @@ pub struct Identity {
     pub backend: &'static str,
     /// The token's `sub` (or `user_id`) claim: whose `request.user` Python loads.
     pub user_id: Option<String>,
+    /// `request.user` is read from the claims (`JWTAuthentication(load_user=False)`),
+    /// made by Rust when first read instead of by a Python wrapper on every request.
+    pub user_from_claims: bool,
     pub is_staff: bool,
     pub is_superuser: bool,
     pub permissions: Vec<String>,

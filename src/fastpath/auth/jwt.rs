@@ -15,6 +15,8 @@ use super::identity::Identity;
 pub struct JwtBackend {
     key: DecodingKey,
     validation: Validation,
+    /// `load_user=False`: the user is the token's, not a database row.
+    user_from_claims: bool,
 }
 
 /// What `JWTAuthentication.describe()` hands over.
@@ -25,6 +27,7 @@ pub struct JwtSettings {
     pub issuer: Vec<String>,
     pub leeway: u64,
     pub required_claims: Vec<String>,
+    pub load_user: bool,
 }
 
 impl JwtBackend {
@@ -57,7 +60,11 @@ impl JwtBackend {
         }
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&required);
-        Ok(JwtBackend { key, validation })
+        Ok(JwtBackend {
+            key,
+            validation,
+            user_from_claims: !settings.load_user,
+        })
     }
 
     /// The identity a token proves, or why it proves none.
@@ -65,11 +72,11 @@ impl JwtBackend {
         let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
             .map_err(|err| refusal(err.kind()))?
             .claims;
-        Ok(identity(claims))
+        Ok(identity(claims, self.user_from_claims))
     }
 }
 
-fn identity(claims: Map<String, Value>) -> Identity {
+fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
     let flag = |name: &str| claims.get(name).and_then(Value::as_bool).unwrap_or(false);
     let user_id = ["sub", "user_id"]
         .iter()
@@ -93,6 +100,7 @@ fn identity(claims: Map<String, Value>) -> Identity {
         user_id,
         is_staff: flag("is_staff"),
         is_superuser: flag("is_superuser"),
+        user_from_claims,
         permissions,
         claims: Some(claims),
         ..Identity::default()
@@ -182,6 +190,7 @@ mod tests {
             issuer: Vec::new(),
             leeway: 0,
             required_claims: vec!["exp".into()],
+            load_user: true,
         })
         .unwrap()
     }
@@ -255,6 +264,7 @@ mod tests {
             issuer: Vec::new(),
             leeway: 0,
             required_claims: Vec::new(),
+            load_user: true,
         };
         assert!(JwtBackend::new(settings).is_err());
     }

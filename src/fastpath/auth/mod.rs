@@ -221,6 +221,9 @@ fn authenticator(desc: &Bound<'_, PyDict>) -> Result<Authenticator, String> {
                 .extract()
                 .map_err(|_| "jwt: leeway must be a whole number of seconds")?,
             required_claims: strings(desc, "required_claims")?,
+            load_user: item(desc, "load_user")?
+                .is_truthy()
+                .map_err(|e| e.to_string())?,
         })?)),
         "api_key" => Backend::ApiKey(ApiKeyBackend::new(
             item(desc, "keys")?

@@ -131,7 +131,6 @@ where
     // are boxed so that the fast path's future stays small.
     match route {
         Route::Bolt(route, values) => {
-            fastpath::auth::note_scheme(&mut head, conn.scheme);
             fastpath::serve(&app.bridge, route, values, head, body, limits.max_body_size).await
         }
         Route::Asgi(asgi) => {
@@ -142,7 +141,6 @@ where
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
-            fastpath::auth::note_scheme(&mut head, conn.scheme);
             let bridge = &app.bridge;
             let serve =
                 fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);
@@ -170,7 +168,8 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
         if let Some((route, params)) = websocket.flatten() {
             let upgrade = upgrade.expect("only a handshake looks up WebSocket routes");
             let protection = route.protection.as_deref();
-            return match fastpath::admit(protection, &route.params, params, head) {
+            let scheme = conn.scheme;
+            return match fastpath::admit(protection, &route.params, params, head, scheme) {
                 Ok(admitted) => Route::BoltWebSocket(route.clone(), admitted.values(head), upgrade),
                 Err(refusal) => Route::Answered(*refusal),
             };

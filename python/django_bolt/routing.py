@@ -217,7 +217,7 @@ class Route:
 
     def _describe_websocket(self) -> dict[str, Any]:
         path_params = [p.name for p in self.params if p.source == "path"]
-        loads_user = None if not self.auth else self.loads_users
+        loads_user = bool(self.auth) and self.loads_users
         session = SessionCheck.of(self.auth, self.guards)
         entry = websocket_entry(
             self.handler, self.websocket_param, path_params, loads_user, session
@@ -298,9 +298,10 @@ def _loading_user(
     session: SessionCheck | None,
     drop_request: bool,
 ) -> Callable[..., Any]:
-    """``handler``, with ``request.user`` set first: the user the request's credentials
-    name (the ORM is sync-only, so an async handler awaits it), or the session's, whose
-    guards run here. ``drop_request``: the handler does not take the Request."""
+    """``handler``, with ``request.user`` set first: the database user the request's
+    credentials name (the ORM is sync-only, so an async handler awaits it), or the
+    session's, whose guards run here. A user read from the claims is made by Rust when
+    read. ``drop_request``: the handler does not take the Request."""
 
     def request_of(kwargs: dict[str, Any]) -> Any:
         return kwargs.pop(request_param) if drop_request else kwargs[request_param]
@@ -311,8 +312,8 @@ def _loading_user(
             request = request_of(kwargs)
             if session is not None and session.defers(request):
                 await session.aauthenticate(request)
-            else:
-                await users.aload_user(request, from_database)
+            elif from_database:
+                await users.aload_user(request)
             return await handler(**kwargs)
 
         return run_async
@@ -321,8 +322,8 @@ def _loading_user(
         request = request_of(kwargs)
         if session is not None and session.defers(request):
             session.authenticate(request)
-        else:
-            users.load_user(request, from_database)
+        elif from_database:
+            users.load_user(request)
         return handler(**kwargs)
 
     return run

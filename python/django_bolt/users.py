@@ -74,26 +74,27 @@ class TokenUser:
         return f"TokenUser(id={self.id!r}, username={self.username!r})"
 
 
-def load_user(request: Any, from_database: bool) -> None:
+def load_user(request: Any) -> None:
     """Set ``request.user`` to the user ``request.auth`` names, from a worker thread.
 
-    From the database, a user who is gone or inactive is refused with 401. Credentials
-    that name no user (an API key) leave the anonymous user."""
+    A user who is gone or inactive is refused with 401; a project without
+    ``django.contrib.auth`` gets the token's user. Credentials that name no user (an API
+    key) leave the anonymous user."""
     user_id = request.auth.get("user_id")
     if user_id is None:
         return
-    if from_database and _has_users():
+    if _has_users():
         request.user = _active(_query(user_id, lambda users: users.first()))
     else:
         request.user = TokenUser(request.auth)
 
 
-async def aload_user(request: Any, from_database: bool) -> None:
+async def aload_user(request: Any) -> None:
     """``load_user`` on the event loop: the query runs in Django's thread."""
     user_id = request.auth.get("user_id")
     if user_id is None:
         return
-    if from_database and _has_users():
+    if _has_users():
         found = _query(user_id, lambda users: users.afirst())
         request.user = _active(await found if found is not None else None)
     else:

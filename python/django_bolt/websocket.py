@@ -245,13 +245,13 @@ def websocket_entry(
     handler: Any,
     websocket_param: str,
     path_param_names: list[str],
-    loads_user: bool | None,
+    loads_user: bool,
     session: SessionCheck | None = None,
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
-    session's channel in a ``WebSocket`` and runs ``handler`` with it. On a route with
-    auth (``loads_user`` not None), ``websocket.user`` is set first, from the database
-    when ``loads_user``; a token whose user is gone is refused. A Django session
+    session's channel in a ``WebSocket`` and runs ``handler`` with it. With
+    ``loads_user``, ``websocket.user`` is first loaded from the database; a token whose
+    user is gone is refused. (A user read from the claims is made by Rust.) A Django session
     (``session``) is read here, and its guards refuse the handshake as Rust would."""
 
     async def run(
@@ -267,8 +267,8 @@ def websocket_entry(
         try:
             if session is not None and session.defers(request):
                 await _authenticate_session(websocket, session)
-            elif loads_user is not None:
-                await _load_user(websocket, loads_user)
+            elif loads_user:
+                await _load_user(websocket)
             await handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left, or was refused for bad input: both already closed
@@ -276,10 +276,10 @@ def websocket_entry(
     return run
 
 
-async def _load_user(websocket: WebSocket, from_database: bool) -> None:
-    """``websocket.user`` from the credentials; refuse the handshake (403) if it is gone."""
+async def _load_user(websocket: WebSocket) -> None:
+    """``websocket.user`` from the database; refuse the handshake (403) if it is gone."""
     try:
-        await aload_user(websocket._request, from_database)
+        await aload_user(websocket._request)
     except HTTPException:
         await websocket.close(1008, "The token's user does not exist or is inactive")
         raise WebSocketDisconnect(1008) from None

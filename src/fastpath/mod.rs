@@ -48,17 +48,20 @@ impl Admission {
 }
 
 /// Let a request into a route: auth and guards first (401/403), then its parameters
-/// (422). Nothing of the route runs for a request refused here.
+/// (422). Nothing of the route runs for a request refused here. The identity learns the
+/// connection's `scheme`: a session's CSRF check compares `Origin` and `Referer` with it.
 pub fn admit(
     protection: Option<&auth::Protection>,
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
+    scheme: &'static str,
 ) -> Result<Admission, auth::Refusal> {
     let identity = match protection {
         Some(protection) => protection.check(&parts.headers)?,
         None => None,
     };
+    let identity = identity.map(|identity| auth::Identity { scheme, ..identity });
     let values = read_params(specs, path_params, parts)
         .map_err(|failures| Box::new(errors::unprocessable(&failures)))?;
     Ok(Admission { values, identity })
@@ -82,6 +85,7 @@ pub fn enter(
             &route.params,
             path_params,
             head,
+            conn.scheme,
         )
     });
     admitted.map_err(|mut refusal| {

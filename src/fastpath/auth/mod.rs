@@ -186,14 +186,6 @@ impl Protection {
     }
 }
 
-/// Tell a deferred identity the request's scheme, which only the connection knows: the
-/// CSRF check of a session compares `Origin` and `Referer` with it.
-pub fn note_scheme(head: &mut http::request::Parts, scheme: &'static str) {
-    if let Some(identity) = head.extensions.get_mut::<Identity>() {
-        identity.scheme = scheme;
-    }
-}
-
 /// The answer to a request auth or a guard keeps out (boxed: it is the rare case).
 pub type Refusal = Box<Response<ResponseBody>>;
 

@@ -37,7 +37,11 @@ class Guard:
         self.permissions = list(permissions)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "permissions": self.permissions}
+        return {
+            "kind": self.kind,
+            "permissions": self.permissions,
+            "requirement": self.requirement,
+        }
 
     def allows(self, user: Any) -> bool:
         """Whether an authenticated Django ``user`` passes (it may query the database)."""
@@ -45,7 +49,7 @@ class Guard:
 
     @property
     def requirement(self) -> str:
-        """What a 403 tells the client it lacks: Rust's text (``guards.rs``)."""
+        """What a 403 tells the client it lacks, whether Rust or Python refuses."""
         return "Authentication required"
 
     def __repr__(self) -> str:

@@ -45,7 +45,8 @@ struct Authenticator {
 pub struct Protection {
     /// In the order declared, except that session backends come last.
     authenticators: Vec<Authenticator>,
-    guards: Vec<Guard>,
+    /// Each guard with the `detail` of its 403.
+    guards: Vec<(Guard, String)>,
     /// The 401's `WWW-Authenticate` when no credentials are sent: the first declared
     /// backend's.
     challenge: HeaderValue,
@@ -116,9 +117,12 @@ impl Protection {
             .collect::<Result<Vec<_>, _>>()?;
         let guards = list("guards")?
             .iter()
-            .map(|g| Guard::from_kind(&text(g, "kind")?, strings(g, "permissions")?))
-            .collect::<Result<Vec<_>, _>>()?;
-        if authenticators.is_empty() && guards.iter().any(|g| *g != Guard::AllowAny) {
+            .map(|g| {
+                let guard = Guard::from_kind(&text(g, "kind")?, strings(g, "permissions")?)?;
+                Ok((guard, text(g, "requirement")?))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if authenticators.is_empty() && guards.iter().any(|(g, _)| *g != Guard::AllowAny) {
             return Err(
                 "guards need an auth backend to identify the client: add auth=[...]".into(),
             );
@@ -127,9 +131,13 @@ impl Protection {
     }
 
     /// `None` without backends; no guard means authentication is required.
-    fn new(mut authenticators: Vec<Authenticator>, mut guards: Vec<Guard>) -> Option<Self> {
+    fn new(
+        mut authenticators: Vec<Authenticator>,
+        mut guards: Vec<(Guard, String)>,
+    ) -> Option<Self> {
         if guards.is_empty() {
-            guards.push(Guard::IsAuthenticated);
+            // Never forbids: an identity passes it, and none is a 401.
+            guards.push((Guard::IsAuthenticated, String::new()));
         }
         let challenge = authenticators.first()?.challenge(false);
         // Credentials Rust can check are tried before a session, which costs Python.
@@ -168,7 +176,7 @@ impl Protection {
         if identity.as_ref().is_some_and(|found| found.deferred) {
             return Ok(identity); // Python runs the guards against the session's user
         }
-        for guard in &self.guards {
+        for (guard, requirement) in &self.guards {
             match guard.check(identity.as_ref()) {
                 Ok(()) => {}
                 Err(Denial::Unauthenticated) => {
@@ -177,8 +185,8 @@ impl Protection {
                         self.challenge.clone(),
                     ));
                 }
-                Err(Denial::Forbidden(reason)) => {
-                    return Err(Box::new(errors::detail(StatusCode::FORBIDDEN, &reason)))
+                Err(Denial::Forbidden) => {
+                    return Err(Box::new(errors::detail(StatusCode::FORBIDDEN, requirement)))
                 }
             }
         }
@@ -265,6 +273,7 @@ mod tests {
             backend: Backend::ApiKey(keys),
             header: HeaderName::from_static("x-api-key"),
         };
+        let guards = guards.into_iter().map(|g| (g, "denied".into())).collect();
         Protection::new(vec![session, api_key], guards).unwrap()
     }
 

@@ -51,6 +51,7 @@ for p in python tests benches example; do
     [ -e "$p" ] && lint_paths+=("$p")
 done
 run "ruff check" .venv/bin/ruff check "${lint_paths[@]}"
+run "ruff format --check" .venv/bin/ruff format --check "${lint_paths[@]}"
 
 step "pytest"
 .venv/bin/python -m pytest tests -q "$@"

@@ -39,9 +39,7 @@ class CORSConfig:
             raise ValueError("CORS needs at least one origin (or '*' for any)")
         bad = [o for o in self.origins if o != "*" and ("://" not in o or o.endswith("/"))]
         if bad:
-            raise ValueError(
-                f"CORS origins are scheme://host[:port] without a path, not {bad!r}"
-            )
+            raise ValueError(f"CORS origins are scheme://host[:port] without a path, not {bad!r}")
         for name in ("origins", "headers"):
             if "*" in getattr(self, name) and len(getattr(self, name)) > 1:
                 raise ValueError(f"CORS {name}: '*' stands alone, not in {getattr(self, name)!r}")

@@ -91,9 +91,7 @@ class DjangoApplication(ASGIHandler):
 
 def _start(response: HttpResponseBase) -> dict[str, Any]:
     """The ``http.response.start`` message of a response, cookies included."""
-    headers = [
-        (name.encode("ascii"), value.encode("latin1")) for name, value in response.items()
-    ]
+    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
     headers.extend(
         (b"set-cookie", cookie.output(header="").encode("ascii").strip())
         for cookie in response.cookies.values()
@@ -107,4 +105,3 @@ def get_django_application(threads: int = DEFAULT_THREADS) -> DjangoApplication:
 
     django.setup(set_prefix=False)
     return DjangoApplication(threads)
-

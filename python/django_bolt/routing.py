@@ -465,9 +465,7 @@ def analyse(route: Route) -> Route:
         )
     if route.body_param is None and route.method in BODY_METHODS and not reads_form:
         inferred = [
-            p
-            for p in route.params
-            if p.source == "query" and p.marker is None and p.group is None
+            p for p in route.params if p.source == "query" and p.marker is None and p.group is None
         ]
         route.body_fields = inferred
         route.params = [p for p in route.params if p not in inferred]
@@ -607,8 +605,7 @@ def _file_param(
     """An ``UploadFile`` or ``list[UploadFile]`` argument (``File()`` is optional)."""
     if not _is_upload(annotation):
         raise RouteDefinitionError(
-            f"{route.name}: File() parameter {name!r} must be an UploadFile or "
-            "list[UploadFile]"
+            f"{route.name}: File() parameter {name!r} must be an UploadFile or list[UploadFile]"
         )
     if marker is not None and marker.source != "file":
         raise RouteDefinitionError(f"{route.name}: {name!r} is an UploadFile; use File()")

@@ -118,9 +118,7 @@ class WebSocket:
             raise RuntimeError("accept() called twice, or after the connection closed")
         await self._receive()  # websocket.connect, always there first
         pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
-        extra = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs
-        ]
+        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
         try:
             await self._send(
                 {"type": "websocket.accept", "subprotocol": subprotocol, "headers": extra}

@@ -311,12 +311,11 @@ def test_rs256_audience_and_issuer():
         # PyJWT checks what we made, and we check what PyJWT made.
         token_text = good["Authorization"].removeprefix("Bearer ")
         assert pyjwt.decode(token_text, public, ["RS256"], audience="api")["sub"] == "42"
-        theirs = pyjwt.encode(
-            {**claims, "sub": "7"}, private, algorithm="RS256"
+        theirs = pyjwt.encode({**claims, "sub": "7"}, private, algorithm="RS256")
+        assert (
+            client.get("/claims", headers={"Authorization": f"Bearer {theirs}"}).json()["sub"]
+            == "7"
         )
-        assert client.get("/claims", headers={"Authorization": f"Bearer {theirs}"}).json()[
-            "sub"
-        ] == "7"
         no_audience = client.get("/claims", headers=made(issuer="https://issuer"))
         assert no_audience.json() == {"detail": "Token has no 'aud' claim"}
         other_issuer = client.get("/claims", headers=made(audience="api", issuer="https://x"))

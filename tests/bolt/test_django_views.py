@@ -55,4 +55,3 @@ def test_blocking_views_overlap_up_to_the_thread_count(server):
         threads = list(pool.map(fetch, range(3)))
     assert time.monotonic() - started < 1.2, "three 0.5 s views on three threads took too long"
     assert len(set(threads)) == 3
-

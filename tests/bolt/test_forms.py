@@ -403,7 +403,6 @@ def test_a_route_reads_a_json_body_or_a_form():
         BoltAPI().post("/both")(both)
 
 
-
 def _owner() -> str:
     return "ada"
 

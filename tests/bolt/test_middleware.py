@@ -237,9 +237,7 @@ def test_rate_limit_is_per_client_address(server):
 
 def test_skip_middleware_rate_limit_leaves_the_route_unlimited(client):
     headers = {"x-forwarded-for": new_ip()}
-    assert [client.get("/mw/unlimited", headers=headers).status_code for _ in range(3)] == [
-        200
-    ] * 3
+    assert [client.get("/mw/unlimited", headers=headers).status_code for _ in range(3)] == [200] * 3
     assert client.get("/internal").json() == {"internal": True}
 
 

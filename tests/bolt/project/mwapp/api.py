@@ -232,4 +232,3 @@ async def streamed():
         yield "two"
 
     return StreamingResponse(chunks(), media_type="text/plain")
-

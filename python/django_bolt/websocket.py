@@ -275,12 +275,12 @@ def websocket_entry(
 
 
 async def _load_user(websocket: WebSocket) -> None:
-    """``websocket.user`` from the database; refuse the handshake (403) if it is gone."""
+    """``websocket.user`` from the database; a token whose user is gone gets the 401 an
+    HTTP route would answer."""
     try:
         await aload_user(websocket._request)
-    except HTTPException:
-        await websocket.close(1008, "The token's user does not exist or is inactive")
-        raise WebSocketDisconnect(1008) from None
+    except HTTPException as refusal:
+        await _refuse(websocket, refusal)
 
 
 async def _authenticate_session(websocket: WebSocket, session: SessionCheck) -> None:
@@ -288,13 +288,19 @@ async def _authenticate_session(websocket: WebSocket, session: SessionCheck) -> 
     try:
         await session.aauthenticate(websocket._request, websocket=True)
     except HTTPException as refusal:
-        headers = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in [*refusal.headers.items(), ("content-type", "application/json")]
-        ]
-        start = {"status": refusal.status_code, "headers": headers}
-        await websocket._send({"type": "websocket.http.response.start", **start})
-        body = _encoder.encode({"detail": refusal.detail})
-        await websocket._send({"type": "websocket.http.response.body", "body": body})
-        websocket._disconnected(1008, str(refusal.detail))
-        raise WebSocketDisconnect(1008) from None
+        await _refuse(websocket, refusal)
+
+
+async def _refuse(websocket: WebSocket, refusal: HTTPException) -> None:
+    """Answer the handshake with ``refusal`` as an HTTP response (its status, headers and
+    JSON ``detail``), as a route refused in Rust is, instead of a 101."""
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in [*refusal.headers.items(), ("content-type", "application/json")]
+    ]
+    start = {"status": refusal.status_code, "headers": headers}
+    await websocket._send({"type": "websocket.http.response.start", **start})
+    body = _encoder.encode({"detail": refusal.detail})
+    await websocket._send({"type": "websocket.http.response.body", "body": body})
+    websocket._disconnected(1008, str(refusal.detail))
+    raise WebSocketDisconnect(1008)

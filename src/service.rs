@@ -167,9 +167,7 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
         let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));
         if let Some((route, params)) = websocket.flatten() {
             let upgrade = upgrade.expect("only a handshake looks up WebSocket routes");
-            let protection = route.protection.as_deref();
-            let scheme = conn.scheme;
-            return match fastpath::admit(protection, &route.params, params, head, scheme) {
+            return match fastpath::enter_websocket(route, conn, params, head) {
                 Ok(admitted) => Route::BoltWebSocket(route.clone(), admitted.values(head), upgrade),
                 Err(refusal) => Route::Answered(*refusal),
             };

@@ -15,6 +15,13 @@ from .views import APIView, view_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]
 
+#: Handler markers of decorators that wrap an HTTP exchange, which a handshake is not.
+HTTP_ONLY_MARKERS = (
+    ("__bolt_cors__", "@cors"),
+    ("__bolt_middleware__", "@middleware"),
+    ("__bolt_paginator__", "@paginate"),
+)
+
 
 class BoltAPI:
     """Routes under a common ``prefix``.
@@ -140,6 +147,12 @@ class BoltAPI:
         full_path = self._full_path(path)
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            for marker, what in HTTP_ONLY_MARKERS:
+                if getattr(handler, marker, None):
+                    raise TypeError(
+                        f"WEBSOCKET {path}: {what} applies to HTTP routes, not to a WebSocket"
+                        " handshake; a WebSocket route takes auth=, guards= and @rate_limit"
+                    )
             route = Route(
                 method="GET",
                 path=full_path,

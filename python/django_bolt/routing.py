@@ -229,6 +229,7 @@ class Route:
             "handler": entry,
             "params": [p.describe() for p in self.params],
             "structs": [{"name": name, "build": build} for name, build in self.structs],
+            "rate_limit": describe_rate_limit(self.handler),
             **self._protection(),
         }
 

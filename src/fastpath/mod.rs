@@ -50,7 +50,7 @@ impl Admission {
 /// Let a request into a route: auth and guards first (401/403), then its parameters
 /// (422). Nothing of the route runs for a request refused here. The identity learns the
 /// connection's `scheme`: a session's CSRF check compares `Origin` and `Referer` with it.
-pub fn admit(
+fn admit(
     protection: Option<&auth::Protection>,
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
@@ -75,11 +75,7 @@ pub fn enter(
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
 ) -> Result<Admission, auth::Refusal> {
-    let limited = match &route.rate_limit {
-        Some(limit) => limit.check(conn, &head.headers),
-        None => Ok(()),
-    };
-    let admitted = limited.and_then(|()| {
+    let admitted = limit(route.rate_limit.as_deref(), conn, head).and_then(|()| {
         admit(
             route.protection.as_deref(),
             &route.params,
@@ -97,6 +93,27 @@ pub fn enter(
         }
         refusal
     })
+}
+
+/// Let a handshake into a Bolt WebSocket route: its rate limit (429), then `admit`.
+pub fn enter_websocket(
+    route: &websocket::WebSocketRoute,
+    conn: &crate::asgi::ConnInfo,
+    path_params: matchit::Params<'_, '_>,
+    head: &http::request::Parts,
+) -> Result<Admission, auth::Refusal> {
+    limit(route.rate_limit.as_deref(), conn, head)?;
+    let protection = route.protection.as_deref();
+    admit(protection, &route.params, path_params, head, conn.scheme)
+}
+
+/// Take a token from the route's rate limit, if it has one.
+fn limit(
+    rate_limit: Option<&rate_limit::RateLimit>,
+    conn: &crate::asgi::ConnInfo,
+    head: &http::request::Parts,
+) -> Result<(), auth::Refusal> {
+    rate_limit.map_or(Ok(()), |limit| limit.check(conn, &head.headers))
 }
 
 /// Read a route's parameters from the request, or every field that failed.

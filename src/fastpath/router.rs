@@ -61,6 +61,8 @@ pub(super) struct Common {
     pub form: FormSpec,
     pub structs: Vec<StructParam>,
     pub protection: Option<Box<Protection>>,
+    /// `@rate_limit`: checked before auth; `None` costs nothing.
+    pub rate_limit: Option<Box<RateLimit>>,
 }
 
 impl Common {
@@ -131,6 +133,8 @@ impl Common {
         let protection = Protection::from_py(desc)
             .map_err(|e| format!("{name}: {e}"))?
             .map(Box::new);
+        let rate_limit = optional_dict(desc, "rate_limit", RateLimit::from_py)
+            .map_err(|e| format!("{name}: {e}"))?;
         Ok(Common {
             name,
             path,
@@ -138,6 +142,7 @@ impl Common {
             form,
             structs,
             protection,
+            rate_limit,
         })
     }
 }
@@ -158,6 +163,7 @@ impl Route {
             form,
             structs,
             protection,
+            rate_limit,
         } = Common::from_py(desc)?;
         let method = item("method")?
             .extract::<String>()
@@ -204,8 +210,7 @@ impl Route {
                 .map_err(|e| format!("{name}: {e}"))?,
             protection,
             cors: optional_dict(desc, "cors", Cors::from_py).map_err(|e| format!("{name}: {e}"))?,
-            rate_limit: optional_dict(desc, "rate_limit", RateLimit::from_py)
-                .map_err(|e| format!("{name}: {e}"))?,
+            rate_limit,
             name,
         };
         Ok((method, path, route))

@@ -26,6 +26,8 @@ pub struct WebSocketRoute {
     pub structs: Vec<StructParam>,
     /// Auth backends and guards, checked before the handshake.
     pub protection: Option<Box<super::auth::Protection>>,
+    /// `@rate_limit`: each handshake takes a token, before auth.
+    pub rate_limit: Option<Box<super::rate_limit::RateLimit>>,
     /// `entry(channel, request, client, url, kwargs)`: the coroutine that wraps the
     /// channel in a `WebSocket` and runs the handler.
     entry: Py<PyAny>,
@@ -40,6 +42,7 @@ impl WebSocketRoute {
             form,
             structs,
             protection,
+            rate_limit,
         } = Common::from_py(desc)?;
         if !form.fields.is_empty() || !form.files.is_empty() {
             return Err(format!("{name}: a WebSocket route reads no form"));
@@ -56,6 +59,7 @@ impl WebSocketRoute {
             params,
             structs,
             protection,
+            rate_limit,
             entry: entry.unbind(),
         })
     }

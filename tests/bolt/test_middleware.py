@@ -24,12 +24,13 @@ from django_bolt import (
     Response,
     ScalarRenderPlugin,
     TimingMiddleware,
+    WebSocket,
     cors,
     middleware,
     rate_limit,
     skip_middleware,
 )
-from django_bolt.testing import TestClient
+from django_bolt.testing import TestClient, WebSocketRejected
 
 PROJECT = Path(__file__).resolve().parent / "project"
 sys.path.insert(0, str(PROJECT))
@@ -239,6 +240,36 @@ def test_skip_middleware_rate_limit_leaves_the_route_unlimited(client):
     headers = {"x-forwarded-for": new_ip()}
     assert [client.get("/mw/unlimited", headers=headers).status_code for _ in range(3)] == [200] * 3
     assert client.get("/internal").json() == {"internal": True}
+
+
+def test_rate_limit_counts_websocket_handshakes():
+    api = BoltAPI()
+
+    @api.websocket("/ws/limited")
+    @rate_limit(rps=0.01, burst=2)
+    async def limited(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text("in")
+
+    with TestClient(api) as client:
+        for _ in range(2):
+            with client.websocket_connect("/ws/limited") as ws:
+                assert ws.receive_text() == "in"
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/ws/limited")
+        assert refused.value.response.status_code == 429
+        assert int(refused.value.response.headers["retry-after"]) >= 1
+
+
+def test_http_only_decorators_are_refused_on_a_websocket_route():
+    api = BoltAPI()
+    for decorate in (cors(origins=["https://app.example"]), middleware(TimingMiddleware)):
+        with pytest.raises(TypeError, match="WEBSOCKET /ws: .* applies to HTTP routes"):
+
+            @api.websocket("/ws")
+            @decorate
+            async def handler(websocket: WebSocket):
+                pass
 
 
 def test_bad_rate_limits_are_refused_at_declaration():

@@ -4,6 +4,7 @@ and graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -40,6 +41,7 @@ class ServerOptions:
     http3: bool = False
     forwarded_allow_ips: str = ""
     response_timeout: float = 0.0
+    gc_threshold: int = 10_000
 
 
 #: Command-line flags shared by ``runbolt`` and ``django-bolt serve``: (field, help).
@@ -56,6 +58,11 @@ _FLAGS: list[tuple[str, str]] = [
     ("max_pending", "requests waiting for Python before 503"),
     ("response_timeout", "seconds an ASGI app gets to start its response before 504 (0: none)"),
     ("max_concurrent_streams", "streams per HTTP/2 or HTTP/3 connection"),
+    (
+        "gc_threshold",
+        "allocations between Python's youngest garbage collections while serving "
+        "(0: Python's own settings)",
+    ),
     ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
     ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),
@@ -98,6 +105,8 @@ class StartupError(RuntimeError):
 
 def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
     """Serve until SIGINT/SIGTERM; forks ``options.processes`` servers on one port."""
+    if options.gc_threshold < 0:
+        raise StartupError("--gc-threshold must be 0 or more")
     if options.processes <= 1:
         _run_process(routes, asgi_app, options, reuse_port=False)
         return
@@ -191,6 +200,7 @@ async def _serve_until_stopped(
         await lifespan.startup()
     except LifespanFailure as exc:
         raise StartupError(f"application startup failed: {exc}") from None
+    _tune_gc(options.gc_threshold)
     try:
         server.start()
     except OSError as exc:
@@ -210,6 +220,26 @@ async def _serve_until_stopped(
     await lifespan.shutdown()
     bridge.detach(loop)
     logger.info("stopped")
+
+
+def _tune_gc(threshold: int) -> None:
+    """Keep Python's cyclic garbage collector from taking a large share of the loop.
+
+    Requests are handed to Python in batches, so the objects of hundreds of requests in
+    flight are alive at once. At Python's default threshold (700) that set off a young
+    collection every few batches and promoted in-flight objects into full collections
+    that walked the whole heap: for a raw ASGI app over HTTP/2, nearly a third of the
+    loop thread's time in one measurement. What is loaded before serving (modules,
+    settings, the app) lives as long as the process, so it is frozen out of
+    collections, and the youngest generation is collected every ``threshold``
+    allocations. 0 leaves Python's settings alone.
+    """
+    if threshold == 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(threshold, middle, oldest)
 
 
 def _new_server(app: Any, options: ServerOptions, reuse_port: bool) -> Any:

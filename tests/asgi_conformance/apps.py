@@ -12,6 +12,7 @@ same process.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import sys
@@ -370,6 +371,11 @@ async def ok(scope, receive, send):
     await send_json(send, {"ok": True})
 
 
+async def gc_settings(scope, receive, send):
+    await read_body(receive)
+    await send_json(send, {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()})
+
+
 ROUTES = {
     "/": ok,
     "/ok": ok,
@@ -391,6 +397,7 @@ ROUTES = {
     "/headers": response_headers,
     "/state": report_state,
     "/garbage": garbage,
+    "/gc": gc_settings,
 }
 
 

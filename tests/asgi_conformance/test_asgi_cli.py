@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import support
 
@@ -72,3 +73,20 @@ def test_console_script_reports_a_bad_target():
     )
     assert result.returncode == 1
     assert "no_such_module_for_bolt" in one_line(result.stderr)
+
+
+def test_gc_is_tuned_while_serving_and_the_option_turns_it_off():
+    default_young, *older = __import__("gc").get_threshold()
+    with support.serve_asgi("apps:main") as server:
+        tuned = httpx.get(f"{server.base_url}/gc").json()
+    assert tuned["threshold"] == [10_000, *older]
+    assert tuned["frozen"] > 1000  # modules and the app, loaded before serving
+    with support.serve_asgi("apps:main", "--gc-threshold", "0") as server:
+        untouched = httpx.get(f"{server.base_url}/gc").json()
+    assert untouched == {"threshold": [default_young, *older], "frozen": 0}
+
+
+def test_negative_gc_threshold_is_refused():
+    result = support.run_cli(["serve", "apps:main", "--gc-threshold", "-1"])
+    assert result.returncode == 1
+    assert one_line(result.stderr) == "django-bolt: error: --gc-threshold must be 0 or more"

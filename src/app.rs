@@ -194,12 +194,12 @@ fn build_request(
 
 /// The connection a test request seems to come in on.
 fn test_connection(client: (String, u16)) -> Arc<ConnInfo> {
-    Arc::new(ConnInfo {
-        client: format!("{}:{}", client.0, client.1).parse().ok(),
-        server: "127.0.0.1:80".parse().ok(),
-        scheme: "http",
-        tls: None,
-    })
+    Arc::new(ConnInfo::new(
+        format!("{}:{}", client.0, client.1).parse().ok(),
+        "127.0.0.1:80".parse().ok(),
+        "http",
+        None,
+    ))
 }
 
 /// An asyncio future completed with `convert(work's output)` once `work`, run on

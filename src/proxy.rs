@@ -73,12 +73,12 @@ impl TrustedProxies {
             Some("http") | Some("ws") => "http",
             _ => conn.scheme,
         };
-        Some(ConnInfo {
-            client: said.client.map(|ip| SocketAddr::new(ip, 0)).or(conn.client),
-            server: conn.server,
+        Some(ConnInfo::new(
+            said.client.map(|ip| SocketAddr::new(ip, 0)).or(conn.client),
+            conn.server,
             scheme,
-            tls: conn.tls.clone(),
-        })
+            conn.tls.clone(),
+        ))
     }
 
     fn read(&self, headers: &HeaderMap) -> Forwarded {
@@ -171,12 +171,8 @@ mod tests {
     use super::*;
 
     fn conn(peer: &str) -> ConnInfo {
-        ConnInfo {
-            client: Some(SocketAddr::new(peer.parse().unwrap(), 5000)),
-            server: None,
-            scheme: "http",
-            tls: None,
-        }
+        let peer = SocketAddr::new(peer.parse().unwrap(), 5000);
+        ConnInfo::new(Some(peer), None, "http", None)
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

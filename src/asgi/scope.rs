@@ -8,6 +8,7 @@ use crate::tls::TlsInfo;
 
 use http::Version;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 /// What the connection, not the request, tells the scope.
@@ -17,6 +18,47 @@ pub struct ConnInfo {
     pub scheme: &'static str,
     /// Set on TLS connections (TCP or QUIC).
     pub tls: Option<Arc<TlsInfo>>,
+    /// Made on the first scope of the connection; the later ones reuse them.
+    python: PyOnceLock<ConnObjects>,
+}
+
+/// A connection's part of every scope, as Python objects.
+struct ConnObjects {
+    /// `client` and `server`: tuples (or None), which no app can change, so shared.
+    client: Py<PyAny>,
+    server: Py<PyAny>,
+    /// The `tls` extension; each scope gets a copy of this dict.
+    tls: Option<Py<PyDict>>,
+}
+
+impl ConnInfo {
+    pub fn new(
+        client: Option<SocketAddr>,
+        server: Option<SocketAddr>,
+        scheme: &'static str,
+        tls: Option<Arc<TlsInfo>>,
+    ) -> Self {
+        ConnInfo {
+            client,
+            server,
+            scheme,
+            tls,
+            python: PyOnceLock::new(),
+        }
+    }
+
+    fn python(&self, py: Python<'_>) -> PyResult<&ConnObjects> {
+        self.python.get_or_try_init(py, || {
+            Ok(ConnObjects {
+                client: address(py, self.client)?.unbind(),
+                server: address(py, self.server)?.unbind(),
+                tls: match &self.tls {
+                    Some(tls) => Some(tls_extension(py, tls)?.unbind()),
+                    None => None,
+                },
+            })
+        })
+    }
 }
 
 /// The ASGI application served for requests no Bolt route takes.
@@ -88,8 +130,8 @@ pub fn connection_scope<'py>(
         let extensions = PyDict::new(py);
         extensions.set_item(intern!(py, "http.response.trailers"), PyDict::new(py))?;
         extensions.set_item(intern!(py, "http.response.pathsend"), PyDict::new(py))?;
-        if let Some(tls) = &conn.tls {
-            extensions.set_item(intern!(py, "tls"), tls_extension(py, tls)?)?;
+        if let Some(tls) = &conn.python(py)?.tls {
+            extensions.set_item(intern!(py, "tls"), tls.bind(py).copy()?)?;
         }
         scope.set_item(intern!(py, "extensions"), extensions)?;
     } else {
@@ -139,8 +181,9 @@ pub fn connection_scope<'py>(
         ))?;
     }
     scope.set_item(intern!(py, "headers"), headers)?;
-    scope.set_item(intern!(py, "client"), address(py, conn.client)?)?;
-    scope.set_item(intern!(py, "server"), address(py, conn.server)?)?;
+    let objects = conn.python(py)?;
+    scope.set_item(intern!(py, "client"), objects.client.bind(py))?;
+    scope.set_item(intern!(py, "server"), objects.server.bind(py))?;
     if let Some(state) = &app.state {
         scope.set_item(intern!(py, "state"), state.bind(py).copy()?)?;
     }
@@ -164,8 +207,9 @@ fn tls_extension<'py>(py: Python<'py>, tls: &TlsInfo) -> PyResult<Bound<'py, PyD
     };
     let extension = PyDict::new(py);
     extension.set_item("server_cert", py.None())?;
+    // A tuple: the copies each scope gets share it.
     let chain: Vec<String> = tls.client_chain.iter().map(|cert| pem(cert)).collect();
-    extension.set_item("client_cert_chain", PyList::new(py, chain)?)?;
+    extension.set_item("client_cert_chain", PyTuple::new(py, chain)?)?;
     extension.set_item("client_cert_name", py.None())?;
     extension.set_item("client_cert_error", py.None())?;
     extension.set_item("tls_version", tls.version)?;

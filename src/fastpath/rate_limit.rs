@@ -224,12 +224,7 @@ mod tests {
             1.0,
             KeyKind::Header(HeaderName::from_static("x-api-key")),
         );
-        let conn = ConnInfo {
-            client: "10.0.0.9:1234".parse().ok(),
-            server: None,
-            scheme: "http",
-            tls: None,
-        };
+        let conn = ConnInfo::new("10.0.0.9:1234".parse().ok(), None, "http", None);
         let mut headers = HeaderMap::new();
         assert_eq!(limit.key_of(&conn, &headers), ip("10.0.0.9"));
         headers.insert("x-api-key", HeaderValue::from_static("k1"));

@@ -118,12 +118,7 @@ mod tests {
     }
 
     fn conn(scheme: &'static str) -> ConnInfo {
-        ConnInfo {
-            client: None,
-            server: None,
-            scheme,
-            tls: None,
-        }
+        ConnInfo::new(None, None, scheme, None)
     }
 
     #[test]

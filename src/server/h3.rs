@@ -81,12 +81,12 @@ async fn connection(
     let Ok(connection) = incoming.await else {
         return;
     };
-    let info = Arc::new(ConnInfo {
-        client: Some(connection.remote_address()),
-        server: connection.local_ip().map(|ip| (ip, config.port).into()),
-        scheme: "https",
-        tls: Some(Arc::new(TlsInfo::of_quic(&connection))),
-    });
+    let info = Arc::new(ConnInfo::new(
+        Some(connection.remote_address()),
+        connection.local_ip().map(|ip| (ip, config.port).into()),
+        "https",
+        Some(Arc::new(TlsInfo::of_quic(&connection))),
+    ));
     let built = h3::server::builder()
         .max_field_section_size(config.max_header_size as u64)
         .build::<QuicConnection, Bytes>(h3_quinn::Connection::new(connection.clone()))

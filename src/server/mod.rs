@@ -378,12 +378,8 @@ impl Connections {
         let Some(io) = preface::screen(io, self.first_bytes_timeout, h2).await else {
             return;
         };
-        let info = Arc::new(ConnInfo {
-            client: Some(peer),
-            server: self.server_addr,
-            scheme: if tls.is_some() { "https" } else { "http" },
-            tls,
-        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
         // Errors here are the client's (reset, bad request already answered by hyper).
         if io.http2() {
             let io = TokioIo::new(Gather::new(io));

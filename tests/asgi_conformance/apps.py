@@ -223,9 +223,13 @@ async def pathsend(scope, receive, send):
 
 
 async def tls_info(scope, receive, send):
-    """The tls extension as JSON (or null on plain connections)."""
+    """The tls extension as JSON (or null on plain connections); then the app scribbles
+    on it, which the connection's next scope must not see."""
     await read_body(receive)
-    await send_json(send, {"tls": scope["extensions"].get("tls")})
+    tls = scope["extensions"].get("tls")
+    await send_json(send, {"tls": tls})
+    if tls is not None:
+        tls["tls_version"] = "changed by the app"
 
 
 async def body_disconnect(scope, receive, send):

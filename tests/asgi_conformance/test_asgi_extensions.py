@@ -75,7 +75,10 @@ def test_tls_extension_only_on_tls(server, tmp_path):
     with support.serve_asgi("apps:main", *options) as tls_server:
         context = ssl.create_default_context(cafile=str(certs.ca))
         context.load_cert_chain(str(certs.client_cert), str(certs.client_key))
-        info = httpx.get(f"https://127.0.0.1:{tls_server.port}/tls", verify=context).json()["tls"]
+        with httpx.Client(verify=context) as client:
+            info = client.get(f"https://127.0.0.1:{tls_server.port}/tls").json()["tls"]
+            # The same connection's next scope: an app's change to the last one is gone.
+            assert client.get(f"https://127.0.0.1:{tls_server.port}/tls").json()["tls"] == info
     assert info["tls_version"] in (0x0303, 0x0304)
     assert isinstance(info["cipher_suite"], int)
     leaf = info["client_cert_chain"][0]  # OpenSSL may send the CA after it

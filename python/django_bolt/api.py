@@ -141,7 +141,8 @@ class BoltAPI:
         """Register an async WebSocket handler. It takes a ``WebSocket`` argument and
         typed path/query/header/cookie parameters, checked in Rust before the handshake
         (a bad one refuses it with 422). ``guards`` and ``auth``: as for ``route()``,
-        checked before the handshake (a refused one is answered 401/403 and never opens).
+        checked before the handshake (a refused one is answered 401/403 and never opens);
+        ``@rate_limit`` on the handler counts handshakes (429).
         """
         auth, guards = checked_protection(f"WEBSOCKET {path}", auth, guards)
         full_path = self._full_path(path)

@@ -107,6 +107,7 @@ pub fn connection_scope<'py>(
     app: &AsgiApp,
 ) -> PyResult<Bound<'py, PyDict>> {
     use pyo3::intern;
+    let objects = conn.python(py)?;
     let scope = PyDict::new(py);
     let asgi = PyDict::new(py);
     asgi.set_item(intern!(py, "version"), intern!(py, "3.0"))?;
@@ -130,7 +131,7 @@ pub fn connection_scope<'py>(
         let extensions = PyDict::new(py);
         extensions.set_item(intern!(py, "http.response.trailers"), PyDict::new(py))?;
         extensions.set_item(intern!(py, "http.response.pathsend"), PyDict::new(py))?;
-        if let Some(tls) = &conn.python(py)?.tls {
+        if let Some(tls) = &objects.tls {
             extensions.set_item(intern!(py, "tls"), tls.bind(py).copy()?)?;
         }
         scope.set_item(intern!(py, "extensions"), extensions)?;
@@ -181,7 +182,6 @@ pub fn connection_scope<'py>(
         ))?;
     }
     scope.set_item(intern!(py, "headers"), headers)?;
-    let objects = conn.python(py)?;
     scope.set_item(intern!(py, "client"), objects.client.bind(py))?;
     scope.set_item(intern!(py, "server"), objects.server.bind(py))?;
     if let Some(state) = &app.state {

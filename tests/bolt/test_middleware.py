@@ -20,6 +20,7 @@ from django_bolt import (
     HTTPException,
     LoggingMiddleware,
     OpenAPIConfig,
+    PageNumberPagination,
     Request,
     Response,
     ScalarRenderPlugin,
@@ -27,6 +28,7 @@ from django_bolt import (
     WebSocket,
     cors,
     middleware,
+    paginate,
     rate_limit,
     skip_middleware,
 )
@@ -263,7 +265,11 @@ def test_rate_limit_counts_websocket_handshakes():
 
 def test_http_only_decorators_are_refused_on_a_websocket_route():
     api = BoltAPI()
-    for decorate in (cors(origins=["https://app.example"]), middleware(TimingMiddleware)):
+    for decorate in (
+        cors(origins=["https://app.example"]),
+        middleware(TimingMiddleware),
+        paginate(PageNumberPagination),
+    ):
         with pytest.raises(TypeError, match="WEBSOCKET /ws: .* applies to HTTP routes"):
 
             @api.websocket("/ws")

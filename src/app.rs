@@ -2,6 +2,7 @@
 //! serve it; the test client calls the very same service in process, without a socket.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
@@ -11,10 +12,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
+use crate::admission::Queue;
 use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
 use crate::fastpath::RouteTable;
 use crate::python::{Bridge, BridgeInner};
+use crate::request_body::Pace;
 use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
 use crate::test_socket::TestWebSocket;
@@ -29,7 +32,8 @@ pub struct App {
 impl App {
     #[new]
     #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(),
-        max_body_size=10*1024*1024, max_pending=4096, forwarded_allow_ips="", response_timeout=0.0))]
+        max_body_size=10*1024*1024, max_pending=4096, max_pending_per_client=1024,
+        body_timeout=30.0, min_body_rate=1024, forwarded_allow_ips="", response_timeout=0.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -39,11 +43,23 @@ impl App {
         root_path: String,
         max_body_size: usize,
         max_pending: usize,
+        max_pending_per_client: usize,
+        body_timeout: f64,
+        min_body_rate: u64,
         forwarded_allow_ips: &str,
         response_timeout: f64,
     ) -> PyResult<Self> {
+        let body_pace = Pace {
+            stall: Duration::try_from_secs_f64(body_timeout)
+                .ok()
+                .filter(|t| !t.is_zero())
+                .ok_or_else(|| {
+                    PyValueError::new_err("body_timeout must be a number of seconds > 0")
+                })?,
+            min_rate: min_body_rate,
+        };
         let response_timeout = match response_timeout {
-            t if t > 0.0 => Some(std::time::Duration::try_from_secs_f64(t).map_err(|_| {
+            t if t > 0.0 => Some(Duration::try_from_secs_f64(t).map_err(|_| {
                 PyValueError::new_err("response_timeout must be a number of seconds")
             })?),
             _ => None,
@@ -65,10 +81,10 @@ impl App {
                 asgi,
                 limits: Limits {
                     max_body_size,
-                    max_pending,
+                    body_pace,
                     response_timeout,
                 },
-                pending: Default::default(),
+                queue: Queue::new(max_pending, max_pending_per_client),
                 proxies,
             }),
         })

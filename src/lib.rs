@@ -1,12 +1,15 @@
 //! django-bolt's Rust core, loaded by Python as `django_bolt._core`.
 
+mod admission;
 mod app;
 mod asgi;
 mod body;
 mod fastpath;
 mod files;
+mod notice;
 mod proxy;
 mod python;
+mod request_body;
 mod server;
 mod service;
 mod test_socket;

@@ -1,26 +1,27 @@
 //! The one protocol-agnostic service: a request in, a response out, whichever protocol
 //! carried it. Bolt routes take the fast path; everything else goes to the ASGI app.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 
+use crate::admission::Queue;
 use crate::asgi::websocket::Upgrade;
 use crate::asgi::{self, AsgiApp, ConnInfo};
 use crate::body::{BoxError, ResponseBody};
 use crate::fastpath::websocket::WebSocketRoute;
 use crate::fastpath::{self, errors, Lookup, RouteTable};
 use crate::python::BridgeInner;
+use crate::request_body::{Origin, Pace, Paced};
 
 /// Limits every protocol applies the same way.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_body_size: usize,
-    /// Requests handed to Python and not yet answered; past this, 503.
-    pub max_pending: usize,
+    /// How fast a request body must arrive (408 otherwise).
+    pub body_pace: Pace,
     /// Time an ASGI app gets to start its response before the client gets 504.
     pub response_timeout: Option<std::time::Duration>,
 }
@@ -31,26 +32,9 @@ pub struct AppInner {
     pub routes: Option<pyo3::Py<RouteTable>>,
     pub asgi: Option<Arc<AsgiApp>>,
     pub limits: Limits,
-    pub pending: AtomicUsize,
+    /// Requests waiting for Python (503 when full, 429 for a client over its share).
+    pub queue: Arc<Queue>,
     pub proxies: crate::proxy::TrustedProxies,
-}
-
-impl AppInner {
-    /// Count a request bound for Python, or refuse it when too many are waiting.
-    fn admit(self: &Arc<Self>) -> Option<Admitted> {
-        let before = self.pending.fetch_add(1, Ordering::AcqRel);
-        let admitted = Admitted(self.clone());
-        (before < self.limits.max_pending).then_some(admitted)
-    }
-}
-
-/// A request counted against `max_pending` until its response head is ready.
-struct Admitted(Arc<AppInner>);
-
-impl Drop for Admitted {
-    fn drop(&mut self) {
-        self.0.pending.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 pub async fn handle<B>(
@@ -123,24 +107,56 @@ where
     if let Route::Answered(answer) = route {
         return answer;
     }
-    let Some(_admitted) = app.admit() else {
-        return errors::overloaded();
-    };
+    let client = conn.client.map(|addr| addr.ip());
+    let gate = app.queue.gate(client);
     let limits = &app.limits;
+    let origin = Origin {
+        method: head.method.clone(),
+        uri: head.uri.clone(),
+        client,
+    };
+    let body = Paced::new(body, limits.body_pace, origin);
     // Every HTTP/2 stream moves this future into a task of its own: the other roads
     // are boxed so that the fast path's future stays small.
     match route {
         Route::Bolt(route, values) => {
-            fastpath::serve(&app.bridge, route, values, head, body, limits.max_body_size).await
+            fastpath::serve(
+                &app.bridge,
+                route,
+                values,
+                head,
+                body,
+                gate,
+                limits.max_body_size,
+            )
+            .await
         }
         Route::Asgi(asgi) => {
-            Box::pin(asgi::serve(&app.bridge, asgi, conn, head, body, limits)).await
+            Box::pin(asgi::serve(
+                &app.bridge,
+                asgi,
+                conn,
+                head,
+                body,
+                gate,
+                limits,
+            ))
+            .await
         }
+        // A handshake is ready for Python at once: it has no body.
         Route::AsgiWebSocket(asgi, upgrade) => {
+            let _place = match gate.enter() {
+                Ok(place) => place,
+                Err(refusal) => return refusal.response(),
+            };
             let serve = asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits);
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
+            let _place = match gate.enter() {
+                Ok(place) => place,
+                Err(refusal) => return refusal.response(),
+            };
             let bridge = &app.bridge;
             let serve =
                 fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);

@@ -31,6 +31,9 @@ class ServerOptions:
     max_header_size: int = 64 * 1024
     max_body_size: int = 10 * 1024 * 1024
     max_pending: int = 4096
+    max_pending_per_client: int = 1024
+    body_timeout: float = 30.0
+    min_body_rate: int = 1024
     max_concurrent_streams: int = 200
     shutdown_grace: float = 30.0
     root_path: str = ""
@@ -56,6 +59,20 @@ _FLAGS: list[tuple[str, str]] = [
     ("max_header_size", "bytes of request head before 431"),
     ("max_body_size", "bytes of request body before 413"),
     ("max_pending", "requests waiting for Python before 503"),
+    (
+        "max_pending_per_client",
+        "requests one client (address, or IPv6 /64) may have waiting for Python before 429 "
+        "(0: no cap)",
+    ),
+    (
+        "body_timeout",
+        "seconds a request body may stall before 408; also its grace time before "
+        "--min-body-rate applies",
+    ),
+    (
+        "min_body_rate",
+        "bytes per second a request body must average after its grace time (0: none)",
+    ),
     ("response_timeout", "seconds an ASGI app gets to start its response before 504 (0: none)"),
     ("max_concurrent_streams", "streams per HTTP/2 or HTTP/3 connection"),
     (
@@ -190,6 +207,9 @@ async def _serve_until_stopped(
             root_path=options.root_path,
             max_body_size=options.max_body_size,
             max_pending=options.max_pending,
+            max_pending_per_client=options.max_pending_per_client,
+            body_timeout=options.body_timeout,
+            min_body_rate=options.min_body_rate,
             forwarded_allow_ips=options.forwarded_allow_ips,
             response_timeout=options.response_timeout,
         )

@@ -25,11 +25,22 @@ use pyo3::exceptions::asyncio::CancelledError;
 /// Request body bytes held for the app before the reader waits for it to catch up.
 const INBOUND_HIGH_WATER: usize = 256 * 1024;
 
+/// How a request body stands before its app is started.
+pub enum Prefetch {
+    /// All of it, or enough to start the app with, is in hand.
+    Ready,
+    /// It could not be read (too large, too slow, malformed, or the client left).
+    Failed,
+}
+
 pub struct Exchange {
     bridge: Arc<BridgeInner>,
     inbound: Mutex<Inbound>,
     /// The body reader waits here while the app has not taken what is buffered.
     drained: Notify,
+    /// Woken as the body arrives, ends or fails: the server waits here for enough of
+    /// it before starting the app.
+    arrived: Notify,
     outbound: Mutex<Outbound>,
     /// The app's asyncio Task, to cancel it if it takes too long to answer.
     task: Mutex<Option<Py<PyAny>>>,
@@ -58,6 +69,7 @@ impl Exchange {
             bridge,
             inbound: Mutex::new(Inbound::default()),
             drained: Notify::new(),
+            arrived: Notify::new(),
             outbound: Mutex::new(Outbound::Idle(head)),
             task: Mutex::new(None),
         })
@@ -65,8 +77,9 @@ impl Exchange {
 
     // ---- tokio side ----------------------------------------------------------------
 
-    /// Feed the request body to the app, pausing while it has not caught up; past
-    /// `limit` bytes the client gets 413 and the app `http.disconnect`.
+    /// Feed the request body to the app, pausing while it has not caught up. A body
+    /// past `limit` bytes (413), too slow (408) or malformed (400) is answered in the
+    /// app's place, and the app gets `http.disconnect`.
     pub async fn read_body<B>(self: Arc<Self>, mut body: B, limit: usize)
     where
         B: Body<Data = Bytes> + Unpin,
@@ -98,8 +111,13 @@ impl Exchange {
                     inbound.buffered += data.len();
                     inbound.chunks.push_back(data);
                     self.wake_receiver(&mut inbound);
+                    drop(inbound);
+                    self.arrived.notify_waiters();
                 }
-                Some(Err(_)) => return self.disconnect(),
+                Some(Err(err)) => {
+                    self.reject(crate::request_body::failure_response(&err.into(), limit));
+                    return self.disconnect();
+                }
                 None => return self.body_complete(),
             }
         }
@@ -109,6 +127,39 @@ impl Exchange {
         let mut inbound = self.inbound.lock();
         inbound.complete = true;
         self.wake_receiver(&mut inbound);
+        drop(inbound);
+        self.arrived.notify_waiters();
+    }
+
+    /// Wait until the whole body, or `enough` bytes of it, are in hand, or it failed.
+    /// A failed body is answered in the app's place (400 unless already answered).
+    pub async fn prefetch(&self, enough: usize) -> Prefetch {
+        loop {
+            let arrived = self.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            {
+                let inbound = self.inbound.lock();
+                if inbound.disconnected {
+                    drop(inbound);
+                    self.reject(errors::detail(
+                        http::StatusCode::BAD_REQUEST,
+                        "The request body could not be read",
+                    ));
+                    return Prefetch::Failed;
+                }
+                if inbound.complete || inbound.buffered >= enough {
+                    return Prefetch::Ready;
+                }
+            }
+            arrived.await;
+        }
+    }
+
+    /// Whether nobody waits for the response any more (the stream was reset, or the
+    /// client left) before the app was started.
+    pub fn abandoned(&self) -> bool {
+        matches!(&*self.outbound.lock(), Outbound::Idle(head) if head.is_closed())
     }
 
     /// Answer in the app's place with `response`, unless it has begun its own.
@@ -147,6 +198,8 @@ impl Exchange {
         let mut inbound = self.inbound.lock();
         inbound.disconnected = true;
         self.wake_receiver(&mut inbound);
+        drop(inbound);
+        self.arrived.notify_waiters();
     }
 
     fn wake_receiver(self: &Arc<Self>, inbound: &mut Inbound) {

@@ -15,19 +15,29 @@ use http_body::Body;
 use pyo3::prelude::*;
 use tokio::sync::oneshot;
 
+use crate::admission::{Gate, Refusal};
 use crate::body::{BoxError, ResponseBody};
 use crate::fastpath::errors;
 use crate::python::BridgeInner;
-use exchange::{Exchange, HttpChannel, Lifeline};
+use exchange::{Exchange, HttpChannel, Lifeline, Prefetch};
 pub use scope::{AsgiApp, ConnInfo};
 
-/// Run the ASGI app for one request and return its response as soon as it starts.
+/// Body bytes read before the app is started: most request bodies whole, so a client
+/// that announces a body and stalls never holds a place in the queue; a larger body
+/// streams into the app once it runs, under the same pace. Below HTTP/2's default
+/// stream window (64 KiB - 1), so a client never waits on a window update for it.
+const PREFETCH: usize = 16 * 1024;
+
+/// Run the ASGI app for one request, once enough of its body is in and it has a place
+/// in the queue, and return its response as soon as it starts.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve<B>(
     bridge: &Arc<BridgeInner>,
     app: Arc<AsgiApp>,
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
     body: B,
+    gate: Gate,
     limits: &crate::service::Limits,
 ) -> Response<ResponseBody>
 where
@@ -38,7 +48,7 @@ where
     if body.size_hint().lower() > max_body_size as u64 {
         return errors::payload_too_large(max_body_size);
     }
-    let (head_tx, head_rx) = oneshot::channel();
+    let (head_tx, mut head_rx) = oneshot::channel();
     // Kept for an `http.response.pathsend` answer; the app gets the head.
     let method = head.method.clone();
     let conditions = crate::files::conditions(&head.headers);
@@ -49,8 +59,23 @@ where
         crate::server::runtime().spawn(exchange.clone().read_body(body, max_body_size));
     }
     let lifeline = Lifeline(exchange.clone());
+    let place = match exchange.prefetch(PREFETCH).await {
+        Prefetch::Ready => gate.enter().map_err(Refusal::response),
+        Prefetch::Failed => Err((&mut head_rx)
+            .await
+            .unwrap_or_else(|_| errors::internal_error())),
+    };
+    // Held until the response head is ready.
+    let _place = match place {
+        Ok(place) => place,
+        Err(refusal) => return refusal,
+    };
     let watched = exchange.clone();
     bridge.submit(Box::new(move |py, lp| {
+        // Reset while it waited in the batch: the app is not started for nobody.
+        if exchange.abandoned() {
+            return exchange.disconnect();
+        }
         let channel = HttpChannel {
             exchange: exchange.clone(),
         };
@@ -68,16 +93,13 @@ where
     }));
     let answer = match limits.response_timeout {
         None => head_rx.await,
-        Some(limit) => {
-            let mut head_rx = head_rx;
-            match tokio::time::timeout(limit, &mut head_rx).await {
-                Ok(answer) => answer,
-                Err(_) => {
-                    watched.time_out(limit);
-                    head_rx.await
-                }
+        Some(limit) => match tokio::time::timeout(limit, &mut head_rx).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                watched.time_out(limit);
+                head_rx.await
             }
-        }
+        },
     };
     match answer {
         Ok(mut response) => {

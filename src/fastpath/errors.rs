@@ -73,6 +73,18 @@ pub fn overloaded() -> Response<ResponseBody> {
     response
 }
 
+/// One client already has `limit` requests waiting for Python.
+pub fn too_many_waiting(limit: usize) -> Response<ResponseBody> {
+    let message = format!(
+        "This client already has {limit} requests waiting for the server; try again shortly"
+    );
+    let mut response = detail(StatusCode::TOO_MANY_REQUESTS, &message);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
 pub fn payload_too_large(limit: usize) -> Response<ResponseBody> {
     detail(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use http::{header, HeaderMap, Response, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Limited};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -398,12 +398,11 @@ impl Multipart<'_> {
         })
     }
 
-    /// 413 when the body passed the server's limit, 400 for any other broken body.
+    /// 413 when the body passed the server's limit, 408 when it came too slowly, 400
+    /// for any other broken body.
     fn malformed(&self, err: multer::Error) -> Answer {
         if let multer::Error::StreamReadFailed(source) = &err {
-            if source.is::<LengthLimitError>() {
-                return errors::payload_too_large(self.limit);
-            }
+            return crate::request_body::failure_response(source, self.limit);
         }
         errors::detail(
             StatusCode::BAD_REQUEST,

@@ -26,6 +26,7 @@ use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use tokio::sync::oneshot;
 
+use crate::admission::Gate;
 use crate::body::{BoxError, ResponseBody};
 use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
@@ -142,13 +143,15 @@ fn read_params(
     params::extract(specs, &request)
 }
 
-/// Call the route's handler in Python and wait for its response.
+/// Read the request's body, take a place in the queue, call the route's handler in
+/// Python and wait for its response.
 pub async fn serve<B>(
     bridge: &Arc<BridgeInner>,
     route: Arc<Route>,
     values: Vec<Value>,
     head: http::request::Parts,
     body: B,
+    gate: Gate,
     max_body_size: usize,
 ) -> Response<ResponseBody>
 where
@@ -169,6 +172,11 @@ where
             }
         }
         None => (None, None, Default::default()),
+    };
+    // Held until the response head is ready.
+    let _place = match gate.enter() {
+        Ok(place) => place,
+        Err(refusal) => return refusal.response(),
     };
     let query = match route.loader_reads_query {
         true => Some(Bytes::copy_from_slice(
@@ -200,7 +208,11 @@ where
     let shared = bridge.clone();
     let called = route.clone();
     bridge.submit(Box::new(move |py, lp| {
-        call::call(py, lp, &shared, called, input, reply)
+        // The stream was reset (or the client left) while the request waited in the
+        // batch: its handler must not run (HTTP/2 rapid reset).
+        if !reply.is_closed() {
+            call::call(py, lp, &shared, called, input, reply)
+        }
     }));
     let response = response.await.unwrap_or_else(|_| errors::internal_error());
     let mut response = outgoing::finish(bridge, &route, &wanted, response).await;
@@ -211,7 +223,8 @@ where
     response
 }
 
-/// The whole request body, or 413 past `limit`, or 400 if the client broke it off.
+/// The whole request body, or 413 past `limit`, 408 if it came too slowly, or 400 if
+/// the client broke it off.
 async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, Response<ResponseBody>>
 where
     B: Body<Data = Bytes>,
@@ -222,12 +235,6 @@ where
     }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-            Err(errors::payload_too_large(limit))
-        }
-        Err(_) => Err(errors::detail(
-            http::StatusCode::BAD_REQUEST,
-            "The request body could not be read",
-        )),
+        Err(err) => Err(crate::request_body::failure_response(&err, limit)),
     }
 }

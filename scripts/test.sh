@@ -35,6 +35,8 @@ run() {
     return 1
 }
 
+before="$(git status --porcelain --untracked-files=all 2>/dev/null)"
+
 run "cargo fmt --check" cargo fmt --all -- --check
 
 if cargo clippy --version >/dev/null 2>&1; then
@@ -62,6 +64,20 @@ if [ "$rc" -eq 5 ]; then
 elif [ "$rc" -ne 0 ]; then
     echo "FAILED: pytest (exit $rc)" >&2
     failed+=("pytest")
+fi
+
+# Tests write only to temporary directories: anything new or changed in the tree is a
+# test that wrote into the repository.
+step "the tree is as the tests found it"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+    after="$(git status --porcelain --untracked-files=all)"
+    if [ "$after" != "$before" ]; then
+        echo "the tests changed the tree:" >&2
+        diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") >&2
+        failed+=("tests left files in the tree")
+    else
+        echo "    clean"
+    fi
 fi
 
 echo

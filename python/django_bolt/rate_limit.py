@@ -41,10 +41,14 @@ def rate_limit(
         key != "ip" and not (key.startswith("header:") and HEADER_NAME.match(key[7:]))
     ):
         raise ValueError(f"rate_limit key must be 'ip' or 'header:<name>', not {key!r}")
-    if isinstance(ipv6_prefix, bool) or not isinstance(ipv6_prefix, int) or not (
-        1 <= ipv6_prefix <= 128
+    if (
+        isinstance(ipv6_prefix, bool)
+        or not isinstance(ipv6_prefix, int)
+        or not (1 <= ipv6_prefix <= 128)
     ):
-        raise ValueError(f"rate_limit ipv6_prefix must be an int from 1 to 128, not {ipv6_prefix!r}")
+        raise ValueError(
+            f"rate_limit ipv6_prefix must be an int from 1 to 128, not {ipv6_prefix!r}"
+        )
     if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
         raise ValueError(f"rate_limit max_clients must be an int >= 1, not {max_clients!r}")
     described = {

@@ -260,7 +260,9 @@ def test_token_types_can_be_widened_or_unchecked():
     with TestClient(api) as client:
         refresh_token = token(sub="1", token_type="refresh")
         assert client.get("/refresh", headers=refresh_token).json() == {"type": "refresh"}
-        assert client.get("/refresh", headers=token(sub="1", token_type="access")).status_code == 401
+        assert (
+            client.get("/refresh", headers=token(sub="1", token_type="access")).status_code == 401
+        )
         assert client.get("/any", headers=refresh_token).json() == {"type": "refresh"}
     with pytest.raises(ValueError, match="token_types is empty"):
         JWTAuthentication(secret=SECRET, token_types=())

@@ -183,9 +183,7 @@ def test_files_are_sent_with_nosniff(client):
     assert not_modified.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.parametrize(
-    "name", [".env", ".git/config", "sub/../.env", "./.env", "env-link.txt"]
-)
+@pytest.mark.parametrize("name", [".env", ".git/config", "sub/../.env", "./.env", "env-link.txt"])
 def test_dotfiles_are_404(client, name):
     response = client.get("/files/public", params={"name": name})
     assert response.status_code == 404
@@ -215,16 +213,14 @@ def test_content_disposition_names():
     from django_bolt import FileResponse
 
     def disposition(**kwargs):
-        return dict(FileResponse("/srv/a b.txt", **kwargs).to_wire()[1]).get(
-            "content-disposition"
-        )
+        return dict(FileResponse("/srv/a b.txt", **kwargs).to_wire()[1]).get("content-disposition")
 
     assert disposition() is None
     assert disposition(filename="x.txt") == 'attachment; filename="x.txt"'
     assert disposition(content_disposition_type="inline") == 'inline; filename="a b.txt"'
     # A name cannot end the header or break out of its quotes.
     assert disposition(filename='a"\r\nSet-Cookie: x=1') == (
-        "attachment; filename=\"aSet-Cookie: x=1\"; "
+        'attachment; filename="aSet-Cookie: x=1"; '
         "filename*=UTF-8''a%22%0D%0ASet-Cookie%3A%20x%3D1"
     )
     with pytest.raises(ValueError, match="content_disposition_type"):

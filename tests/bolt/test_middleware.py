@@ -243,7 +243,9 @@ def test_a_flood_of_new_keys_does_not_reset_a_limited_client():
     limited: new ones get 429 until a bucket refills (5 s here)."""
     with TestClient(mwapp.api) as client:
         victim = {"x-client": "victim"}
-        statuses = [client.get("/mw/limited-few-clients", headers=victim).status_code for _ in range(3)]
+        statuses = [
+            client.get("/mw/limited-few-clients", headers=victim).status_code for _ in range(3)
+        ]
         assert statuses == [200, 200, 429]
         flood = [
             client.get("/mw/limited-few-clients", headers={"x-client": f"flood-{n}"})
@@ -251,8 +253,10 @@ def test_a_flood_of_new_keys_does_not_reset_a_limited_client():
         ]
         assert sum(r.status_code == 200 for r in flood) < 64
         refused = [r for r in flood if r.status_code == 429]
-        assert refused[-1].json()["detail"].startswith(
-            "Too many clients are being rate limited at once; retry in"
+        assert (
+            refused[-1]
+            .json()["detail"]
+            .startswith("Too many clients are being rate limited at once; retry in")
         )
         still = client.get("/mw/limited-few-clients", headers=victim)
         assert still.json()["detail"].startswith("Rate limit exceeded")

@@ -100,9 +100,7 @@ def test_refresh_and_id_tokens_are_not_access_tokens(project):
         ({"token_use": "id"}, {}),
         ({}, {"typ": "refresh+jwt"}),
     ]
-    tokens = [
-        pyjwt.encode({**claims, **extra}, SECRET, headers=header) for extra, header in kinds
-    ]
+    tokens = [pyjwt.encode({**claims, **extra}, SECRET, headers=header) for extra, header in kinds]
 
     def attack(client: httpx.Client, n: str) -> httpx.Response:
         token = tokens[hash(n) % len(tokens)]
@@ -121,7 +119,9 @@ def test_refresh_and_id_tokens_are_not_access_tokens(project):
         "Token type 'id' is not accepted",
         "Token type 'refresh+jwt' is not accepted",
     }
-    assert all(r.headers["www-authenticate"] == 'Bearer error="invalid_token"' for r in flood.responses)
+    assert all(
+        r.headers["www-authenticate"] == 'Bearer error="invalid_token"' for r in flood.responses
+    )
     # Refusals are not logged one by one (that would be the attacker's log flood).
     assert "Traceback" not in project.stderr()
 
@@ -149,8 +149,10 @@ def test_a_flood_of_new_keys_leaves_a_limited_client_limited(project):
     assert admitted <= 64
     refused = [r for r in flood.responses if r.status_code == 429]
     assert len(refused) >= 200
-    assert refused[-1].json()["detail"].startswith(
-        "Too many clients are being rate limited at once; retry in"
+    assert (
+        refused[-1]
+        .json()["detail"]
+        .startswith("Too many clients are being rate limited at once; retry in")
     )
     assert int(refused[-1].headers["retry-after"]) >= 1
     assert (

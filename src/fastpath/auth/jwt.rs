@@ -111,16 +111,20 @@ const TYPE_CLAIMS: [&str; 3] = ["token_type", "typ", "token_use"];
 fn declared_types(header_typ: Option<&str>, claims: &Map<String, Value>) -> Vec<String> {
     let header = header_typ
         .map(|typ| typ.to_ascii_lowercase())
-        .map(|typ| typ.strip_prefix("application/").map_or(typ.clone(), str::to_owned))
+        .map(|typ| {
+            typ.strip_prefix("application/")
+                .map_or(typ.clone(), str::to_owned)
+        })
         // "JWT" says only that this is a JWT (RFC 7519 5.1).
         .filter(|typ| typ != "jwt");
-    let in_claims = TYPE_CLAIMS
-        .iter()
-        .filter_map(|name| claims.get(*name))
-        .map(|value| match value {
-            Value::String(text) => text.to_ascii_lowercase(),
-            other => other.to_string(),
-        });
+    let in_claims =
+        TYPE_CLAIMS
+            .iter()
+            .filter_map(|name| claims.get(*name))
+            .map(|value| match value {
+                Value::String(text) => text.to_ascii_lowercase(),
+                other => other.to_string(),
+            });
     header
         .into_iter()
         .chain(in_claims)
@@ -307,17 +311,25 @@ mod tests {
     fn tokens_declaring_another_type_are_refused() {
         let jwt = backend(&[]);
         let with = |name: &str, value: &str| {
-            let claims = serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j", name: value});
+            let claims =
+                serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j", name: value});
             jwt.authenticate(&token(claims, b"s3cret"))
         };
-        for (name, value) in [("token_type", "access"), ("typ", "Bearer"), ("token_use", "access")] {
+        for (name, value) in [
+            ("token_type", "access"),
+            ("typ", "Bearer"),
+            ("token_use", "access"),
+        ] {
             assert!(with(name, value).is_ok(), "{name}={value}");
         }
         assert_eq!(
             with("token_type", "refresh").unwrap_err(),
             "Token type 'refresh' is not accepted"
         );
-        assert_eq!(with("typ", "ID").unwrap_err(), "Token type 'id' is not accepted");
+        assert_eq!(
+            with("typ", "ID").unwrap_err(),
+            "Token type 'id' is not accepted"
+        );
         assert_eq!(
             with("token_use", "id").unwrap_err(),
             "Token type 'id' is not accepted"
@@ -350,7 +362,8 @@ mod tests {
             .authenticate(&token(claims, b"s3cret"))
             .unwrap_err();
         assert_eq!(err, "Token has no 'aud' claim");
-        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j", "aud": "other"});
+        let claims =
+            serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j", "aud": "other"});
         let err = backend(&["api"])
             .authenticate(&token(claims, b"s3cret"))
             .unwrap_err();

@@ -293,12 +293,14 @@ def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
     port = support.free_port()
+    log = tmp_path / "stderr.log"
+    stderr = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runbolt", "--dev", "--port", str(port)],
         cwd=project,
         env=support.subprocess_env(()),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         start_new_session=True,  # the reloader runs the server in a child process
     )
     base = f"http://127.0.0.1:{port}"
@@ -307,6 +309,11 @@ def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):
         crash = httpx.get(f"{base}/api/crash")
         assert crash.status_code == 500
         assert any("handler exploded" in line for line in crash.json()["traceback"])
+        # --dev names a handler that holds the event loop for 0.1 s or more.
+        assert httpx.get(f"{base}/api/blocking", params={"seconds": 0.15}).status_code == 200
+        assert support.wait_for(
+            lambda: "GET /api/blocking blocked the event loop for 0.1" in log.read_text()
+        )
 
         api = project / "boltproj" / "api.py"
         api.write_text(
@@ -328,6 +335,7 @@ def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
+        stderr.close()
 
 
 def _answers(url: str) -> bool:

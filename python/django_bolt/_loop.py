@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
+import time
 import types
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+logger = logging.getLogger("django_bolt")
+
 _executor: ThreadPoolExecutor | None = None
+
+#: The grace period in-flight requests had, once the server has waited it out while
+#: stopping (None while serving): handlers cancelled after it are logged as such.
+shutdown_grace: float | None = None
 
 
 @types.coroutine
-def resume(coro, pending):
+def resume(coro, pending, label: str = "", threshold: float = 0.0):
     """Continue ``coro``, which yielded ``pending`` on the step Rust already took.
 
     The Task running this sees ``pending`` exactly as if it had stepped ``coro``
     itself; what the Task sends or throws back goes on to ``coro`` (PEP 380's
     ``yield from``, which cannot start from a value already yielded).
+
+    With a ``threshold``, each step that holds the loop that long is logged as the
+    handler of ``label`` blocking it.
     """
+    started = 0.0
     while True:
         try:
             sent = yield pending
@@ -30,10 +42,26 @@ def resume(coro, pending):
             step, arg = coro.throw, exc
         else:
             step, arg = coro.send, sent
+        if threshold:
+            started = time.monotonic()
         try:
             pending = step(arg)
         except StopIteration as stop:
             return stop.value
+        finally:
+            if threshold and (blocked := time.monotonic() - started) >= threshold:
+                warn_blocked(label, blocked)
+
+
+def warn_blocked(label: str, seconds: float) -> None:
+    """The log line of a handler step that held the event loop (and every Python route
+    with it) for ``seconds``."""
+    logger.warning(
+        "%s blocked the event loop for %.2f s: no other Python route ran meanwhile "
+        "(await instead, or make the handler a plain def to run it in a thread)",
+        label,
+        seconds,
+    )
 
 
 def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:

@@ -46,8 +46,15 @@ class AuthBackend:
 
 class JWTAuthentication(AuthBackend):
     """A JSON Web Token in ``Authorization: Bearer <token>`` (or the whole value of
-    another ``header``), checked in Rust: signature, ``exp``, ``nbf``, and ``aud`` /
-    ``iss`` when ``audience`` / ``issuer`` are given.
+    another ``header``), checked in Rust: signature, ``exp``, ``nbf``, ``aud`` /
+    ``iss`` when ``audience`` / ``issuer`` are given, and that every claim named in
+    ``required_claims`` is present.
+
+    ``token_types`` are the kinds of token accepted (default ``("access",)``): a token
+    that declares another kind in its ``token_type``, ``typ`` or ``token_use`` claim or
+    its JOSE header's ``typ`` (other than ``JWT``) is refused, so a refresh or ID token
+    signed with the same secret is no access token. ``at+jwt`` and ``Bearer`` count as
+    "access"; a token declaring no type is accepted. ``token_types=None`` checks nothing.
 
     ``secret`` is the HMAC secret (default: ``settings.BOLT_JWT_SECRET``, else
     ``settings.SECRET_KEY``), or the PEM public key for RS*/PS*/ES*/EdDSA algorithms.
@@ -70,6 +77,7 @@ class JWTAuthentication(AuthBackend):
         issuer: str | Iterable[str] | None = None,
         leeway: int | datetime.timedelta = 0,
         required_claims: Iterable[str] = ("exp",),
+        token_types: Iterable[str] | None = ("access",),
         load_user: bool = True,
     ) -> None:
         super().__init__(header)
@@ -86,6 +94,9 @@ class JWTAuthentication(AuthBackend):
         if self.leeway < 0:
             raise ValueError("JWTAuthentication: leeway cannot be negative")
         self.required_claims = _strings(required_claims)
+        self.token_types = None if token_types is None else _strings(token_types)
+        if self.token_types == []:
+            raise ValueError("JWTAuthentication: token_types is empty; pass None to accept any")
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -96,6 +107,7 @@ class JWTAuthentication(AuthBackend):
             "issuer": self.issuer,
             "leeway": self.leeway,
             "required_claims": self.required_claims,
+            "token_types": self.token_types,
             "load_user": self.load_user,
         }
 

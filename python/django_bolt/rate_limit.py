@@ -16,12 +16,22 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 def rate_limit(
-    rps: float, burst: int | None = None, key: str = "ip"
+    rps: float,
+    burst: int | None = None,
+    key: str = "ip",
+    *,
+    ipv6_prefix: int = 64,
+    max_clients: int = 65536,
 ) -> Callable[[Handler], Handler]:
     """Allow each client ``rps`` requests a second on average, and bursts of up to
     ``burst`` (default: ``rps`` rounded up). ``key="ip"`` tells clients apart by address
-    (as trusted proxy headers give it); ``key="header:x-api-key"`` by that header's
-    value, falling back to the address for requests without it."""
+    (as trusted proxy headers give it; IPv6 addresses by their first ``ipv6_prefix``
+    bits, a /64 network by default); ``key="header:x-api-key"`` by that header's value,
+    falling back to the address for requests without it.
+
+    The route keeps about ``max_clients`` buckets. Only buckets that have refilled are
+    forgotten to make room; when every bucket is still limiting someone, a client not
+    seen before gets 429 until one refills (at most ``burst / rps`` seconds)."""
     if isinstance(rps, bool) or not isinstance(rps, int | float) or not 0 < rps < math.inf:
         raise ValueError(f"rate_limit rps must be a positive number, not {rps!r}")
     burst = math.ceil(rps) if burst is None else burst
@@ -31,7 +41,23 @@ def rate_limit(
         key != "ip" and not (key.startswith("header:") and HEADER_NAME.match(key[7:]))
     ):
         raise ValueError(f"rate_limit key must be 'ip' or 'header:<name>', not {key!r}")
-    described = {"rps": float(rps), "burst": burst, "key": key.lower()}
+    if (
+        isinstance(ipv6_prefix, bool)
+        or not isinstance(ipv6_prefix, int)
+        or not (1 <= ipv6_prefix <= 128)
+    ):
+        raise ValueError(
+            f"rate_limit ipv6_prefix must be an int from 1 to 128, not {ipv6_prefix!r}"
+        )
+    if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+        raise ValueError(f"rate_limit max_clients must be an int >= 1, not {max_clients!r}")
+    described = {
+        "rps": float(rps),
+        "burst": burst,
+        "key": key.lower(),
+        "ipv6_prefix": ipv6_prefix,
+        "max_clients": max_clients,
+    }
 
     def decorate(handler: Handler) -> Handler:
         handler.__bolt_rate_limit__ = described  # type: ignore[attr-defined]

@@ -168,12 +168,22 @@ class FileResponse(Response):
 
     ``filename`` adds ``Content-Disposition: attachment``; the media type is guessed
     from the name when not given. The server answers ``Range`` requests (206/416) and
-    conditional ones (``ETag``/``Last-Modified``, 304), and HEAD with headers only.
+    conditional ones (``ETag``/``Last-Modified``, 304), and HEAD with headers only, and
+    sends ``X-Content-Type-Options: nosniff`` so browsers keep to the media type.
 
     ``path`` may not climb with ``..``. To serve a path that comes from the request,
     pass ``root=``: ``path`` is then taken relative to ``root`` and the file it
     resolves to (symbolic links followed) must lie inside ``root``. A missing file, or
     one that breaks these rules, is answered with 404.
+
+    Dotfiles (any segment of ``path``, or of what it resolves to under ``root``, that
+    starts with ``.``: ``.env``, ``.git/config``) are 404 unless ``allow_dotfiles=True``.
+
+    ``content_disposition_type="attachment"`` makes browsers download the file rather
+    than render it (use it for files users uploaded: an HTML or SVG file shown inline
+    runs its script in the site's origin); the name is ``filename`` or the path's last
+    segment, encoded per RFC 6266 / RFC 5987. ``"inline"`` names the file but lets the
+    browser show it.
     """
 
     def __init__(
@@ -184,28 +194,40 @@ class FileResponse(Response):
         status_code: int = 200,
         headers: dict[str, str] | None = None,
         root: str | os.PathLike[str] | None = None,
+        *,
+        allow_dotfiles: bool = False,
+        content_disposition_type: str | None = None,
     ) -> None:
+        if content_disposition_type not in (None, "attachment", "inline"):
+            raise ValueError(
+                "FileResponse content_disposition_type must be 'attachment' or 'inline', "
+                f"not {content_disposition_type!r}"
+            )
         self.path = os.fspath(path)
         self.root = None if root is None else os.fspath(root)
+        self.allow_dotfiles = allow_dotfiles
         guessed = mimetypes.guess_type(filename or self.path)[0]
         headers = dict(headers or {})
-        if filename is not None:
-            headers.setdefault("content-disposition", _attachment(filename))
+        if filename is not None or content_disposition_type is not None:
+            disposition = content_disposition_type or "attachment"
+            name = filename if filename is not None else os.path.basename(self.path)
+            headers.setdefault("content-disposition", _disposition(disposition, name))
         super().__init__(
             None, status_code, headers, media_type or guessed or "application/octet-stream"
         )
 
     def to_wire(self) -> Wire:
         status, headers, _ = super().to_wire()
-        return status, headers, SendFile(self.path, self.root)
+        return status, headers, SendFile(self.path, self.root, self.allow_dotfiles)
 
     def render(self) -> bytes:
         return b""
 
 
-def _attachment(filename: str) -> str:
-    """RFC 6266: an ASCII fallback plus the UTF-8 name when it needs one."""
-    fallback = filename.encode("ascii", "replace").decode().replace('"', "")
+def _disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the UTF-8 name (RFC 5987) when it needs one."""
+    fallback = filename.encode("ascii", "replace").decode()
+    fallback = "".join(c for c in fallback if c.isprintable() and c not in '"\\')
     if fallback == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+        return f'{kind}; filename="{filename}"'
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

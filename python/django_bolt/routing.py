@@ -7,6 +7,7 @@ Structs and UploadFiles from what Rust read, and shaping the response.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import decimal
 import enum
@@ -25,7 +26,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 
-from . import dependencies, orm, pagination, serializers, users
+from . import _loop, dependencies, orm, pagination, serializers, users
 from .auth import AuthBackend
 from .compression import CompressionConfig
 from .cors import CORSConfig, describe_cors
@@ -180,7 +181,7 @@ class Route:
                 handler, self.dependencies, request_param, self._finalize, self._produce
             )
             is_async = True
-        on_error = _ErrorHandler(self.name, debug)
+        on_error = _ErrorHandler(self.name, f"{self.method} {self.path}", debug)
         layers = route_middleware(self.handler, self.middleware)
         if layers:
             # Middleware needs the Request, even when the handler does not take it.
@@ -416,14 +417,22 @@ def _body_error(exc: msgspec.MsgspecError, location: str = "body") -> dict[str, 
 class _ErrorHandler:
     """Turns an exception from a handler into the response to send."""
 
-    def __init__(self, route_name: str, debug: bool) -> None:
+    def __init__(self, route_name: str, label: str, debug: bool) -> None:
         self.route_name = route_name
+        self.label = label
         self.debug = debug
 
     def __call__(self, exc: BaseException) -> Wire:
         if isinstance(exc, HTTPException):
             headers = [*exc.headers.items(), ("content-type", "application/json")]
             return exc.status_code, headers, _encoder.encode({"detail": exc.detail})
+        if isinstance(exc, asyncio.CancelledError):
+            # Nobody is waiting for this answer: one line says what was cut short.
+            grace = _loop.shutdown_grace
+            when = "" if grace is None else f" at shutdown after {grace:.1f} s grace"
+            logger.warning("request %s cancelled%s", self.label, when)
+            detail = {"detail": "The request was cancelled"}
+            return 503, [("content-type", "application/json")], _encoder.encode(detail)
         logger.error("Exception in route %s", self.route_name, exc_info=exc)
         body: dict[str, Any] = {"detail": "Internal Server Error"}
         if self.debug:

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import _core
+from . import _core, _loop
 from .lifespan import Lifespan, LifespanFailure
 
 logger = logging.getLogger("django_bolt")
@@ -45,7 +45,11 @@ class ServerOptions:
     forwarded_allow_ips: str = ""
     response_timeout: float = 0.0
     gc_threshold: int = 10_000
+    slow_callback_warning: float = 1.0
 
+
+#: ``--slow-callback-warning`` under ``runbolt --dev`` unless the flag is given.
+DEV_SLOW_CALLBACK_WARNING = 0.1
 
 #: Command-line flags shared by ``runbolt`` and ``django-bolt serve``: (field, help).
 _FLAGS: list[tuple[str, str]] = [
@@ -81,6 +85,11 @@ _FLAGS: list[tuple[str, str]] = [
         "(0: Python's own settings)",
     ),
     ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
+    (
+        "slow_callback_warning",
+        "log a handler that holds the event loop this many seconds (0: never; "
+        f"{DEV_SLOW_CALLBACK_WARNING} under runbolt --dev)",
+    ),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
     ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),
     ("key", "TLS private key (PEM: PKCS#8, PKCS#1 or SEC1)"),
@@ -124,6 +133,8 @@ def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
     """Serve until SIGINT/SIGTERM; forks ``options.processes`` servers on one port."""
     if options.gc_threshold < 0:
         raise StartupError("--gc-threshold must be 0 or more")
+    if not options.slow_callback_warning >= 0:
+        raise StartupError("--slow-callback-warning must be 0 or more")
     if options.processes <= 1:
         _run_process(routes, asgi_app, options, reuse_port=False)
         return
@@ -197,6 +208,7 @@ async def _serve_until_stopped(
     loop = asyncio.get_running_loop()
     bridge = _core.Bridge()
     bridge.attach(loop)
+    bridge.warn_slow_steps(options.slow_callback_warning)
     lifespan = Lifespan(asgi_app)
     try:
         app = _core.App(
@@ -237,6 +249,8 @@ async def _serve_until_stopped(
     await stop.wait()
     logger.info("shutting down: finishing in-flight requests (up to %ss)", options.shutdown_grace)
     await server.shutdown(options.shutdown_grace)
+    # Handlers still running are cancelled when the loop closes; say why in their log line.
+    _loop.shutdown_grace = options.shutdown_grace
     await lifespan.shutdown()
     bridge.detach(loop)
     logger.info("stopped")

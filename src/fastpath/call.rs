@@ -49,9 +49,12 @@ pub fn call(
     let bridge = bridge.clone();
     if route.is_async {
         match handler.call((), Some(&kwargs)) {
-            Ok(coro) => drive(py, lp, coro, move |py, outcome| {
-                answer(py, &bridge, &route, outcome, reply)
-            }),
+            Ok(coro) => {
+                let finished = route.clone();
+                drive(py, lp, &route.label, coro, move |py, outcome| {
+                    answer(py, &bridge, &finished, outcome, reply)
+                })
+            }
             Err(err) => answer(py, &bridge, &route, Err(err), reply),
         }
     } else {
@@ -106,9 +109,9 @@ fn later(
     let lp = bridge
         .event_loop()
         .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
-    let (shared, route) = (bridge.clone(), route.clone());
-    drive(py, lp, coro, move |py, outcome| {
-        answer(py, &shared, &route, outcome, reply)
+    let (shared, finished) = (bridge.clone(), route.clone());
+    drive(py, lp, &route.label, coro, move |py, outcome| {
+        answer(py, &shared, &finished, outcome, reply)
     });
     Ok(())
 }

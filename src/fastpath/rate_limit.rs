@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -21,9 +21,16 @@ use super::errors;
 use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
 
-/// Buckets a route keeps at most, spread over `SHARDS` locks.
+/// Buckets a route keeps at most unless `max_clients` says otherwise.
 const MAX_KEYS: usize = 65_536;
+/// Locks the buckets are spread over, each holding at least `MIN_SHARD` of them.
 const SHARDS: usize = 16;
+const MIN_SHARD: usize = 256;
+/// A full table is reported on stderr at most this often.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+/// The IPv6 prefix length clients are keyed by unless `ipv6_prefix` says otherwise.
+const IPV6_PREFIX: u8 = 64;
 
 /// Whose requests share a bucket.
 #[derive(Debug)]
@@ -32,6 +39,14 @@ enum KeyKind {
     Ip,
     /// The value of this header; requests without it are keyed by IP.
     Header(HeaderName),
+}
+
+/// The buckets of one shard, and when the earliest of them will have refilled.
+#[derive(Debug, Default)]
+struct Shard {
+    buckets: HashMap<Key, Bucket>,
+    /// No bucket can be evicted before this, so a flood does not rescan a full shard.
+    nothing_idle_before: Option<Instant>,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -52,14 +67,32 @@ pub struct RateLimit {
     rps: f64,
     burst: f64,
     key: KeyKind,
+    /// IPv6 addresses are keyed by their first `ipv6_prefix` bits.
+    ipv6_prefix: u8,
+    /// Buckets one shard keeps at most.
+    shard_capacity: usize,
     hasher: RandomState,
-    shards: Vec<Mutex<HashMap<Key, Bucket>>>,
+    shards: Vec<Mutex<Shard>>,
+    /// The route's path, for the log line of a full table.
+    path: String,
+    /// When that line was last written.
+    warned: Mutex<Option<Instant>>,
+}
+
+/// Why a request gets no token.
+#[derive(Debug, PartialEq)]
+enum Refused {
+    /// Its bucket is empty until then.
+    Empty(Duration),
+    /// Its client is new and every bucket is busy; one refills by then.
+    Full(Duration),
 }
 
 impl RateLimit {
-    /// The route description's `rate_limit` dict: `rps` (> 0), `burst` (>= 1) and
-    /// `key` (`"ip"` or `"header:<name>"`).
-    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<RateLimit, String> {
+    /// The route description's `rate_limit` dict: `rps` (> 0), `burst` (>= 1),
+    /// `key` (`"ip"` or `"header:<name>"`), `ipv6_prefix` (1 to 128, default 64) and
+    /// `max_clients` (the buckets kept, default 65536).
+    pub fn from_py(desc: &Bound<'_, PyDict>, path: &str) -> Result<RateLimit, String> {
         let number = |key: &str| -> Result<f64, String> {
             desc.get_item(key)
                 .ok()
@@ -86,21 +119,51 @@ impl RateLimit {
                 "rate_limit key must be \"ip\" or \"header:<name>\", not {key:?}"
             ));
         };
-        Ok(RateLimit::new(
-            number("rps")?,
-            number("burst")?.max(1.0),
-            key,
-        ))
+        let ipv6_prefix = match desc.get_item("ipv6_prefix").ok().flatten() {
+            Some(value) if !value.is_none() => value
+                .extract::<u8>()
+                .ok()
+                .filter(|bits| (1..=128).contains(bits))
+                .ok_or("rate_limit ipv6_prefix must be 1 to 128")?,
+            _ => IPV6_PREFIX,
+        };
+        let max_clients = match desc.get_item("max_clients").ok().flatten() {
+            Some(value) if !value.is_none() => value
+                .extract::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or("rate_limit max_clients must be a whole number >= 1")?,
+            _ => MAX_KEYS,
+        };
+        let mut limit = RateLimit::new(number("rps")?, number("burst")?.max(1.0), key);
+        limit.ipv6_prefix = ipv6_prefix;
+        limit.set_max_clients(max_clients);
+        limit.path = path.to_owned();
+        Ok(limit)
     }
 
     fn new(rps: f64, burst: f64, key: KeyKind) -> RateLimit {
-        RateLimit {
+        let mut limit = RateLimit {
             rps,
             burst,
             key,
+            ipv6_prefix: IPV6_PREFIX,
+            shard_capacity: 0,
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-        }
+            shards: Vec::new(),
+            path: String::new(),
+            warned: Mutex::new(None),
+        };
+        limit.set_max_clients(MAX_KEYS);
+        limit
+    }
+
+    /// Keep at most `max_clients` buckets: a small bound in fewer shards, so that
+    /// each still holds a fair share.
+    fn set_max_clients(&mut self, max_clients: usize) {
+        let shards = (max_clients / MIN_SHARD).clamp(1, SHARDS);
+        self.shard_capacity = max_clients / shards;
+        self.shards = (0..shards).map(|_| Mutex::default()).collect();
     }
 
     /// Take a token for this request's client, or answer 429.
@@ -110,7 +173,7 @@ impl RateLimit {
         headers: &HeaderMap,
     ) -> Result<(), Box<Response<ResponseBody>>> {
         self.take(self.key_of(conn, headers), Instant::now())
-            .map_err(|wait| Box::new(too_many_requests(wait)))
+            .map_err(|refused| Box::new(too_many_requests(refused)))
     }
 
     fn key_of(&self, conn: &ConnInfo, headers: &HeaderMap) -> Key {
@@ -119,51 +182,109 @@ impl RateLimit {
                 return Key::Value(value.as_bytes().into());
             }
         }
-        Key::Ip(
-            conn.client
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip()),
-        )
+        let ip = conn
+            .client
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip().to_canonical());
+        Key::Ip(match ip {
+            IpAddr::V6(v6) => IpAddr::V6(network(v6, self.ipv6_prefix)),
+            v4 => v4,
+        })
     }
 
-    /// Take a token from `key`'s bucket at `now`, or say how long until one is there.
-    fn take(&self, key: Key, now: Instant) -> Result<(), Duration> {
-        let index = self.hasher.hash_one(&key) as usize % SHARDS;
-        let mut shard = self.shards[index].lock();
-        if shard.len() >= MAX_KEYS / SHARDS && !shard.contains_key(&key) {
-            self.evict(&mut shard, now);
+    /// Take a token from `key`'s bucket at `now`, or say why there is none.
+    fn take(&self, key: Key, now: Instant) -> Result<(), Refused> {
+        let index = self.hasher.hash_one(&key) as usize % self.shards.len();
+        let mut guard = self.shards[index].lock();
+        let shard = &mut *guard;
+        if shard.buckets.len() >= self.shard_capacity && !shard.buckets.contains_key(&key) {
+            self.evict(shard, now);
+            if shard.buckets.len() >= self.shard_capacity {
+                self.warn_full(now);
+                let until = shard.nothing_idle_before.unwrap_or(now);
+                return Err(Refused::Full(until.saturating_duration_since(now)));
+            }
         }
-        let bucket = shard.entry(key).or_insert(Bucket {
+        let bucket = shard.buckets.entry(key).or_insert(Bucket {
             tokens: self.burst,
             updated: now,
         });
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rps).min(self.burst);
+        bucket.tokens = self.tokens_at(bucket, now);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
+            // Keep the bound true for a bucket made (or drained) since the last scan.
+            let refilled = self.refilled_at(bucket);
+            if let Some(until) = &mut shard.nothing_idle_before {
+                *until = (*until).min(refilled);
+            }
             return Ok(());
         }
-        Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rps))
+        Err(Refused::Empty(Duration::from_secs_f64(
+            (1.0 - bucket.tokens) / self.rps,
+        )))
     }
 
-    /// Make room in a full shard: forget the buckets that have refilled; if most are
-    /// still busy (a flood of distinct clients), forget them all rather than scan
-    /// again on every new client.
-    fn evict(&self, shard: &mut HashMap<Key, Bucket>, now: Instant) {
-        let refill = Duration::from_secs_f64(self.burst / self.rps);
-        shard.retain(|_, b| now.saturating_duration_since(b.updated) < refill);
-        if shard.len() >= MAX_KEYS / SHARDS * 3 / 4 {
-            shard.clear();
+    /// Say on stderr (once a minute at most) that new clients are being refused.
+    fn warn_full(&self, now: Instant) {
+        let mut warned = self.warned.lock();
+        if warned.is_some_and(|at| now.saturating_duration_since(at) < WARN_EVERY) {
+            return;
         }
+        *warned = Some(now);
+        let clients = self.shard_capacity * self.shards.len();
+        eprintln!(
+            "django-bolt: rate limit of {}: its {clients} client buckets are all still \
+             limiting someone; new clients get 429 until one refills",
+            self.path
+        );
+    }
+
+    /// The tokens `bucket` holds at `now`.
+    fn tokens_at(&self, bucket: &Bucket, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        (bucket.tokens + elapsed * self.rps).min(self.burst)
+    }
+
+    /// When `bucket` is full again, and so no different from a new one.
+    fn refilled_at(&self, bucket: &Bucket) -> Instant {
+        bucket.updated + Duration::from_secs_f64((self.burst - bucket.tokens).max(0.0) / self.rps)
+    }
+
+    /// Make room in a full shard by forgetting the buckets that have refilled, and
+    /// only those. A shard found with none is not scanned again until one may be.
+    fn evict(&self, shard: &mut Shard, now: Instant) {
+        if shard.nothing_idle_before.is_some_and(|until| now < until) {
+            return;
+        }
+        let mut earliest: Option<Instant> = None;
+        shard.buckets.retain(|_, bucket| {
+            let refilled = self.refilled_at(bucket);
+            let busy = refilled > now;
+            if busy {
+                earliest = Some(earliest.map_or(refilled, |e| e.min(refilled)));
+            }
+            busy
+        });
+        shard.nothing_idle_before = earliest;
     }
 }
 
+/// The first `bits` bits of `address`: the network a client is keyed by.
+fn network(address: Ipv6Addr, bits: u8) -> Ipv6Addr {
+    let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+    Ipv6Addr::from(address.to_bits() & mask)
+}
+
 /// 429 with `Retry-After` in whole seconds (at least 1).
-fn too_many_requests(wait: Duration) -> Response<ResponseBody> {
+fn too_many_requests(refused: Refused) -> Response<ResponseBody> {
+    let (wait, reason) = match refused {
+        Refused::Empty(wait) => (wait, "Rate limit exceeded"),
+        Refused::Full(wait) => (wait, "Too many clients are being rate limited at once"),
+    };
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
     let mut response = errors::detail(
         StatusCode::TOO_MANY_REQUESTS,
-        &format!("Rate limit exceeded; retry in {seconds} s"),
+        &format!("{reason}; retry in {seconds} s"),
     );
     response
         .headers_mut()
@@ -186,7 +307,9 @@ mod tests {
         for _ in 0..3 {
             assert!(limit.take(ip("10.0.0.1"), start).is_ok());
         }
-        let wait = limit.take(ip("10.0.0.1"), start).unwrap_err();
+        let Err(Refused::Empty(wait)) = limit.take(ip("10.0.0.1"), start) else {
+            panic!("the bucket is empty");
+        };
         assert!(wait > Duration::from_millis(90) && wait <= Duration::from_millis(100));
         // Another client has its own bucket.
         assert!(limit.take(ip("10.0.0.2"), start).is_ok());
@@ -213,8 +336,53 @@ mod tests {
         for n in 0..(MAX_KEYS as u32 * 2) {
             let _ = limit.take(Key::Ip(IpAddr::from(n.to_be_bytes())), now);
         }
-        let held: usize = limit.shards.iter().map(|s| s.lock().len()).sum();
+        let held: usize = limit.shards.iter().map(|s| s.lock().buckets.len()).sum();
         assert!(held <= MAX_KEYS, "{held} buckets kept");
+    }
+
+    #[test]
+    fn a_flood_of_new_keys_never_resets_a_busy_bucket() {
+        let limit = RateLimit::new(1.0, 2.0, KeyKind::Ip);
+        let start = Instant::now();
+        let victim = || ip("192.0.2.1");
+        assert!(limit.take(victim(), start).is_ok());
+        assert!(limit.take(victim(), start).is_ok());
+        assert!(limit.take(victim(), start).is_err());
+        let mut refused_new = 0;
+        for n in 0..(MAX_KEYS as u32 * 2) {
+            let flood = Key::Ip(IpAddr::from((n | 0x0a00_0000).to_be_bytes()));
+            if let Err(Refused::Full(wait)) = limit.take(flood, start) {
+                assert!(wait > Duration::ZERO && wait <= Duration::from_secs(2));
+                refused_new += 1;
+            }
+        }
+        assert!(refused_new > 0, "the shards filled");
+        assert!(limit.take(victim(), start).is_err(), "still limited");
+        // Once the flood's buckets have refilled they make room for new clients.
+        let later = start + Duration::from_secs(1);
+        assert!(limit.take(ip("198.51.100.7"), later).is_ok());
+        assert!(limit.take(victim(), later).is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_network() {
+        let mut limit = RateLimit::new(1.0, 1.0, KeyKind::Ip);
+        let conn = |addr: &str| ConnInfo::new(addr.parse().ok(), None, "http", None);
+        let key = |limit: &RateLimit, addr: &str| limit.key_of(&conn(addr), &HeaderMap::new());
+        assert_eq!(
+            key(&limit, "[2001:db8:1:2:aaaa::1]:80"),
+            key(&limit, "[2001:db8:1:2:bbbb::9]:80")
+        );
+        assert_ne!(
+            key(&limit, "[2001:db8:1:2::1]:80"),
+            key(&limit, "[2001:db8:1:3::1]:80")
+        );
+        assert_eq!(key(&limit, "[::ffff:10.0.0.9]:80"), ip("10.0.0.9"));
+        limit.ipv6_prefix = 128;
+        assert_ne!(
+            key(&limit, "[2001:db8:1:2:aaaa::1]:80"),
+            key(&limit, "[2001:db8:1:2:bbbb::9]:80")
+        );
     }
 
     #[test]
@@ -236,7 +404,7 @@ mod tests {
 
     #[test]
     fn refusals_say_when_to_retry() {
-        let response = too_many_requests(Duration::from_millis(1500));
+        let response = too_many_requests(Refused::Empty(Duration::from_millis(1500)));
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }

@@ -19,6 +19,8 @@ use super::websocket::WebSocketRoute;
 pub struct Route {
     /// `module.function`, for errors and logs.
     pub name: String,
+    /// `METHOD /path`, for the log line of a handler that blocks the event loop.
+    pub label: String,
     pub handler: Py<PyAny>,
     pub is_async: bool,
     /// Path, query, header and cookie parameters, read before the body.
@@ -133,7 +135,7 @@ impl Common {
         let protection = Protection::from_py(desc)
             .map_err(|e| format!("{name}: {e}"))?
             .map(Box::new);
-        let rate_limit = optional_dict(desc, "rate_limit", RateLimit::from_py)
+        let rate_limit = optional_dict(desc, "rate_limit", |d| RateLimit::from_py(d, &path))
             .map_err(|e| format!("{name}: {e}"))?;
         Ok(Common {
             name,
@@ -182,6 +184,7 @@ impl Route {
             ));
         }
         let route = Route {
+            label: format!("{method} {path}"),
             handler: item("handler")?.unbind(),
             is_async: item("is_async")?.is_truthy().map_err(|e| e.to_string())?,
             params,

@@ -1,5 +1,9 @@
 //! Files the server sends itself (`FileResponse`): the path checked against its root,
 //! then validators, conditional requests and byte ranges, all without Python.
+//!
+//! Every file goes out with `X-Content-Type-Options: nosniff`, so a browser renders an
+//! uploaded file as its declared type and never as HTML it guessed; and `FileResponse`
+//! refuses dotfiles (`.env`, `.git/`, `.htpasswd`) unless told to serve them.
 
 mod conditional;
 mod range;
@@ -25,14 +29,20 @@ pub struct SendFile {
     path: PathBuf,
     /// When set, `path` is relative to it and must stay inside it.
     root: Option<PathBuf>,
+    /// Whether a path with a segment starting with '.' may be served.
+    allow_dotfiles: bool,
 }
 
 #[pymethods]
 impl SendFile {
     #[new]
-    #[pyo3(signature = (path, root=None))]
-    fn new(path: PathBuf, root: Option<PathBuf>) -> Self {
-        SendFile { path, root }
+    #[pyo3(signature = (path, root=None, allow_dotfiles=false))]
+    fn new(path: PathBuf, root: Option<PathBuf>, allow_dotfiles: bool) -> Self {
+        SendFile {
+            path,
+            root,
+            allow_dotfiles,
+        }
     }
 }
 
@@ -112,6 +122,9 @@ async fn respond(
 ) -> std::io::Result<Response<ResponseBody>> {
     let size = metadata.len();
     let headers = response.headers_mut();
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
     let mut validators = Validators::of(metadata);
     match headers.get(header::ETAG) {
         Some(theirs) => validators.etag = theirs.clone(),
@@ -157,14 +170,24 @@ async fn respond(
 }
 
 impl SendFile {
-    /// A file an ASGI app named with `http.response.pathsend`: sent as it is named.
+    /// A file an ASGI app named with `http.response.pathsend`: sent as it is named
+    /// (the app chose the path; its folders may well start with '.').
     pub fn named(path: PathBuf) -> Self {
-        SendFile { path, root: None }
+        SendFile {
+            path,
+            root: None,
+            allow_dotfiles: true,
+        }
     }
 
-    /// The path to open, or None when it must not be served: outside its root, or
-    /// (without a root) climbing with `..`.
+    /// The path to open, or None when it must not be served: outside its root, a
+    /// dotfile (in the path given, or what it resolves to under the root), or (without
+    /// a root) climbing with `..`.
     async fn resolve(&self) -> Option<PathBuf> {
+        let hidden = |path: &Path| !self.allow_dotfiles && has_dot_segment(path);
+        if hidden(&self.path) {
+            return None;
+        }
         let Some(root) = &self.root else {
             let climbs = self.path.components().any(|c| c == Component::ParentDir);
             return (!climbs).then(|| self.path.clone());
@@ -174,8 +197,17 @@ impl SendFile {
         }
         let root = tokio::fs::canonicalize(root).await.ok()?;
         let resolved = tokio::fs::canonicalize(root.join(&self.path)).await.ok()?;
-        resolved.starts_with(&root).then_some(resolved)
+        let inside = resolved.strip_prefix(&root).ok()?;
+        (!hidden(inside)).then_some(resolved)
     }
+}
+
+/// Whether a segment of `path` names a dotfile or dot-folder (`.` and `..` do not).
+fn has_dot_segment(path: &Path) -> bool {
+    path.components().any(|c| match c {
+        Component::Normal(name) => name.as_encoded_bytes().starts_with(b"."),
+        _ => false,
+    })
 }
 
 /// A path that cannot jump out of the folder it is joined to by being absolute.
@@ -208,4 +240,19 @@ fn unsatisfiable(size: u64) -> Response<ResponseBody> {
     let range = HeaderValue::from_str(&format!("bytes */{size}")).expect("digits are header text");
     response.headers_mut().insert(header::CONTENT_RANGE, range);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_are_found_anywhere_but_dot_and_dot_dot_are_not_names() {
+        for hidden in [".env", "a/.git/config", "uploads/.x.html", "/srv/.cache/f"] {
+            assert!(has_dot_segment(Path::new(hidden)), "{hidden}");
+        }
+        for plain in ["a/b.txt", "./a.txt", "../a/b", "a/b./c", "/srv/f"] {
+            assert!(!has_dot_segment(Path::new(plain)), "{plain}");
+        }
+    }
 }

@@ -157,6 +157,18 @@ impl Bridge {
         Ok(())
     }
 
+    /// Log every handler step that holds the event loop for `seconds` or more, naming
+    /// its route (0: never). Call after `attach`.
+    fn warn_slow_steps(&self, seconds: f64) -> PyResult<()> {
+        let threshold = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|_| pyo3::exceptions::PyValueError::new_err("seconds must be 0 or more"))?;
+        let lp = self.inner.event_loop.get().ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err("the bridge is not attached to a loop")
+        })?;
+        lp.set_slow_step(threshold);
+        Ok(())
+    }
+
     /// Stop watching the fd (the loop is closing).
     fn detach(&self, event_loop: Bound<'_, PyAny>) -> PyResult<()> {
         event_loop.call_method1(

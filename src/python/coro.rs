@@ -3,6 +3,13 @@
 //! A handler's coroutine is stepped once, in its own copy of the context. Most finish
 //! on that first step and never cost an asyncio Task; one that suspends is handed to a
 //! Task (same context) that resumes it where it stopped.
+//!
+//! Every step runs on the loop thread, so a step that blocks (`time.sleep`, a sync
+//! database driver) holds up every other Python route. When the server watches for
+//! that, each step is timed (two clock reads) and one past the threshold is logged
+//! with the route's label.
+
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use pyo3::ffi;
@@ -39,11 +46,13 @@ impl Callback {
 /// What becomes of an awaitable: its value or its exception.
 pub type Outcome<'py> = PyResult<Bound<'py, PyAny>>;
 
-/// Run `coro` to completion; `done` gets its outcome, at once or when its Task ends.
-pub fn drive<F>(py: Python<'_>, lp: &EventLoop, coro: Bound<'_, PyAny>, done: F)
+/// Run `coro` (the handler of `label`, e.g. "GET /items") to completion; `done` gets its
+/// outcome, at once or when its Task ends.
+pub fn drive<F>(py: Python<'_>, lp: &EventLoop, label: &str, coro: Bound<'_, PyAny>, done: F)
 where
     F: for<'py> FnOnce(Python<'py>, Outcome<'py>) + Send + 'static,
 {
+    let watch = lp.slow_step().map(|threshold| (threshold, Instant::now()));
     // SAFETY: we hold the GIL; every pointer is checked, and owned ones are wrapped in
     // Bound right away so they are released on every path.
     let (status, value, context) = unsafe {
@@ -61,10 +70,16 @@ where
         let value = (!value.is_null()).then(|| Bound::from_owned_ptr(py, value));
         (status, value, context)
     };
+    if let Some((threshold, started)) = watch {
+        let blocked = started.elapsed();
+        if blocked >= threshold {
+            lp.warn_blocked(py, label, blocked);
+        }
+    }
     match (status, value) {
         (ffi::PySendResult::PYGEN_RETURN, Some(value)) => done(py, Ok(value)),
         (ffi::PySendResult::PYGEN_NEXT, Some(pending)) => {
-            match lp.resume_task(py, &coro, &pending, &context) {
+            match lp.resume_task(py, &coro, &pending, &context, label) {
                 Ok(task) => when_done(py, &task, done),
                 Err(err) => done(py, Err(err)),
             }

@@ -1,5 +1,8 @@
 //! The asyncio loop as Rust sees it: the few methods the bridge calls, looked up once.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -11,6 +14,10 @@ pub struct EventLoop {
     create_task: Py<PyAny>,
     /// `django_bolt._loop.resume`: continues a coroutine that suspended on its first step.
     resume: Py<PyAny>,
+    /// `django_bolt._loop.warn_blocked`: the log line of a step that held the loop.
+    warn_blocked: Py<PyAny>,
+    /// A handler step that holds the loop this long is logged (nanoseconds; 0: never).
+    slow_step: AtomicU64,
     /// `django_bolt._loop.run_sync`: runs a sync callable in the worker thread pool.
     run_sync: Py<PyAny>,
     /// `django_bolt._loop.stream_body`: sends a StreamingResponse as ASGI messages.
@@ -24,6 +31,8 @@ impl EventLoop {
             create_future: event_loop.getattr("create_future")?.unbind(),
             create_task: event_loop.getattr("create_task")?.unbind(),
             resume: helpers.getattr("resume")?.unbind(),
+            warn_blocked: helpers.getattr("warn_blocked")?.unbind(),
+            slow_step: AtomicU64::new(0),
             run_sync: helpers.getattr("run_sync")?.unbind(),
             stream_body: helpers.getattr("stream_body")?.unbind(),
             event_loop: event_loop.unbind(),
@@ -48,15 +57,43 @@ impl EventLoop {
         self.create_task.bind(py).call((coro,), Some(&kwargs))
     }
 
-    /// A Task that continues `coro`, which already yielded `pending` on its first step.
+    /// Log handler steps that hold the loop for `threshold` or more (zero: never).
+    pub fn set_slow_step(&self, threshold: Duration) {
+        let nanos = u64::try_from(threshold.as_nanos()).unwrap_or(u64::MAX);
+        self.slow_step.store(nanos, Ordering::Relaxed);
+    }
+
+    /// How long a handler step may hold the loop before it is logged, if watched.
+    pub fn slow_step(&self) -> Option<Duration> {
+        match self.slow_step.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// Log that the handler of `label` held the loop for `blocked`.
+    pub fn warn_blocked(&self, py: Python<'_>, label: &str, blocked: Duration) {
+        let args = (label, blocked.as_secs_f64());
+        if let Err(err) = self.warn_blocked.bind(py).call1(args) {
+            super::log_error(py, "could not log a blocked event loop", Some(err));
+        }
+    }
+
+    /// A Task that continues `coro`, which already yielded `pending` on its first step;
+    /// its later steps are timed too when slow steps are watched.
     pub fn resume_task<'py>(
         &self,
         py: Python<'py>,
         coro: &Bound<'py, PyAny>,
         pending: &Bound<'py, PyAny>,
         context: &Bound<'py, PyAny>,
+        label: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let wrapper = self.resume.bind(py).call1((coro, pending))?;
+        let resume = self.resume.bind(py);
+        let wrapper = match self.slow_step() {
+            None => resume.call1((coro, pending))?,
+            Some(threshold) => resume.call1((coro, pending, label, threshold.as_secs_f64()))?,
+        };
         self.create_task(py, &wrapper, Some(context))
     }
 

@@ -27,6 +27,7 @@ from django_bolt.testing import TestClient  # noqa: E402
 
 REPORT = bytes(range(256)) * 40  # 10240 bytes
 PAGE = "<html><body>" + "<p>hello</p>" * 300 + "</body></html>"
+UPLOADED_HTML = "<script>fetch('/api/me').then(r => r.text()).then(steal)</script>"
 
 
 def make_files(folder: Path) -> Path:
@@ -39,6 +40,14 @@ def make_files(folder: Path) -> Path:
     (public / "hello.txt").write_text("hello from public")
     (public / "sub" / "deep.txt").write_text("deep")
     (public / "link.txt").symlink_to(folder / "secret.txt")
+    (public / ".env").write_text("SECRET_KEY=dotfile")
+    (public / ".git").mkdir()
+    (public / ".git" / "config").write_text("[core]")
+    (public / "env-link.txt").symlink_to(public / ".env")
+    uploads = folder / "uploads"
+    uploads.mkdir()
+    (uploads / "evil.html").write_text(UPLOADED_HTML)
+    (uploads / "résumé.pdf").write_bytes(b"%PDF-1.4")
     return folder
 
 

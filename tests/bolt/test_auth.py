@@ -214,6 +214,75 @@ def test_spec_dependency_reads_request_auth(client):
     }
 
 
+def test_tokens_of_another_kind_are_not_access_tokens(client):
+    """A refresh or ID token signed with the same secret (simplejwt's refresh token,
+    Keycloak's ID token, Cognito's) is refused; access tokens and untyped ones pass."""
+    me = client.get("/authn/me", headers=login(client, "sam")).json()
+    sub = str(me["user_id"])
+    refused = [
+        (token(sub=sub, token_type="refresh", jti="r1"), "refresh"),
+        (token(sub=sub, typ="ID"), "id"),
+        (token(sub=sub, token_use="id"), "id"),
+    ]
+    for headers, kind in refused:
+        response = client.get("/authn/me", headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {"detail": f"Token type '{kind}' is not accepted"}
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    jose_typed = pyjwt.encode(
+        {"sub": sub, "exp": int(time.time()) + 60}, SECRET, headers={"typ": "refresh+jwt"}
+    )
+    response = client.get("/authn/me", headers={"Authorization": f"Bearer {jose_typed}"})
+    assert response.json() == {"detail": "Token type 'refresh+jwt' is not accepted"}
+    for accepted in (
+        token(sub=sub, token_type="access"),
+        token(sub=sub, typ="Bearer"),
+        token(sub=sub),
+    ):
+        assert client.get("/authn/me", headers=accepted).json() == me
+    at_jwt = pyjwt.encode(
+        {"sub": sub, "exp": int(time.time()) + 60}, SECRET, headers={"typ": "at+jwt"}
+    )
+    assert client.get("/authn/me", headers={"Authorization": f"Bearer {at_jwt}"}).json() == me
+
+
+def test_token_types_can_be_widened_or_unchecked():
+    api = BoltAPI()
+
+    @api.get("/refresh", auth=[JWTAuthentication(secret=SECRET, token_types=("refresh",))])
+    async def refresh(request: Request):
+        return {"type": request.auth["claims"].get("token_type")}
+
+    @api.get("/any", auth=[JWTAuthentication(secret=SECRET, token_types=None, load_user=False)])
+    async def any_type(request: Request):
+        return {"type": request.auth["claims"].get("token_type")}
+
+    with TestClient(api) as client:
+        refresh_token = token(sub="1", token_type="refresh")
+        assert client.get("/refresh", headers=refresh_token).json() == {"type": "refresh"}
+        assert (
+            client.get("/refresh", headers=token(sub="1", token_type="access")).status_code == 401
+        )
+        assert client.get("/any", headers=refresh_token).json() == {"type": "refresh"}
+    with pytest.raises(ValueError, match="token_types is empty"):
+        JWTAuthentication(secret=SECRET, token_types=())
+
+
+def test_every_required_claim_is_checked():
+    api = BoltAPI()
+    backend = JWTAuthentication(secret=SECRET, required_claims=("exp", "jti"), load_user=False)
+
+    @api.get("/claims", auth=[backend])
+    async def claims(request: Request):
+        return {"jti": request.auth["claims"]["jti"]}
+
+    with TestClient(api) as client:
+        missing = client.get("/claims", headers=token(sub="1"))
+        assert missing.status_code == 401
+        assert missing.json() == {"detail": "Token has no 'jti' claim"}
+        assert client.get("/claims", headers=token(sub="1", jti="j1")).json() == {"jti": "j1"}
+
+
 # ---- WebSocket routes: refused before the handshake ----------------------------------
 
 
@@ -231,6 +300,11 @@ def test_websocket_auth_through_the_test_client(project_api):
             client.websocket_connect("/authn/ws/staff", params={"room": "a"}, headers=headers)
         assert refused.value.response.status_code == 403
         assert refused.value.response.json() == {"detail": "Staff access required"}
+        # A refresh token is no access token on a WebSocket route either.
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/authn/ws/me", headers=token(sub="1", token_type="refresh"))
+        assert refused.value.response.status_code == 401
+        assert refused.value.response.json() == {"detail": "Token type 'refresh' is not accepted"}
         # A token whose user is gone: the 401 an HTTP route answers, not a 403.
         with pytest.raises(WebSocketRejected) as refused:
             client.websocket_connect("/authn/ws/me", headers=token(sub="999999"))

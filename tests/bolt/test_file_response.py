@@ -173,6 +173,60 @@ def test_a_socket_is_404(client, folder):
     assert client.get("/files/raw", params={"path": str(path)}).status_code == 404
 
 
+def test_files_are_sent_with_nosniff(client):
+    for path in ("/files/report", "/files/page"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["x-content-type-options"] == "nosniff"
+    not_modified = client.get("/files/tagged", headers={"if-none-match": '"v1"'})
+    assert not_modified.status_code == 304
+    assert not_modified.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("name", [".env", ".git/config", "sub/../.env", "./.env", "env-link.txt"])
+def test_dotfiles_are_404(client, name):
+    response = client.get("/files/public", params={"name": name})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "File not found"}
+
+
+def test_dotfiles_are_served_when_allowed(client):
+    allowed = client.get("/files/public-with-dotfiles", params={"name": ".env"})
+    assert (allowed.status_code, allowed.content) == (200, b"SECRET_KEY=dotfile")
+    linked = client.get("/files/public-with-dotfiles", params={"name": "env-link.txt"})
+    assert linked.content == b"SECRET_KEY=dotfile"
+
+
+def test_untrusted_files_are_attachments(client):
+    html = client.get("/files/uploads", params={"name": "evil.html"})
+    assert html.status_code == 200
+    assert html.headers["content-disposition"] == 'attachment; filename="evil.html"'
+    assert html.headers["x-content-type-options"] == "nosniff"
+    pdf = client.get("/files/uploads", params={"name": "résumé.pdf"})
+    assert pdf.headers["content-disposition"] == (
+        "attachment; filename=\"r?sum?.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
+    )
+    assert pdf.headers["content-type"] == "application/pdf"
+
+
+def test_content_disposition_names():
+    from django_bolt import FileResponse
+
+    def disposition(**kwargs):
+        return dict(FileResponse("/srv/a b.txt", **kwargs).to_wire()[1]).get("content-disposition")
+
+    assert disposition() is None
+    assert disposition(filename="x.txt") == 'attachment; filename="x.txt"'
+    assert disposition(content_disposition_type="inline") == 'inline; filename="a b.txt"'
+    # A name cannot end the header or break out of its quotes.
+    assert disposition(filename='a"\r\nSet-Cookie: x=1') == (
+        'attachment; filename="aSet-Cookie: x=1"; '
+        "filename*=UTF-8''a%22%0D%0ASet-Cookie%3A%20x%3D1"
+    )
+    with pytest.raises(ValueError, match="content_disposition_type"):
+        FileResponse("/srv/a", content_disposition_type="download")
+
+
 def test_the_server_keeps_serving_after_file_errors(server):
     with delivery.h3sync.client_for(server, "http2") as client:
         for name in ["../secret.txt", "missing", "hello.txt"]:

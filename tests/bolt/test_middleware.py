@@ -238,6 +238,43 @@ def test_rate_limit_is_per_client_address(server):
         assert client.get("/mw/limited", headers=second).status_code == 200
 
 
+def test_a_flood_of_new_keys_does_not_reset_a_limited_client():
+    """The route keeps 64 buckets; 300 new clients cannot push out the one that is
+    limited: new ones get 429 until a bucket refills (5 s here)."""
+    with TestClient(mwapp.api) as client:
+        victim = {"x-client": "victim"}
+        statuses = [
+            client.get("/mw/limited-few-clients", headers=victim).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        flood = [
+            client.get("/mw/limited-few-clients", headers={"x-client": f"flood-{n}"})
+            for n in range(300)
+        ]
+        assert sum(r.status_code == 200 for r in flood) < 64
+        refused = [r for r in flood if r.status_code == 429]
+        assert (
+            refused[-1]
+            .json()["detail"]
+            .startswith("Too many clients are being rate limited at once; retry in")
+        )
+        still = client.get("/mw/limited-few-clients", headers=victim)
+        assert still.json()["detail"].startswith("Rate limit exceeded")
+
+
+def test_ipv6_clients_share_a_bucket_per_64_network(server):
+    """One host holds a whole /64: its addresses are one client."""
+    with support.make_client(server.base_url, "http1") as client:
+        network = f"2001:db8:{uuid.uuid4().int % 0xFFFF:x}:1"
+        statuses = [
+            client.get("/mw/limited", headers={"x-forwarded-for": f"{network}::{n:x}"}).status_code
+            for n in range(1, 4)
+        ]
+        assert statuses == [200, 200, 429]
+        neighbour = client.get("/mw/limited", headers={"x-forwarded-for": f"{network}0::1"})
+        assert neighbour.status_code == 200
+
+
 def test_skip_middleware_rate_limit_leaves_the_route_unlimited(client):
     headers = {"x-forwarded-for": new_ip()}
     assert [client.get("/mw/unlimited", headers=headers).status_code for _ in range(3)] == [200] * 3
@@ -284,6 +321,9 @@ def test_bad_rate_limits_are_refused_at_declaration():
             rate_limit(**kwargs)
     with pytest.raises(ValueError, match="key"):
         rate_limit(rps=1, key="header:bad name")
+    for kwargs in ({"ipv6_prefix": 0}, {"ipv6_prefix": 129}, {"max_clients": 0}):
+        with pytest.raises(ValueError, match="rate_limit"):
+            rate_limit(rps=1, **kwargs)
 
 
 # ---- Python middleware -----------------------------------------------------------------

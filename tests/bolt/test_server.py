@@ -203,6 +203,39 @@ def test_graceful_shutdown_finishes_in_flight_requests():
             socket.create_connection(server.address, timeout=1).close()
 
 
+def test_requests_cut_at_the_end_of_the_grace_period_are_one_line_each():
+    with support.serve_django(PROJECT, "--shutdown-grace", "0.3") as server:
+        sockets = []
+        for _ in range(2):
+            sock = support.connect(server.address)
+            sock.sendall(b"GET /api/slow?seconds=30 HTTP/1.1\r\nHost: x\r\n\r\n")
+            sockets.append(sock)
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(10) == 0
+        for sock in sockets:
+            sock.close()
+        stderr = server.stderr()
+    line = "request GET /api/slow cancelled at shutdown after 0.3 s grace"
+    assert stderr.count(line) == 2, stderr
+    assert "CancelledError" not in stderr and "Traceback" not in stderr
+
+
+def test_a_handler_blocking_the_event_loop_is_named():
+    with support.serve_django(PROJECT, "--slow-callback-warning", "0.2") as server:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            assert client.get("/api/slow", params={"seconds": 0.3}).status_code == 200
+            assert client.get("/api/blocking", params={"seconds": 0.3}).status_code == 200
+            after_await = {"seconds": 0.3, "after_await": "true"}
+            assert client.get("/api/blocking", params=after_await).status_code == 200
+            quick = {"seconds": 0.01}
+            assert client.get("/api/blocking", params=quick).status_code == 200
+    lines = [line for line in server.stderr().splitlines() if "blocked the event loop" in line]
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert "WARNING django_bolt: GET /api/blocking blocked the event loop for 0.3" in line
+
+
 def _runbolt(*args: str, settings: str = "boltproj.settings") -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "runbolt", *args],
@@ -260,12 +293,14 @@ def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
     port = support.free_port()
+    log = tmp_path / "stderr.log"
+    stderr = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runbolt", "--dev", "--port", str(port)],
         cwd=project,
         env=support.subprocess_env(()),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         start_new_session=True,  # the reloader runs the server in a child process
     )
     base = f"http://127.0.0.1:{port}"
@@ -274,6 +309,11 @@ def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):
         crash = httpx.get(f"{base}/api/crash")
         assert crash.status_code == 500
         assert any("handler exploded" in line for line in crash.json()["traceback"])
+        # --dev names a handler that holds the event loop for 0.1 s or more.
+        assert httpx.get(f"{base}/api/blocking", params={"seconds": 0.15}).status_code == 200
+        assert support.wait_for(
+            lambda: "GET /api/blocking blocked the event loop for 0.1" in log.read_text()
+        )
 
         api = project / "boltproj" / "api.py"
         api.write_text(
@@ -295,6 +335,7 @@ def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
+        stderr.close()
 
 
 def _answers(url: str) -> bool:

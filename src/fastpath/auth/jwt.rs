@@ -15,6 +15,10 @@ use super::identity::Identity;
 pub struct JwtBackend {
     key: DecodingKey,
     validation: Validation,
+    /// Every claim a token must carry (jsonwebtoken checks only the registered ones).
+    required_claims: Vec<String>,
+    /// The declared token types accepted (lowercase); `None` accepts any.
+    token_types: Option<Vec<String>>,
     /// `load_user=False`: the user is the token's, not a database row.
     user_from_claims: bool,
 }
@@ -27,6 +31,8 @@ pub struct JwtSettings {
     pub issuer: Vec<String>,
     pub leeway: u64,
     pub required_claims: Vec<String>,
+    /// `None`: a token of any declared type is accepted.
+    pub token_types: Option<Vec<String>>,
     pub load_user: bool,
 }
 
@@ -49,7 +55,7 @@ impl JwtBackend {
         validation.leeway = settings.leeway;
         // Without an expected audience, jsonwebtoken refuses a token that names one:
         // it was meant for some other service.
-        let mut required = settings.required_claims;
+        let mut required = settings.required_claims.clone();
         if !settings.audience.is_empty() {
             validation.set_audience(&settings.audience);
             required.push("aud".into());
@@ -60,20 +66,74 @@ impl JwtBackend {
         }
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&required);
+        let token_types = settings
+            .token_types
+            .map(|types| types.iter().map(|t| t.to_ascii_lowercase()).collect());
         Ok(JwtBackend {
             key,
             validation,
+            required_claims: settings.required_claims,
+            token_types,
             user_from_claims: !settings.load_user,
         })
     }
 
     /// The identity a token proves, or why it proves none.
     pub fn authenticate(&self, token: &str) -> Result<Identity, String> {
-        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
-            .map_err(|err| refusal(err.kind()))?
-            .claims;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
+            .map_err(|err| refusal(err.kind()))?;
+        let claims = data.claims;
+        if let Some(missing) = self
+            .required_claims
+            .iter()
+            .find(|name| !claims.contains_key(name.as_str()))
+        {
+            return Err(format!("Token has no '{missing}' claim"));
+        }
+        if let Some(accepted) = &self.token_types {
+            for declared in declared_types(data.header.typ.as_deref(), &claims) {
+                if !accepted.contains(&declared) {
+                    return Err(format!("Token type '{declared}' is not accepted"));
+                }
+            }
+        }
         Ok(identity(claims, self.user_from_claims))
     }
+}
+
+/// Claims other libraries use to say what a token is for: simplejwt's `token_type`
+/// ("access", "refresh"), Keycloak's `typ` ("Bearer", "Refresh", "ID"), Cognito's
+/// `token_use` ("access", "id").
+const TYPE_CLAIMS: [&str; 3] = ["token_type", "typ", "token_use"];
+
+/// Every type a token declares, lowercase, with the names of an access token read as
+/// "access": a refresh or ID token signed with the same key is not one.
+fn declared_types(header_typ: Option<&str>, claims: &Map<String, Value>) -> Vec<String> {
+    let header = header_typ
+        .map(|typ| typ.to_ascii_lowercase())
+        .map(|typ| {
+            typ.strip_prefix("application/")
+                .map_or(typ.clone(), str::to_owned)
+        })
+        // "JWT" says only that this is a JWT (RFC 7519 5.1).
+        .filter(|typ| typ != "jwt");
+    let in_claims =
+        TYPE_CLAIMS
+            .iter()
+            .filter_map(|name| claims.get(*name))
+            .map(|value| match value {
+                Value::String(text) => text.to_ascii_lowercase(),
+                other => other.to_string(),
+            });
+    header
+        .into_iter()
+        .chain(in_claims)
+        .map(|declared| match declared.as_str() {
+            // RFC 9068's access-token media type; Keycloak's access tokens.
+            "at+jwt" | "bearer" => "access".to_owned(),
+            _ => declared,
+        })
+        .collect()
 }
 
 fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
@@ -189,7 +249,8 @@ mod tests {
             audience: audience.iter().map(|a| a.to_string()).collect(),
             issuer: Vec::new(),
             leeway: 0,
-            required_claims: vec!["exp".into()],
+            required_claims: vec!["exp".into(), "jti".into()],
+            token_types: Some(vec!["access".into()]),
             load_user: true,
         })
         .unwrap()
@@ -206,7 +267,7 @@ mod tests {
     #[test]
     fn a_valid_token_gives_its_identity() {
         let claims = serde_json::json!({
-            "sub": "7", "exp": in_an_hour(), "is_staff": true,
+            "sub": "7", "exp": in_an_hour(), "jti": "j1", "is_staff": true,
             "permissions": ["blog.add_article"],
         });
         let identity = backend(&[])
@@ -220,12 +281,12 @@ mod tests {
     #[test]
     fn bad_tokens_say_why() {
         let jwt = backend(&[]);
-        let expired = serde_json::json!({"sub": "1", "exp": 1_000});
+        let expired = serde_json::json!({"sub": "1", "exp": 1_000, "jti": "j"});
         assert_eq!(
             jwt.authenticate(&token(expired, b"s3cret")).unwrap_err(),
             "Token has expired"
         );
-        let forged = serde_json::json!({"sub": "1", "exp": in_an_hour()});
+        let forged = serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j"});
         assert_eq!(
             jwt.authenticate(&token(forged, b"other")).unwrap_err(),
             "Token signature is invalid"
@@ -235,6 +296,11 @@ mod tests {
             jwt.authenticate(&token(no_exp, b"s3cret")).unwrap_err(),
             "Token has no 'exp' claim"
         );
+        let no_jti = serde_json::json!({"sub": "1", "exp": in_an_hour()});
+        assert_eq!(
+            jwt.authenticate(&token(no_jti, b"s3cret")).unwrap_err(),
+            "Token has no 'jti' claim"
+        );
         assert_eq!(
             jwt.authenticate("not-a-token").unwrap_err(),
             "Token is malformed"
@@ -242,13 +308,62 @@ mod tests {
     }
 
     #[test]
+    fn tokens_declaring_another_type_are_refused() {
+        let jwt = backend(&[]);
+        let with = |name: &str, value: &str| {
+            let claims =
+                serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j", name: value});
+            jwt.authenticate(&token(claims, b"s3cret"))
+        };
+        for (name, value) in [
+            ("token_type", "access"),
+            ("typ", "Bearer"),
+            ("token_use", "access"),
+        ] {
+            assert!(with(name, value).is_ok(), "{name}={value}");
+        }
+        assert_eq!(
+            with("token_type", "refresh").unwrap_err(),
+            "Token type 'refresh' is not accepted"
+        );
+        assert_eq!(
+            with("typ", "ID").unwrap_err(),
+            "Token type 'id' is not accepted"
+        );
+        assert_eq!(
+            with("token_use", "id").unwrap_err(),
+            "Token type 'id' is not accepted"
+        );
+    }
+
+    #[test]
+    fn the_jose_header_type_counts_unless_it_says_only_jwt() {
+        let jwt = backend(&[]);
+        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j"});
+        let signed = |typ: &str| {
+            let mut header = Header::new(Algorithm::HS256);
+            header.typ = Some(typ.into());
+            let key = EncodingKey::from_secret(b"s3cret");
+            jsonwebtoken::encode(&header, &claims, &key).unwrap()
+        };
+        for typ in ["JWT", "at+jwt", "application/at+jwt"] {
+            assert!(jwt.authenticate(&signed(typ)).is_ok(), "{typ}");
+        }
+        assert_eq!(
+            jwt.authenticate(&signed("refresh+jwt")).unwrap_err(),
+            "Token type 'refresh+jwt' is not accepted"
+        );
+    }
+
+    #[test]
     fn an_audience_is_required_once_configured() {
-        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour()});
+        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j"});
         let err = backend(&["api"])
             .authenticate(&token(claims, b"s3cret"))
             .unwrap_err();
         assert_eq!(err, "Token has no 'aud' claim");
-        let claims = serde_json::json!({"sub": "1", "exp": in_an_hour(), "aud": "other"});
+        let claims =
+            serde_json::json!({"sub": "1", "exp": in_an_hour(), "jti": "j", "aud": "other"});
         let err = backend(&["api"])
             .authenticate(&token(claims, b"s3cret"))
             .unwrap_err();
@@ -264,6 +379,7 @@ mod tests {
             issuer: Vec::new(),
             leeway: 0,
             required_claims: Vec::new(),
+            token_types: None,
             load_user: true,
         };
         assert!(JwtBackend::new(settings).is_err());

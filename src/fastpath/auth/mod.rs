@@ -221,6 +221,7 @@ fn authenticator(desc: &Bound<'_, PyDict>) -> Result<Authenticator, String> {
                 .extract()
                 .map_err(|_| "jwt: leeway must be a whole number of seconds")?,
             required_claims: strings(desc, "required_claims")?,
+            token_types: optional_strings(desc, "token_types")?,
             load_user: item(desc, "load_user")?
                 .is_truthy()
                 .map_err(|e| e.to_string())?,
@@ -251,12 +252,21 @@ fn text(desc: &Bound<'_, PyDict>, key: &str) -> Result<String, String> {
 
 /// A list of strings; absent or None is empty.
 fn strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Vec<String>, String> {
-    match desc.get_item(key).ok().flatten().filter(|v| !v.is_none()) {
-        Some(value) => value
-            .extract()
-            .map_err(|_| format!("{key} must be a list of str")),
-        None => Ok(Vec::new()),
-    }
+    Ok(optional_strings(desc, key)?.unwrap_or_default())
+}
+
+/// A list of strings, or `None` when absent or None.
+fn optional_strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Option<Vec<String>>, String> {
+    desc.get_item(key)
+        .ok()
+        .flatten()
+        .filter(|v| !v.is_none())
+        .map(|value| {
+            value
+                .extract()
+                .map_err(|_| format!("{key} must be a list of str"))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
 from ...server import (
+    DEV_SLOW_CALLBACK_WARNING,
+    ServerOptions,
     StartupError,
     add_server_arguments,
     configure_logging,
@@ -29,6 +31,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_server_arguments(parser)
+        parser.set_defaults(slow_callback_warning=None)
         parser.add_argument("--dev", action="store_true", help="auto-reload and tracebacks in 500s")
         parser.add_argument("--asgi", metavar="MODULE:ATTR", help="ASGI app for non-Bolt routes")
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
@@ -53,6 +56,11 @@ class Command(BaseCommand):
         if opts["https"]:
             self._use_development_certificate(opts)
         configure_logging(logging.DEBUG if opts["verbosity"] > 1 else logging.INFO)
+        if opts["slow_callback_warning"] is None:  # not given: --dev watches closely
+            dev = opts["dev"]
+            opts["slow_callback_warning"] = (
+                DEV_SLOW_CALLBACK_WARNING if dev else ServerOptions.slow_callback_warning
+            )
         if opts["dev"]:
             from django.utils import autoreload
 

@@ -52,6 +52,17 @@ async def public(name: str):
     return FileResponse(name, root=files() / "public")
 
 
+@api.get("/files/public-with-dotfiles")
+async def public_with_dotfiles(name: str):
+    return FileResponse(name, root=files() / "public", allow_dotfiles=True)
+
+
+@api.get("/files/uploads")
+async def uploads(name: str):
+    """Files users uploaded: downloaded, never rendered in the site's origin."""
+    return FileResponse(name, root=files() / "uploads", content_disposition_type="attachment")
+
+
 @api.get("/files/raw")
 async def raw(path: str):
     return FileResponse(path)

@@ -40,6 +40,15 @@ async def slow(seconds: float = 0.5):
     return {"slept": seconds}
 
 
+@api.get("/blocking")
+async def blocking(seconds: float = 0.3, after_await: bool = False):
+    """Holds the event loop (a bug the server logs), before or after its first await."""
+    if after_await:
+        await asyncio.sleep(0)
+    time.sleep(seconds)
+    return {"blocked": seconds}
+
+
 @api.get("/sync")
 def sync_handler(seconds: float = 0.0):
     time.sleep(seconds)

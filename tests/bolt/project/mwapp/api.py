@@ -159,6 +159,13 @@ async def limited_by_key():
     return {"limited": True}
 
 
+@api.get("/mw/limited-few-clients")
+@rate_limit(rps=0.2, burst=2, key="header:x-client", max_clients=64)
+async def limited_few_clients():
+    """Room for 64 clients' buckets: what a flood of new keys meets."""
+    return {"limited": True}
+
+
 @api.get("/mw/unlimited")
 @rate_limit(rps=1, burst=1)
 @skip_middleware("rate_limit")

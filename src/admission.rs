@@ -7,6 +7,7 @@
 //! /64) may hold only so many places, so it cannot fill the queue for everyone.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -29,16 +30,21 @@ pub struct Queue {
     per_client: usize,
     taken: AtomicUsize,
     /// Places held per client; a client holding none has no entry.
-    clients: Vec<Mutex<HashMap<IpAddr, usize>>>,
+    clients: Vec<Mutex<HashMap<IpAddr, usize, FoldState>>>,
+    hasher: FoldState,
 }
 
 impl Queue {
     pub fn new(capacity: usize, per_client: usize) -> Arc<Queue> {
+        let hasher = FoldState::new();
         Arc::new(Queue {
             capacity,
             per_client,
             taken: AtomicUsize::new(0),
-            clients: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            clients: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::with_hasher(hasher)))
+                .collect(),
+            hasher,
         })
     }
 
@@ -51,10 +57,10 @@ impl Queue {
         }
     }
 
-    fn shard(&self, client: &IpAddr) -> &Mutex<HashMap<IpAddr, usize>> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(client);
-        &self.clients[hash as usize % SHARDS]
+    fn shard(&self, client: &IpAddr) -> &Mutex<HashMap<IpAddr, usize, FoldState>> {
+        // The top bits: the map inside the shard indexes by the low ones.
+        let hash = self.hasher.hash_one(client);
+        &self.clients[(hash >> 60) as usize % SHARDS]
     }
 
     fn release(&self, client: Option<IpAddr>) {
@@ -83,6 +89,47 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
             }
         },
         v4 => v4,
+    }
+}
+
+/// A hash of addresses that costs a few instructions, where SipHash cost hundreds on
+/// every request: words folded into a per-process random seed and multiplied. Without
+/// the seed a client cannot aim its addresses at one bucket, and a shard holds only
+/// the clients with requests in flight, so a weaker hash is no flooding risk.
+#[derive(Clone, Copy, Debug)]
+struct FoldState(u64);
+
+impl FoldState {
+    fn new() -> Self {
+        FoldState(RandomState::new().hash_one(0u8) | 1)
+    }
+}
+
+impl BuildHasher for FoldState {
+    type Hasher = Fold;
+
+    fn build_hasher(&self) -> Fold {
+        Fold(self.0)
+    }
+}
+
+struct Fold(u64);
+
+impl Hasher for Fold {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
     }
 }
 

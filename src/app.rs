@@ -13,7 +13,9 @@ use pyo3::IntoPyObjectExt;
 
 use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
+use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
+use crate::proxy::TrustedProxies;
 use crate::python::{Bridge, BridgeInner};
 use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
@@ -29,7 +31,9 @@ pub struct App {
 impl App {
     #[new]
     #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(),
-        max_body_size=10*1024*1024, max_pending=4096, forwarded_allow_ips="", response_timeout=0.0))]
+        max_body_size=10*1024*1024, max_pending=4096, forwarded_allow_ips="",
+        proxy_headers="x-forwarded", forwarded_host=false, allowed_hosts=None,
+        response_timeout=0.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -40,6 +44,9 @@ impl App {
         max_body_size: usize,
         max_pending: usize,
         forwarded_allow_ips: &str,
+        proxy_headers: &str,
+        forwarded_host: bool,
+        allowed_hosts: Option<Vec<String>>,
         response_timeout: f64,
     ) -> PyResult<Self> {
         let response_timeout = match response_timeout {
@@ -49,8 +56,12 @@ impl App {
             _ => None,
         };
         let proxies = forwarded_allow_ips
-            .parse()
+            .parse::<TrustedProxies>()
             .map_err(|e| PyValueError::new_err(format!("--forwarded-allow-ips: {e}")))?;
+        let proxy_headers = proxy_headers
+            .parse()
+            .map_err(|e| PyValueError::new_err(format!("--proxy-headers: {e}")))?;
+        let proxies = proxies.reading(proxy_headers, forwarded_host);
         let asgi = asgi.map(|app| {
             Arc::new(AsgiApp {
                 app,
@@ -70,6 +81,7 @@ impl App {
                 },
                 pending: Default::default(),
                 proxies,
+                allowed_hosts: allowed_hosts.map(AllowedHosts::new),
             }),
         })
     }

@@ -175,8 +175,9 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
             };
         }
         let lookup = routes.lookup(&head.method, head.uri.path());
-        let websocket_only = || routes.websocket(head.uri.path()).is_some();
-        let bolt_path = !matches!(lookup, Lookup::NotFound) || websocket_only();
+        // A path of a Bolt route, or of a WebSocket route only (426).
+        let bolt_path =
+            !matches!(lookup, Lookup::NotFound) || routes.websocket(head.uri.path()).is_some();
         if bolt_path {
             if let Some(refusal) = host_refusal(app, conn, head) {
                 return Route::Answered(refusal);

@@ -145,10 +145,12 @@ def baseline(server) -> float:
 
 def assert_normal_client_unaffected(server, attacking: list[int], baseline: float) -> None:
     """A normal client's requests during the attack take about what they take alone."""
-    before = attacking[0]
+    assert support.wait_for(lambda: attacking[0] > 0), "the attack is under way"
     during = sorted(normal_request(server) for _ in range(10))
-    assert attacking[0] > before, "the attack was running"
-    assert statistics.median(during) < max(20 * baseline, 0.25), (baseline, during)
+    done = attacking[0]
+    assert support.wait_for(lambda: attacking[0] > done), "the attack is still running"
+    # Generous: the attackers share this process (and its GIL) with the normal client.
+    assert statistics.median(during) < max(20 * baseline, 0.5), (baseline, during)
 
 
 def test_a_spoofed_forwarded_header_does_not_escape_the_rate_limit(server, proxy, baseline):

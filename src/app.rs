@@ -15,7 +15,9 @@ use pyo3::IntoPyObjectExt;
 use crate::admission::Queue;
 use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
+use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
+use crate::proxy::TrustedProxies;
 use crate::python::{Bridge, BridgeInner};
 use crate::request_body::Pace;
 use crate::server::runtime;
@@ -33,7 +35,9 @@ impl App {
     #[new]
     #[pyo3(signature = (bridge, routes=None, asgi=None, *, state=None, root_path=String::new(),
         max_body_size=10*1024*1024, max_pending=4096, max_pending_per_client=1024,
-        body_timeout=30.0, min_body_rate=1024, forwarded_allow_ips="", response_timeout=0.0))]
+        body_timeout=30.0, min_body_rate=1024, forwarded_allow_ips="",
+        proxy_headers="x-forwarded", forwarded_host=false, allowed_hosts=None,
+        response_timeout=0.0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -47,6 +51,9 @@ impl App {
         body_timeout: f64,
         min_body_rate: u64,
         forwarded_allow_ips: &str,
+        proxy_headers: &str,
+        forwarded_host: bool,
+        allowed_hosts: Option<Vec<String>>,
         response_timeout: f64,
     ) -> PyResult<Self> {
         let body_pace = Pace {
@@ -65,8 +72,12 @@ impl App {
             _ => None,
         };
         let proxies = forwarded_allow_ips
-            .parse()
+            .parse::<TrustedProxies>()
             .map_err(|e| PyValueError::new_err(format!("--forwarded-allow-ips: {e}")))?;
+        let proxy_headers = proxy_headers
+            .parse()
+            .map_err(|e| PyValueError::new_err(format!("--proxy-headers: {e}")))?;
+        let proxies = proxies.reading(proxy_headers, forwarded_host);
         let asgi = asgi.map(|app| {
             Arc::new(AsgiApp {
                 app,
@@ -86,6 +97,7 @@ impl App {
                 },
                 queue: Queue::new(max_pending, max_pending_per_client),
                 proxies,
+                allowed_hosts: allowed_hosts.map(AllowedHosts::new),
             }),
         })
     }

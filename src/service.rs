@@ -35,6 +35,8 @@ pub struct AppInner {
     /// Requests waiting for Python (503 when full, 429 for a client over its share).
     pub queue: Arc<Queue>,
     pub proxies: crate::proxy::TrustedProxies,
+    /// Django's `ALLOWED_HOSTS` for Bolt routes; `None` answers every host.
+    pub allowed_hosts: Option<fastpath::allowed_hosts::AllowedHosts>,
 }
 
 pub async fn handle<B>(
@@ -53,10 +55,7 @@ where
     }
     let conn = match app.proxies.is_empty() {
         true => conn,
-        false => app
-            .proxies
-            .apply(&conn, &mut head.headers)
-            .map_or(conn, Arc::new),
+        false => app.proxies.apply(&conn, &mut head).map_or(conn, Arc::new),
     };
     let response = dispatch(&app, conn, head, body).await;
     if is_head {
@@ -183,17 +182,29 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
         let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));
         if let Some((route, params)) = websocket.flatten() {
             let upgrade = upgrade.expect("only a handshake looks up WebSocket routes");
+            if let Some(refusal) = host_refusal(app, conn, head) {
+                return Route::Answered(refusal);
+            }
             return match fastpath::enter_websocket(route, conn, params, head) {
                 Ok(admitted) => Route::BoltWebSocket(route.clone(), admitted.values(head), upgrade),
                 Err(refusal) => Route::Answered(*refusal),
             };
+        }
+        let lookup = routes.lookup(&head.method, head.uri.path());
+        // A path of a Bolt route, or of a WebSocket route only (426).
+        let bolt_path =
+            !matches!(lookup, Lookup::NotFound) || routes.websocket(head.uri.path()).is_some();
+        if bolt_path {
+            if let Some(refusal) = host_refusal(app, conn, head) {
+                return Route::Answered(refusal);
+            }
         }
         // Before auth: a browser's preflight carries no credentials.
         let preflight = fastpath::cors::preflight_method(head);
         if let Some(cors) = preflight.and_then(|m| routes.cors(&m, head.uri.path())) {
             return Route::Answered(cors.preflight(&head.headers));
         }
-        match routes.lookup(&head.method, head.uri.path()) {
+        match lookup {
             Lookup::Found(route, params) => {
                 return match fastpath::enter(route, conn, params, head) {
                     Ok(admitted) => Route::Bolt(route.clone(), admitted.values(head)),
@@ -204,13 +215,21 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
                 return Route::Answered(errors::method_not_allowed(allow))
             }
             Lookup::Options(allow) => return Route::Answered(errors::options(allow)),
-            Lookup::NotFound if routes.websocket(head.uri.path()).is_some() => {
-                return Route::Answered(errors::upgrade_required())
-            }
+            Lookup::NotFound if bolt_path => return Route::Answered(errors::upgrade_required()),
             Lookup::NotFound => {}
         }
     }
     asgi_route(app, upgrade)
+}
+
+/// Bolt routes answer only hosts Django allows, before anything of the route runs.
+fn host_refusal(
+    app: &AppInner,
+    conn: &ConnInfo,
+    head: &http::request::Parts,
+) -> Option<Response<ResponseBody>> {
+    let hosts = app.allowed_hosts.as_ref()?;
+    hosts.refusal(&app.bridge, conn, head)
 }
 
 /// Where a request no Bolt route takes goes: the ASGI app, or 404 without one.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _core, _loop
+from .hosts import allowed_hosts
 from .lifespan import Lifespan, LifespanFailure
 
 logger = logging.getLogger("django_bolt")
@@ -43,6 +44,8 @@ class ServerOptions:
     client_ca: str = ""
     http3: bool = False
     forwarded_allow_ips: str = ""
+    proxy_headers: str = "x-forwarded"
+    forwarded_host: bool = False
     response_timeout: float = 0.0
     gc_threshold: int = 10_000
     slow_callback_warning: float = 1.0
@@ -100,6 +103,16 @@ _FLAGS: list[tuple[str, str]] = [
         "forwarded_allow_ips",
         "proxies (IPs or networks, comma-separated, or *) whose X-Forwarded-*/Forwarded "
         "headers are trusted",
+    ),
+    (
+        "proxy_headers",
+        "which headers the trusted proxy sets: x-forwarded (X-Forwarded-For/Proto/Host) "
+        "or forwarded (RFC 7239 Forwarded); the other family is ignored",
+    ),
+    (
+        "forwarded_host",
+        "take the host from the trusted proxy's X-Forwarded-Host or Forwarded host= "
+        "instead of the request's Host",
     ),
 ]
 
@@ -223,6 +236,9 @@ async def _serve_until_stopped(
             body_timeout=options.body_timeout,
             min_body_rate=options.min_body_rate,
             forwarded_allow_ips=options.forwarded_allow_ips,
+            proxy_headers=options.proxy_headers,
+            forwarded_host=options.forwarded_host,
+            allowed_hosts=allowed_hosts(),
             response_timeout=options.response_timeout,
         )
     except ValueError as exc:

@@ -101,9 +101,6 @@ def _django_request(request: Any, secure: bool) -> Any:
     ]
     if request.host:
         headers.append((b"host", request.host.encode("latin-1", "replace")))
-    # Rust joins repeated headers with ", "; cookies (HTTP/2 splits them) need "; ".
-    cookies = "; ".join(f"{name}={value}" for name, value in request.cookies.items())
-    headers.append((b"cookie", cookies.encode("latin-1", "replace")))
     scope = {
         "type": "http",
         "method": request.method,
@@ -114,6 +111,9 @@ def _django_request(request: Any, secure: bool) -> Any:
     }
     django_request = ASGIRequest(scope, io.BytesIO())
     django_request.POST = QueryDict()
+    # Rust parsed the Cookie headers as Django's parse_cookie does (HTTP/2 splits
+    # them, and Rust joins repeated headers with ", ", so they are not re-sent).
+    django_request.COOKIES = request.cookies
     return django_request
 
 

@@ -12,6 +12,7 @@ import msgspec
 
 from ._core import App, Bridge
 from .api import BoltAPI, route_table
+from .hosts import allowed_hosts
 from .testing_websocket import WebSocketRejected, WebSocketTestSession
 
 
@@ -97,11 +98,25 @@ class TestClient:
     __test__ = False  # not a pytest test class
 
     def __init__(
-        self, api: BoltAPI | list[BoltAPI] | None = None, *, asgi: Any = None, debug: bool = True
+        self,
+        api: BoltAPI | list[BoltAPI] | None = None,
+        *,
+        asgi: Any = None,
+        debug: bool = True,
+        forwarded_allow_ips: str = "",
+        proxy_headers: str = "x-forwarded",
+        forwarded_host: bool = False,
     ) -> None:
+        """``forwarded_allow_ips``, ``proxy_headers`` and ``forwarded_host`` are the
+        server's flags of the same names; requests come from 127.0.0.1."""
         apis = [] if api is None else api if isinstance(api, list) else [api]
         self._routes = route_table(apis, debug=debug) if apis else None
         self._asgi = asgi
+        self._proxy = {
+            "forwarded_allow_ips": forwarded_allow_ips,
+            "proxy_headers": proxy_headers,
+            "forwarded_host": forwarded_host,
+        }
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bridge: Bridge | None = None
         self._app: App | None = None
@@ -110,7 +125,9 @@ class TestClient:
         self._loop = asyncio.new_event_loop()
         self._bridge = Bridge()
         self._bridge.attach(self._loop)
-        self._app = App(self._bridge, self._routes, self._asgi)
+        # As Django's test runner: its test client's host is allowed.
+        hosts = allowed_hosts(extra=["testserver"])
+        self._app = App(self._bridge, self._routes, self._asgi, allowed_hosts=hosts, **self._proxy)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -218,5 +235,6 @@ def _target_and_headers(
     header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
     if cookies:
         header_list.append(("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
-    header_list.append(("host", b"testserver"))
+    if all(name != "host" for name, _ in header_list):
+        header_list.append(("host", b"testserver"))
     return target, header_list

@@ -1,22 +1,62 @@
 //! Text formats checked in Rust before Python turns the text into its object: a bad
 //! value is a 422 without a Python call, and what passes here always converts.
 
+/// Digits a `Decimal` parameter may have, as written: Python's own bound on the digits
+/// `int()` reads (`sys.get_int_max_str_digits()`), above which conversions turn slow.
+pub const MAX_DECIMAL_DIGITS: usize = 4300;
+/// The largest exponent (either sign) of a `Decimal` parameter. `1e1000000000000000000`
+/// is valid text but no `Decimal` context can hold it, and a large one that fits makes
+/// every conversion to `int` or fixed-point text as long as the exponent.
+pub const MAX_DECIMAL_EXPONENT: u64 = 4300;
+
+/// A decimal's text split up: digits before and after the point, the exponent's digits.
+struct DecimalText<'a> {
+    whole: &'a str,
+    fraction: &'a str,
+    exponent: Option<&'a str>,
+}
+
+impl<'a> DecimalText<'a> {
+    /// `[+-]digits[.digits][e[+-]digits]` (what `decimal.Decimal` takes, minus NaN/Inf).
+    fn parse(text: &'a str) -> Option<Self> {
+        let s = text.strip_prefix(['+', '-']).unwrap_or(text);
+        let (mantissa, exponent) = match s.find(['e', 'E']) {
+            Some(at) => (&s[..at], Some(&s[at + 1..])),
+            None => (s, None),
+        };
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let exponent = exponent.map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        let mantissa_ok =
+            digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
+        let exponent_ok = exponent.is_none_or(|e| !e.is_empty() && digits(e));
+        (mantissa_ok && exponent_ok).then_some(DecimalText {
+            whole,
+            fraction,
+            exponent,
+        })
+    }
+
+    fn within_bounds(&self) -> bool {
+        let exponent = self.exponent.unwrap_or("0").trim_start_matches('0');
+        // More than 20 digits cannot fit a u64; fewer are parsed to be compared.
+        let exponent_ok = exponent.len() <= 20
+            && exponent
+                .parse::<u64>()
+                .map_or(exponent.is_empty(), |e| e <= MAX_DECIMAL_EXPONENT);
+        exponent_ok && self.whole.len() + self.fraction.len() <= MAX_DECIMAL_DIGITS
+    }
+}
+
 /// `[+-]digits[.digits][e[+-]digits]` (what `decimal.Decimal` takes, minus NaN/Inf).
 pub fn is_decimal(text: &str) -> bool {
-    let s = text.strip_prefix(['+', '-']).unwrap_or(text);
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(at) => (&s[..at], Some(&s[at + 1..])),
-        None => (s, None),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok =
-        digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty());
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
-    mantissa_ok && exponent_ok
+    DecimalText::parse(text).is_some()
+}
+
+/// A decimal (as [`is_decimal`]) of at most [`MAX_DECIMAL_DIGITS`] digits and an
+/// exponent of at most [`MAX_DECIMAL_EXPONENT`] either way.
+pub fn is_bounded_decimal(text: &str) -> bool {
+    DecimalText::parse(text).is_some_and(|d| d.within_bounds())
 }
 
 /// 32 hex digits, optionally hyphenated as 8-4-4-4-12 (what `uuid.UUID` takes).
@@ -117,8 +157,28 @@ mod tests {
         for good in ["1", "-1.50", "+.5", "3.", "1e10", "2.5E-3"] {
             assert!(is_decimal(good), "{good}");
         }
-        for bad in ["", ".", "1.2.3", "abc", "1e", "NaN", "1_000", "--1"] {
+        for bad in [
+            "", ".", "1.2.3", "abc", "1e", "NaN", "1_000", "--1", "1e+-1",
+        ] {
             assert!(!is_decimal(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_bounded() {
+        let many = "9".repeat(MAX_DECIMAL_DIGITS);
+        for fits in ["1e4300", "1E-4300", "1e0000000000000000000000004300", &many] {
+            assert!(is_bounded_decimal(fits), "{fits}");
+        }
+        let too_many = format!("{many}.5");
+        for huge in [
+            "1e4301",
+            "1e-4301",
+            "1e1000000000000000000",
+            "1e99999999999999999999999999",
+            &too_many,
+        ] {
+            assert!(is_decimal(huge) && !is_bounded_decimal(huge), "{huge}");
         }
     }
 

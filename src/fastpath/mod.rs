@@ -1,9 +1,11 @@
 //! The fast path: Bolt routes matched, read and coerced in Rust, then handed to Python
 //! once with their arguments ready.
 
+pub mod allowed_hosts;
 pub mod auth;
 pub mod call;
 mod compression;
+pub mod cookies;
 pub mod cors;
 pub mod errors;
 pub mod form;

@@ -2,6 +2,7 @@
 //! Rust, so a wrong value is answered with 422 without touching Python.
 
 use std::borrow::Cow;
+use std::num::IntErrorKind;
 
 use http::HeaderMap;
 use pyo3::prelude::*;
@@ -286,19 +287,48 @@ impl ParamSpec {
     pub fn coerce(&self, raw: &str) -> Result<Value, FieldError> {
         let invalid = || {
             self.error(
-                format!("Expected `{}`, got `{raw}`", self.kind.as_str()),
+                format!("Expected `{}`, got `{}`", self.kind.as_str(), shown(raw)),
                 "type_error",
             )
         };
+        let out_of_range = |bounds: String| self.error(bounds, "value_error");
         let value = match self.kind {
             Kind::Str => Value::Str(raw.to_owned()),
-            Kind::Int => Value::Int(raw.trim().parse().map_err(|_| invalid())?),
-            Kind::Float => {
-                let n: f64 = raw.trim().parse().map_err(|_| invalid())?;
-                if !n.is_finite() {
-                    return Err(invalid());
+            Kind::Int => match raw.trim().parse::<i64>() {
+                Ok(n) => Value::Int(n),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
+                    ) =>
+                {
+                    return Err(out_of_range(format!(
+                        "Expected an integer from {} to {}",
+                        i64::MIN,
+                        i64::MAX
+                    )))
                 }
-                Value::Float(n)
+                Err(_) => return Err(invalid()),
+            },
+            Kind::Float => match raw.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Value::Float(n),
+                // `inf`, `nan`, or a number past f64's range (`1e400`).
+                Ok(_) => {
+                    return Err(out_of_range(format!(
+                        "Expected a finite float, got `{}`",
+                        shown(raw)
+                    )))
+                }
+                Err(_) => return Err(invalid()),
+            },
+            Kind::Decimal
+                if formats::is_decimal(raw.trim()) && !formats::is_bounded_decimal(raw.trim()) =>
+            {
+                return Err(out_of_range(format!(
+                    "Expected a decimal of at most {} digits and an exponent from -{1} to {1}",
+                    formats::MAX_DECIMAL_DIGITS,
+                    formats::MAX_DECIMAL_EXPONENT,
+                )))
             }
             Kind::Bool => Value::Bool(parse_bool(raw).ok_or_else(invalid)?),
             Kind::Decimal | Kind::Uuid | Kind::Date | Kind::DateTime | Kind::Time => {
@@ -320,7 +350,11 @@ impl ParamSpec {
                 None => {
                     let allowed: Vec<&str> = self.choices.iter().map(|(t, _)| t.as_str()).collect();
                     return Err(self.error(
-                        format!("Expected one of `{}`, got `{raw}`", allowed.join("`, `")),
+                        format!(
+                            "Expected one of `{}`, got `{}`",
+                            allowed.join("`, `"),
+                            shown(raw)
+                        ),
                         "enum",
                     ));
                 }
@@ -372,6 +406,18 @@ impl ParamSpec {
                 .as_ref()
                 .map_or_else(|| py.None().into_bound(py), |d| d.bind(py).clone())),
         }
+    }
+}
+
+/// Characters of a bad value echoed in its error: enough to recognise it, not a copy
+/// of a value as long as the request allows.
+const SHOWN_CHARS: usize = 64;
+
+/// `raw`, cut to [`SHOWN_CHARS`] characters (marked with `…` when it was longer).
+fn shown(raw: &str) -> Cow<'_, str> {
+    match raw.char_indices().nth(SHOWN_CHARS) {
+        Some((at, _)) => Cow::Owned(format!("{}…", &raw[..at])),
+        None => Cow::Borrowed(raw),
     }
 }
 
@@ -463,14 +509,8 @@ impl<'a> RequestParts<'a> {
                 .get(&spec.key)
                 .and_then(|v| v.to_str().ok())
                 .map(Cow::Borrowed),
-            Source::Cookie => self.cookie(&spec.key).map(Cow::Borrowed),
+            Source::Cookie => super::cookies::get(self.headers, &spec.key).map(Cow::Owned),
         }
-    }
-
-    fn cookie(&self, name: &str) -> Option<&'a str> {
-        cookies(self.headers)
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
     }
 }
 
@@ -492,17 +532,6 @@ pub fn check_utf8(source: Source, urlencoded: &[u8]) -> Result<(), FieldError> {
         message: format!("{what} is not valid UTF-8 once percent-decoded"),
         kind: "unicode_error",
     })
-}
-
-/// `(name, value)` of every cookie in the request's Cookie headers.
-pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .map(|(k, v)| (k, v.trim_matches('"')))
 }
 
 /// A `msgspec.Struct` argument built from the fields Rust read.
@@ -623,6 +652,40 @@ mod tests {
         assert!(spec(Kind::Float, Constraints::default())
             .coerce("nan")
             .is_err());
+    }
+
+    #[test]
+    fn numbers_out_of_range_say_so() {
+        let message = |kind, raw: &str| {
+            let err = spec(kind, Constraints::default())
+                .coerce(raw)
+                .err()
+                .unwrap();
+            (err.kind, err.message)
+        };
+        let (kind, msg) = message(Kind::Int, "99999999999999999999");
+        assert_eq!(kind, "value_error");
+        assert!(msg.contains("9223372036854775807"), "{msg}");
+        assert_eq!(message(Kind::Int, "1.5").0, "type_error");
+        for raw in ["1e400", "-1e400", "inf", "NaN"] {
+            assert_eq!(message(Kind::Float, raw).0, "value_error", "{raw}");
+        }
+        let (kind, msg) = message(Kind::Decimal, "1e1000000000000000000");
+        assert_eq!(kind, "value_error");
+        assert!(msg.contains("exponent from -4300 to 4300"), "{msg}");
+    }
+
+    #[test]
+    fn long_bad_values_are_cut_in_messages() {
+        let raw = "x".repeat(10_000);
+        let err = spec(Kind::Int, Constraints::default())
+            .coerce(&raw)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.message,
+            format!("Expected `int`, got `{}…`", "x".repeat(64))
+        );
     }
 
     #[test]

@@ -85,10 +85,11 @@ impl Request {
         Ok(query)
     }
 
+    /// Cookies as Django's `request.COOKIES` has them (see `cookies.rs`).
     #[getter]
     fn cookies<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let cookies = PyDict::new(py);
-        for (name, value) in super::params::cookies(&self.head.headers) {
+        for (name, value) in super::cookies::parse(&self.head.headers) {
             cookies.set_item(name, value)?;
         }
         Ok(cookies)

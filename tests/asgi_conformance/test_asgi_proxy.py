@@ -1,4 +1,5 @@
-"""Proxy headers are believed only from --forwarded-allow-ips."""
+"""Proxy headers are believed only from --forwarded-allow-ips, and only the family
+--proxy-headers names."""
 
 from __future__ import annotations
 
@@ -25,10 +26,30 @@ def test_x_forwarded_headers_from_a_trusted_proxy():
         scope = scope_via(server, FORWARDED)
         assert scope["client"][0] == "203.0.113.9"
         assert scope["scheme"] == "https"
-        assert host_of(scope) == ["shop.example"]
+        # The host is the proxy's only with --forwarded-host.
+        assert host_of(scope) == [f"127.0.0.1:{server.port}"]
+        # A Forwarded header is not what this proxy sets: a client's own is ignored.
+        spoofed = scope_via(server, {"forwarded": 'for="[2001:db8::5]:1234";proto=https'})
+        assert spoofed["client"][0] == "127.0.0.1"
+        assert spoofed["scheme"] == "http"
+
+
+def test_forwarded_host_takes_the_proxy_host():
+    options = ("--forwarded-allow-ips", "127.0.0.1", "--forwarded-host")
+    with support.serve_asgi("apps:main", *options) as server:
+        assert host_of(scope_via(server, FORWARDED)) == ["shop.example"]
+
+
+def test_rfc7239_forwarded_when_chosen():
+    options = ("--forwarded-allow-ips", "127.0.0.1", "--proxy-headers", "forwarded")
+    with support.serve_asgi("apps:main", *options) as server:
         rfc = scope_via(server, {"forwarded": 'for="[2001:db8::5]:1234";proto=https'})
         assert rfc["client"][0] == "2001:db8::5"
         assert rfc["scheme"] == "https"
+        # X-Forwarded-* is not what this proxy sets: ignored.
+        spoofed = scope_via(server, FORWARDED)
+        assert spoofed["client"][0] == "127.0.0.1"
+        assert spoofed["scheme"] == "http"
 
 
 def test_proxy_headers_are_ignored_by_default():

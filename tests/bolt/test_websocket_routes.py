@@ -315,6 +315,27 @@ def test_connection_details_over_a_socket(server):
     assert details["client_port_is_int"] is True
 
 
+def test_cookies_are_read_as_django_reads_them_over_a_socket(server):
+    # A name sent twice keeps its last value; a quoted value is unquoted.
+    cookie = {"Cookie": r'sid=first; other="a\"b"; sid=last'}
+    with connect(ws_url(server, "/ws/items/3"), additional_headers=cookie) as ws:
+        details = json.loads(ws.recv())
+    assert details["cookies"] == {"sid": "last", "other": 'a"b'}
+
+
+def test_a_handshake_for_another_host_is_refused_over_a_socket(server):
+    handshake = (
+        b"GET /ws/echo HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    with support.connect(server.address) as sock:
+        sock.sendall(handshake)
+        status, _, body = support.read_http1_response(sock)
+    assert status == 400
+    assert json.loads(body) == {"detail": 'The host "evil.example" is not allowed (ALLOWED_HOSTS)'}
+
+
 def test_subprotocol_over_a_socket(server):
     with connect(ws_url(server, "/ws/protocols"), subprotocols=["v1", "v2"]) as ws:
         assert ws.subprotocol == "v1"

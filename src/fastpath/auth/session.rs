@@ -5,7 +5,7 @@
 use http::{HeaderMap, HeaderValue};
 
 use super::identity::Identity;
-use crate::fastpath::params;
+use crate::fastpath::cookies;
 
 /// `SessionAuthentication()`, compiled: the name of Django's session cookie.
 pub struct SessionBackend {
@@ -24,10 +24,7 @@ impl SessionBackend {
 
     /// The session key the request's cookie holds, if any.
     pub fn credentials<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
-        params::cookies(headers)
-            .find(|(name, _)| *name == self.cookie)
-            .map(|(_, value)| value.as_bytes())
-            .filter(|value| !value.is_empty())
+        cookies::raw(headers, &self.cookie).filter(|value| !value.is_empty())
     }
 
     pub fn challenge(&self) -> HeaderValue {

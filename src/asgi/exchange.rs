@@ -99,7 +99,15 @@ impl Exchange {
                     inbound.chunks.push_back(data);
                     self.wake_receiver(&mut inbound);
                 }
-                Some(Err(_)) => return self.disconnect(),
+                // A malformed body (broken chunked framing) or a client gone mid-body:
+                // 400 unless the app has answered (a gone client never sees it).
+                Some(Err(_)) => {
+                    self.reject(errors::detail(
+                        http::StatusCode::BAD_REQUEST,
+                        "The request body could not be read",
+                    ));
+                    return self.disconnect();
+                }
                 None => return self.body_complete(),
             }
         }

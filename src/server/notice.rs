@@ -1,0 +1,76 @@
+//! One line on stderr when the server cuts a client off (a timeout, a flood, running
+//! out of descriptors), at most one a second per kind of cut: under attack the same
+//! line would otherwise be printed thousands of times a second.
+//!
+//! These lines come from tokio's threads, where taking the GIL to reach Python's
+//! `logging` for every hostile connection would cost more than the attack.
+
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+/// Lines of one kind closer together than this are counted, not printed.
+const INTERVAL: Duration = Duration::from_secs(1);
+
+/// A kind of line, printed at most once per [`INTERVAL`].
+pub struct Notice {
+    state: Mutex<State>,
+}
+
+struct State {
+    last: Option<Instant>,
+    /// Lines held back since the last one printed.
+    held: u64,
+}
+
+impl Notice {
+    pub const fn new() -> Self {
+        Notice {
+            state: Mutex::new(State {
+                last: None,
+                held: 0,
+            }),
+        }
+    }
+
+    /// Print `django-bolt: LINE` unless a line of this kind was printed less than a
+    /// second ago; the line printed next says how many were held back.
+    pub fn print(&self, line: impl FnOnce() -> String) {
+        let now = Instant::now();
+        let held = {
+            let mut state = self.state.lock();
+            if state.last.is_some_and(|last| now - last < INTERVAL) {
+                state.held += 1;
+                return;
+            }
+            state.last = Some(now);
+            std::mem::take(&mut state.held)
+        };
+        match held {
+            0 => eprintln!("django-bolt: {}", line()),
+            held => eprintln!(
+                "django-bolt: {} ({held} more like it in the last seconds)",
+                line()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_within_a_second_are_held_back_and_counted() {
+        let notice = Notice::new();
+        let mut printed = 0;
+        for _ in 0..100 {
+            notice.print(|| {
+                printed += 1;
+                String::new()
+            });
+        }
+        assert_eq!(printed, 1);
+        assert_eq!(notice.state.lock().held, 99);
+    }
+}

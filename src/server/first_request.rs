@@ -28,8 +28,8 @@ pub struct Arrivals {
     waiting: Mutex<BTreeMap<u64, Arc<Flags>>>,
 }
 
-#[derive(Default)]
 struct Flags {
+    accepted: Instant,
     /// A first request has arrived: nothing here cuts the connection any more.
     received: AtomicBool,
     /// Close the connection to free its descriptor.
@@ -45,30 +45,42 @@ impl Arrivals {
         stop: watch::Receiver<Option<Duration>>,
     ) -> FirstRequest {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let flags = Arc::new(Flags::default());
+        let accepted = Instant::now();
+        let flags = Arc::new(Flags {
+            accepted,
+            received: AtomicBool::new(false),
+            evict: Notify::new(),
+        });
         self.waiting.lock().insert(id, flags.clone());
         FirstRequest {
             id,
             peer,
             timeout,
-            deadline: Instant::now() + timeout,
+            deadline: accepted + timeout,
             flags,
             arrivals: self.clone(),
             stop,
         }
     }
 
-    /// Close up to `count` of the oldest connections that have sent no request;
-    /// returns how many were told to close.
-    pub fn evict_oldest(&self, count: usize) -> usize {
+    /// Close up to `count` of the oldest connections that have sent no request,
+    /// sparing those accepted less than `min_age` ago (they have had no chance to
+    /// send one yet); returns how many were told to close.
+    pub fn evict_oldest(&self, count: usize, min_age: Duration) -> usize {
+        let now = Instant::now();
         let mut waiting = self.waiting.lock();
         let mut evicted = 0;
         while evicted < count {
-            let Some((_, flags)) = waiting.pop_first() else {
+            let Some(oldest) = waiting.first_entry() else {
                 break;
             };
-            if !flags.received.load(Ordering::Relaxed) {
-                flags.evict.notify_one();
+            let flags = oldest.get();
+            if flags.received.load(Ordering::Relaxed) {
+                oldest.remove();
+            } else if now.duration_since(flags.accepted) < min_age {
+                break;
+            } else {
+                oldest.remove().evict.notify_one();
                 evicted += 1;
             }
         }
@@ -215,9 +227,12 @@ mod tests {
         let served = arrivals.admit(peer(), Duration::from_secs(60), stop_rx.clone());
         served.marker().mark();
         let newest = arrivals.admit(peer(), Duration::from_secs(60), stop_rx);
-        assert_eq!(arrivals.evict_oldest(1), 1);
+        let young = Duration::from_secs(1);
+        assert_eq!(arrivals.evict_oldest(1, young), 0, "all are too young");
+        tokio::time::advance(young).await;
+        assert_eq!(arrivals.evict_oldest(1, young), 1);
         assert!(oldest.within(std::future::pending::<()>()).await.is_none());
-        assert_eq!(arrivals.evict_oldest(1), 1);
+        assert_eq!(arrivals.evict_oldest(1, young), 1);
         assert!(newest.within(std::future::pending::<()>()).await.is_none());
         drop(served);
         assert!(arrivals.waiting.lock().is_empty());

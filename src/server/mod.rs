@@ -293,8 +293,9 @@ impl Server {
 /// connection that could not be taken is still queued, and retrying at once would
 /// spin.
 const ACCEPT_PAUSE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_millis(500));
-/// Connections without a request closed for each accept that finds no descriptor.
-const EVICT_PER_FAILED_ACCEPT: usize = 4;
+/// Connections without a request closed for each accept that finds no descriptor,
+/// among those that have had this long to send one.
+const EVICT_PER_FAILED_ACCEPT: (usize, Duration) = (4, Duration::from_millis(100));
 
 static ACCEPT_FAILED: Notice = Notice::new();
 static CONNECTION_FAILED: Notice = Notice::new();
@@ -334,7 +335,7 @@ async fn accept_loop(
                     // Out of descriptors: those held by clients that sent nothing go
                     // first. Other errors (a connection reset before accept) pass.
                     let evicted = match out_of_descriptors(&err) {
-                        true => arrivals.evict_oldest(EVICT_PER_FAILED_ACCEPT),
+                        true => arrivals.evict_oldest(EVICT_PER_FAILED_ACCEPT.0, EVICT_PER_FAILED_ACCEPT.1),
                         false => 0,
                     };
                     ACCEPT_FAILED.print(|| format!(

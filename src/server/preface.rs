@@ -216,8 +216,13 @@ mod tests {
         let (replayed, answer) = screen_bytes(b"GET / HTTP/1.1\nHost: x\n\n").await;
         assert!(replayed.is_none());
         assert!(answer.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
-        let body = &BARE_LF_ANSWER[BARE_LF_ANSWER.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
-        assert!(String::from_utf8_lossy(BARE_LF_ANSWER).contains(&format!("Content-Length: {}\r\n", body.len())));
+        let body = &BARE_LF_ANSWER[BARE_LF_ANSWER
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + 4..];
+        assert!(String::from_utf8_lossy(BARE_LF_ANSWER)
+            .contains(&format!("Content-Length: {}\r\n", body.len())));
     }
 
     #[tokio::test]

@@ -289,13 +289,15 @@ impl Server {
     }
 }
 
-/// Pause after a failed accept, doubled while accepting keeps failing: the
-/// connection that could not be taken is still queued, and retrying at once would
-/// spin.
-const ACCEPT_PAUSE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_millis(500));
-/// Connections without a request closed for each accept that finds no descriptor,
-/// among those that have had this long to send one.
-const EVICT_PER_FAILED_ACCEPT: (usize, Duration) = (4, Duration::from_millis(100));
+/// Pause after a failed accept, doubled up to [`ACCEPT_PAUSE_MAX`] while accepting
+/// keeps failing: the connection that could not be taken is still queued, and
+/// retrying at once would spin.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_millis(500);
+/// Connections without a request closed for each accept that finds no descriptor...
+const EVICT_PER_FAILED_ACCEPT: usize = 4;
+/// ...among those that have had this long to send one.
+const EVICT_MIN_AGE: Duration = Duration::from_millis(100);
 
 static ACCEPT_FAILED: Notice = Notice::new();
 static CONNECTION_FAILED: Notice = Notice::new();
@@ -319,13 +321,13 @@ async fn accept_loop(
     let arrivals = Arc::new(Arrivals::default());
     let head_timeout = config.head_timeout();
     let graceful = GracefulShutdown::new();
-    let mut pause = ACCEPT_PAUSE.0;
+    let mut pause = ACCEPT_PAUSE;
     let mut paused_until = None;
     let grace = loop {
         tokio::select! {
             accepted = listener.accept(), if paused_until.is_none() => match accepted {
                 Ok((stream, peer)) => {
-                    pause = ACCEPT_PAUSE.0;
+                    pause = ACCEPT_PAUSE;
                     let _ = stream.set_nodelay(true);
                     let first = arrivals.admit(peer, head_timeout, stop.clone());
                     let watcher = graceful.watcher();
@@ -335,14 +337,14 @@ async fn accept_loop(
                     // Out of descriptors: those held by clients that sent nothing go
                     // first. Other errors (a connection reset before accept) pass.
                     let evicted = match out_of_descriptors(&err) {
-                        true => arrivals.evict_oldest(EVICT_PER_FAILED_ACCEPT.0, EVICT_PER_FAILED_ACCEPT.1),
+                        true => arrivals.evict_oldest(EVICT_PER_FAILED_ACCEPT, EVICT_MIN_AGE),
                         false => 0,
                     };
                     ACCEPT_FAILED.print(|| format!(
                         "accept failed: {err}; closing {evicted} connections that sent no request"
                     ));
                     paused_until = Some(tokio::time::Instant::now() + pause);
-                    pause = (pause * 2).min(ACCEPT_PAUSE.1);
+                    pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                 }
             },
             _ = tokio::time::sleep_until(paused_until.unwrap_or_else(tokio::time::Instant::now)),

@@ -326,6 +326,20 @@ def test_unreadable_chunked_body_gets_400_not_500_from_the_asgi_app(server):
     assert "Exception" not in server.stderr()
 
 
+@pytest.mark.parametrize("path", ["/django/echo", "/echo-size"], ids=["django", "bolt"])
+def test_malformed_chunked_body_gets_400_on_django_and_bolt_routes(path):
+    """The same broken chunk framing gets the same 400 from a Django view (through
+    ASGI) as from a Bolt route."""
+    with support.serve_django(support.BOLT_PROJECT_DIR) as running:
+        answer = support.raw_exchange(
+            running.address,
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\nZZ\r\n'.encode(),
+        )
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert answer.endswith(b'{"detail":"The request body could not be read"}')
+
+
 def test_extra_bytes_after_a_body_are_not_a_second_request(server, baseline):
     """Bytes past Content-Length are the next request's: garbage there is a 400 and
     the connection is closed, and nothing reaches a handler but the first request."""

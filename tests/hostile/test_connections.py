@@ -326,7 +326,7 @@ def test_unreadable_chunked_body_gets_400_not_500_from_the_asgi_app(server):
     assert "Exception" not in server.stderr()
 
 
-@pytest.mark.parametrize("path", ["/django/echo", "/echo-size"], ids=["django", "bolt"])
+@pytest.mark.parametrize("path", ["/django/echo", "/api/echo-size"], ids=["django", "bolt"])
 def test_malformed_chunked_body_gets_400_on_django_and_bolt_routes(path):
     """The same broken chunk framing gets the same 400 from a Django view (through
     ASGI) as from a Bolt route."""

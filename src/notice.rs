@@ -1,43 +1,76 @@
-//! Lines on stderr about what the server did to a misbehaving client. Each kind of
-//! line is printed at most once a second, with a count of the ones held back, so an
-//! attack of thousands of connections cannot flood the log.
+//! One line on stderr when the server cuts a client off (a timeout, a flood, running
+//! out of descriptors, a body that stops arriving), at most one a second per kind: under attack the same
+//! line would otherwise be printed thousands of times a second.
+//!
+//! These lines come from tokio's threads, where taking the GIL to reach Python's
+//! `logging` for every hostile connection would cost more than the attack.
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
+
+/// Lines of one kind closer together than this are counted, not printed.
 const INTERVAL: Duration = Duration::from_secs(1);
 
-/// One kind of line; keep one in a `static` per call site.
-pub struct Throttle {
-    /// When a line was last printed, and how many were held back since.
-    state: Mutex<Option<(Instant, u64)>>,
+/// A kind of line, printed at most once per [`INTERVAL`].
+pub struct Notice {
+    state: Mutex<State>,
 }
 
-impl Throttle {
+struct State {
+    last: Option<Instant>,
+    /// Lines held back since the last one printed.
+    held: u64,
+}
+
+impl Notice {
     pub const fn new() -> Self {
-        Throttle {
-            state: Mutex::new(None),
+        Notice {
+            state: Mutex::new(State {
+                last: None,
+                held: 0,
+            }),
         }
     }
 
-    /// Print `line()` unless a line of this kind went out less than a second ago.
-    pub fn say(&self, line: impl FnOnce() -> String) {
+    /// Print `django-bolt: LINE` unless a line of this kind was printed less than a
+    /// second ago; the line printed next says how many were held back.
+    pub fn print(&self, line: impl FnOnce() -> String) {
         let now = Instant::now();
-        let held_back = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((last, held)) = state.as_mut() {
-                if now.duration_since(*last) < INTERVAL {
-                    *held += 1;
-                    return;
-                }
+        let held = {
+            let mut state = self.state.lock();
+            if state.last.is_some_and(|last| now - last < INTERVAL) {
+                state.held += 1;
+                return;
             }
-            let held_back = state.map_or(0, |(_, held)| held);
-            *state = Some((now, 0));
-            held_back
+            state.last = Some(now);
+            std::mem::take(&mut state.held)
         };
-        match held_back {
+        match held {
             0 => eprintln!("django-bolt: {}", line()),
-            n => eprintln!("django-bolt: {} (and {n} more like it before)", line()),
+            held => eprintln!(
+                "django-bolt: {} ({held} more like it in the last seconds)",
+                line()
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_within_a_second_are_held_back_and_counted() {
+        let notice = Notice::new();
+        let mut printed = 0;
+        for _ in 0..100 {
+            notice.print(|| {
+                printed += 1;
+                String::new()
+            });
+        }
+        assert_eq!(printed, 1);
+        assert_eq!(notice.state.lock().held, 99);
     }
 }

@@ -15,7 +15,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::body::{BoxError, ResponseBody};
 use crate::fastpath::errors;
-use crate::notice::Throttle;
+use crate::notice::Notice;
 
 /// How fast a request body must arrive.
 #[derive(Clone, Copy, Debug)]
@@ -105,14 +105,14 @@ impl<B> Paced<B> {
 
 impl<B> Paced<B> {
     fn log(&self, timeout: &BodyTimeout) {
-        static TIMEOUTS: Throttle = Throttle::new();
+        static TIMEOUTS: Notice = Notice::new();
         let Origin {
             method,
             uri,
             client,
         } = &self.origin;
         let client = client.map_or_else(|| "an unknown client".into(), |ip| ip.to_string());
-        TIMEOUTS.say(|| format!("408 for {method} {} from {client}: {timeout}", uri.path()));
+        TIMEOUTS.print(|| format!("408 for {method} {} from {client}: {timeout}", uri.path()));
     }
 }
 

@@ -62,7 +62,11 @@ _FLAGS: list[tuple[str, str]] = [
     ("processes", "server processes sharing the port (SO_REUSEPORT)"),
     ("backlog", "listen backlog"),
     ("keep_alive", "seconds an idle kept-alive connection stays open"),
-    ("header_timeout", "seconds allowed to send a request head"),
+    (
+        "header_timeout",
+        "seconds allowed to send a request head, from accept for the first (the shorter "
+        "of this and --keep-alive applies)",
+    ),
     ("max_header_size", "bytes of request head before 431"),
     ("max_body_size", "bytes of request body before 413"),
     ("max_pending", "requests waiting for Python before 503"),

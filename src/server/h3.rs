@@ -12,6 +12,7 @@ use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use tokio::sync::{mpsc, watch};
 
+use crate::notice::Notice;
 use super::ServerConfig;
 use crate::asgi::ConnInfo;
 use crate::body::BoxError;
@@ -19,6 +20,8 @@ use crate::service::{self, AppInner};
 use crate::tls::TlsInfo;
 
 type QuicConnection = h3_quinn::Connection;
+
+static PROTOCOL_BROKEN: Notice = Notice::new();
 
 /// Build the QUIC endpoint on `socket` (already bound, possibly SO_REUSEPORT).
 pub fn endpoint(
@@ -108,6 +111,11 @@ async fn connection(
                 let _ = h3.shutdown(0).await;
             }
         }
+    }
+    // quinn closed it for breaking QUIC's rules (more streams than allowed, ...).
+    if let Some(quinn::ConnectionError::TransportError(err)) = connection.close_reason() {
+        let peer = connection.remote_address();
+        PROTOCOL_BROKEN.print(|| format!("closed {peer}: QUIC {err}"));
     }
 }
 

@@ -2,10 +2,12 @@
 //! clear or over rustls), quinn + h3 serve HTTP/3 on the same port number over UDP;
 //! all with the limits and timeouts of [`ServerConfig`] and a graceful shutdown.
 
+mod first_request;
 mod gather;
 mod h3;
 mod listener;
 mod preface;
+mod resets;
 pub mod runtime;
 
 use std::convert::Infallible;
@@ -25,6 +27,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
@@ -32,11 +35,14 @@ use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
+use first_request::{Arrivals, FirstRequest};
 use gather::Gather;
+use crate::notice::Notice;
+use resets::ResetBudget;
 pub use runtime::runtime;
 
-/// Time a client gets to finish its TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Streams an HTTP/2 connection may make this server reset (see `http2_builder`).
+const MAX_ERROR_RESETS: usize = 100;
 
 /// Connection-level settings, the same for every protocol.
 #[derive(Clone, Debug)]
@@ -48,7 +54,7 @@ pub struct ServerConfig {
     /// Idle time allowed on a connection (HTTP/1.1 between requests, HTTP/2 ping
     /// interval, QUIC idle timeout).
     pub keep_alive: Duration,
-    /// Time allowed to send a request head.
+    /// Time allowed to send a request head (but see [`ServerConfig::head_timeout`]).
     pub header_timeout: Duration,
     /// Request head size (HTTP/1.1 buffer, HTTP/2 header list, HTTP/3 field section).
     pub max_header_size: usize,
@@ -59,6 +65,13 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// The time a request head may take: from accept for the first one (TLS
+    /// handshake included), from the previous response for the next. Waiting for
+    /// the first bytes of a head is idling, so keep-alive bounds it too.
+    fn head_timeout(&self) -> Duration {
+        self.keep_alive.min(self.header_timeout)
+    }
+
     /// HTTP/1.1, with upgrades to WebSocket. (hyper-util's automatic builder, which
     /// also speaks HTTP/2, is only ever handed HTTP/1 connections.)
     fn http1_builder(&self) -> auto::Builder<TokioExecutor> {
@@ -67,8 +80,9 @@ impl ServerConfig {
             .http1()
             .timer(TokioTimer::new())
             // hyper starts this timer whenever it waits for a request head, so it bounds
-            // both a slow head and an idle kept-alive connection.
-            .header_read_timeout(self.keep_alive.min(self.header_timeout))
+            // both a slow head and an idle kept-alive connection. (The first head's
+            // deadline runs from accept: see `first_request`.)
+            .header_read_timeout(self.head_timeout())
             .max_buf_size(self.max_header_size.max(8192))
             .keep_alive(true);
         builder
@@ -79,6 +93,10 @@ impl ServerConfig {
         builder
             .timer(TokioTimer::new())
             .max_concurrent_streams(self.max_concurrent_streams)
+            // Streams this server resets for the client's errors (refused streams
+            // past the limit above, malformed requests) before GOAWAY; h2's 1024
+            // lets a client make the server reset a thousand streams first.
+            .max_local_error_reset_streams(MAX_ERROR_RESETS)
             // WebSockets over HTTP/2 (RFC 8441).
             .enable_connect_protocol()
             .max_header_list_size(self.max_header_size as u32)
@@ -270,6 +288,20 @@ impl Server {
     }
 }
 
+/// Pause after a failed accept, doubled up to [`ACCEPT_PAUSE_MAX`] while accepting
+/// keeps failing: the connection that could not be taken is still queued, and
+/// retrying at once would spin.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_millis(500);
+/// Connections without a request closed for each accept that finds no descriptor...
+const EVICT_PER_FAILED_ACCEPT: usize = 4;
+/// ...among those that have had this long to send one.
+const EVICT_MIN_AGE: Duration = Duration::from_millis(100);
+
+static ACCEPT_FAILED: Notice = Notice::new();
+static CONNECTION_FAILED: Notice = Notice::new();
+static RESETS_EXHAUSTED: Notice = Notice::new();
+
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -280,32 +312,42 @@ async fn accept_loop(
     let connections = Arc::new(Connections {
         http1: config.http1_builder(),
         http2: config.http2_builder(),
+        tls,
         app,
         server_addr: listener.local_addr().ok(),
         alt_svc: config.alt_svc(),
-        first_bytes_timeout: config.header_timeout,
     });
+    let arrivals = Arc::new(Arrivals::default());
+    let head_timeout = config.head_timeout();
     let graceful = GracefulShutdown::new();
+    let mut pause = ACCEPT_PAUSE;
+    let mut paused_until = None;
     let grace = loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if paused_until.is_none() => match accepted {
                 Ok((stream, peer)) => {
+                    pause = ACCEPT_PAUSE;
                     let _ = stream.set_nodelay(true);
+                    let first = arrivals.admit(peer, head_timeout, stop.clone());
                     let watcher = graceful.watcher();
-                    let connections = connections.clone();
-                    match &tls {
-                        None => tokio::spawn(connections.run(stream, peer, None, watcher)),
-                        Some(acceptor) => {
-                            tokio::spawn(handshake(acceptor.clone(), stream, peer, connections, watcher))
-                        }
-                    };
+                    tokio::spawn(connections.clone().serve(stream, peer, first, watcher));
                 }
                 Err(err) => {
-                    // Out of descriptors or a connection reset before accept: keep serving.
-                    eprintln!("django-bolt: accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    // Out of descriptors: those held by clients that sent nothing go
+                    // first. Other errors (a connection reset before accept) pass.
+                    let evicted = match out_of_descriptors(&err) {
+                        true => arrivals.evict_oldest(EVICT_PER_FAILED_ACCEPT, EVICT_MIN_AGE),
+                        false => 0,
+                    };
+                    ACCEPT_FAILED.print(|| format!(
+                        "accept failed: {err}; closing {evicted} connections that sent no request"
+                    ));
+                    paused_until = Some(tokio::time::Instant::now() + pause);
+                    pause = (pause * 2).min(ACCEPT_PAUSE_MAX);
                 }
             },
+            _ = tokio::time::sleep_until(paused_until.unwrap_or_else(tokio::time::Instant::now)),
+                if paused_until.is_some() => paused_until = None,
             _ = stop.changed() => break stop.borrow().unwrap_or_default(),
         }
     };
@@ -318,27 +360,19 @@ async fn accept_loop(
     }
 }
 
-/// The TLS handshake, in its own task so a slow client never holds up the accept loop.
-async fn handshake(
-    acceptor: TlsAcceptor,
-    stream: TcpStream,
-    peer: std::net::SocketAddr,
-    connections: Arc<Connections>,
-    watcher: Watcher,
-) {
+fn out_of_descriptors(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// The TLS handshake, or `None` if it fails or the client speaks plain HTTP (which is
+/// answered 400).
+async fn handshake(acceptor: &TlsAcceptor, mut stream: TcpStream) -> Option<TlsStream<TcpStream>> {
     if speaks_plain_http(&stream).await {
-        let mut stream = stream;
         let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
         let _ = stream.shutdown().await;
-        return;
+        return None;
     }
-    // A failed or slow handshake only concerns that client.
-    if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        let info = TlsInfo::of(tls.get_ref().1);
-        connections
-            .run(tls, peer, Some(Arc::new(info)), watcher)
-            .await;
-    }
+    acceptor.accept(stream).await.ok()
 }
 
 const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 46\r\nConnection: close\r\n\r\nThis port speaks HTTPS; plain HTTP was sent.\r\n";
@@ -346,57 +380,96 @@ const PLAIN_HTTP_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: tex
 /// A TLS ClientHello starts with 0x16; a plain HTTP request starts with a method name.
 async fn speaks_plain_http(stream: &TcpStream) -> bool {
     let mut first = [0u8; 1];
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
-        Ok(Ok(1)) => first[0].is_ascii_uppercase(),
-        _ => false,
-    }
+    matches!(stream.peek(&mut first).await, Ok(1) if first[0].is_ascii_uppercase())
 }
 
 /// What every connection of one listener shares.
 struct Connections {
     http1: auto::Builder<TokioExecutor>,
     http2: http2::Builder<TokioExecutor>,
+    tls: Option<TlsAcceptor>,
     app: Arc<AppInner>,
     server_addr: Option<std::net::SocketAddr>,
     alt_svc: Option<HeaderValue>,
-    /// Time a new connection gets to send its first bytes.
-    first_bytes_timeout: Duration,
 }
 
 impl Connections {
-    /// Serve one connection until it closes.
+    /// Serve one accepted connection until it closes, over TLS when the listener
+    /// has a certificate. The TLS handshake is part of the time `first` allows.
+    async fn serve(
+        self: Arc<Self>,
+        stream: TcpStream,
+        peer: std::net::SocketAddr,
+        first: FirstRequest,
+        watcher: Watcher,
+    ) {
+        let Some(acceptor) = self.tls.clone() else {
+            return self.run(stream, peer, None, first, watcher).await;
+        };
+        // A failed or slow handshake only concerns that client.
+        if let Some(Some(tls)) = first.within(handshake(&acceptor, stream)).await {
+            let info = Arc::new(TlsInfo::of(tls.get_ref().1));
+            self.run(tls, peer, Some(info), first, watcher).await;
+        }
+    }
+
+    /// Serve HTTP/1.1 or HTTP/2 on `io` until the connection closes.
     async fn run<I>(
         self: Arc<Self>,
         io: I,
         peer: std::net::SocketAddr,
         tls: Option<Arc<TlsInfo>>,
+        first: FirstRequest,
         watcher: Watcher,
     ) where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let h2 = tls.as_ref().is_some_and(|tls| tls.h2);
-        let Some(io) = preface::screen(io, self.first_bytes_timeout, h2).await else {
+        let Some(Some(io)) = first.within(preface::screen(io, h2)).await else {
             return;
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
-        // Errors here are the client's (reset, bad request already answered by hyper).
+        let marker = first.marker();
         if io.http2() {
             let io = TokioIo::new(Gather::new(io));
+            let resets = ResetBudget::new();
+            let budget = resets.clone();
             // Each stream's future is moved into a task of its own: boxed, moving it
             // copies a pointer instead of the whole request's state.
             let shared = self.clone();
-            let service =
-                service_fn(move |request| Box::pin(shared.clone().respond(&info, request)));
-            let _ = watcher
-                .watch(self.http2.serve_connection(io, service))
-                .await;
+            let service = service_fn(move |request| {
+                marker.mark();
+                let pending = budget.pending();
+                let response = shared.clone().respond(&info, request);
+                Box::pin(async move {
+                    let response = response.await;
+                    pending.answered();
+                    response
+                })
+            });
+            let connection = watcher.watch(self.http2.serve_connection(io, service));
+            tokio::select! {
+                served = first.within(connection) => {
+                    if let Some(Err(err)) = served {
+                        report_http2_error(peer, &err);
+                    }
+                }
+                _ = resets.exhausted() => RESETS_EXHAUSTED.print(|| format!(
+                    "closed {peer}: HTTP/2 streams cancelled faster than {} a second \
+                     (bursts of {})", resets::PER_SECOND, resets::BURST
+                )),
+            }
         } else {
             let io = TokioIo::new(io);
             let shared = self.clone();
-            let service = service_fn(move |request| shared.clone().respond(&info, request));
+            let service = service_fn(move |request| {
+                marker.mark();
+                shared.clone().respond(&info, request)
+            });
             let connection = self.http1.serve_connection_with_upgrades(io, service);
-            let _ = watcher.watch(connection).await;
+            // Errors here are the client's (reset, bad request already answered).
+            let _ = first.within(watcher.watch(connection)).await;
         }
     }
 
@@ -416,5 +489,17 @@ impl Connections {
             }
             Ok(response)
         }
+    }
+}
+
+/// Log a connection that h2 closed for breaking the protocol or a limit (a
+/// CONTINUATION flood, too many refused or reset streams); not the client's own
+/// closes and resets.
+fn report_http2_error(peer: std::net::SocketAddr, err: &hyper::Error) {
+    let cut = std::error::Error::source(err)
+        .and_then(|source| source.downcast_ref::<h2::Error>())
+        .filter(|h2| h2.is_go_away() && h2.is_library());
+    if let Some(h2) = cut {
+        CONNECTION_FAILED.print(|| format!("closed {peer}: HTTP/2 {h2}"));
     }
 }

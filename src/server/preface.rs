@@ -1,5 +1,7 @@
 //! Answering a broken HTTP/2 connection preface with GOAWAY (RFC 9113 §3.4), which
-//! hyper's protocol sniffing would otherwise treat as a bad HTTP/1.1 request.
+//! hyper's protocol sniffing would otherwise treat as a bad HTTP/1.1 request, and a
+//! request line ended by a bare LF with 400 (hyper would take it; a proxy in front
+//! may read the request otherwise, which is how requests get smuggled).
 //!
 //! The first bytes of each connection are read here and then handed on to hyper
 //! unchanged through [`Replay`].
@@ -7,7 +9,6 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
@@ -18,23 +19,34 @@ const GOAWAY_PROTOCOL_ERROR: &[u8] = &[0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 /// Bytes enough to judge the first line of an HTTP/1 request.
 const FIRST_LINE: usize = 64;
 
-/// Read the start of a connection and hand it on, unless it is HTTP/2 gone wrong:
-/// then GOAWAY (PROTOCOL_ERROR) is sent and `None` returned, as it is when the
-/// client closes or stays silent first. `h2` says ALPN already chose HTTP/2.
-pub async fn screen<I>(mut io: I, timeout: Duration, h2: bool) -> Option<Replay<I>>
+/// 400 for a request line ended by a bare LF.
+const BARE_LF_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 51\r\nConnection: close\r\n\r\n{\"detail\":\"Lines of a request must end with CR LF\"}";
+
+/// Read the start of a connection and hand it on, unless it is HTTP/2 gone wrong
+/// (then GOAWAY, PROTOCOL_ERROR) or a request line ended by a bare LF (then 400):
+/// `None` then, as when the client closes first. `h2` says ALPN already chose
+/// HTTP/2. The caller bounds the time this takes.
+pub async fn screen<I>(mut io: I, h2: bool) -> Option<Replay<I>>
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
     let mut seen = Vec::with_capacity(FIRST_LINE);
     let mut buf = [0u8; FIRST_LINE];
     while !decidable(&seen) {
-        match tokio::time::timeout(timeout, io.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
-            Ok(Ok(n)) => seen.extend_from_slice(&buf[..n]),
+        match io.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
         }
     }
-    if broken_http2(&seen, h2) {
-        let _ = io.write_all(GOAWAY_PROTOCOL_ERROR).await;
+    let answer = if broken_http2(&seen, h2) {
+        Some(GOAWAY_PROTOCOL_ERROR)
+    } else if bare_lf(&seen) {
+        Some(BARE_LF_ANSWER)
+    } else {
+        None
+    };
+    if let Some(answer) = answer {
+        let _ = io.write_all(answer).await;
         let _ = io.shutdown().await;
         return None;
     }
@@ -48,7 +60,7 @@ where
 
 fn decidable(seen: &[u8]) -> bool {
     let preface_open = seen.len() < PREFACE.len() && PREFACE.starts_with(seen);
-    let line_open = seen.len() < FIRST_LINE && !seen.windows(2).any(|w| w == b"\r\n");
+    let line_open = seen.len() < FIRST_LINE && !seen.contains(&b'\n');
     !(preface_open || line_open)
 }
 
@@ -67,6 +79,15 @@ fn broken_http2(seen: &[u8], h2: bool) -> bool {
     };
     let words: Vec<&[u8]> = seen[..end].split(|b| *b == b' ').collect();
     words.len() == 3 && !words[2].starts_with(b"HTTP/")
+}
+
+/// Whether the first line ends with a LF that no CR comes before.
+fn bare_lf(seen: &[u8]) -> bool {
+    match seen.iter().position(|b| *b == b'\n') {
+        Some(0) => true,
+        Some(end) => seen[end - 1] != b'\r',
+        None => false,
+    }
 }
 
 /// An IO that first gives back the bytes [`screen`] read.
@@ -138,12 +159,13 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Replay<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use tokio::io::duplex;
 
     async fn screen_bytes(sent: &[u8]) -> (Option<Vec<u8>>, Vec<u8>) {
         let (mut client, server) = duplex(1024);
         client.write_all(sent).await.unwrap();
-        let screened = screen(server, Duration::from_secs(1), false);
+        let screened = screen(server, false);
         let (replay, answer) = tokio::join!(screened, async {
             let mut answer = vec![0u8; 64];
             let n = tokio::time::timeout(Duration::from_millis(200), client.read(&mut answer))
@@ -187,6 +209,20 @@ mod tests {
         for garbage in [&b"GARBAGE\r\n\r\n"[..], b"GET / HTTP/9.9\r\n\r\n"] {
             assert_eq!(screen_bytes(garbage).await.0.as_deref(), Some(garbage));
         }
+    }
+
+    #[tokio::test]
+    async fn a_request_line_ended_by_a_bare_lf_gets_400() {
+        let (replayed, answer) = screen_bytes(b"GET / HTTP/1.1\nHost: x\n\n").await;
+        assert!(replayed.is_none());
+        assert!(answer.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+        let body = &BARE_LF_ANSWER[BARE_LF_ANSWER
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + 4..];
+        assert!(String::from_utf8_lossy(BARE_LF_ANSWER)
+            .contains(&format!("Content-Length: {}\r\n", body.len())));
     }
 
     #[tokio::test]

@@ -223,3 +223,39 @@ def test_a_request_reset_before_its_body_is_in_never_reaches_the_app():
             status, _, body = conn.request("GET", f"/state?id={key}")
         assert status == 200
         assert json.loads(body) == {"state": None}
+
+
+def test_bolt_handlers_of_reset_streams_do_not_run():
+    """HTTP/2 rapid reset (CVE-2023-44487) against a Bolt route: HEADERS and RST_STREAM
+    in one write, again and again. The server closes the connection past its reset
+    budget, and a stream reset before its request reached Python never runs the
+    handler."""
+    with support.serve_django(PROJECT) as server:
+        attacker = support.FrameLevelH2(server.address)
+        sent = 0
+        try:
+            attacker.sock.settimeout(5)
+            block = attacker.encoder.encode(
+                [
+                    (":method", "GET"),
+                    (":scheme", "http"),
+                    (":authority", "x"),
+                    (":path", "/api/counted"),
+                ]
+            )
+            for index in range(200):
+                stream = 2 * index + 1
+                headers = attacker._frame(0x1, 0x4 | 0x1, stream, block)
+                cancel = attacker._frame(0x3, 0, stream, (8).to_bytes(4, "big"))
+                try:
+                    attacker.sock.sendall(headers + cancel)
+                except OSError:
+                    break
+                sent += 1
+                time.sleep(0.005)
+        finally:
+            attacker.close()
+        assert sent < 200, "the connection was never closed"
+        with httpx.Client(base_url=server.base_url) as client:
+            ran = client.get("/api/counted/calls").json()["calls"]
+        assert ran < sent / 2, f"{ran} of {sent} reset streams ran their handler"

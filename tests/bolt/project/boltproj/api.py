@@ -40,6 +40,22 @@ async def slow(seconds: float = 0.5):
     return {"slept": seconds}
 
 
+#: Calls of /counted: requests reset before they reach Python must not add to it.
+COUNTED = 0
+
+
+@api.get("/counted")
+async def counted():
+    global COUNTED
+    COUNTED += 1
+    return {"calls": COUNTED}
+
+
+@api.get("/counted/calls")
+async def counted_calls():
+    return {"calls": COUNTED}
+
+
 @api.get("/blocking")
 async def blocking(seconds: float = 0.3, after_await: bool = False):
     """Holds the event loop (a bug the server logs), before or after its first await."""

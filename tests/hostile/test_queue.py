@@ -10,12 +10,20 @@ import contextlib
 import json
 import socket
 import statistics
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 import support
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TESTS_DIR / "transport"))
+sys.path.insert(0, str(TESTS_DIR / "asgi_conformance"))
+import certs as test_certs  # noqa: E402
+import h3sync  # noqa: E402
 
 PROJECT = support.BOLT_PROJECT_DIR
 
@@ -114,6 +122,28 @@ def test_stalled_http2_streams_hold_no_place_and_get_408():
             assert_still_served(server.base_url, usual, http2=True)
             statuses = [attacker.response(stream_id)[0] for stream_id in streams]
         assert statuses == [408] * len(streams)
+
+
+def test_stalled_http3_bodies_hold_no_place_and_get_408(tmp_path):
+    certs = test_certs.make(tmp_path)
+    options = ("--max-pending", "4", "--body-timeout", "2")
+    with h3sync.serve_tls("apps:main", certs, *options) as server:
+        with h3sync.H3SyncClient(server.port, server.ca) as normal:
+            usual = statistics.median(timed(lambda: normal.get("/ok")) for _ in range(5))
+        with h3sync.H3SyncClient(server.port, server.ca) as attacker:
+            streams = [
+                attacker.open_stream("POST", "/ok", body=b"partial", end_stream=False)
+                for _ in range(20)
+            ]
+            time.sleep(0.3)
+            # 20 stalled bodies against 4 places: another client is still served.
+            with h3sync.H3SyncClient(server.port, server.ca) as normal:
+                started = time.perf_counter()
+                assert normal.get("/ok").json() == {"ok": True}
+                took = time.perf_counter() - started
+            assert took < usual * 5 + 0.5, f"took {took:.3f} s (usually {usual:.3f} s)"
+            heads = [attacker.response_head("POST", "/ok", stream) for stream in streams]
+        assert [head.status_code for head in heads] == [408] * len(streams)
 
 
 def send_slowly(address: tuple[str, int], path: str, body: bytes, piece: int, pause: float):

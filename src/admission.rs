@@ -209,12 +209,8 @@ mod tests {
 
     /// The status a refused request gets.
     fn refusal(queue: &Arc<Queue>, client: &str) -> u16 {
-        queue
-            .gate(ip(client))
-            .enter()
-            .unwrap_err()
-            .status()
-            .as_u16()
+        let refusal = queue.gate(ip(client)).enter().unwrap_err();
+        refusal.response().status().as_u16()
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -64,6 +64,13 @@ impl std::error::Error for BodyTimeout {}
 /// A request body held to a [`Pace`].
 pub struct Paced<B> {
     body: B,
+    /// None for a body that was complete from the start (no body, or all of it in the
+    /// first frame's reach): most requests carry no clock at all.
+    clock: Option<Box<Clock>>,
+}
+
+/// How a body has arrived so far.
+struct Clock {
     pace: Pace,
     origin: Origin,
     started: Instant,
@@ -73,20 +80,25 @@ pub struct Paced<B> {
     timer: Option<Pin<Box<Sleep>>>,
 }
 
-impl<B> Paced<B> {
-    pub fn new(body: B, pace: Pace, origin: Origin) -> Self {
-        let now = Instant::now();
-        Paced {
-            body,
-            pace,
-            origin,
-            started: now,
-            last_progress: now,
-            received: 0,
-            timer: None,
-        }
+impl<B: Body> Paced<B> {
+    /// `origin` is asked for only when the body is still to come.
+    pub fn new(body: B, pace: Pace, origin: impl FnOnce() -> Origin) -> Self {
+        let clock = (!body.is_end_stream()).then(|| {
+            let now = Instant::now();
+            Box::new(Clock {
+                pace,
+                origin: origin(),
+                started: now,
+                last_progress: now,
+                received: 0,
+                timer: None,
+            })
+        });
+        Paced { body, clock }
     }
+}
 
+impl Clock {
     /// When the body is late: no progress for `stall`, or (past the grace time) fewer
     /// bytes than `min_rate` allows.
     fn deadline(&self) -> (Instant, bool) {
@@ -101,9 +113,31 @@ impl<B> Paced<B> {
             false => (stalled, false),
         }
     }
-}
 
-impl<B> Paced<B> {
+    fn progress(&mut self, bytes: usize) {
+        self.received += bytes as u64;
+        self.last_progress = Instant::now();
+    }
+
+    /// Wait for the deadline; the timeout once it has passed.
+    fn poll_late(&mut self, cx: &mut Context<'_>) -> Poll<BodyTimeout> {
+        let (deadline, too_slow) = self.deadline();
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        ready!(timer.as_mut().poll(cx));
+        let timeout = BodyTimeout {
+            received: self.received,
+            elapsed: self.started.elapsed(),
+            too_slow,
+        };
+        self.log(&timeout);
+        Poll::Ready(timeout)
+    }
+
     fn log(&self, timeout: &BodyTimeout) {
         static TIMEOUTS: Notice = Notice::new();
         let Origin {
@@ -128,37 +162,24 @@ where
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match Pin::new(&mut self.body).poll_frame(cx) {
+        let this = &mut *self;
+        match Pin::new(&mut this.body).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref().filter(|d| !d.is_empty()) {
-                    self.received += data.len() as u64;
-                    self.last_progress = Instant::now();
+                let data = frame.data_ref().filter(|d| !d.is_empty());
+                if let (Some(data), Some(clock)) = (data, this.clock.as_mut()) {
+                    clock.progress(data.len());
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(err))) => Poll::Ready(Some(Err(err.into()))),
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => {
-                let (deadline, too_slow) = self.deadline();
-                let timer = self
-                    .timer
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-                if timer.deadline() != deadline {
-                    timer.as_mut().reset(deadline);
-                }
-                match timer.as_mut().poll(cx) {
-                    Poll::Pending => Poll::Pending,
-                    Poll::Ready(()) => {
-                        let timeout = BodyTimeout {
-                            received: self.received,
-                            elapsed: self.started.elapsed(),
-                            too_slow,
-                        };
-                        self.log(&timeout);
-                        Poll::Ready(Some(Err(Box::new(timeout))))
-                    }
-                }
-            }
+            Poll::Pending => match this.clock.as_mut() {
+                // A body complete from the start has nothing left to wait for.
+                None => Poll::Pending,
+                Some(clock) => clock
+                    .poll_late(cx)
+                    .map(|timeout| Some(Err(Box::new(timeout) as BoxError))),
+            },
         }
     }
 
@@ -233,7 +254,7 @@ mod tests {
     #[tokio::test]
     async fn a_stalled_body_times_out() {
         let (tx, rx) = mpsc::channel(4);
-        let mut body = Paced::new(Fed(rx), pace(100, 0), origin());
+        let mut body = Paced::new(Fed(rx), pace(100, 0), origin);
         tx.send(Bytes::from_static(b"abc")).await.unwrap();
         assert!(body.frame().await.unwrap().is_ok());
         let err = body.frame().await.unwrap().unwrap_err();
@@ -246,7 +267,7 @@ mod tests {
     #[tokio::test]
     async fn a_trickle_is_cut_off_after_the_grace_time() {
         let (tx, rx) = mpsc::channel(64);
-        let mut body = Paced::new(Fed(rx), pace(200, 1000), origin());
+        let mut body = Paced::new(Fed(rx), pace(200, 1000), origin);
         let feeder = tokio::spawn(async move {
             // One byte every 50 ms: never stalled, but 20 bytes/s against 1000.
             loop {
@@ -271,7 +292,7 @@ mod tests {
     #[tokio::test]
     async fn a_steady_body_is_read_whole() {
         let (tx, rx) = mpsc::channel(64);
-        let body = Paced::new(Fed(rx), pace(200, 1000), origin());
+        let body = Paced::new(Fed(rx), pace(200, 1000), origin);
         tokio::spawn(async move {
             for _ in 0..10 {
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -109,7 +109,7 @@ where
     let client = conn.client.map(|addr| addr.ip());
     let gate = app.queue.gate(client);
     let limits = &app.limits;
-    let origin = Origin {
+    let origin = || Origin {
         method: head.method.clone(),
         uri: head.uri.clone(),
         client,

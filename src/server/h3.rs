@@ -12,10 +12,10 @@ use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use tokio::sync::{mpsc, watch};
 
-use crate::notice::Notice;
 use super::ServerConfig;
 use crate::asgi::ConnInfo;
 use crate::body::BoxError;
+use crate::notice::Notice;
 use crate::service::{self, AppInner};
 use crate::tls::TlsInfo;
 

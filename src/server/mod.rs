@@ -33,11 +33,11 @@ use tokio_rustls::TlsAcceptor;
 use crate::app::App;
 use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::notice::Notice;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
 use first_request::{Arrivals, FirstRequest};
 use gather::Gather;
-use crate::notice::Notice;
 use resets::ResetBudget;
 pub use runtime::runtime;
 
@@ -441,12 +441,7 @@ impl Connections {
             let service = service_fn(move |request| {
                 marker.mark();
                 let pending = budget.pending();
-                let response = shared.clone().respond(&info, request);
-                Box::pin(async move {
-                    let response = response.await;
-                    pending.answered();
-                    response
-                })
+                Box::pin(shared.clone().respond(&info, request, Some(pending)))
             });
             let connection = watcher.watch(self.http2.serve_connection(io, service));
             tokio::select! {
@@ -465,7 +460,7 @@ impl Connections {
             let shared = self.clone();
             let service = service_fn(move |request| {
                 marker.mark();
-                shared.clone().respond(&info, request)
+                shared.clone().respond(&info, request, None)
             });
             let connection = self.http1.serve_connection_with_upgrades(io, service);
             // Errors here are the client's (reset, bad request already answered).
@@ -474,14 +469,20 @@ impl Connections {
     }
 
     /// The response to one request, with what every response of this listener says.
+    /// `pending` (HTTP/2) counts the stream against the reset budget unless it is
+    /// answered; it lives in this future so the future is built in place, not moved.
     fn respond(
         self: Arc<Self>,
         info: &Arc<ConnInfo>,
         request: http::Request<hyper::body::Incoming>,
+        pending: Option<resets::Pending>,
     ) -> impl std::future::Future<Output = Result<http::Response<ResponseBody>, Infallible>> {
         let info = info.clone();
         async move {
             let mut response = service::handle(self.app.clone(), info, request).await;
+            if let Some(pending) = pending {
+                pending.answered();
+            }
             if let Some(alt_svc) = &self.alt_svc {
                 response
                     .headers_mut()

@@ -218,7 +218,6 @@ def test_rich_scalar_types_are_checked_in_rust_and_converted():
         assert colors["msg"] == "Expected one of `red`, `green`, got `blue`"
 
 
-
 def test_values_python_cannot_convert_are_refused_in_rust():
     """Found by fuzzing: a decimal exponent past what `decimal.Decimal` holds, and a
     time ending in a bare ".", passed Rust's checks and then failed to convert: a 500."""
@@ -248,6 +247,7 @@ def test_values_python_cannot_convert_are_refused_in_rust():
             "alarm": "08:00:00.500000",
             "at": "None",
         }
+
 
 def test_request_injection_by_name_and_by_annotation():
     api = BoltAPI()

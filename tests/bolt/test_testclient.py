@@ -338,7 +338,6 @@ def test_bad_route_definitions_fail_at_declaration():
         api.get("relative")
 
 
-
 def test_a_path_with_too_many_parameters_is_a_clear_error():
     """Found by fuzzing: matchit panics on a route's 27th parameter, which stopped
     start-up with a PanicException; it is a ValueError naming the route."""
@@ -349,6 +348,7 @@ def test_a_path_with_too_many_parameters_is_a_clear_error():
     api.get("".join(f"/{{{name}}}" for name in names))(namespace["many"])
     with pytest.raises(ValueError, match=r"many: path .* has more than 26 parameters"):
         TestClient(api)
+
 
 def test_many_concurrent_requests_through_one_client():
     api = BoltAPI()

@@ -3,7 +3,7 @@
 
 pub mod auth;
 pub mod call;
-mod compression;
+pub(crate) mod compression;
 pub mod cors;
 pub mod errors;
 pub mod form;

@@ -1,8 +1,8 @@
 //! Files the server sends itself (`FileResponse`): the path checked against its root,
 //! then validators, conditional requests and byte ranges, all without Python.
 
-mod conditional;
-mod range;
+pub(crate) mod conditional;
+pub(crate) mod range;
 
 use std::fs::Metadata;
 use std::io::{ErrorKind, SeekFrom};

@@ -119,17 +119,15 @@ pub fn query_string(data: &[u8]) {
     }
 }
 
-/// A path parameter: the first byte picks its type, the rest is the path segment.
+/// A path parameter: the first byte picks its type (the route `/p/{index in KINDS}/{v}`
+/// of `routes.py`), the rest is the path segment.
 pub fn path_param(data: &[u8]) {
-    const KINDS: [&str; 10] = [
-        "str", "int", "float", "bool", "decimal", "uuid", "date", "datetime", "time", "choice",
-    ];
+    const KINDS: u8 = 10;
     let Some((pick, segment)) = data.split_first() else {
         return;
     };
     if let Ok(segment) = std::str::from_utf8(segment) {
-        let kind = KINDS[usize::from(*pick) % KINDS.len()];
-        request(&format!("/p/{kind}/{segment}"), HeaderMap::new());
+        request(&format!("/p/{}/{segment}", pick % KINDS), HeaderMap::new());
     }
 }
 

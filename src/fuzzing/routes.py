@@ -75,7 +75,10 @@ ROUTES = [
             },
         ],
     ),
-] + [route("GET", f"/p/{kind}/{{v}}", [param(kind, "path", "v", required=True)]) for kind in KINDS]
+] + [
+    route("GET", f"/p/{index}/{{v}}", [param(kind, "path", "v", required=True)])
+    for index, kind in enumerate(KINDS)
+]
 
 JWT_ROUTE = {
     "auth": [

@@ -1139,7 +1139,14 @@ def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: 
         for protocol in PROTOCOLS:
             lines += protocol_table(runs, blocked, opts, protocol, frameworks)
     lines += ratio_table(runs) + commands_section(opts)
-    REPORT.write_text("\n".join(lines))
+    REPORT.write_text("\n".join(lines) + soak_section())
+
+
+def soak_section() -> str:
+    """The "Soak" section benches/soak.py keeps at the end of the report, if any."""
+    text = REPORT.read_text() if REPORT.exists() else ""
+    start = text.find("\n## Soak\n")
+    return "\n" + text[start + 1 :] if start >= 0 else ""
 
 
 def write_json(runs: list[Run], blocked: dict[str, str], meta: dict) -> None:

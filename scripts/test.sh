@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything, then run every check and test:
-#   rustfmt, clippy, Rust unit tests, ruff, pytest.
+#   rustfmt, clippy, Rust unit tests, a bounded fuzzing run, ruff, pytest.
 #
 #   bash scripts/test.sh [pytest args...]
 set -uo pipefail
@@ -40,13 +40,17 @@ before="$(git status --porcelain --untracked-files=all 2>/dev/null)"
 run "cargo fmt --check" cargo fmt --all -- --check
 
 if cargo clippy --version >/dev/null 2>&1; then
-    run "cargo clippy" cargo clippy --profile "$PROFILE" -- -D warnings
+    # With the fuzz entry points (src/fuzzing), so they are linted too.
+    run "cargo clippy" cargo clippy --profile "$PROFILE" --features fuzzing -- -D warnings
 else
     step "cargo clippy"
     echo "warning: clippy is not installed (rustup component add clippy); skipping" >&2
 fi
 
 run "cargo test" cargo test --profile "$PROFILE"
+
+# About a minute: every parser target of fuzz/ for a few seconds (scripts/fuzz.sh).
+run "fuzz" bash scripts/fuzz.sh
 
 lint_paths=()
 for p in python tests benches example; do

@@ -6,6 +6,10 @@ mod asgi;
 mod body;
 mod fastpath;
 mod files;
+/// Entry points for the fuzz targets in `fuzz/`; built only with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod notice;
 mod proxy;
 mod python;

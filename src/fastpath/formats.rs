@@ -136,13 +136,17 @@ fn is_offset(offset: &str) -> bool {
 }
 
 fn is_clock(clock: &str) -> bool {
-    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let fraction_ok = fraction.is_empty()
-        || (fraction.len() <= 6 && fraction.bytes().all(|b| b.is_ascii_digit()) && clock.len() > 8);
+    let (hms, fraction) = match clock.split_once('.') {
+        Some((hms, fraction)) => (hms, Some(fraction)),
+        None => (clock, None),
+    };
+    // A fraction needs seconds before it and 1 to 6 digits (`12:00:00.` is no time).
+    let fraction_ok = fraction
+        .is_none_or(|f| (1..=6).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()));
     let parts: Vec<&str> = hms.split(':').collect();
-    let fields = match parts[..] {
-        [h, m] => (number(h, 2), number(m, 2), Some(0)),
-        [h, m, s] => (number(h, 2), number(m, 2), number(s, 2)),
+    let fields = match (&parts[..], fraction) {
+        ([h, m], None) => (number(h, 2), number(m, 2), Some(0)),
+        ([h, m, s], _) => (number(h, 2), number(m, 2), number(s, 2)),
         _ => return false,
     };
     fraction_ok && matches!(fields, (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60)
@@ -162,6 +166,24 @@ mod tests {
         ] {
             assert!(!is_decimal(bad), "{bad}");
         }
+    }
+
+    /// Found by fuzzing: `decimal.Decimal` raises on these, a 500 once they passed here.
+    #[test]
+    fn decimal_exponents_stay_within_what_python_holds() {
+        assert!(is_bounded_decimal("-2.5E-0000000000000000000000004300"));
+        assert!(!is_bounded_decimal("1e1000000000000000000"));
+        assert!(!is_bounded_decimal("+78E-237812341237812378123456"));
+    }
+
+    /// Found by fuzzing: `time.fromisoformat` refuses `08:00:00.`, a 500 once it passed
+    /// here. A fraction is also taken only after seconds, as ISO 8601 has it.
+    #[test]
+    fn a_fraction_of_a_second_needs_digits_and_seconds() {
+        assert!(!is_time("08:00:00."));
+        assert!(!is_datetime("2024-05-01T08:00:00.Z"));
+        assert!(!is_time("12:00.12345"));
+        assert!(is_time("08:00:00.5"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 pub mod allowed_hosts;
 pub mod auth;
 pub mod call;
-mod compression;
+pub(crate) mod compression;
 pub mod cookies;
 pub mod cors;
 pub mod errors;

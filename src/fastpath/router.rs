@@ -79,9 +79,7 @@ impl Common {
         };
         let name = text("name")?;
         let path = text("path")?;
-        if !path.starts_with('/') {
-            return Err(format!("{name}: path {path:?} must start with '/'"));
-        }
+        check_path(&path).map_err(|e| format!("{name}: {e}"))?;
         let params_list = desc
             .get_item("params")
             .ok()
@@ -218,6 +216,24 @@ impl Route {
         };
         Ok((method, path, route))
     }
+}
+
+/// matchit renames a route's parameters to single letters from `a` and panics when the
+/// next would be past `z`: at the 26th.
+const MAX_PATH_PARAMS: usize = 25;
+
+/// What matchit needs of a path before it can take it without panicking.
+fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("path {path:?} must start with '/'"));
+    }
+    // `{{` is an escaped brace, every other `{` opens a parameter.
+    if path.replace("{{", "").matches('{').count() > MAX_PATH_PARAMS {
+        return Err(format!(
+            "path {path:?} has more than {MAX_PATH_PARAMS} parameters"
+        ));
+    }
+    Ok(())
 }
 
 /// The description's `key`, read by `parse` when it is a dict; `None` when absent.
@@ -434,5 +450,28 @@ impl RouteTable {
 
     fn __len__(&self) -> usize {
         self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by fuzzing: matchit panics on a 26th parameter, which stopped start-up
+    /// with a PanicException instead of an error naming the route.
+    #[test]
+    fn paths_matchit_cannot_take_are_refused() {
+        let params = |n: usize| (0..n).map(|i| format!("/{{p{i}}}")).collect::<String>();
+        assert!(check_path(&params(25)).is_ok());
+        assert_eq!(
+            check_path("/a{{b}}/{c}"),
+            Ok(()),
+            "escaped braces are no parameters"
+        );
+        let err = check_path(&params(26)).unwrap_err();
+        assert!(err.ends_with("has more than 25 parameters"), "{err}");
+        let mut router = matchit::Router::new();
+        router.insert(params(25), ()).expect("25 parameters fit");
+        assert!(check_path("relative").is_err());
     }
 }

@@ -5,8 +5,8 @@
 //! uploaded file as its declared type and never as HTML it guessed; and `FileResponse`
 //! refuses dotfiles (`.env`, `.git/`, `.htpasswd`) unless told to serve them.
 
-mod conditional;
-mod range;
+pub(crate) mod conditional;
+pub(crate) mod range;
 
 use std::fs::Metadata;
 use std::io::{ErrorKind, SeekFrom};

@@ -218,6 +218,37 @@ def test_rich_scalar_types_are_checked_in_rust_and_converted():
         assert colors["msg"] == "Expected one of `red`, `green`, got `blue`"
 
 
+def test_values_python_cannot_convert_are_refused_in_rust():
+    """Found by fuzzing: a decimal exponent past what `decimal.Decimal` holds, and a
+    time ending in a bare ".", passed Rust's checks and then failed to convert: a 500."""
+    api = BoltAPI()
+
+    @api.get("/convert")
+    async def convert(
+        price: decimal.Decimal | None = None,
+        alarm: datetime.time | None = None,
+        at: datetime.datetime | None = None,
+    ):
+        return {"price": str(price), "alarm": str(alarm), "at": str(at)}
+
+    with TestClient(api) as client:
+        for name, value in [
+            ("price", "1e1000000000000000000"),
+            ("price", "+78E-237812341237812378123456"),
+            ("alarm", "08:00:00."),
+            ("at", "2024-05-01T08:00:00."),
+        ]:
+            response = client.get("/convert", params={name: value})
+            assert response.status_code == 422, (name, value, response.text)
+            assert response.json()["detail"][0]["loc"] == ["query", name]
+        fine = {"price": "1e99999999999999999", "alarm": "08:00:00.5"}
+        assert client.get("/convert", params=fine).json() == {
+            "price": "1E+99999999999999999",
+            "alarm": "08:00:00.500000",
+            "at": "None",
+        }
+
+
 def test_request_injection_by_name_and_by_annotation():
     api = BoltAPI()
 

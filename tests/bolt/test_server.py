@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import support
+from websockets.sync.client import connect
 
 PROJECT = Path(__file__).resolve().parent / "project"
 
@@ -287,6 +288,18 @@ def test_example_project_reads_and_writes_sqlite_through_the_async_orm(django_se
     assert httpx.get(f"{base}/items/{item['id']}").status_code == 404
     assert httpx.get(f"{base}/health").json() == {"status": "ok"}
     assert httpx.get(f"{base}/admin/login/").status_code == 200
+
+
+def test_example_project_streams_events_takes_uploads_and_echoes(django_server):
+    base = django_server.base_url
+    events = httpx.get(f"{base}/events", params={"count": 2})
+    assert events.headers["content-type"].startswith("text/event-stream")
+    assert events.text.count("data:") == 2
+    upload = httpx.post(f"{base}/upload", files={"file": ("a.txt", b"hello")})
+    assert upload.json() == {"filename": "a.txt", "size": 5}
+    with connect(base.replace("http://", "ws://") + "/ws/echo") as websocket:
+        websocket.send("ping")
+        assert websocket.recv(timeout=5) == "ping"
 
 
 def test_dev_mode_reloads_on_change_and_shows_tracebacks(tmp_path):

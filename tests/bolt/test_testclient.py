@@ -338,6 +338,18 @@ def test_bad_route_definitions_fail_at_declaration():
         api.get("relative")
 
 
+def test_a_path_with_too_many_parameters_is_a_clear_error():
+    """Found by fuzzing: matchit panics on a route's 26th parameter, which stopped
+    start-up with a PanicException; it is a ValueError naming the route."""
+    api = BoltAPI()
+    names = [f"p{i}" for i in range(26)]
+    namespace: dict = {}
+    exec(f"async def many({', '.join(names)}):\n    return 1", namespace)
+    api.get("".join(f"/{{{name}}}" for name in names))(namespace["many"])
+    with pytest.raises(ValueError, match=r"many: path .* has more than 25 parameters"):
+        TestClient(api)
+
+
 def test_many_concurrent_requests_through_one_client():
     api = BoltAPI()
 

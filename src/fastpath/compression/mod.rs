@@ -3,7 +3,7 @@
 //! handler produced.
 
 mod encode;
-mod negotiate;
+pub(crate) mod negotiate;
 
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use pyo3::prelude::*;

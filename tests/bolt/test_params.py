@@ -241,9 +241,9 @@ def test_values_python_cannot_convert_are_refused_in_rust():
             response = client.get("/convert", params={name: value})
             assert response.status_code == 422, (name, value, response.text)
             assert response.json()["detail"][0]["loc"] == ["query", name]
-        fine = {"price": "1e99999999999999999", "alarm": "08:00:00.5"}
+        fine = {"price": "1e4300", "alarm": "08:00:00.5"}
         assert client.get("/convert", params=fine).json() == {
-            "price": "1E+99999999999999999",
+            "price": "1E+4300",
             "alarm": "08:00:00.500000",
             "at": "None",
         }

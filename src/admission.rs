@@ -16,6 +16,7 @@ use http::Response;
 use parking_lot::Mutex;
 
 use crate::body::ResponseBody;
+use crate::client;
 use crate::fastpath::errors;
 
 /// Shards of the per-client counts: a lock each, so busy threads rarely meet.
@@ -50,7 +51,9 @@ impl Queue {
 
     /// A gate for a request from `client`, to pass once the request is ready.
     pub fn gate(self: &Arc<Self>, client: Option<IpAddr>) -> Gate {
-        let client = client.filter(|_| self.per_client > 0).map(client_key);
+        let client = client
+            .filter(|_| self.per_client > 0)
+            .map(|ip| client::network(ip, client::IPV6_PREFIX));
         Gate {
             queue: self.clone(),
             client,
@@ -74,21 +77,6 @@ impl Queue {
                 }
             }
         }
-    }
-}
-
-/// The client a place is counted against: its address, or its /64 for IPv6, since
-/// one IPv6 subscriber is usually given a whole /64 and can pick any address in it.
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(prefix.into())
-            }
-        },
-        v4 => v4,
     }
 }
 
@@ -204,7 +192,7 @@ mod tests {
     }
 
     fn take(queue: &Arc<Queue>, client: &str) -> Place {
-        queue.gate(ip(client)).enter().ok().expect("a place")
+        queue.gate(ip(client)).enter().expect("a place")
     }
 
     /// The status a refused request gets.
@@ -251,9 +239,7 @@ mod tests {
         let _held = take(&queue, "2001:db8:1:2::1");
         assert_eq!(refusal(&queue, "2001:db8:1:2:ffff::9"), 429);
         assert!(queue.gate(ip("2001:db8:1:3::1")).enter().is_ok());
-        assert_eq!(
-            client_key("::ffff:10.0.0.1".parse().unwrap()),
-            ip("10.0.0.1").unwrap()
-        );
+        let _v4 = take(&queue, "10.0.0.1");
+        assert_eq!(refusal(&queue, "::ffff:10.0.0.1"), 429);
     }
 }

@@ -4,6 +4,7 @@ mod admission;
 mod app;
 mod asgi;
 mod body;
+mod client;
 mod fastpath;
 mod files;
 /// Entry points for the fuzz targets in `fuzz/`; built only with the `fuzzing` feature.

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -20,18 +20,14 @@ use pyo3::types::PyDict;
 use super::errors;
 use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::client::{network, IPV6_PREFIX};
+use crate::notice::Notice;
 
 /// Buckets a route keeps at most unless `max_clients` says otherwise.
 const MAX_KEYS: usize = 65_536;
 /// Locks the buckets are spread over, each holding at least `MIN_SHARD` of them.
 const SHARDS: usize = 16;
 const MIN_SHARD: usize = 256;
-/// A full table is reported on stderr at most this often.
-const WARN_EVERY: Duration = Duration::from_secs(60);
-
-/// The IPv6 prefix length clients are keyed by unless `ipv6_prefix` says otherwise.
-const IPV6_PREFIX: u8 = 64;
-
 /// Whose requests share a bucket.
 #[derive(Debug)]
 enum KeyKind {
@@ -75,8 +71,8 @@ pub struct RateLimit {
     shards: Vec<Mutex<Shard>>,
     /// The route's path, for the log line of a full table.
     path: String,
-    /// When that line was last written.
-    warned: Mutex<Option<Instant>>,
+    /// That line, at most once a second.
+    full: Notice,
 }
 
 /// Why a request gets no token.
@@ -152,7 +148,7 @@ impl RateLimit {
             hasher: RandomState::new(),
             shards: Vec::new(),
             path: String::new(),
-            warned: Mutex::new(None),
+            full: Notice::new(),
         };
         limit.set_max_clients(MAX_KEYS);
         limit
@@ -184,11 +180,8 @@ impl RateLimit {
         }
         let ip = conn
             .client
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip().to_canonical());
-        Key::Ip(match ip {
-            IpAddr::V6(v6) => IpAddr::V6(network(v6, self.ipv6_prefix)),
-            v4 => v4,
-        })
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip());
+        Key::Ip(network(ip, self.ipv6_prefix))
     }
 
     /// Take a token from `key`'s bucket at `now`, or say why there is none.
@@ -199,7 +192,7 @@ impl RateLimit {
         if shard.buckets.len() >= self.shard_capacity && !shard.buckets.contains_key(&key) {
             self.evict(shard, now);
             if shard.buckets.len() >= self.shard_capacity {
-                self.warn_full(now);
+                self.warn_full();
                 let until = shard.nothing_idle_before.unwrap_or(now);
                 return Err(Refused::Full(until.saturating_duration_since(now)));
             }
@@ -224,19 +217,16 @@ impl RateLimit {
         )))
     }
 
-    /// Say on stderr (once a minute at most) that new clients are being refused.
-    fn warn_full(&self, now: Instant) {
-        let mut warned = self.warned.lock();
-        if warned.is_some_and(|at| now.saturating_duration_since(at) < WARN_EVERY) {
-            return;
-        }
-        *warned = Some(now);
+    /// Say on stderr (once a second at most) that new clients are being refused.
+    fn warn_full(&self) {
         let clients = self.shard_capacity * self.shards.len();
-        eprintln!(
-            "django-bolt: rate limit of {}: its {clients} client buckets are all still \
-             limiting someone; new clients get 429 until one refills",
-            self.path
-        );
+        self.full.print(|| {
+            format!(
+                "rate limit of {}: its {clients} client buckets are all still limiting \
+                 someone; new clients get 429 until one refills",
+                self.path
+            )
+        });
     }
 
     /// The tokens `bucket` holds at `now`.
@@ -267,12 +257,6 @@ impl RateLimit {
         });
         shard.nothing_idle_before = earliest;
     }
-}
-
-/// The first `bits` bits of `address`: the network a client is keyed by.
-fn network(address: Ipv6Addr, bits: u8) -> Ipv6Addr {
-    let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-    Ipv6Addr::from(address.to_bits() & mask)
 }
 
 /// 429 with `Retry-After` in whole seconds (at least 1).

@@ -12,6 +12,7 @@ use http::{header, Response, StatusCode};
 
 use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::notice::Notice;
 use crate::python::BridgeInner;
 
 use super::errors;
@@ -42,8 +43,8 @@ impl AllowedHosts {
         }
     }
 
-    /// The 400 for a request whose host is not allowed (logged, as Django logs a
-    /// `DisallowedHost`); `None` lets the request through.
+    /// The 400 for a request whose host is not allowed (logged as Django logs a
+    /// `DisallowedHost`, at most once a second); `None` lets the request through.
     pub fn refusal(
         &self,
         bridge: &Arc<BridgeInner>,
@@ -69,9 +70,17 @@ impl AllowedHosts {
                 ),
             ),
         };
-        bridge.submit(Box::new(move |py, _| {
-            crate::python::log(py, crate::python::Level::Warning, &log, None)
-        }));
+        // A flood of bad hosts must not become a flood of Python log calls.
+        static REFUSED: Notice = Notice::new();
+        if let Some(held) = REFUSED.admit() {
+            let log = match held {
+                0 => log,
+                held => format!("{log} ({held} more refused hosts in the last seconds)"),
+            };
+            bridge.submit(Box::new(move |py, _| {
+                crate::python::log(py, crate::python::Level::Warning, &log, None)
+            }));
+        }
         Some(errors::detail(StatusCode::BAD_REQUEST, &detail))
     }
 

@@ -204,7 +204,8 @@ def test_an_evil_host_is_refused(server, client):
     assert response.status_code == 400
     assert response.json() == {"detail": 'The host "evil.example" is not allowed (ALLOWED_HOSTS)'}
     assert client.get("/req/host", headers={"host": "shop.example.org"}).status_code == 200
-    support.wait_for(lambda: 'Invalid HTTP_HOST header: "evil.example"' in server.stderr())
+    # Logged in Django's words (at most once a second: an earlier refusal may hold it).
+    assert support.wait_for(lambda: 'Invalid HTTP_HOST header: "' in server.stderr())
 
 
 def test_an_absolute_form_target_with_an_evil_authority_is_refused(server):

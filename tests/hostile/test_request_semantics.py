@@ -217,10 +217,17 @@ def test_an_evil_host_is_refused(server, target, headers, baseline):
     def flood() -> None:
         assert exchange(server.address, target, headers, ATTACKER)[0] == 400
 
+    logged_before = server.stderr().count("Invalid HTTP_HOST header")
+    started = time.monotonic()
     with attack(flood) as attacking:
         assert_normal_client_unaffected(server, attacking, baseline)
+    seconds = time.monotonic() - started
     # Logged as Django logs a DisallowedHost (Django's own quotes with ').
     assert support.wait_for(lambda: 'Invalid HTTP_HOST header: "' in server.stderr())
+    # ...but a flood of bad hosts is not a flood of log lines: one a second at most.
+    time.sleep(0.5)
+    logged = server.stderr().count("Invalid HTTP_HOST header") - logged_before
+    assert logged <= seconds + 2 < attacking[0], (logged, attacking[0], seconds)
 
 
 @pytest.mark.parametrize(

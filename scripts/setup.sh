@@ -20,12 +20,15 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 
 # --- 1. System packages (Debian) -------------------------------------------
-step "System packages (wrk, h2load, curl, openssl)"
+step "System packages (wrk, h2load, curl, openssl; chromium and postgresql for tests)"
 missing=()
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Browser tests drive a headless Chromium; database tests start their own PostgreSQL.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ "${#missing[@]}" -eq 0 ]; then
     info "all present"
 elif ! command -v apt-get >/dev/null 2>&1; then

@@ -22,6 +22,7 @@ use crate::python::{Bridge, BridgeInner};
 use crate::request_body::Pace;
 use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
+use crate::test_body::TestBody;
 use crate::test_socket::TestWebSocket;
 use parking_lot::Mutex;
 
@@ -103,7 +104,8 @@ impl App {
     }
 
     /// Serve one request in process. Returns an asyncio future of
-    /// `(status, [(name, value), ...], body)`.
+    /// `(status, [(name, value), ...], TestBody)`: the head as soon as it is sent, the
+    /// body read from the `TestBody` as it is produced.
     #[pyo3(signature = (method, target, headers, body, client=("127.0.0.1".to_string(), 50000)))]
     fn request<'py>(
         &self,
@@ -119,19 +121,14 @@ impl App {
         let request = build_request(method, target, &headers, body)?;
         let conn = test_connection(client);
         let app = self.inner.clone();
+        let bridge = self.inner.bridge.clone();
         complete_later(
             py,
             &self.inner.bridge,
-            async move {
-                let response = service::handle(app, conn, request).await;
-                let (head, body) = response.into_parts();
-                (head, body.collect().await.map(|c| c.to_bytes()))
-            },
-            |py, (head, body)| match body {
-                Ok(body) => wire(py, &head, &body),
-                Err(err) => Err(PyRuntimeError::new_err(format!(
-                    "the response body broke off: {err}"
-                ))),
+            async move { service::handle(app, conn, request).await.into_parts() },
+            |py, (head, body)| {
+                let body = Bound::new(py, TestBody::new(bridge, body))?;
+                (head.status.as_u16(), head_list(py, &head)?, body).into_bound_py_any(py)
             },
         )
     }
@@ -263,11 +260,20 @@ fn wire<'py>(
     head: &http::response::Parts,
     body: &[u8],
 ) -> PyResult<Bound<'py, PyAny>> {
+    (
+        head.status.as_u16(),
+        head_list(py, head)?,
+        PyBytes::new(py, body),
+    )
+        .into_pyobject(py)
+        .map(|t| t.into_any())
+}
+
+/// The response's headers as `[(name, value bytes), ...]`.
+fn head_list<'py>(py: Python<'py>, head: &http::response::Parts) -> PyResult<Bound<'py, PyList>> {
     let headers = PyList::empty(py);
     for (name, value) in &head.headers {
         headers.append((name.as_str(), PyBytes::new(py, value.as_bytes())))?;
     }
-    (head.status.as_u16(), headers, PyBytes::new(py, body))
-        .into_pyobject(py)
-        .map(|t| t.into_any())
+    Ok(headers)
 }

@@ -17,6 +17,7 @@ mod python;
 mod request_body;
 mod server;
 mod service;
+mod test_body;
 mod test_socket;
 mod tls;
 
@@ -41,6 +42,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fastpath::request::Request>()?;
     m.add_class::<files::SendFile>()?;
     m.add_class::<server::Server>()?;
+    m.add_class::<test_body::TestBody>()?;
     m.add_class::<test_socket::TestWebSocket>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;

@@ -434,10 +434,22 @@ class _ErrorHandler:
             detail = {"detail": "The request was cancelled"}
             return 503, [("content-type", "application/json")], _encoder.encode(detail)
         logger.error("Exception in route %s", self.route_name, exc_info=exc)
+        _note_for_test_client(exc)
         body: dict[str, Any] = {"detail": "Internal Server Error"}
         if self.debug:
             body["traceback"] = traceback.format_exception(exc)
         return 500, [("content-type", "application/json")], _encoder.encode(body)
+
+
+def _note_for_test_client(exc: BaseException) -> None:
+    """Under TestClient, hand ``exc`` to the test, which raises it again
+    (``raise_server_exceptions``); the test client's loop keeps the list."""
+    try:
+        errors = getattr(asyncio.get_running_loop(), "server_errors", None)
+    except RuntimeError:
+        return
+    if errors is not None:
+        errors.append(exc)
 
 
 def analyse(route: Route) -> Route:

@@ -1,62 +1,467 @@
-"""``TestClient``: requests through the server's own Rust pipeline, in process."""
+"""``TestClient`` and ``AsyncTestClient``: httpx clients whose transport runs each request
+through the server's own Rust pipeline, in process (routing, validation, auth,
+middleware, the ASGI app), without a socket.
+
+The server's event loop runs on a thread of its own. While the test waits for an answer,
+every piece of sync work the server would hand to a worker thread (sync handlers, the
+ORM behind ``sync_to_async``, Django views) runs on the test's thread instead, as under
+Django's own test client: the route uses the test's database connection, so
+``django.test.TestCase`` and pytest-django's ``db`` fixture see the route's writes and
+roll them back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlencode
 
-import msgspec
+import httpx
+from asgiref.current_thread_executor import CurrentThreadExecutor
+from asgiref.sync import sync_to_async
 
 from ._core import App, Bridge
 from .api import BoltAPI, route_table
 from .hosts import allowed_hosts
+from .lifespan import Lifespan
 from .testing_websocket import WebSocketRejected, WebSocketTestSession
 
+__all__ = [
+    "AsyncTestClient",
+    "TestClient",
+    "WebSocketRejected",
+    "WebSocketTestSession",
+    "multipart",
+]
 
-class Headers(Mapping[str, str]):
-    """Response headers, looked up case-insensitively; repeated headers joined by ', '."""
+T = TypeVar("T")
 
-    def __init__(self, items: list[tuple[str, str]]) -> None:
-        self._items = items
-
-    def __getitem__(self, key: str) -> str:
-        values = self.get_list(key)
-        if not values:
-            raise KeyError(key)
-        return ", ".join(values)
-
-    def get_list(self, key: str) -> list[str]:
-        key = key.lower()
-        return [v for k, v in self._items if k == key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(k for k, _ in self._items))
-
-    def __len__(self) -> int:
-        return len(set(k for k, _ in self._items))
-
-    def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
+#: The host every request names unless the test says otherwise; Django's test client
+#: uses the same, and it is allowed as under Django's test runner.
+BASE_URL = "http://testserver"
 
 
-class TestResponse:
-    def __init__(self, status_code: int, headers: list[tuple[str, bytes]], content: bytes) -> None:
-        self.status_code = status_code
-        self.headers = Headers([(k, v.decode("latin-1")) for k, v in headers])
-        self.content = content
+class _TestLoop(asyncio.SelectorEventLoop):
+    """The server's event loop under a test client.
+
+    While a test waits on it (``caller`` set), work sent to any thread pool runs on the
+    test's thread instead; otherwise where it was sent.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caller: CurrentThreadExecutor | None = None
+        #: Exceptions the app raised (turned into 500s) during the current call.
+        self.server_errors: list[BaseException] = []
+
+    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> Any:
+        # A CurrentThreadExecutor is already a test thread waiting (asgiref's nested
+        # async_to_sync): sending its work elsewhere would deadlock.
+        if self.caller is not None and not isinstance(executor, CurrentThreadExecutor):
+            executor = self.caller
+        return super().run_in_executor(executor, func, *args)
+
+
+class _InProcessServer:
+    """A server without sockets: ``App`` on a loop of its own thread, the ASGI app's
+    lifespan around it, and calls into it from the test's thread."""
+
+    def __init__(self, routes: Any, asgi: Any, proxy: dict[str, Any]) -> None:
+        self._routes = routes
+        self._asgi = asgi
+        self._proxy = proxy
+        self._lock = threading.Lock()
+        self._loop: _TestLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._bridge: Bridge | None = None
+        self._lifespan: Lifespan | None = None
+        self.app: App | None = None
 
     @property
-    def text(self) -> str:
-        return self.content.decode()
+    def errors(self) -> list[BaseException]:
+        return self._loop.server_errors if self._loop is not None else []
 
-    def json(self) -> Any:
-        return msgspec.json.decode(self.content)
+    def start(self) -> None:
+        """Start the loop and run the ASGI app's lifespan startup (once)."""
+        with self._lock:
+            if self._loop is not None:
+                return
+            loop = self._loop = _TestLoop()
+            self._bridge = Bridge()
+            self._bridge.attach(loop)
+            self._thread = threading.Thread(
+                target=loop.run_forever, name="bolt-test-server", daemon=True
+            )
+            self._thread.start()
+        asgi = None if self._asgi is None else _Recorded(self._asgi, loop.server_errors)
+        lifespan = Lifespan(asgi)
+        try:
+            # As Django's test runner: its test client's host is allowed.
+            hosts = allowed_hosts(extra=["testserver"])
+            self.app = App(
+                self._bridge,
+                self._routes,
+                asgi,
+                state=lifespan.state,
+                allowed_hosts=hosts,
+                **self._proxy,
+            )
+            self.call(lifespan.startup)
+        except BaseException:
+            self.stop()
+            raise
+        self._lifespan = lifespan
 
-    def __repr__(self) -> str:
-        return f"<TestResponse {self.status_code}>"
+    def stop(self) -> None:
+        """Run the lifespan shutdown, then stop and close the loop."""
+        with self._lock:
+            loop, thread, bridge = self._loop, self._thread, self._bridge
+            if loop is None or thread is None or bridge is None:
+                return
+            lifespan, self._lifespan = self._lifespan, None
+        try:
+            if lifespan is not None:
+                self.call(lifespan.shutdown)
+        finally:
+            with self._lock:
+                self._loop = self._thread = self._bridge = self.app = None
+            loop.call_soon_threadsafe(bridge.detach, loop)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    def call(self, make: Callable[[], Awaitable[T]]) -> T:
+        """Await ``make()`` on the server's loop and return its result; meanwhile the
+        server's sync work runs on this thread."""
+        if self._loop is None:
+            self.start()
+        loop = self._loop
+        assert loop is not None
+        caller = CurrentThreadExecutor(None)
+
+        async def run() -> T:
+            outer, loop.caller = loop.caller, caller
+            try:
+                return await make()
+            finally:
+                loop.caller = outer
+
+        with _DjangoRequestOnTestThread(loop.server_errors):
+            future = asyncio.run_coroutine_threadsafe(run(), loop)
+            caller.run_until_future(future)
+        return future.result()
+
+
+class _Recorded:
+    """The ASGI app, with what it raises noted for ``raise_server_exceptions``."""
+
+    def __init__(self, app: Any, errors: list[BaseException]) -> None:
+        self.app = app
+        self.errors = errors
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            if scope["type"] != "lifespan":
+                self.errors.append(exc)
+            raise
+
+
+class _DjangoRequestOnTestThread:
+    """As Django's test client: while a request runs on the test's thread, Django's
+    ``close_old_connections`` stays off ``request_started``/``request_finished`` (it
+    would close the test's connection in the middle of its transaction), and what a
+    Django view raised is noted for ``raise_server_exceptions``."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        self._errors = errors
+        self._thread = threading.current_thread()
+        self._signals = _django_signals()
+
+    def __enter__(self) -> None:
+        if self._signals is None:
+            return
+        started, finished, got_exception, close_old_connections = self._signals
+        started.disconnect(close_old_connections)
+        finished.disconnect(close_old_connections)
+        got_exception.connect(self._noted, dispatch_uid=id(self), weak=False)
+
+    def _noted(self, **kwargs: Any) -> None:
+        exc = sys.exc_info()[1]
+        if exc is not None and threading.current_thread() is self._thread:
+            self._errors.append(exc)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._signals is None:
+            return
+        started, finished, got_exception, close_old_connections = self._signals
+        got_exception.disconnect(dispatch_uid=id(self))
+        started.connect(close_old_connections)
+        finished.connect(close_old_connections)
+
+
+def _django_signals() -> tuple[Any, Any, Any, Any] | None:
+    """Django's request signals and ``close_old_connections``, once Django is set up."""
+    try:
+        from django.apps import apps
+    except ImportError:
+        return None
+    if not apps.ready:
+        return None
+    from django.core.signals import got_request_exception, request_finished, request_started
+    from django.db import close_old_connections
+
+    return request_started, request_finished, got_request_exception, close_old_connections
+
+
+class BoltTransport(httpx.BaseTransport):
+    """An httpx transport into the in-process server."""
+
+    def __init__(
+        self,
+        server: _InProcessServer,
+        *,
+        raise_server_exceptions: bool = True,
+        base_url: str = BASE_URL,
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+    ) -> None:
+        self.server = server
+        self.raise_server_exceptions = raise_server_exceptions
+        self.base_url = httpx.URL(base_url)
+        self.client = client
+
+    def __enter__(self) -> BoltTransport:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.server.stop()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        headers = [(name.decode("latin-1").lower(), value) for name, value in request.headers.raw]
+        url = request.url
+        target = url.raw_path.decode("ascii")
+        if url.netloc != self.base_url.netloc:
+            # A URL naming another host than base_url's goes in the absolute form (as a
+            # proxy would be asked), so the server checks that host, not only Host.
+            target = f"{url.scheme}://{url.netloc.decode('ascii')}{target}"
+        self.server.start()
+        del self.server.errors[:]
+        status, response_headers, reader = self.server.call(
+            lambda: self.server.app.request(request.method, target, headers, body, self.client)
+        )
+        self._raise_noted()
+        return httpx.Response(
+            status,
+            headers=response_headers,
+            stream=_BodyStream(self, reader),
+            request=request,
+        )
+
+    def _raise_noted(self) -> None:
+        """Raise the first exception the app raised, unless the test asked for the 500."""
+        errors = self.server.errors
+        if errors and self.raise_server_exceptions:
+            error = errors[0]
+            del errors[:]
+            raise error
+
+
+class _BodyStream(httpx.SyncByteStream):
+    """The response body, read from the server as the test reads it."""
+
+    def __init__(self, transport: BoltTransport, reader: Any) -> None:
+        self._transport = transport
+        self._reader = reader
+
+    def __iter__(self) -> Iterator[bytes]:
+        server = self._transport.server
+        while chunk := server.call(self._reader.read):
+            yield chunk
+        self._transport._raise_noted()
+
+    def close(self) -> None:
+        if self._transport.server.app is not None:
+            self._transport.server.call(self._reader.close)
+
+
+class TestClient(httpx.Client):
+    """An httpx ``Client`` that calls routes of ``api`` (and, for other paths, the ASGI
+    app ``asgi``) in process, through the server's own Rust pipeline.
+
+    Usable with or without ``with``; the ASGI app's lifespan startup runs on the first
+    request (or on entering ``with``) and its shutdown on ``close()``. An exception a
+    handler or the ASGI app raises is raised again in the test unless
+    ``raise_server_exceptions=False``, which gives the 500 response instead.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        api: BoltAPI | list[BoltAPI] | None = None,
+        *,
+        asgi: Any = None,
+        debug: bool = True,
+        raise_server_exceptions: bool = True,
+        base_url: str = BASE_URL,
+        forwarded_allow_ips: str = "",
+        proxy_headers: str = "x-forwarded",
+        forwarded_host: bool = False,
+        use_http_layer: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """``forwarded_allow_ips``, ``proxy_headers`` and ``forwarded_host`` are the
+        server's flags of the same names; requests come from 127.0.0.1.
+        ``use_http_layer`` is accepted for code written for the original django-bolt:
+        every request here goes through the whole HTTP pipeline. Other keyword
+        arguments go to ``httpx.Client`` (``headers``, ``cookies``, ``auth``,
+        ``follow_redirects``, ``timeout``...)."""
+        del use_http_layer
+        self._server = _server(api, asgi, debug, forwarded_allow_ips, proxy_headers, forwarded_host)
+        transport = BoltTransport(
+            self._server, raise_server_exceptions=raise_server_exceptions, base_url=base_url
+        )
+        super().__init__(base_url=base_url, transport=transport, **kwargs)
+
+    def websocket_connect(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        subprotocols: list[str] | None = None,
+    ) -> WebSocketTestSession:
+        """Open a WebSocket to ``path`` in process; use the result in a ``with`` block.
+
+        Raises WebSocketRejected (with the HTTP ``response``) if the server refuses.
+        """
+        server = self._server
+        target, header_list = _target_and_headers(path, params, headers, cookies)
+        if subprotocols:
+            header_list.append(("sec-websocket-protocol", ", ".join(subprotocols).encode()))
+        server.start()
+        (status, response_headers, content), socket = server.call(
+            lambda: server.app.websocket(target, header_list)
+        )
+        response = httpx.Response(
+            status,
+            headers=response_headers,
+            content=content,
+            request=httpx.Request("GET", self.base_url.join(target)),
+        )
+        if socket is None:
+            raise WebSocketRejected(response)
+        return WebSocketTestSession(server.call, socket, response.headers)
+
+
+class AsyncTestClient(httpx.AsyncClient):
+    """``TestClient`` as an ``httpx.AsyncClient``: ``async with AsyncTestClient(api) as
+    client: await client.get(...)``.
+
+    Each request is handed to the thread where ``sync_to_async`` runs thread-sensitive
+    code (in a Django async test, the test's own thread), so the route uses the same
+    database connection as the test.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        api: BoltAPI | list[BoltAPI] | None = None,
+        *,
+        asgi: Any = None,
+        debug: bool = True,
+        raise_server_exceptions: bool = True,
+        base_url: str = BASE_URL,
+        forwarded_allow_ips: str = "",
+        proxy_headers: str = "x-forwarded",
+        forwarded_host: bool = False,
+        use_http_layer: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        del use_http_layer
+        server = _server(api, asgi, debug, forwarded_allow_ips, proxy_headers, forwarded_host)
+        sync = BoltTransport(
+            server, raise_server_exceptions=raise_server_exceptions, base_url=base_url
+        )
+        super().__init__(base_url=base_url, transport=AsyncBoltTransport(sync), **kwargs)
+
+
+class AsyncBoltTransport(httpx.AsyncBaseTransport):
+    """``BoltTransport`` driven from async code, on asgiref's thread-sensitive thread."""
+
+    def __init__(self, sync: BoltTransport) -> None:
+        self.sync = sync
+
+    async def __aenter__(self) -> AsyncBoltTransport:
+        await _on_test_thread(self.sync.server.start)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await _on_test_thread(self.sync.close)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        response = await _on_test_thread(self.sync.handle_request, request)
+        stream = response.stream
+        assert isinstance(stream, _BodyStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers.raw,
+            stream=_AsyncBodyStream(stream),
+            request=request,
+        )
+
+
+class _AsyncBodyStream(httpx.AsyncByteStream):
+    def __init__(self, stream: _BodyStream) -> None:
+        self._chunks = iter(stream)
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        done = object()
+        while (chunk := await _on_test_thread(next, self._chunks, done)) is not done:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await _on_test_thread(self._stream.close)
+
+
+def _on_test_thread(func: Callable[..., T], *args: Any) -> Awaitable[T]:
+    return sync_to_async(func, thread_sensitive=True)(*args)
+
+
+def _server(
+    api: BoltAPI | list[BoltAPI] | None,
+    asgi: Any,
+    debug: bool,
+    forwarded_allow_ips: str,
+    proxy_headers: str,
+    forwarded_host: bool,
+) -> _InProcessServer:
+    apis = [] if api is None else api if isinstance(api, list) else [api]
+    routes = route_table(apis, debug=debug) if apis else None
+    proxy = {
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "proxy_headers": proxy_headers,
+        "forwarded_host": forwarded_host,
+    }
+    return _InProcessServer(routes, asgi, proxy)
 
 
 #: ``files=`` as httpx takes it: ``{"field": (filename, content[, content_type])}``, or a
@@ -67,7 +472,8 @@ Files = Mapping[str, FileTuple] | list[tuple[str, FileTuple]]
 
 
 def multipart(data: Mapping[str, Any], files: Files) -> tuple[bytes, str]:
-    """A multipart/form-data body of the text fields ``data`` and ``files``."""
+    """A multipart/form-data body of the text fields ``data`` and ``files``, for
+    clients without a multipart encoder of their own (the HTTP/3 tests)."""
     boundary = uuid.uuid4().hex
     parts = []
     for name, values in data.items():
@@ -89,146 +495,13 @@ def multipart(data: Mapping[str, Any], files: Files) -> tuple[bytes, str]:
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
 
 
-class TestClient:
-    """Call routes of ``api`` (and, for other paths, the ASGI app ``asgi``) in process.
-
-    Use it as a context manager; it runs its own event loop in the calling thread.
-    """
-
-    __test__ = False  # not a pytest test class
-
-    def __init__(
-        self,
-        api: BoltAPI | list[BoltAPI] | None = None,
-        *,
-        asgi: Any = None,
-        debug: bool = True,
-        forwarded_allow_ips: str = "",
-        proxy_headers: str = "x-forwarded",
-        forwarded_host: bool = False,
-    ) -> None:
-        """``forwarded_allow_ips``, ``proxy_headers`` and ``forwarded_host`` are the
-        server's flags of the same names; requests come from 127.0.0.1."""
-        apis = [] if api is None else api if isinstance(api, list) else [api]
-        self._routes = route_table(apis, debug=debug) if apis else None
-        self._asgi = asgi
-        self._proxy = {
-            "forwarded_allow_ips": forwarded_allow_ips,
-            "proxy_headers": proxy_headers,
-            "forwarded_host": forwarded_host,
-        }
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._bridge: Bridge | None = None
-        self._app: App | None = None
-
-    def __enter__(self) -> TestClient:
-        self._loop = asyncio.new_event_loop()
-        self._bridge = Bridge()
-        self._bridge.attach(self._loop)
-        # As Django's test runner: its test client's host is allowed.
-        hosts = allowed_hosts(extra=["testserver"])
-        self._app = App(self._bridge, self._routes, self._asgi, allowed_hosts=hosts, **self._proxy)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._loop is not None and self._bridge is not None
-        self._bridge.detach(self._loop)
-        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-        self._loop.close()
-        self._loop = self._bridge = self._app = None
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Mapping[str, Any] | bytes | str | None = None,
-        files: Files | None = None,
-        headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
-    ) -> TestResponse:
-        app, loop = self._running()
-        target, header_list = _target_and_headers(path, params, headers, cookies)
-        body = b""
-        if json is not None:
-            body = msgspec.json.encode(json)
-            header_list.append(("content-type", b"application/json"))
-        elif files is not None:
-            body, content_type = multipart(data or {}, files)
-            header_list.append(("content-type", content_type.encode()))
-        elif isinstance(data, Mapping):
-            body = urlencode(data, doseq=True).encode()
-            header_list.append(("content-type", b"application/x-www-form-urlencoded"))
-        elif data is not None:
-            body = data.encode() if isinstance(data, str) else data
-        if body:
-            header_list.append(("content-length", str(len(body)).encode()))
-        future = app.request(method.upper(), target, header_list, body)
-        status, response_headers, content = loop.run_until_complete(future)
-        return TestResponse(status, response_headers, content)
-
-    def get(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("DELETE", path, **kwargs)
-
-    def head(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("HEAD", path, **kwargs)
-
-    def options(self, path: str, **kwargs: Any) -> TestResponse:
-        return self.request("OPTIONS", path, **kwargs)
-
-    def websocket_connect(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
-        subprotocols: list[str] | None = None,
-    ) -> WebSocketTestSession:
-        """Open a WebSocket to ``path`` in process; use the result in a ``with`` block.
-
-        Raises WebSocketRejected (with the HTTP ``response``) if the server refuses.
-        """
-        app, loop = self._running()
-        target, header_list = _target_and_headers(path, params, headers, cookies)
-        if subprotocols:
-            header_list.append(("sec-websocket-protocol", ", ".join(subprotocols).encode()))
-        future = app.websocket(target, header_list)
-        (status, response_headers, content), socket = loop.run_until_complete(future)
-        response = TestResponse(status, response_headers, content)
-        if socket is None:
-            raise WebSocketRejected(response)
-        return WebSocketTestSession(loop, socket, response.headers)
-
-    def _running(self) -> tuple[App, asyncio.AbstractEventLoop]:
-        if self._app is None or self._loop is None:
-            raise RuntimeError(
-                "use TestClient as a context manager: `with TestClient(api) as client:`"
-            )
-        return self._app, self._loop
-
-
 def _target_and_headers(
     path: str,
     params: Mapping[str, Any] | None,
     headers: Mapping[str, str] | None,
     cookies: Mapping[str, str] | None,
 ) -> tuple[str, list[tuple[str, bytes]]]:
-    """The request target with its query string, and the headers every request has."""
+    """A WebSocket handshake's target with its query string, and its headers."""
     target = path
     if params:
         target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)

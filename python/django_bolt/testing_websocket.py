@@ -7,7 +7,7 @@ and refusals are the server's.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -30,8 +30,11 @@ class WebSocketTestSession:
     """An accepted WebSocket. Leaving the ``with`` block closes it (code 1000) and waits
     for the handler to finish."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, socket: Any, headers: Any) -> None:
-        self._loop = loop
+    def __init__(
+        self, run: Callable[[Callable[[], Awaitable[Any]]], Any], socket: Any, headers: Any
+    ) -> None:
+        #: Awaits what its argument makes on the server's loop, from the test's thread.
+        self._run = run
         self._socket = socket
         #: The 101 response's headers.
         self.headers = headers
@@ -44,9 +47,6 @@ class WebSocketTestSession:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _run(self, awaitable: Any) -> Any:
-        return self._loop.run_until_complete(awaitable)
-
     def send_text(self, data: str) -> None:
         self._send(self._socket.send_text, data)
 
@@ -56,7 +56,7 @@ class WebSocketTestSession:
     def _send(self, send: Any, data: str | bytes) -> None:
         """Send, or raise WebSocketDisconnect if the server has closed."""
         if self._closed is None:
-            closed = self._run(send(data))
+            closed = self._run(lambda: send(data))
             if closed is None:
                 return
             self._closed = closed
@@ -73,7 +73,7 @@ class WebSocketTestSession:
         """The next message, text or bytes; WebSocketDisconnect once the server closed."""
         if self._closed is not None:
             raise WebSocketDisconnect(*self._closed)
-        kind, *payload = self._run(self._socket.receive())
+        kind, *payload = self._run(self._socket.receive)
         if kind == "close":
             self._closed = (payload[0], payload[1])
             raise WebSocketDisconnect(*self._closed)
@@ -96,6 +96,6 @@ class WebSocketTestSession:
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Close (unless the server has) and wait until the handler has finished."""
-        answer = self._run(self._socket.close(code, reason))
+        answer = self._run(lambda: self._socket.close(code, reason))
         if self._closed is None:
             self._closed = answer or (1006, "")

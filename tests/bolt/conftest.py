@@ -44,7 +44,8 @@ def project_client(request):
     """The module's ``project_api`` through TestClient, then the whole project through
     a real runbolt process over each protocol."""
     if request.param == "testclient":
-        opened = TestClient(request.getfixturevalue("project_api"))
+        # As the servers: a handler's exception is its 500.
+        opened = TestClient(request.getfixturevalue("project_api"), raise_server_exceptions=False)
     else:
         server = request.getfixturevalue("project_server")
         opened = support.make_client(server.base_url, request.param)

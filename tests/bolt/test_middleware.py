@@ -53,7 +53,8 @@ def server():
 @pytest.fixture(params=["testclient", *support.PROTOCOLS])
 def client(request):
     if request.param == "testclient":
-        opened = TestClient(mwapp.api)
+        # As the servers: a handler's exception is its 500.
+        opened = TestClient(mwapp.api, raise_server_exceptions=False)
     else:
         opened = support.make_client(request.getfixturevalue("server").base_url, request.param)
     with opened as client:
@@ -397,7 +398,10 @@ def test_middleware_streams_keep_their_body(client):
 
 
 def test_logging_middleware_logs_each_request(caplog):
-    with caplog.at_level(logging.INFO, logger="django_bolt"), TestClient(mwapp.api) as client:
+    with (
+        caplog.at_level(logging.INFO, logger="django_bolt"),
+        TestClient(mwapp.api, raise_server_exceptions=False) as client,
+    ):
         client.get("/mw/layers")
         client.get("/mw/broken")
     lines = [r.getMessage() for r in caplog.records if r.name == "django_bolt"]
@@ -460,7 +464,7 @@ def test_middleware_must_return_a_response():
     async def forgetful():
         return {}
 
-    with TestClient(api) as client:
+    with TestClient(api, raise_server_exceptions=False) as client:
         response = client.get("/forgetful")
     assert response.status_code == 500
     assert response.json()["detail"] == "Internal Server Error"

@@ -434,7 +434,7 @@ def test_a_handler_may_answer_by_itself_but_not_with_other_results(caplog):
     async def not_a_list():
         return {"a": 1}
 
-    with TestClient(api) as client:
+    with TestClient(api, raise_server_exceptions=False) as client:
         assert client.get("/gone").json() == {"detail": "No such list"}
         assert client.get("/moved").status_code == 302
         response = client.get("/dict")
@@ -451,6 +451,6 @@ def test_cursor_pagination_refuses_a_list_with_a_500(caplog):
     async def a_list():
         return [1, 2, 3]
 
-    with TestClient(api) as client:
+    with TestClient(api, raise_server_exceptions=False) as client:
         assert client.get("/list").status_code == 500
     assert "CursorPagination pages a QuerySet, not list" in caplog.text

@@ -333,8 +333,7 @@ def check_cookies(client, header: str) -> None:
 
     # Sent as UTF-8; Django's ASGI request reads headers as Latin-1.
     expected = parse_cookie(header.encode().decode("latin-1"))
-    sent = header if isinstance(client, TestClient) else header.encode()
-    response = client.get("/req/cookies", headers={"cookie": sent})
+    response = client.get("/req/cookies", headers={"cookie": header.encode()})
     assert response.status_code == 200, (header, response.text)
     assert response.json() == {"cookies": expected, "theme": expected.get("theme")}, header
 

@@ -233,8 +233,9 @@ def test_http_exception(client):
     assert response.headers["x-reason"] == "gone"
 
 
-def test_unhandled_exception_is_500_with_traceback_in_debug(client, caplog):
-    response = client.get("/broken")
+def test_unhandled_exception_is_500_with_traceback_in_debug(caplog):
+    with TestClient(make_api(), raise_server_exceptions=False) as client:
+        response = client.get("/broken")
     assert response.status_code == 500
     body = response.json()
     assert body["detail"] == "Internal Server Error"
@@ -249,7 +250,7 @@ def test_unhandled_exception_hides_traceback_outside_debug():
     async def broken():
         raise RuntimeError("secret")
 
-    with TestClient(api, debug=False) as client:
+    with TestClient(api, debug=False, raise_server_exceptions=False) as client:
         response = client.get("/broken")
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}

@@ -1,0 +1,12 @@
+from django.http import JsonResponse
+from django.urls import path
+
+from .models import Note
+
+
+def count(request):
+    """A plain Django view, reached through the server's ASGI adapter."""
+    return JsonResponse({"count": Note.objects.count()})
+
+
+urlpatterns = [path("count/", count)]

@@ -51,12 +51,12 @@ def test_pytest_django_db_fixture_and_testcase_share_the_tests_connection(tmp_pa
         *("checks_pytest.py", "checks_testcase.py"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "9 passed" in result.stdout
 
 
 def test_django_test_runner_testcase_shares_the_tests_connection(tmp_path):
     project = copy_project(tmp_path)
     result = run(project, "manage.py", "test", "--pattern", "checks_testcase.py", "-v", "2")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Ran 4 tests" in result.stderr
+    assert "Ran 6 tests" in result.stderr
     assert "test_1_routes_see_the_tests_uncommitted_data" in result.stderr

@@ -5,7 +5,7 @@ from notesproj.api import api
 from notesproj.models import Note
 
 from django_bolt.django_app import DjangoApplication
-from django_bolt.testing import TestClient
+from django_bolt.testing import AsyncTestClient, TestClient
 
 
 def texts() -> list[str]:
@@ -36,6 +36,21 @@ class NotesTestCase(TestCase):
     def test_3_and_are_rolled_back_with_it(self):
         self.assertEqual(texts(), ["from setUpTestData"])
         self.assertEqual(self.bolt.get("/notes/async").json(), ["from setUpTestData"])
+
+    async def test_4_async_tests_and_the_async_client_share_it_too(self):
+        await Note.objects.acreate(text="from the async test")
+        async with AsyncTestClient(api) as bolt:
+            listed = (await bolt.get("/notes")).json()
+            self.assertEqual(listed, ["from setUpTestData", "from the async test"])
+            await bolt.post("/notes", json={"text": "by the route"})
+        self.assertEqual(await Note.objects.acount(), 3)
+
+    def test_5_a_django_views_exception_is_raised_in_the_test(self):
+        with self.assertRaises(ZeroDivisionError):
+            self.bolt.get("/boom/")
+        quiet = TestClient(asgi=DjangoApplication(), raise_server_exceptions=False)
+        with quiet:
+            self.assertEqual(quiet.get("/boom/").status_code, 500)
 
 
 class NotesTransactionTestCase(TransactionTestCase):

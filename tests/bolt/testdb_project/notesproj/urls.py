@@ -9,4 +9,8 @@ def count(request):
     return JsonResponse({"count": Note.objects.count()})
 
 
-urlpatterns = [path("count/", count)]
+def boom(request):
+    return JsonResponse({"ratio": 1 / 0})
+
+
+urlpatterns = [path("count/", count), path("boom/", boom)]

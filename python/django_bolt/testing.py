@@ -18,7 +18,6 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, BinaryIO, TypeVar
-from urllib.parse import urlencode
 
 import httpx
 from asgiref.current_thread_executor import CurrentThreadExecutor
@@ -345,10 +344,23 @@ class TestClient(httpx.Client):
     ) -> WebSocketTestSession:
         """Open a WebSocket to ``path`` in process; use the result in a ``with`` block.
 
-        Raises WebSocketRejected (with the HTTP ``response``) if the server refuses.
+        The handshake is built as this client builds a request: its ``base_url``, its
+        default headers and its cookie jar, with ``params``, ``headers`` and ``cookies``
+        on top. Raises WebSocketRejected (with the HTTP ``response``) if the server
+        refuses.
         """
         server = self._server
-        target, header_list = _target_and_headers(path, params, headers, cookies)
+        request = self.build_request("GET", path, params=params, headers=headers)
+        if cookies:
+            pairs = [request.headers["cookie"]] if "cookie" in request.headers else []
+            pairs += [f"{name}={value}" for name, value in cookies.items()]
+            request.headers["cookie"] = "; ".join(pairs)
+        target = request.url.raw_path.decode("ascii")
+        header_list = [
+            (name.decode("latin-1").lower(), value)
+            for name, value in request.headers.raw
+            if name.lower() != b"connection"  # the handshake's own Connection: Upgrade
+        ]
         if subprotocols:
             header_list.append(("sec-websocket-protocol", ", ".join(subprotocols).encode()))
         server.start()
@@ -359,7 +371,7 @@ class TestClient(httpx.Client):
             status,
             headers=response_headers,
             content=content,
-            request=httpx.Request("GET", self.base_url.join(target)),
+            request=request,
         )
         if socket is None:
             raise WebSocketRejected(response)
@@ -493,21 +505,3 @@ def multipart(data: Mapping[str, Any], files: Files) -> tuple[bytes, str]:
         chunks += [f"{head}\r\n".encode(), content, b"\r\n"]
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
-
-
-def _target_and_headers(
-    path: str,
-    params: Mapping[str, Any] | None,
-    headers: Mapping[str, str] | None,
-    cookies: Mapping[str, str] | None,
-) -> tuple[str, list[tuple[str, bytes]]]:
-    """A WebSocket handshake's target with its query string, and its headers."""
-    target = path
-    if params:
-        target += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
-    header_list = [(k.lower(), str(v).encode()) for k, v in (headers or {}).items()]
-    if cookies:
-        header_list.append(("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
-    if all(name != "host" for name, _ in header_list):
-        header_list.append(("host", b"testserver"))
-    return target, header_list

@@ -293,6 +293,21 @@ def test_websocket_session_through_the_test_client(project_api):
             assert ws.receive_json() == {"staff": True}
 
 
+def test_websocket_handshake_carries_the_clients_cookie_jar_and_headers(project_api):
+    with TestClient(project_api) as client:
+        ann, sam = login(client, "ann"), login(client, "sam")
+        for name, value in ann.cookies.items():
+            client.cookies.set(name, value)
+        with client.websocket_connect("/sess/ws") as ws:
+            assert ws.receive_json()["username"] == "ann"
+        # Cookies given to the call are sent beside the jar's, and win over them.
+        with client.websocket_connect("/sess/ws/staff", cookies=sam.cookies) as ws:
+            assert ws.receive_json() == {"staff": True}
+    with TestClient(project_api, headers=sam.headers) as client:
+        with client.websocket_connect("/sess/ws/staff") as ws:
+            assert ws.receive_json() == {"staff": True}
+
+
 def test_websocket_session_over_a_real_socket(project_server):
     url = f"ws://{support.HOST}:{project_server.port}/sess/ws"
     with support.make_client(project_server.base_url, "http1") as client:

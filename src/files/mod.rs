@@ -6,6 +6,7 @@
 //! refuses dotfiles (`.env`, `.git/`, `.htpasswd`) unless told to serve them.
 
 pub(crate) mod conditional;
+pub(crate) mod mounts;
 pub(crate) mod range;
 
 use std::fs::Metadata;
@@ -78,7 +79,19 @@ pub async fn serve(
     let Some(path) = file.resolve().await else {
         return not_found();
     };
-    match open_and_send(&path, response, method, request).await {
+    send_path(bridge, sender, &path, response, method, request).await
+}
+
+/// Send the file at `path` (already checked against its root) as `serve` does.
+pub async fn send_path(
+    bridge: &BridgeInner,
+    sender: &str,
+    path: &Path,
+    response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> Response<ResponseBody> {
+    match open_and_send(path, response, method, request).await {
         Ok(response) => response,
         Err(error) => {
             let message = format!("{sender} could not send {}: {error}", path.display());
@@ -197,9 +210,16 @@ impl SendFile {
         }
         let root = tokio::fs::canonicalize(root).await.ok()?;
         let resolved = tokio::fs::canonicalize(root.join(&self.path)).await.ok()?;
-        let inside = resolved.strip_prefix(&root).ok()?;
-        (!hidden(inside)).then_some(resolved)
+        contained(&root, resolved, self.allow_dotfiles)
     }
+}
+
+/// `resolved` (a canonical path) when it lies inside `root` (canonical too) and, unless
+/// dotfiles are allowed, names no dotfile or dot-folder below it: a symlink may not lead
+/// out of the root or onto a hidden file.
+fn contained(root: &Path, resolved: PathBuf, allow_dotfiles: bool) -> Option<PathBuf> {
+    let inside = resolved.strip_prefix(root).ok()?;
+    (allow_dotfiles || !has_dot_segment(inside)).then_some(resolved)
 }
 
 /// Whether a segment of `path` names a dotfile or dot-folder (`.` and `..` do not).

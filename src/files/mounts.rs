@@ -150,32 +150,21 @@ impl StaticFiles {
         };
         let accepted = accepted_codings(&head.headers);
         let roots = mount.roots.clone();
-        let lookup = tokio::task::spawn_blocking(move || locate(&roots, &name, &accepted));
-        let Ok(Some(found)) = lookup.await else {
-            return not_found();
-        };
-        let mut response = Response::new(ResponseBody::empty());
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, self.content_type(rest));
-        headers.insert(header::CACHE_CONTROL, mount.cache_control.clone());
-        if let Some(encoding) = found.encoding {
-            let token = HeaderValue::from_static(encoding.token());
-            headers.insert(header::CONTENT_ENCODING, token);
+        let content_type = self.content_type(rest);
+        let cache_control = mount.cache_control.clone();
+        let (method, request) = (head.method.clone(), super::conditions(&head.headers));
+        // One trip to the blocking pool: find, open, answer, and read a small file.
+        let send = tokio::task::spawn_blocking(move || {
+            let found = locate(&roots, &name, &accepted)?;
+            let response = found.response(content_type, cache_control);
+            let sent = super::send_now(&found.path, response, &method, &request);
+            Some((found.path, sent))
+        });
+        match send.await {
+            Ok(Some((_, Ok(response)))) => response,
+            Ok(Some((path, Err(error)))) => super::failed(bridge, "static files", &path, error),
+            Ok(None) | Err(_) => not_found(),
         }
-        if found.varies {
-            let vary = HeaderValue::from_static("accept-encoding");
-            headers.insert(header::VARY, vary);
-        }
-        let (method, request) = (&head.method, &head.headers);
-        super::send_path(
-            bridge,
-            "static files",
-            &found.path,
-            response,
-            method,
-            request,
-        )
-        .await
     }
 
     /// The type of the file named by `name`, from its extension.
@@ -259,12 +248,45 @@ fn locate(roots: &[Root], name: &str, accepted: &[Encoding]) -> Option<Found> {
     })
 }
 
-/// `relative` under `dir` when it is a regular file there once symlinks are followed,
-/// still inside `dir` and not hidden.
+impl Found {
+    /// The response head for this file, before its validators.
+    fn response(
+        &self,
+        content_type: HeaderValue,
+        cache_control: HeaderValue,
+    ) -> Response<ResponseBody> {
+        let mut response = Response::new(ResponseBody::empty());
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, content_type);
+        headers.insert(header::CACHE_CONTROL, cache_control);
+        if let Some(encoding) = self.encoding {
+            let token = HeaderValue::from_static(encoding.token());
+            headers.insert(header::CONTENT_ENCODING, token);
+        }
+        if self.varies {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        response
+    }
+}
+
+/// `relative` (plain segments, as `file_name` checked) under `dir` when it is a regular
+/// file there once symlinks are followed, still inside `dir` and not hidden. Each
+/// segment below `dir` is looked at once; only a path with a symlink is resolved whole.
 fn regular_file(dir: &Path, relative: &Path) -> Option<PathBuf> {
-    let resolved = std::fs::canonicalize(dir.join(relative)).ok()?;
-    let path = super::contained(dir, resolved, false)?;
-    std::fs::metadata(&path).ok()?.is_file().then_some(path)
+    let mut path = dir.to_path_buf();
+    let mut last = None;
+    for segment in relative.components() {
+        path.push(segment);
+        let metadata = std::fs::symlink_metadata(&path).ok()?;
+        if metadata.file_type().is_symlink() {
+            let resolved = std::fs::canonicalize(dir.join(relative)).ok()?;
+            let target = super::contained(dir, resolved, false)?;
+            return std::fs::metadata(&target).ok()?.is_file().then_some(target);
+        }
+        last = Some(metadata);
+    }
+    last?.is_file().then_some(path)
 }
 
 #[cfg(test)]
@@ -387,5 +409,11 @@ mod tests {
         for name in ["out.txt", "outdir/secret.txt", "env.txt"] {
             assert_eq!(regular_file(&dir, Path::new(name)), None, "{name}");
         }
+        std::fs::create_dir(root.path().join("real")).unwrap();
+        std::fs::write(root.path().join("real/in.css"), "yes").unwrap();
+        link(&root.path().join("real"), "alias");
+        let inside = regular_file(&dir, Path::new("alias/in.css")).unwrap();
+        assert_eq!(inside, dir.join("real/in.css"));
+        assert_eq!(regular_file(&dir, Path::new("real")), None, "a folder");
     }
 }

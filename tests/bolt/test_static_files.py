@@ -173,6 +173,8 @@ def test_head_and_other_methods(client):
     assert post.status_code == 405
     assert post.headers["allow"] == "GET, HEAD, OPTIONS"
     assert post.json() == {"detail": "Method Not Allowed"}
+    options = client.options("/static/site.css")
+    assert (options.status_code, options.headers["allow"]) == (204, "GET, HEAD, OPTIONS")
 
 
 def test_a_missing_file_is_404_from_rust_not_django(client):

@@ -245,6 +245,14 @@ SCENARIOS = (
         headers=("Accept-Encoding: gzip",),
     ),
     Scenario(
+        "bolt-static",
+        "django-bolt static file: a 1.5 KB CSS file of STATIC_ROOT sent from Rust",
+        "benches/project",
+        _RUNBOLT,
+        "/static/bench.css",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
         "ours-raw-asgi",
         "raw ASGI app through django-bolt",
         "benches/apps",
@@ -426,6 +434,7 @@ RATIOS = (
     (("bolt", "h2"), ("hyper-bare", "h2"), 0.4),
     (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
     (("bolt-gzip", "h1"), ("bolt-rows", "h1"), None),
+    (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
     (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.0),
     (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), None),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),

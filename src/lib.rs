@@ -41,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<app::App>()?;
     m.add_class::<fastpath::request::Request>()?;
     m.add_class::<files::SendFile>()?;
+    m.add_class::<files::mounts::StaticFiles>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<test_body::TestBody>()?;
     m.add_class::<test_socket::TestWebSocket>()?;

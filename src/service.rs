@@ -13,6 +13,7 @@ use crate::asgi::{self, AsgiApp, ConnInfo};
 use crate::body::{BoxError, ResponseBody};
 use crate::fastpath::websocket::WebSocketRoute;
 use crate::fastpath::{self, errors, Lookup, RouteTable};
+use crate::files::mounts::StaticFiles;
 use crate::python::BridgeInner;
 use crate::request_body::{Origin, Pace, Paced};
 
@@ -37,6 +38,8 @@ pub struct AppInner {
     pub proxies: crate::proxy::TrustedProxies,
     /// Django's `ALLOWED_HOSTS` for Bolt routes; `None` answers every host.
     pub allowed_hosts: Option<fastpath::allowed_hosts::AllowedHosts>,
+    /// Static and media folders answered from Rust, after Bolt routes, before ASGI.
+    pub static_files: Option<pyo3::Py<StaticFiles>>,
 }
 
 pub async fn handle<B>(
@@ -162,20 +165,24 @@ where
             Box::pin(serve).await
         }
         Route::Answered(answer) => answer,
+        // Files never wait for Python: the gate is not entered.
+        Route::Static(files) => Box::pin(files.serve(&app.bridge, &head)).await,
     }
 }
 
 /// Where a request goes.
-enum Route {
+enum Route<'a> {
     Bolt(Arc<fastpath::Route>, Vec<fastpath::params::Value>),
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
     /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS.
     Answered(Response<ResponseBody>),
+    /// A file of a static or media folder.
+    Static(&'a StaticFiles),
 }
 
-fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Route {
+fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Route<'a> {
     let upgrade = asgi::websocket::take_upgrade(head);
     if let Some(routes) = &app.routes {
         let routes = routes.get();
@@ -219,6 +226,10 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
             Lookup::NotFound => {}
         }
     }
+    let files = app.static_files.as_ref().map(|files| files.get());
+    if let Some(files) = files.filter(|f| upgrade.is_none() && f.covers(head.uri.path())) {
+        return Route::Static(files);
+    }
     asgi_route(app, upgrade)
 }
 
@@ -233,7 +244,7 @@ fn host_refusal(
 }
 
 /// Where a request no Bolt route takes goes: the ASGI app, or 404 without one.
-fn asgi_route(app: &AppInner, upgrade: Option<Upgrade>) -> Route {
+fn asgi_route(app: &AppInner, upgrade: Option<Upgrade>) -> Route<'static> {
     match (&app.asgi, upgrade) {
         (Some(asgi), Some(upgrade)) => Route::AsgiWebSocket(asgi.clone(), upgrade),
         (Some(asgi), None) => Route::Asgi(asgi.clone()),

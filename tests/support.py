@@ -5,7 +5,8 @@ Import as ``import support`` (``tests/conftest.py`` puts this directory on ``sys
 - :func:`serve_asgi` runs ``python -m django_bolt.cli serve MODULE:ATTR`` and
   :func:`serve_django` runs ``manage.py runbolt`` in a project directory; both are
   context managers that wait for the port, yield a :class:`ServerProcess`, and on exit
-  send SIGTERM and assert the process exits 0 within 10 s.
+  send SIGTERM and assert the process exits 0 within 10 s; :func:`serve_django_dev`
+  runs ``runbolt --dev`` (its reloader's process group).
 - :func:`prepare_example_project` copies ``example/`` somewhere else and migrates it,
   so tests never touch the real ``example/db.sqlite3``.
 - :func:`raw_exchange`, :class:`Http1Reader`, :class:`H2Connection` (the ``h2`` library)
@@ -338,6 +339,45 @@ def serve_django(project: Path, *options: str) -> Iterator[ServerProcess]:
     )
     with running(server):
         yield server
+
+
+@contextlib.contextmanager
+def serve_django_dev(project: Path, *options: str) -> Iterator[str]:
+    """``manage.py runbolt --dev`` in ``project``, yielding its base URL once it answers.
+
+    Django's reloader runs the server in a child process, so the whole process group is
+    stopped afterwards."""
+    port = free_port()
+    argv = [sys.executable, "manage.py", "runbolt", "--dev", "--host", HOST, "--port", str(port)]
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [*argv, *options],
+            cwd=project,
+            env=subprocess_env(()),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                try:
+                    with socket.create_connection((HOST, port), timeout=0.5):
+                        break
+                except OSError:
+                    stderr.seek(0)
+                    assert process.poll() is None, stderr.read().decode(errors="replace")
+                    assert time.monotonic() < deadline, "runbolt --dev did not listen"
+                    time.sleep(0.05)
+            yield f"http://{HOST}:{port}"
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(SHUTDOWN_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 # ---- raw sockets -----------------------------------------------------------------------

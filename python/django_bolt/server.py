@@ -49,6 +49,9 @@ class ServerOptions:
     response_timeout: float = 0.0
     gc_threshold: int = 10_000
     slow_callback_warning: float = 1.0
+    #: Folders answered from Rust (``_core.StaticFiles``); runbolt sets it from Django's
+    #: settings (``static_files.py``). Not a flag.
+    static_files: Any = None
 
 
 #: ``--slow-callback-warning`` under ``runbolt --dev`` unless the flag is given.
@@ -244,6 +247,7 @@ async def _serve_until_stopped(
             forwarded_host=options.forwarded_host,
             allowed_hosts=allowed_hosts(),
             response_timeout=options.response_timeout,
+            static_files=options.static_files,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from None

@@ -6,15 +6,17 @@
 //! refuses dotfiles (`.env`, `.git/`, `.htpasswd`) unless told to serve them.
 
 pub(crate) mod conditional;
+pub(crate) mod mounts;
 pub(crate) mod range;
 
 use std::fs::Metadata;
-use std::io::{ErrorKind, SeekFrom};
+use std::io::{ErrorKind, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use pyo3::prelude::*;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 
 use crate::body::ResponseBody;
 use crate::fastpath::errors;
@@ -80,14 +82,22 @@ pub async fn serve(
     };
     match open_and_send(&path, response, method, request).await {
         Ok(response) => response,
-        Err(error) => {
-            let message = format!("{sender} could not send {}: {error}", path.display());
-            bridge.submit(Box::new(move |py, _| {
-                crate::python::log_error(py, &message, None)
-            }));
-            errors::internal_error()
-        }
+        Err(error) => failed(bridge, sender, &path, error),
     }
+}
+
+/// The 500 for a file that could not be sent, logged with its path for `sender`.
+pub(crate) fn failed(
+    bridge: &BridgeInner,
+    sender: &str,
+    path: &Path,
+    error: std::io::Error,
+) -> Response<ResponseBody> {
+    let message = format!("{sender} could not send {}: {error}", path.display());
+    bridge.submit(Box::new(move |py, _| {
+        crate::python::log_error(py, &message, None)
+    }));
+    errors::internal_error()
 }
 
 async fn open_and_send(
@@ -96,30 +106,71 @@ async fn open_and_send(
     method: &Method,
     request: &HeaderMap,
 ) -> std::io::Result<Response<ResponseBody>> {
+    let (path, method, request) = (path.to_owned(), method.clone(), conditions(request));
+    let send = tokio::task::spawn_blocking(move || send_now(&path, response, &method, &request));
+    send.await.map_err(std::io::Error::other)?
+}
+
+/// Bodies up to this size are read in the same blocking step that opens the file, so a
+/// small file costs one trip to the blocking pool; bigger ones are streamed.
+const READ_AT_ONCE: u64 = 64 * 1024;
+
+/// Open `path` and answer for it (blocking): 404 when it is not a regular file.
+pub(crate) fn send_now(
+    path: &Path,
+    response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> std::io::Result<Response<ResponseBody>> {
     // Non-blocking, so a FIFO planted in the path cannot hold a thread waiting for a
     // writer; regular files read the same either way.
-    let mut options = tokio::fs::OpenOptions::new();
+    let mut options = std::fs::OpenOptions::new();
     options.read(true).custom_flags(libc::O_NONBLOCK);
-    let file = match options.open(path).await {
+    let file = match options.open(path) {
         Ok(file) => file,
         Err(error) if missing(&error) => return Ok(not_found()),
         Err(error) => return Err(error),
     };
-    let metadata = file.metadata().await?;
+    let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Ok(not_found());
     }
-    respond(file, &metadata, response, method, request).await
+    let (mut response, bytes) = match answer(&metadata, response, method, request) {
+        Answer::Done(response) => return Ok(response),
+        Answer::Send(response, bytes) => (response, bytes),
+    };
+    let length = bytes.end - bytes.start;
+    *response.body_mut() = match length <= READ_AT_ONCE {
+        true => {
+            let mut content = vec![0; length as usize];
+            file.read_exact_at(&mut content, bytes.start)?;
+            ResponseBody::full(content)
+        }
+        false => {
+            let mut file = file;
+            file.seek(SeekFrom::Start(bytes.start))?;
+            let file = tokio::fs::File::from_std(file);
+            ResponseBody::reader(file.take(length), Some(length))
+        }
+    };
+    Ok(response)
 }
 
-/// The answer for an open file: validators, then 304, 416, 206 or the whole file.
-async fn respond(
-    mut file: tokio::fs::File,
+/// What to do for a file once its validators are known.
+enum Answer {
+    /// 304 or 416: nothing of the file to send.
+    Done(Response<ResponseBody>),
+    /// These bytes of the file, with 200 or 206.
+    Send(Response<ResponseBody>, std::ops::Range<u64>),
+}
+
+/// Validators, then 304, 416, 206 or the whole file.
+fn answer(
     metadata: &Metadata,
     mut response: Response<ResponseBody>,
     method: &Method,
     request: &HeaderMap,
-) -> std::io::Result<Response<ResponseBody>> {
+) -> Answer {
     let size = metadata.len();
     let headers = response.headers_mut();
     headers
@@ -139,34 +190,29 @@ async fn respond(
         response.status() == StatusCode::OK && (method == Method::GET || method == Method::HEAD);
     if cacheable && validators.not_modified(request) {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
-        return Ok(response);
+        return Answer::Done(response);
     }
     let selection = match cacheable && method == Method::GET && validators.range_allowed(request) {
         true => range::select(request.get(header::RANGE), size),
         false => Selection::Full,
     };
-    let (bytes, partial) = match selection {
-        Selection::Full => (0..size, false),
-        Selection::Part(bytes) => (bytes, true),
-        Selection::Unsatisfiable => return Ok(unsatisfiable(size)),
+    let bytes = match selection {
+        Selection::Full => 0..size,
+        Selection::Part(bytes) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let range = format!("bytes {}-{}/{size}", bytes.start, bytes.end - 1);
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&range).expect("digits are header text"),
+            );
+            bytes
+        }
+        Selection::Unsatisfiable => return Answer::Done(unsatisfiable(size)),
     };
-    let length = bytes.end - bytes.start;
-    if bytes.start > 0 {
-        file.seek(SeekFrom::Start(bytes.start)).await?;
-    }
-    if partial {
-        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
-        let range = format!("bytes {}-{}/{size}", bytes.start, bytes.end - 1);
-        response.headers_mut().insert(
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&range).expect("digits are header text"),
-        );
-    }
     response
         .headers_mut()
-        .insert(header::CONTENT_LENGTH, length.into());
-    *response.body_mut() = ResponseBody::reader(file.take(length), Some(length));
-    Ok(response)
+        .insert(header::CONTENT_LENGTH, (bytes.end - bytes.start).into());
+    Answer::Send(response, bytes)
 }
 
 impl SendFile {
@@ -197,9 +243,16 @@ impl SendFile {
         }
         let root = tokio::fs::canonicalize(root).await.ok()?;
         let resolved = tokio::fs::canonicalize(root.join(&self.path)).await.ok()?;
-        let inside = resolved.strip_prefix(&root).ok()?;
-        (!hidden(inside)).then_some(resolved)
+        contained(&root, resolved, self.allow_dotfiles)
     }
+}
+
+/// `resolved` (a canonical path) when it lies inside `root` (canonical too) and, unless
+/// dotfiles are allowed, names no dotfile or dot-folder below it: a symlink may not lead
+/// out of the root or onto a hidden file.
+fn contained(root: &Path, resolved: PathBuf, allow_dotfiles: bool) -> Option<PathBuf> {
+    let inside = resolved.strip_prefix(root).ok()?;
+    (allow_dotfiles || !has_dot_segment(inside)).then_some(resolved)
 }
 
 /// Whether a segment of `path` names a dotfile or dot-folder (`.` and `..` do not).

@@ -62,4 +62,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Stands in for collectstatic's output: runbolt serves it from Rust (bolt-static).
+STATIC_ROOT = BASE_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ from ...server import (
     options_from,
     serve,
 )
+from ...static_files import DEFAULT_MAX_AGE, FileServing, static_files
 
 
 class Command(BaseCommand):
@@ -41,6 +43,23 @@ class Command(BaseCommand):
             default=DEFAULT_THREADS,
             help="worker threads running Django's request handling when no --asgi is given "
             f"(default: {DEFAULT_THREADS})",
+        )
+        parser.add_argument(
+            "--no-static",
+            action="store_true",
+            help="do not serve STATIC_URL (and MEDIA_URL) from Rust",
+        )
+        parser.add_argument(
+            "--static-max-age",
+            type=int,
+            default=DEFAULT_MAX_AGE,
+            help="seconds clients may cache static and media files (Cache-Control max-age; "
+            f"0: revalidate every time, as under --dev) (default: {DEFAULT_MAX_AGE})",
+        )
+        parser.add_argument(
+            "--serve-media",
+            action="store_true",
+            help="also serve MEDIA_URL from MEDIA_ROOT (or set BOLT_SERVE_MEDIA = True)",
         )
         parser.add_argument(
             "--https",
@@ -76,8 +95,19 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         modules = ", ".join(name for name, _ in apis) or "none"
         self.stdout.write(f"django-bolt: {len(routes)} Bolt routes from {modules}")
+        files = FileServing(
+            enabled=not opts["no_static"],
+            dev=opts["dev"],
+            max_age=opts["static_max_age"],
+            serve_media=opts["serve_media"],
+        )
         try:
-            serve(routes, self._asgi_app(opts), options_from(opts))
+            folders = static_files(files)
+        except ValueError as exc:  # a folder vanished since the settings named it
+            raise CommandError(str(exc)) from None
+        try:
+            options = dataclasses.replace(options_from(opts), static_files=folders)
+            serve(routes, self._asgi_app(opts), options)
         except StartupError as exc:
             raise CommandError(str(exc)) from None
 

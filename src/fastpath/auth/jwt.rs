@@ -145,9 +145,8 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         });
-    let permissions = claims
-        .get("permissions")
-        .and_then(Value::as_array)
+    let claimed = claims.get("permissions").and_then(Value::as_array);
+    let permissions = claimed
         .map(|ps| {
             ps.iter()
                 .filter_map(Value::as_str)
@@ -157,6 +156,9 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
         .unwrap_or_default();
     Identity {
         backend: "jwt",
+        // Without the claim, the user's permissions are Django's to tell; a user read
+        // from the claims has none but the claim's.
+        permissions_in_database: claimed.is_none() && !user_from_claims && user_id.is_some(),
         user_id,
         is_staff: flag("is_staff"),
         is_superuser: flag("is_superuser"),

@@ -31,7 +31,8 @@ def discover_apis() -> list[tuple[str, BoltAPI]]:
     from django.conf import settings
 
     packages: list[str] = []
-    for module in (getattr(settings, "ROOT_URLCONF", ""), os.environ.get("DJANGO_SETTINGS_MODULE", "")):
+    urlconf = getattr(settings, "ROOT_URLCONF", None)
+    for module in (urlconf, os.environ.get("DJANGO_SETTINGS_MODULE")):
         if isinstance(module, str) and "." in module:
             packages.append(module.rsplit(".", 1)[0])
     packages.extend(config.name for config in apps.get_app_configs())

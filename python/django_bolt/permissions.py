@@ -114,9 +114,7 @@ def has_perms(user: Any, permissions: Iterable[str]) -> dict[str, bool]:
     if cache_seconds() == 0:
         return {p: bool(user.has_perm(p)) for p in permissions}
     key = user_key(user)
-    return permission_cache.cached(key, permissions) or permission_cache.ask(
-        key, user, permissions
-    )
+    return permission_cache.cached(key, permissions) or permission_cache.ask(key, user, permissions)
 
 
 def all_permissions(user: Any) -> frozenset[str]:

@@ -35,9 +35,9 @@ from .exceptions import HTTPException, RequestValidationError
 from .guards import Guard
 from .middleware import BaseMiddleware, Chain, route_middleware
 from .param_functions import Depends, File, ParamMarker
+from .permissions import PermissionCheck
 from .rate_limit import describe_rate_limit
 from .responses import Encoded, Response, StreamingResponse, Wire
-from .permissions import PermissionCheck
 from .sessions import SessionCheck
 from .uploads import UploadFile
 from .websocket import WebSocket, websocket_entry
@@ -255,7 +255,7 @@ class Route:
 
     def _protection(self) -> dict[str, Any]:
         auth = [backend.describe() for backend in self.auth]
-        for backend, description in zip(self.auth, auth):
+        for backend, description in zip(self.auth, auth, strict=True):
             # Fail closed, and say so once, when the route table is built.
             problem = backend.unconfigured(description)
             if problem:

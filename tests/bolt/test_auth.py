@@ -452,6 +452,28 @@ def test_settings_that_cannot_work_fail_when_the_server_starts():
             TestClient(api).__enter__()
 
 
+def test_an_api_key_backend_without_keys_fails_closed(caplog):
+    api = BoltAPI()
+
+    @api.get("/keyed", auth=[APIKeyAuthentication([])])
+    async def keyed():
+        return {}
+
+    @api.get("/open")
+    async def open_route():
+        return {"open": True}
+
+    with TestClient(api) as client:
+        assert client.get("/open").json() == {"open": True}
+        for headers in ({}, {"X-API-Key": "guess"}):
+            refused = client.get("/keyed", headers=headers)
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == "ApiKey"
+        assert "not configured" in refused.json()["detail"]
+    assert "GET /keyed (test_auth." in caplog.text
+    assert "set BOLT_API_KEYS" in caplog.text
+
+
 def test_websocket_handler_sees_auth_and_user_without_a_database():
     api = BoltAPI()
 

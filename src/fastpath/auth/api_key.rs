@@ -83,7 +83,10 @@ mod tests {
     #[test]
     fn without_keys_every_key_is_refused() {
         let backend = ApiKeyBackend::new(Vec::new()).unwrap();
-        assert_eq!(backend.authenticate("anything").unwrap_err(), NOT_CONFIGURED);
+        assert_eq!(
+            backend.authenticate("anything").unwrap_err(),
+            NOT_CONFIGURED
+        );
         assert_eq!(backend.authenticate("").unwrap_err(), NOT_CONFIGURED);
     }
 }

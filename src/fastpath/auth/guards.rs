@@ -64,7 +64,10 @@ impl Guard {
             Guard::HasAnyPermission(ps) => (ps.iter().any(|p| identity.has_permission(p)), true),
             Guard::HasAllPermissions(ps) => (ps.iter().all(|p| identity.has_permission(p)), true),
         };
-        match (allowed, reads_permissions && identity.permissions_in_database) {
+        match (
+            allowed,
+            reads_permissions && identity.permissions_in_database,
+        ) {
             (true, _) => Ok(()),
             (false, true) => Err(Denial::Undecided),
             (false, false) => Err(Denial::Forbidden),

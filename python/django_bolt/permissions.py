@@ -59,8 +59,8 @@ class PermissionCache:
 
     def cached(self, key: Any, permissions: Iterable[str]) -> dict[str, bool] | None:
         """The kept answers for ``permissions``, or None when one is missing or old."""
-        answers = self._users.get(key)
-        if answers is None or answers.expires <= time.monotonic():
+        answers = self._fresh(key)
+        if answers is None:
             return None
         try:
             return {p: answers.has[p] for p in permissions}
@@ -70,27 +70,40 @@ class PermissionCache:
     def ask(self, key: Any, user: Any, permissions: Iterable[str]) -> dict[str, bool]:
         """``user.has_perm`` for each of ``permissions``, kept under ``key``."""
         found = {p: bool(user.has_perm(p)) for p in permissions}
-        self._answers(key).has.update(found)
+        if cache_seconds() > 0:
+            self._answers(key).has.update(found)
         return found
 
-    def every(self, key: Any, user: Any) -> frozenset[str]:
-        """``user.get_all_permissions()``, kept under ``key``."""
-        answers = self._users.get(key)
-        if answers is None or answers.expires <= time.monotonic() or answers.every is None:
-            answers = self._answers(key)
-            answers.every = frozenset(user.get_all_permissions())
-        return answers.every
+    def has_perms(self, key: Any, user: Any, permissions: Iterable[str]) -> dict[str, bool]:
+        """``user.has_perm`` of each permission, from the cache when it is fresh."""
+        permissions = list(permissions)
+        return self.cached(key, permissions) or self.ask(key, user, permissions)
+
+    def all_permissions(self, key: Any, user: Any) -> frozenset[str]:
+        """``user.get_all_permissions()``, from the cache when it is fresh."""
+        answers = self._fresh(key)
+        if answers is not None and answers.every is not None:
+            return answers.every
+        every = frozenset(user.get_all_permissions())
+        if cache_seconds() > 0:
+            self._answers(key).every = every
+        return every
 
     def clear(self) -> None:
         self._users.clear()
 
+    def _fresh(self, key: Any) -> _Answers | None:
+        answers = self._users.get(key)
+        if answers is None or answers.expires <= time.monotonic() or cache_seconds() == 0:
+            return None
+        return answers
+
     def _answers(self, key: Any) -> _Answers:
         """The fresh entry of ``key``, made (and the table pruned) when it has none."""
-        now = time.monotonic()
-        answers = self._users.get(key)
-        if answers is not None and answers.expires > now:
+        answers = self._fresh(key)
+        if answers is not None:
             return answers
-        answers = _Answers(expires=now + cache_seconds())
+        answers = _Answers(expires=time.monotonic() + cache_seconds())
         with self._lock:
             self._users.pop(key, None)
             self._users[key] = answers  # insertion order is expiry order
@@ -109,19 +122,13 @@ def user_key(user: Any) -> tuple[str, str]:
 
 
 def has_perms(user: Any, permissions: Iterable[str]) -> dict[str, bool]:
-    """``user.has_perm`` of each permission, from the cache when it is fresh."""
-    permissions = list(permissions)
-    if cache_seconds() == 0:
-        return {p: bool(user.has_perm(p)) for p in permissions}
-    key = user_key(user)
-    return permission_cache.cached(key, permissions) or permission_cache.ask(key, user, permissions)
+    """``user.has_perm`` of each permission (a session's user), cached."""
+    return permission_cache.has_perms(user_key(user), user, permissions)
 
 
 def all_permissions(user: Any) -> frozenset[str]:
-    """``user.get_all_permissions()``, from the cache when it is fresh."""
-    if cache_seconds() == 0:
-        return frozenset(user.get_all_permissions())
-    return permission_cache.every(user_key(user), user)
+    """``user.get_all_permissions()`` (a session's user), cached."""
+    return permission_cache.all_permissions(user_key(user), user)
 
 
 class PermissionCheck:
@@ -160,16 +167,12 @@ class PermissionCheck:
         self._decide(answers)
 
     def _cached(self, request: Any) -> dict[str, bool] | None:
-        if cache_seconds() == 0:
-            return None
         return permission_cache.cached(self._key(request), self.permissions)
 
     def _ask(self, request: Any) -> dict[str, bool]:
         from .users import _active, _query
 
         user = _active(_query(request.auth["user_id"], lambda users: users.first()))
-        if cache_seconds() == 0:
-            return {p: bool(user.has_perm(p)) for p in self.permissions}
         return permission_cache.ask(self._key(request), user, self.permissions)
 
     @staticmethod

@@ -15,9 +15,10 @@ import uuid
 import pytest
 import support
 
-from django_bolt import create_jwt_for_user
+from django_bolt import BoltAPI, HasPermission, JWTAuthentication, WebSocket, create_jwt_for_user
 from django_bolt.permissions import permission_cache
 from django_bolt.testing import TestClient
+from django_bolt.testing_websocket import WebSocketRejected
 
 ARTICLE = {"title": "t", "body": "b"}
 
@@ -155,6 +156,27 @@ def test_a_session_uses_the_same_cache(django_project):
         assert client.get("/sess/reports/export", headers=cookie).status_code == 200
         permission_cache.clear()
         assert client.get("/sess/reports/export", headers=cookie).status_code == 403
+
+
+def test_a_websocket_handshake_asks_django_too(django_project):
+    api = BoltAPI()
+
+    @api.websocket(
+        "/ws/write", auth=[JWTAuthentication()], guards=[HasPermission("blog.add_article")]
+    )
+    async def write(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_json({"user": websocket.user.username})
+        await websocket.close()
+
+    writer, nobody = new_user("blog.add_article", group="writers"), new_user()
+    with TestClient(api) as client:
+        with client.websocket_connect("/ws/write", headers=bearer(writer)) as ws:
+            assert ws.receive_json() == {"user": writer.username}
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/ws/write", headers=bearer(nobody))
+        assert refused.value.response.status_code == 403
+        assert refused.value.response.json() == {"detail": "Permission 'blog.add_article' required"}
 
 
 @pytest.fixture(scope="module")

@@ -432,7 +432,10 @@ def _page(paginator: Pagination, results: Any, values: dict[str, Any], route: st
             f"not {type(results).__name__}"
         )
     if _is_queryset(results) and not results.ordered:
-        results = results.order_by("pk")  # unordered pages may repeat or skip rows
+        # Unordered pages may repeat or skip rows. Rows grouped by values() fields are
+        # ordered by them: ordering by pk would split the groups.
+        grouped = results.query.group_by is not None and results._fields
+        results = results.order_by(*(results._fields if grouped else ["pk"]))
     try:
         return msgspec.structs.asdict(paginator.page(results, **values))
     except PaginationError as exc:

@@ -511,6 +511,13 @@ def every_kind_api(batch: str) -> BoltAPI:
     def flat_ids():
         return Entry.objects.filter(batch=batch).values_list("id", flat=True)
 
+    @api.get("/title-counts")
+    @paginate(PagesOfThree)
+    def title_counts():
+        from django.db.models import Count
+
+        return Entry.objects.filter(batch=batch).values("title").annotate(n=Count("id"))
+
     @api.get("/flat-titles")
     @paginate(FeedOfThree)
     def flat_titles():
@@ -543,7 +550,11 @@ def test_every_paginator_pages_models_values_values_list_and_lists(django_projec
 
     batch = uuid.uuid4().hex
     created = Entry.objects.bulk_create(
-        Entry(batch=batch, title=f"e{n}", created_at=START + datetime.timedelta(minutes=n // 2))
+        Entry(
+            batch=batch,
+            title=f"e{n - n % 2}",  # e0 e0 e2 e2 ...
+            created_at=START + datetime.timedelta(minutes=n // 2),
+        )
         for n in range(8)
     )
     ids = [entry.id for entry in created]
@@ -554,6 +565,9 @@ def test_every_paginator_pages_models_values_values_list_and_lists(django_projec
             assert every_page(client, f"/PagesOfThree/{kind}", read_id, {}) == ids, kind
             assert every_page(client, f"/SlicesOfThree/{kind}", read_id, {}) == ids, kind
         assert every_page(client, "/flat-ids", lambda item: item, {}) == ids[::-1]
+        # values() grouped by a field stays grouped: ordered by the field, not by pk.
+        counts = client.get("/title-counts", params={"page": 2}).json()
+        assert counts["count"] == 4 and counts["items"] == [{"title": "e6", "n": 2}]
         # A flat row of titles holds no created_at to make a cursor of.
         assert client.get("/flat-titles").status_code == 500
         # A cursor of another kind of item is refused as any bad cursor is.

@@ -267,6 +267,29 @@ mod tests {
     }
 
     #[test]
+    fn only_a_token_without_a_permissions_claim_leaves_them_to_the_database() {
+        let without = serde_json::json!({"sub": "7", "exp": in_an_hour(), "jti": "j1"});
+        let with = serde_json::json!({
+            "sub": "7", "exp": in_an_hour(), "jti": "j1", "permissions": [],
+        });
+        let read = |claims| {
+            backend(&[])
+                .authenticate(&token(claims, b"s3cret"))
+                .unwrap()
+        };
+        assert!(read(without.clone()).permissions_in_database);
+        assert!(!read(with).permissions_in_database);
+        let from_claims = JwtBackend {
+            user_from_claims: true,
+            ..backend(&[])
+        };
+        let identity = from_claims
+            .authenticate(&token(without, b"s3cret"))
+            .unwrap();
+        assert!(!identity.permissions_in_database);
+    }
+
+    #[test]
     fn a_valid_token_gives_its_identity() {
         let claims = serde_json::json!({
             "sub": "7", "exp": in_an_hour(), "jti": "j1", "is_staff": true,

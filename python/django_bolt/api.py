@@ -201,13 +201,14 @@ class BoltAPI:
         return self.route("OPTIONS", path, **options)
 
 
-def route_table(apis: list[BoltAPI], debug: bool = False):
-    """Compile every route of ``apis``, and their documentation routes, into one Rust
-    route table.
+def route_table(apis: list[BoltAPI], debug: bool = False, names: list[str] | None = None):
+    """Compile every route of ``apis``, and their documentation routes (one set, from
+    the first API with an ``openapi_config``), into one Rust route table. ``names``:
+    each API's module, for log lines.
 
     Raises ValueError naming both handlers when two routes share a method and path.
     """
     from ._core import RouteTable
 
-    routes = [route for api in apis for route in api.routes] + docs_routes(apis)
+    routes = [route for api in apis for route in api.routes] + docs_routes(apis, names)
     return RouteTable([route.describe(debug) for route in routes])

@@ -40,6 +40,11 @@ class AuthBackend:
         """The description Rust compiles; read when the server (or TestClient) starts."""
         return {"kind": self.kind, "header": self.header}
 
+    def unconfigured(self, description: dict[str, Any]) -> str | None:
+        """Why the backend, as ``description`` says it is configured, refuses every
+        request, and how to configure it; None when it can let someone in."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(header={self.header!r})"
 
@@ -117,7 +122,9 @@ class APIKeyAuthentication(AuthBackend):
     ``header="authorization"``), compared in constant time in Rust.
 
     ``api_keys`` defaults to ``settings.BOLT_API_KEYS``; ``key_permissions`` maps a key
-    to the permissions it grants (``HasPermission`` guards read them).
+    to the permissions it grants (``HasPermission`` guards read them). Without any key
+    the server still starts, and the backend accepts no key: a route that needs it
+    answers 401 to every request (a warning at start-up names the route).
     """
 
     kind = "api_key"
@@ -137,14 +144,19 @@ class APIKeyAuthentication(AuthBackend):
     def describe(self) -> dict[str, Any]:
         keys = self.api_keys if self.api_keys is not None else _setting("BOLT_API_KEYS", [])
         keys = list(dict.fromkeys([*_strings(keys), *self.key_permissions]))
-        if not keys:
-            raise ValueError(
-                "APIKeyAuthentication has no keys: pass api_keys=[...] or set BOLT_API_KEYS"
-            )
         return {
             **super().describe(),
             "keys": [(key, self.key_permissions.get(key, [])) for key in keys],
         }
+
+    def unconfigured(self, description: dict[str, Any]) -> str | None:
+        if description["keys"]:
+            return None
+        return (
+            "APIKeyAuthentication has no keys, so every request is refused with 401: "
+            "set BOLT_API_KEYS = ['<key>', ...] in the Django settings, or pass "
+            "APIKeyAuthentication(api_keys=[...])"
+        )
 
 
 class SessionAuthentication(AuthBackend):

@@ -24,13 +24,17 @@ def _api_of(package: str) -> BoltAPI | None:
 
 
 def discover_apis() -> list[tuple[str, BoltAPI]]:
-    """``(module, api)`` for the project package and every installed app, in order."""
+    """``(module, api)`` for the project package (``ROOT_URLCONF``'s, then the settings
+    module's) and every installed app, in order: the project's comes first, so its
+    ``openapi_config`` is the one served."""
     from django.apps import apps
+    from django.conf import settings
 
     packages: list[str] = []
-    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
-    if "." in settings_module:
-        packages.append(settings_module.rsplit(".", 1)[0])
+    urlconf = getattr(settings, "ROOT_URLCONF", None)
+    for module in (urlconf, os.environ.get("DJANGO_SETTINGS_MODULE")):
+        if isinstance(module, str) and "." in module:
+            packages.append(module.rsplit(".", 1)[0])
     packages.extend(config.name for config in apps.get_app_configs())
     found = []
     for package in dict.fromkeys(packages):

@@ -1,7 +1,8 @@
 """Guards for ``guards=[...]`` on a route: who may call it, decided in Rust from what
 authentication found (``request.auth``), before any Python runs. For a request a Django
 session authenticates, they run in Python against the session's user (``allows``), with
-the same answers.
+the same answers. Permission guards over a token without a ``permissions`` claim ask
+Django about the token's user (``permissions.py``), as they do for a session.
 
 Every guard of a route must pass. Without credentials a guard answers 401; with them
 but without the right, 403. A route with ``auth=`` and no guard requires
@@ -121,21 +122,32 @@ class _Permissions(Guard):
             raise ValueError(f"{type(self).__name__} needs permission names like 'app.codename'")
         super().__init__(*permissions)
 
+    def allows(self, user: Any) -> bool:
+        from .permissions import has_perms
+
+        return self.decides(has_perms(user, self.permissions))
+
+    def decides(self, has: dict[str, bool]) -> bool:
+        """Whether Django's answers ``{permission: has_perm}`` let the user in."""
+        raise NotImplementedError
+
     def _quoted(self) -> str:
         return ", ".join(f"'{p}'" for p in self.permissions)
 
 
 class HasPermission(_Permissions):
     """The permission is in the token's ``permissions`` claim (or the API key's
-    permissions; a session's user's ``has_perm()``); a superuser has every permission."""
+    permissions). A token without the claim, or a session, asks the user's
+    ``has_perm()`` in Django (cached, see ``permissions.py``). A superuser has every
+    permission."""
 
     kind = "has_permission"
 
     def __init__(self, permission: str) -> None:
         super().__init__(permission)
 
-    def allows(self, user: Any) -> bool:
-        return user.has_perm(self.permissions[0])
+    def decides(self, has: dict[str, bool]) -> bool:
+        return has[self.permissions[0]]
 
     @property
     def requirement(self) -> str:
@@ -147,8 +159,8 @@ class HasAnyPermission(_Permissions):
 
     kind = "has_any_permission"
 
-    def allows(self, user: Any) -> bool:
-        return any(user.has_perm(p) for p in self.permissions)
+    def decides(self, has: dict[str, bool]) -> bool:
+        return any(has[p] for p in self.permissions)
 
     @property
     def requirement(self) -> str:
@@ -160,8 +172,8 @@ class HasAllPermissions(_Permissions):
 
     kind = "has_all_permissions"
 
-    def allows(self, user: Any) -> bool:
-        return all(user.has_perm(p) for p in self.permissions)
+    def decides(self, has: dict[str, bool]) -> bool:
+        return all(has[p] for p in self.permissions)
 
     @property
     def requirement(self) -> str:

@@ -1,5 +1,6 @@
 """Pagination: ``@paginate(PageNumberPagination)`` below a route decorator turns a
-handler that returns a QuerySet (or a list) into one that answers one page of it.
+handler that returns a QuerySet (of models, ``values()`` dicts or ``values_list()``
+rows) or a list (of dicts or objects) into one that answers one page of it.
 
 The paginator's query parameters join the handler's signature, so Rust reads and checks
 them like any typed parameter: ``?page=0`` is a 422 without calling Python. Counting and
@@ -17,7 +18,7 @@ import inspect
 import re
 import typing
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 import msgspec
@@ -35,6 +36,7 @@ __all__ = [
     "OffsetPage",
     "PageNumberPagination",
     "Pagination",
+    "PaginationError",
     "paginate",
 ]
 
@@ -49,6 +51,11 @@ _ARGUMENT_PREFIX = "_paginate_"
 #: Every handler a route was declared with: ``@paginate`` above the route decorator
 #: would wrap a function the route no longer looks at.
 _routed: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+class PaginationError(TypeError):
+    """What a handler returned cannot be paged as its paginator pages (a 500, logged
+    with the route's name): a programming error, not the client's."""
 
 
 class NumberedPage(msgspec.Struct, Generic[T]):
@@ -160,11 +167,19 @@ class LimitOffsetPagination(Pagination):
 
 
 class CursorPagination(Pagination):
-    """``?cursor=...``: pages of a QuerySet in ``ordering`` (a field name, ``-`` for
-    descending), each after the last item of the previous one, so rows added meanwhile
-    never shift a page. The primary key breaks ties, so the field need not be unique,
-    but it must not be null. The cursor is opaque: URL-safe base64 of the last item's
-    ordering value and primary key. Forward only."""
+    """``?cursor=...``: pages in ``ordering`` (a field name, ``-`` for descending), each
+    after the last item of the previous one, so rows added meanwhile never shift a page.
+    The primary key breaks ties, so the field need not be unique, but it must not be
+    null. The cursor is opaque: URL-safe base64 of the last item's ordering value and
+    primary key. Forward only.
+
+    A QuerySet is ordered and filtered in the database, whatever its rows are: model
+    instances, ``values()`` dicts or ``values_list()`` rows (named, positional or
+    flat). The next cursor is read from the page's last row, so a ``values()`` or
+    ``values_list()`` query must select the ordering field and the primary key (by
+    field name, attribute name such as ``author_id``, or ``pk``). A list (of dicts or
+    objects) is sorted in Python by the item's ``ordering`` key or attribute and its
+    ``pk`` (else ``id``)."""
 
     page_type = CursorPage
     ordering: str = "-pk"
@@ -190,23 +205,79 @@ class CursorPagination(Pagination):
             )
 
     def page(self, results: Any, cursor: str | None, page_size: int | None = None) -> CursorPage:
-        if not _is_queryset(results):
-            raise TypeError(f"{type(self).__name__} pages a QuerySet, not {type(results).__name__}")
         size = _capped(page_size or self.page_size, self.max_page_size)
-        field = _field(results.model, self.ordering.lstrip("-"))
-        pk = results.model._meta.pk
-        queryset = results.order_by(*self._keys(field, pk))
-        if cursor is not None:
-            position = self._decode(cursor, field, pk, results.db)
-            queryset = queryset.filter(self._after(position, field, pk))
-        items = list(queryset[: size + 1])
+        if _is_queryset(results):
+            items, position = self._queryset_page(results, cursor, size)
+        else:
+            items, position = self._list_page(results, cursor, size)
         has_next = len(items) > size
         items = items[:size]
         return CursorPage(
             items=items,
             page_size=size,
             has_next=has_next,
-            next_cursor=_encode_cursor(items[-1], field, pk) if has_next else None,
+            next_cursor=_encode_cursor(position(items[-1])) if has_next else None,
+        )
+
+    def _queryset_page(
+        self, results: Any, cursor: str | None, size: int
+    ) -> tuple[list[Any], Callable[[Any], tuple[Any, Any]]]:
+        """Up to ``size + 1`` rows after ``cursor``, and how to read a row's position."""
+        field = _field(results.model, self.ordering.lstrip("-"))
+        pk = results.model._meta.pk
+        queryset = results.order_by(*self._keys(field, pk))
+        if cursor is not None:
+            position = self._decode(cursor, field, pk, results.db)
+            queryset = queryset.filter(self._after(position, field, pk))
+        row = _row_reader(results)
+
+        def position_of(item: Any) -> tuple[Any, Any]:
+            return self._read(row(item), [field.attname, field.name], field.name), self._read(
+                row(item), [pk.attname, pk.name, "pk"], "the primary key"
+            )
+
+        return list(queryset[: size + 1]), position_of
+
+    def _list_page(
+        self, results: Sequence[Any], cursor: str | None, size: int
+    ) -> tuple[list[Any], Callable[[Any], tuple[Any, Any]]]:
+        """The list sorted by (ordering value, pk), cut after ``cursor``."""
+        name = self.ordering.lstrip("-")
+        by_pk = name in ("pk", "id")
+
+        def position_of(item: Any) -> tuple[Any, Any]:
+            key = self._read(item, _list_names(name), name)
+            return key, key if by_pk else self._read(item, ["pk", "id"], "a pk or id")
+
+        keyed = [(position_of(item), item) for item in results]
+        descending = self.ordering.startswith("-")
+        try:
+            keyed.sort(key=lambda pair: pair[0], reverse=descending)
+        except TypeError as exc:
+            raise PaginationError(
+                f"{type(self).__name__} cannot order the list by {self.ordering!r}: {exc}"
+            ) from None
+        if cursor is not None and keyed:
+            after = self._decode_like(cursor, keyed[0][0])
+            if descending:
+                keyed = [pair for pair in keyed if pair[0] < after]
+            else:
+                keyed = [pair for pair in keyed if pair[0] > after]
+        return [item for _, item in keyed[: size + 1]], position_of
+
+    def _read(self, row: Any, names: list[str], what: str) -> Any:
+        """The first of ``names`` a row (a mapping or an object) has; a clear error
+        when it has none: the next cursor is made from it."""
+        for name in names:
+            if isinstance(row, Mapping):
+                if name in row:
+                    return row[name]
+            elif hasattr(row, name):
+                return getattr(row, name)
+        raise PaginationError(
+            f"{type(self).__name__} (ordering {self.ordering!r}) reads {what} of each item "
+            f"to make the next cursor, and an item ({type(row).__name__}) has none of "
+            f"{names}: select it in values()/values_list(), or page model instances"
         )
 
     def _keys(self, field: Any, pk: Any) -> list[str]:
@@ -231,26 +302,34 @@ class CursorPagination(Pagination):
 
         connection = connections[database]
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            value, last_pk = msgspec.json.decode(raw, type=tuple[Any, Any])
+            value, last_pk = _decode_cursor(cursor)
             return _checked(field, value, connection), _checked(pk, last_pk, connection)
-        except (
-            binascii.Error,
-            ValueError,
-            TypeError,
-            OverflowError,
-            msgspec.DecodeError,
-            ValidationError,
-        ):
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ["query", self.cursor_query_param],
-                        "msg": "Invalid cursor: pass back a next_cursor from an earlier page",
-                        "type": "value_error",
-                    }
-                ]
-            ) from None
+        except (*_BAD_CURSOR, ValidationError):
+            raise self._invalid_cursor() from None
+
+    def _decode_like(self, cursor: str, sample: tuple[Any, Any]) -> tuple[Any, Any]:
+        """A list's cursor, its values of the types the items' are (``sample``)."""
+        try:
+            decoded = _decode_cursor(cursor)
+            position = tuple(
+                msgspec.convert(value, type(like), strict=False)
+                for value, like in zip(decoded, sample, strict=True)
+            )
+            sorted([position, sample])  # a TypeError when they do not compare
+            return position
+        except (*_BAD_CURSOR, msgspec.ValidationError):
+            raise self._invalid_cursor() from None
+
+    def _invalid_cursor(self) -> RequestValidationError:
+        return RequestValidationError(
+            [
+                {
+                    "loc": ["query", self.cursor_query_param],
+                    "msg": "Invalid cursor: pass back a next_cursor from an earlier page",
+                    "type": "value_error",
+                }
+            ]
+        )
 
 
 def paginate(pagination_class: type[Pagination]) -> Callable[[Callable[..., Any]], Any]:
@@ -313,6 +392,8 @@ def _paginated(handler: Callable[..., Any], paginator: Pagination) -> Callable[.
     def split(kwargs: dict[str, Any]) -> dict[str, Any]:
         return {name: kwargs.pop(_ARGUMENT_PREFIX + name) for name in declared}
 
+    route = f"{handler.__module__}.{handler.__qualname__}"
+
     if inspect.iscoroutinefunction(handler):
 
         async def paginated(*args: Any, **kwargs: Any) -> Any:
@@ -321,14 +402,14 @@ def _paginated(handler: Callable[..., Any], paginator: Pagination) -> Callable[.
             if _is_queryset(results):
                 from asgiref.sync import sync_to_async
 
-                return await sync_to_async(_page)(paginator, results, values)
-            return _page(paginator, results, values)
+                return await sync_to_async(_page)(paginator, results, values, route)
+            return _page(paginator, results, values, route)
 
     else:
 
         def paginated(*args: Any, **kwargs: Any) -> Any:  # already in a worker thread
             values = split(kwargs)
-            return _page(paginator, handler(*args, **kwargs), values)
+            return _page(paginator, handler(*args, **kwargs), values, route)
 
     functools.update_wrapper(paginated, handler)
     paginated.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -342,16 +423,23 @@ def _paginated(handler: Callable[..., Any], paginator: Pagination) -> Callable[.
     return paginated
 
 
-def _page(paginator: Pagination, results: Any, values: dict[str, Any]) -> Any:
+def _page(paginator: Pagination, results: Any, values: dict[str, Any], route: str) -> Any:
     if isinstance(results, Response):
         return results  # the handler answered by itself (an error, a redirect)
     if not (_is_queryset(results) or isinstance(results, (list, tuple))):
-        raise TypeError(
-            f"a paginated handler returns a QuerySet or a list, not {type(results).__name__}"
+        raise PaginationError(
+            f"{route}: a paginated handler returns a QuerySet or a list, "
+            f"not {type(results).__name__}"
         )
     if _is_queryset(results) and not results.ordered:
-        results = results.order_by("pk")  # unordered pages may repeat or skip rows
-    return msgspec.structs.asdict(paginator.page(results, **values))
+        # Unordered pages may repeat or skip rows. Rows grouped by values() fields are
+        # ordered by them: ordering by pk would split the groups.
+        grouped = results.query.group_by is not None and results._fields
+        results = results.order_by(*(results._fields if grouped else ["pk"]))
+    try:
+        return msgspec.structs.asdict(paginator.page(results, **values))
+    except PaginationError as exc:
+        raise PaginationError(f"{route}: {exc}") from None
 
 
 def _positive_query(alias: str) -> Any:
@@ -386,6 +474,44 @@ def _checked(field: Any, value: Any, connection: Any) -> Any:
     return value
 
 
-def _encode_cursor(item: Any, field: Any, pk: Any) -> str:
-    position = msgspec.json.encode([getattr(item, field.attname), getattr(item, pk.attname)])
-    return base64.urlsafe_b64encode(position).decode().rstrip("=")
+#: What a cursor that is not one of ours fails with.
+_BAD_CURSOR = (binascii.Error, ValueError, TypeError, OverflowError, msgspec.DecodeError)
+
+
+def _encode_cursor(position: tuple[Any, Any]) -> str:
+    try:
+        encoded = msgspec.json.encode(list(position))
+    except TypeError as exc:
+        raise PaginationError(f"a cursor cannot hold {position!r}: {exc}") from None
+    return base64.urlsafe_b64encode(encoded).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, Any]:
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    return msgspec.json.decode(raw, type=tuple[Any, Any])
+
+
+def _list_names(name: str) -> list[str]:
+    """The keys a list's item may hold ``name`` under: ``pk`` is also ``id``."""
+    return ["pk", "id"] if name == "pk" else [name]
+
+
+def _row_reader(queryset: Any) -> Callable[[Any], Any]:
+    """How to read fields of the queryset's rows by name: a model instance or a
+    ``values()`` dict as it is, a ``values_list()`` row as a dict of its fields."""
+    from django.db.models.query import (
+        FlatValuesListIterable,
+        NamedValuesListIterable,
+        ValuesListIterable,
+    )
+
+    kind = queryset._iterable_class
+    if kind is NamedValuesListIterable:
+        return lambda row: row._asdict()
+    if kind in (ValuesListIterable, FlatValuesListIterable):
+        names = list(queryset._fields) or [f.attname for f in queryset.model._meta.concrete_fields]
+        names += [n for n in queryset.query.annotation_select if n not in names]
+        if kind is FlatValuesListIterable:
+            return lambda row: {names[0]: row}
+        return lambda row: dict(zip(names, row, strict=False))
+    return lambda row: row

@@ -35,6 +35,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .guards import Guard
 from .middleware import BaseMiddleware, Chain, route_middleware
 from .param_functions import Depends, File, ParamMarker
+from .permissions import PermissionCheck
 from .rate_limit import describe_rate_limit
 from .responses import Encoded, Response, StreamingResponse, Wire
 from .sessions import SessionCheck
@@ -166,9 +167,11 @@ class Route:
             return self._describe_websocket()
         handler, is_async, request_param = self.handler, self.is_async, self.request_param
         session = SessionCheck.of(self.auth, self.guards)
-        # A session is read from the Request, which the handler may not take.
-        drop_request = session is not None and request_param is None and not self.dependencies
-        if session is not None and request_param is None:
+        permissions = self._permission_check()
+        # A session or a token's user is read from the Request, which the handler may
+        # not take.
+        checks = session is not None or permissions is not None
+        if checks and request_param is None and self.dependencies:
             request_param = dependencies.REQUEST_KEY
         uploads = [p.name for p in self.params if p.source == "file"]
         if uploads:
@@ -190,10 +193,16 @@ class Route:
                 layers, handler, is_async, key, request_param is not None, self._finalize, on_error
             )
             request_param, is_async = key, True
+        # Only the checks need the Request: they take it from the handler's arguments.
+        drop_request = checks and request_param is None
+        if drop_request:
+            request_param = dependencies.REQUEST_KEY
         # A user from the claims is made by Rust when read: no wrapper for it.
-        if request_param is not None and (self.loads_users or session is not None):
+        if request_param is not None and (self.loads_users or checks):
+            # A handler that never sees the Request needs no user loaded for it.
+            from_database = self.loads_users and not drop_request
             handler = _loading_user(
-                handler, request_param, is_async, self.loads_users, session, drop_request
+                handler, request_param, is_async, from_database, session, permissions, drop_request
             )
         return {
             "method": self.method,
@@ -216,12 +225,22 @@ class Route:
             **self._protection(),
         }
 
+    def _permission_check(self) -> PermissionCheck | None:
+        """Django's answer to the permission guards, for tokens naming a database user
+        without a ``permissions`` claim (Rust marks those requests)."""
+        return PermissionCheck.of(self.guards) if self.loads_users else None
+
     def _describe_websocket(self) -> dict[str, Any]:
         path_params = [p.name for p in self.params if p.source == "path"]
         loads_user = bool(self.auth) and self.loads_users
         session = SessionCheck.of(self.auth, self.guards)
         entry = websocket_entry(
-            self.handler, self.websocket_param, path_params, loads_user, session
+            self.handler,
+            self.websocket_param,
+            path_params,
+            loads_user,
+            session,
+            self._permission_check(),
         )
         return {
             "websocket": True,
@@ -235,10 +254,14 @@ class Route:
         }
 
     def _protection(self) -> dict[str, Any]:
-        return {
-            "auth": [backend.describe() for backend in self.auth],
-            "guards": [guard.describe() for guard in self.guards],
-        }
+        auth = [backend.describe() for backend in self.auth]
+        for backend, description in zip(self.auth, auth, strict=True):
+            # Fail closed, and say so once, when the route table is built.
+            problem = backend.unconfigured(description)
+            if problem:
+                kind = "WEBSOCKET" if self.websocket else self.method
+                logger.warning("%s %s (%s): %s", kind, self.path, self.name, problem)
+        return {"auth": auth, "guards": [guard.describe() for guard in self.guards]}
 
     def _compression(self) -> dict[str, Any] | None:
         # Read when the table is built: @no_compress may sit above the route decorator.
@@ -298,12 +321,14 @@ def _loading_user(
     is_async: bool,
     from_database: bool,
     session: SessionCheck | None,
+    permissions: PermissionCheck | None,
     drop_request: bool,
 ) -> Callable[..., Any]:
     """``handler``, with ``request.user`` set first: the database user the request's
     credentials name (the ORM is sync-only, so an async handler awaits it), or the
     session's, whose guards run here. A user read from the claims is made by Rust when
-    read. ``drop_request``: the handler does not take the Request."""
+    read. Permission guards Rust left undecided ask Django first (``permissions``).
+    ``drop_request``: the handler does not take the Request."""
 
     def request_of(kwargs: dict[str, Any]) -> Any:
         return kwargs.pop(request_param) if drop_request else kwargs[request_param]
@@ -314,8 +339,11 @@ def _loading_user(
             request = request_of(kwargs)
             if session is not None and session.defers(request):
                 await session.aauthenticate(request)
-            elif from_database:
-                await users.aload_user(request)
+            else:
+                if permissions is not None and permissions.needed(request):
+                    await permissions.acheck(request)
+                if from_database:
+                    await users.aload_user(request)
             return await handler(**kwargs)
 
         return run_async
@@ -324,8 +352,11 @@ def _loading_user(
         request = request_of(kwargs)
         if session is not None and session.defers(request):
             session.authenticate(request)
-        elif from_database:
-            users.load_user(request)
+        else:
+            if permissions is not None and permissions.needed(request):
+                permissions.check(request)
+            if from_database:
+                users.load_user(request)
         return handler(**kwargs)
 
     return run

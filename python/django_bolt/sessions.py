@@ -17,6 +17,7 @@ from typing import Any
 from .auth import AuthBackend, SessionAuthentication
 from .exceptions import HTTPException
 from .guards import AllowAny, Guard, IsAuthenticated, _Permissions
+from .permissions import all_permissions
 
 __all__ = ["SessionCheck"]
 
@@ -68,7 +69,7 @@ class SessionCheck:
 
     def _identity(self, user: Any) -> dict[str, Any]:
         """``request.auth`` of a session, shaped as a token's."""
-        permissions = sorted(user.get_all_permissions()) if self.reads_permissions else []
+        permissions = sorted(all_permissions(user)) if self.reads_permissions else []
         return {
             "backend": SessionAuthentication.kind,
             "user_id": str(user.pk),

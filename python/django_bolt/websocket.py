@@ -16,6 +16,7 @@ import msgspec
 
 from ._core import ClientDisconnected, Request
 from .exceptions import HTTPException
+from .permissions import PermissionCheck
 from .sessions import SessionCheck
 from .users import aload_user
 
@@ -245,12 +246,14 @@ def websocket_entry(
     path_param_names: list[str],
     loads_user: bool,
     session: SessionCheck | None = None,
+    permissions: PermissionCheck | None = None,
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
     session's channel in a ``WebSocket`` and runs ``handler`` with it. With
     ``loads_user``, ``websocket.user`` is first loaded from the database; a token whose
     user is gone is refused. (A user read from the claims is made by Rust.) A Django session
-    (``session``) is read here, and its guards refuse the handshake as Rust would."""
+    (``session``) is read here, and its guards refuse the handshake as Rust would; so do
+    permission guards Rust left to Django (``permissions``)."""
 
     async def run(
         channel: Any,
@@ -265,8 +268,11 @@ def websocket_entry(
         try:
             if session is not None and session.defers(request):
                 await _authenticate_session(websocket, session)
-            elif loads_user:
-                await _load_user(websocket)
+            else:
+                if permissions is not None and permissions.needed(request):
+                    await _check_permissions(websocket, permissions)
+                if loads_user:
+                    await _load_user(websocket)
             await handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left, or was refused for bad input: both already closed
@@ -279,6 +285,14 @@ async def _load_user(websocket: WebSocket) -> None:
     HTTP route would answer."""
     try:
         await aload_user(websocket._request)
+    except HTTPException as refusal:
+        await _refuse(websocket, refusal)
+
+
+async def _check_permissions(websocket: WebSocket, permissions: PermissionCheck) -> None:
+    """Django's answer to the route's permission guards; a refusal is the handshake's."""
+    try:
+        await permissions.acheck(websocket._request)
     except HTTPException as refusal:
         await _refuse(websocket, refusal)
 

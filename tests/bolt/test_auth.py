@@ -167,7 +167,9 @@ def test_permissions_come_from_the_token(client):
 def test_any_and_all_permissions(client):
     rita = login(client, "rita", permissions=True)  # has reports.view in the database
     assert client.get("/authn/reports", headers=rita).status_code == 200
-    assert client.get("/authn/reports", headers=login(client, "rita")).status_code == 403
+    # Without a permissions claim, Django says whether rita has them (issue 13).
+    assert client.get("/authn/reports", headers=login(client, "rita")).status_code == 200
+    assert client.get("/authn/reports", headers=login(client, "ann")).status_code == 403
     one = token(sub="1", permissions=["deploy.create"])
     both = token(sub="1", permissions=["deploy.create", "deploy.approve"])
     denied = client.post("/authn/deploy", headers=one)
@@ -436,7 +438,6 @@ def test_declarations_that_cannot_work_fail_at_import():
 
 def test_settings_that_cannot_work_fail_when_the_server_starts():
     for backend, message in (
-        (APIKeyAuthentication([]), "has no keys"),
         (JWTAuthentication(secret="s", algorithms=["HS256", "RS256"]), "share one key type"),
         (JWTAuthentication(secret="not a pem", algorithms=["RS256"]), "not valid PEM"),
         (JWTAuthentication(secret="s", algorithms=["XX1"]), "unknown JWT algorithm"),
@@ -449,6 +450,28 @@ def test_settings_that_cannot_work_fail_when_the_server_starts():
 
         with pytest.raises(ValueError, match=message):
             TestClient(api).__enter__()
+
+
+def test_an_api_key_backend_without_keys_fails_closed(caplog):
+    api = BoltAPI()
+
+    @api.get("/keyed", auth=[APIKeyAuthentication([])])
+    async def keyed():
+        return {}
+
+    @api.get("/open")
+    async def open_route():
+        return {"open": True}
+
+    with TestClient(api) as client:
+        assert client.get("/open").json() == {"open": True}
+        for headers in ({}, {"X-API-Key": "guess"}):
+            refused = client.get("/keyed", headers=headers)
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == "ApiKey"
+        assert "not configured" in refused.json()["detail"]
+    assert "GET /keyed (test_auth." in caplog.text
+    assert "set BOLT_API_KEYS" in caplog.text
 
 
 def test_websocket_handler_sees_auth_and_user_without_a_database():

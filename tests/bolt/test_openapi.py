@@ -604,6 +604,23 @@ def test_one_config_documents_every_api_served_together():
     assert set(document["paths"]) == {"/users/{user_id}", "/shop/cart"}
 
 
+def test_the_first_config_of_several_serves_one_document_of_all(caplog):
+    first = BoltAPI(openapi_config=OpenAPIConfig(title="First"))
+    second = BoltAPI(prefix="/b", openapi_config=OpenAPIConfig(title="Second", path="/api-docs"))
+
+    @second.get("/thing")
+    async def thing():
+        return {}
+
+    with caplog.at_level("INFO", logger="django_bolt"), TestClient([first, second]) as client:
+        document = client.get("/docs/openapi.json").json()
+        assert client.get("/api-docs/openapi.json").status_code == 404
+    assert document["info"]["title"] == "First"
+    assert set(document["paths"]) == {"/b/thing"}
+    ignored = [r for r in caplog.records if "openapi_config ignored" in r.getMessage()]
+    assert [r.getMessage().split(":")[0] for r in ignored] == ["BoltAPI #2"]
+
+
 def test_routes_added_after_the_table_is_built_are_described_at_first_request():
     late = BoltAPI(openapi_config=OpenAPIConfig())
     with TestClient(late) as client:

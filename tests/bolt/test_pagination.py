@@ -443,7 +443,7 @@ def test_a_handler_may_answer_by_itself_but_not_with_other_results(caplog):
     assert "returns a QuerySet or a list, not dict" in caplog.text
 
 
-def test_cursor_pagination_refuses_a_list_with_a_500(caplog):
+def test_what_a_cursor_cannot_be_read_from_is_a_500_naming_the_route(caplog):
     api = BoltAPI()
 
     @api.get("/list")
@@ -451,6 +451,127 @@ def test_cursor_pagination_refuses_a_list_with_a_500(caplog):
     async def a_list():
         return [1, 2, 3]
 
+    @api.get("/no-ids")
+    @paginate(CursorPagination)
+    async def no_ids():
+        return [{"name": "a"}, {"name": "b"}]
+
     with TestClient(api, raise_server_exceptions=False) as client:
         assert client.get("/list").status_code == 500
-    assert "CursorPagination pages a QuerySet, not list" in caplog.text
+        assert client.get("/no-ids").status_code == 500
+    assert "AttributeError" not in caplog.text
+    assert "PaginationError" in caplog.text
+    for name in ("a_list", "no_ids"):
+        assert f"{name}: CursorPagination (ordering '-pk') reads pk" in caplog.text
+    assert "an item (int) has none of ['pk', 'id']" in caplog.text
+
+
+# ---- every kind of result: models, values(), values_list() rows and lists --------------
+
+#: How to read an entry's id from each kind of row, as the JSON encodes it.
+SOURCES = {
+    "models": (lambda q: q, lambda item: item["id"]),
+    "values": (lambda q: q.values("id", "title", "created_at"), lambda item: item["id"]),
+    "values-attnames": (lambda q: q.values("title", "created_at", "pk"), lambda i: i["pk"]),
+    "values-list": (lambda q: q.values_list("title", "created_at", "id"), lambda i: i[2]),
+    "named": (lambda q: q.values_list("id", "created_at", named=True), lambda i: i[0]),
+    "dicts": (lambda q: list(q.values("id", "created_at")), lambda item: item["id"]),
+    "objects": (lambda q: list(q), lambda item: item["id"]),
+}
+
+
+class FeedOfThree(CursorPagination):
+    page_size = 3
+    ordering = "-created_at"
+
+
+class PagesOfThree(PageNumberPagination):
+    page_size = 3
+
+
+class SlicesOfThree(LimitOffsetPagination):
+    default_limit = 3
+
+
+def every_kind_api(batch: str) -> BoltAPI:
+    from pagesapp.models import Entry
+
+    api = BoltAPI()
+    for paginator in (FeedOfThree, PagesOfThree, SlicesOfThree):
+        for kind, (shape, _) in SOURCES.items():
+
+            def rows(shape=shape):  # sync: a list is made in the worker thread
+                return shape(Entry.objects.filter(batch=batch))
+
+            rows.__name__ = f"{paginator.__name__}_{kind}".replace("-", "_")
+            api.get(f"/{paginator.__name__}/{kind}")(paginate(paginator)(rows))
+
+    @api.get("/flat-ids")
+    @paginate(CursorPagination)
+    def flat_ids():
+        return Entry.objects.filter(batch=batch).values_list("id", flat=True)
+
+    @api.get("/title-counts")
+    @paginate(PagesOfThree)
+    def title_counts():
+        from django.db.models import Count
+
+        return Entry.objects.filter(batch=batch).values("title").annotate(n=Count("id"))
+
+    @api.get("/flat-titles")
+    @paginate(FeedOfThree)
+    def flat_titles():
+        return Entry.objects.filter(batch=batch).values_list("title", flat=True)
+
+    return api
+
+
+def every_page(client, path: str, read_id, params: dict) -> list[int]:
+    seen: list[int] = []
+    for _ in range(10):
+        response = client.get(path, params=params)
+        assert response.status_code == 200, (path, response.text)
+        body = response.json()
+        seen += [read_id(item) for item in body["items"]]
+        if not body["has_next"]:
+            return seen
+        params = (
+            {"cursor": body["next_cursor"]}
+            if "next_cursor" in body
+            else {**params, **({"page": body["page"] + 1} if "page" in body else {})}
+        )
+        if "offset" in body:
+            params = {"offset": body["offset"] + body["limit"]}
+    raise AssertionError(f"{path}: more pages than rows")
+
+
+def test_every_paginator_pages_models_values_values_list_and_lists(django_project, caplog):
+    from pagesapp.models import Entry
+
+    batch = uuid.uuid4().hex
+    created = Entry.objects.bulk_create(
+        Entry(
+            batch=batch,
+            title=f"e{n - n % 2}",  # e0 e0 e2 e2 ...
+            created_at=START + datetime.timedelta(minutes=n // 2),
+        )
+        for n in range(8)
+    )
+    ids = [entry.id for entry in created]
+    newest_first = sorted(ids, key=lambda pk: (-(ids.index(pk) // 2), -pk))
+    with TestClient(every_kind_api(batch)) as client:
+        for kind, (_, read_id) in SOURCES.items():
+            assert every_page(client, f"/FeedOfThree/{kind}", read_id, {}) == newest_first, kind
+            assert every_page(client, f"/PagesOfThree/{kind}", read_id, {}) == ids, kind
+            assert every_page(client, f"/SlicesOfThree/{kind}", read_id, {}) == ids, kind
+        assert every_page(client, "/flat-ids", lambda item: item, {}) == ids[::-1]
+        # values() grouped by a field stays grouped: ordered by the field, not by pk.
+        counts = client.get("/title-counts", params={"page": 2}).json()
+        assert counts["count"] == 4 and counts["items"] == [{"title": "e6", "n": 2}]
+        # A flat row of titles holds no created_at to make a cursor of.
+        assert client.get("/flat-titles").status_code == 500
+        # A cursor of another kind of item is refused as any bad cursor is.
+        bad = client.get("/FeedOfThree/dicts", params={"cursor": cursor_of(b'[{"a": 1}, 2]')})
+        assert bad.status_code == 422
+    assert "AttributeError" not in caplog.text
+    assert "flat_titles: FeedOfThree (ordering '-created_at') reads created_at" in caplog.text

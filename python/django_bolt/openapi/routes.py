@@ -1,13 +1,16 @@
 """The documentation routes: ordinary Bolt routes serving the document and its UIs.
 
 They are made when the route table is compiled, from every API served together, so
-that one API's ``openapi_config`` documents the routes of all of them. They are not
-routes of any API, so the document never describes them.
+that one API's ``openapi_config`` documents the routes of all of them: the first API's
+that has one (discovery puts the project package's ``api.py`` first). Another API's
+config is ignored, with a log line naming it. The routes are not routes of any API, so
+the document never describes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -21,15 +24,28 @@ from .plugins import RenderPlugin
 if TYPE_CHECKING:
     from ..api import BoltAPI
 
+logger = logging.getLogger("django_bolt")
 
-def docs_routes(apis: list[BoltAPI]) -> list[Route]:
-    """The documentation routes of each API whose ``openapi_config`` is enabled."""
-    routes: list[Route] = []
-    for api in apis:
-        config = api.openapi_config
-        if config is not None and config.enabled:
-            routes.extend(_routes_for(config, apis))
-    return routes
+
+def docs_routes(apis: list[BoltAPI], names: Sequence[str] | None = None) -> list[Route]:
+    """The documentation routes of the first API with an ``openapi_config`` (none when
+    it is disabled), describing every API. ``names``: each API's module, for the log
+    line about the configs left out."""
+    configured = [(i, api.openapi_config) for i, api in enumerate(apis) if api.openapi_config]
+    if not configured:
+        return []
+    (chosen, config), *ignored = configured
+
+    def name(index: int) -> str:
+        return names[index] if names else f"BoltAPI #{index + 1}"
+
+    for index, _ in ignored:
+        logger.info(
+            "%s: openapi_config ignored; one document describes every API, configured by %s",
+            name(index),
+            name(chosen),
+        )
+    return _routes_for(config, apis) if config.enabled else []
 
 
 def _routes_for(config: OpenAPIConfig, apis: list[BoltAPI]) -> list[Route]:

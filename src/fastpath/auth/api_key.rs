@@ -3,6 +3,7 @@
 use super::identity::Identity;
 
 /// `APIKeyAuthentication(...)`, compiled: each key with the permissions it grants.
+/// Without keys (none configured) it accepts none: its routes fail closed.
 pub struct ApiKeyBackend {
     keys: Vec<(Vec<u8>, Vec<String>)>,
 }
@@ -20,6 +21,9 @@ impl ApiKeyBackend {
     }
 
     pub fn authenticate(&self, presented: &str) -> Result<Identity, String> {
+        if self.keys.is_empty() {
+            return Err(NOT_CONFIGURED.into());
+        }
         // Every key is compared in full, so timing tells nothing about which is close.
         let mut found = None;
         for (key, permissions) in &self.keys {
@@ -35,6 +39,10 @@ impl ApiKeyBackend {
         })
     }
 }
+
+/// The 401 of a key sent to a backend without keys: the server's fault, not the key's.
+const NOT_CONFIGURED: &str =
+    "API keys are not configured on this server (BOLT_API_KEYS is empty): no key is accepted";
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let longest = a.len().max(b.len());
@@ -70,5 +78,15 @@ mod tests {
         assert!(backend.authenticate("k-on").is_err());
         assert!(backend.authenticate("k-one2").is_err());
         assert!(backend.authenticate("").is_err());
+    }
+
+    #[test]
+    fn without_keys_every_key_is_refused() {
+        let backend = ApiKeyBackend::new(Vec::new()).unwrap();
+        assert_eq!(
+            backend.authenticate("anything").unwrap_err(),
+            NOT_CONFIGURED
+        );
+        assert_eq!(backend.authenticate("").unwrap_err(), NOT_CONFIGURED);
     }
 }

@@ -1,5 +1,6 @@
 //! Guards: what an identity must have for a route to let it in. All of a route's
-//! guards must pass; they read only the `Identity`, so they cost no Python.
+//! guards must pass; they read only the `Identity`, so they cost no Python, except a
+//! permission guard over credentials that carry no permissions: Django decides it.
 
 use super::identity::Identity;
 
@@ -24,6 +25,8 @@ pub enum Denial {
     /// Somebody is, without the right: 403 with the guard's requirement (the text is
     /// Python's, `Guard.requirement`, shared with the guards Python runs for sessions).
     Forbidden,
+    /// The permissions are in the database, not in the credentials: Python asks Django.
+    Undecided,
 }
 
 impl Guard {
@@ -53,17 +56,21 @@ impl Guard {
             return Ok(());
         }
         let identity = identity.ok_or(Denial::Unauthenticated)?;
-        let allowed = match self {
-            Guard::AllowAny | Guard::IsAuthenticated => true,
-            Guard::IsAdminUser => identity.is_superuser,
-            Guard::IsStaff => identity.is_staff,
-            Guard::HasPermission(p) => identity.has_permission(p),
-            Guard::HasAnyPermission(ps) => ps.iter().any(|p| identity.has_permission(p)),
-            Guard::HasAllPermissions(ps) => ps.iter().all(|p| identity.has_permission(p)),
+        let (allowed, reads_permissions) = match self {
+            Guard::AllowAny | Guard::IsAuthenticated => (true, false),
+            Guard::IsAdminUser => (identity.is_superuser, false),
+            Guard::IsStaff => (identity.is_staff, false),
+            Guard::HasPermission(p) => (identity.has_permission(p), true),
+            Guard::HasAnyPermission(ps) => (ps.iter().any(|p| identity.has_permission(p)), true),
+            Guard::HasAllPermissions(ps) => (ps.iter().all(|p| identity.has_permission(p)), true),
         };
-        match allowed {
-            true => Ok(()),
-            false => Err(Denial::Forbidden),
+        match (
+            allowed,
+            reads_permissions && identity.permissions_in_database,
+        ) {
+            (true, _) => Ok(()),
+            (false, true) => Err(Denial::Undecided),
+            (false, false) => Err(Denial::Forbidden),
         }
     }
 }
@@ -99,6 +106,23 @@ mod tests {
         assert!(matches!(all.check(Some(&identity)), Err(Denial::Forbidden)));
         assert_eq!(Guard::IsStaff.check(Some(&identity)), Ok(()));
         assert!(Guard::IsAdminUser.check(Some(&identity)).is_err());
+    }
+
+    #[test]
+    fn permissions_kept_in_the_database_are_left_to_django() {
+        let user = Identity {
+            user_id: Some("7".into()),
+            permissions_in_database: true,
+            ..Identity::default()
+        };
+        let add = Guard::HasPermission("blog.add_article".into());
+        assert_eq!(add.check(Some(&user)), Err(Denial::Undecided));
+        assert_eq!(Guard::IsStaff.check(Some(&user)), Err(Denial::Forbidden));
+        let root = Identity {
+            is_superuser: true,
+            ..user
+        };
+        assert_eq!(add.check(Some(&root)), Ok(()));
     }
 
     #[test]

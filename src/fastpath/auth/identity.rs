@@ -18,6 +18,12 @@ pub struct Identity {
     pub is_staff: bool,
     pub is_superuser: bool,
     pub permissions: Vec<String>,
+    /// The credentials name a database user but carry no permissions (a token without
+    /// a `permissions` claim): what Rust cannot grant from `permissions`, Django may.
+    pub permissions_in_database: bool,
+    /// A permission guard Rust could not grant is left to Python, which asks Django
+    /// about the user (`django_bolt.permissions`); every other guard passed.
+    pub check_permissions: bool,
     /// A JWT's whole payload; `None` for an API key.
     pub claims: Option<Map<String, Value>>,
     /// A session cookie Rust cannot verify: Python loads the session and runs the guards.
@@ -33,7 +39,8 @@ impl Identity {
     }
 
     /// `{"backend", "user_id", "is_staff", "is_superuser", "permissions", "claims"}`, and
-    /// `"deferred"` and `"scheme"` for a session Python has yet to load.
+    /// `"deferred"` and `"scheme"` for a session Python has yet to load, and
+    /// `"check_permissions"` when Python is to ask Django about the permission guards.
     pub fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let auth = PyDict::new(py);
         auth.set_item("backend", self.backend)?;
@@ -49,6 +56,9 @@ impl Identity {
         if self.deferred {
             auth.set_item("deferred", true)?;
             auth.set_item("scheme", self.scheme)?;
+        }
+        if self.check_permissions {
+            auth.set_item("check_permissions", true)?;
         }
         Ok(auth)
     }

@@ -145,9 +145,8 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         });
-    let permissions = claims
-        .get("permissions")
-        .and_then(Value::as_array)
+    let claimed = claims.get("permissions").and_then(Value::as_array);
+    let permissions = claimed
         .map(|ps| {
             ps.iter()
                 .filter_map(Value::as_str)
@@ -157,6 +156,9 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
         .unwrap_or_default();
     Identity {
         backend: "jwt",
+        // Without the claim, the user's permissions are Django's to tell; a user read
+        // from the claims has none but the claim's.
+        permissions_in_database: claimed.is_none() && !user_from_claims && user_id.is_some(),
         user_id,
         is_staff: flag("is_staff"),
         is_superuser: flag("is_superuser"),
@@ -262,6 +264,29 @@ mod tests {
 
     fn in_an_hour() -> u64 {
         jsonwebtoken::get_current_timestamp() + 3600
+    }
+
+    #[test]
+    fn only_a_token_without_a_permissions_claim_leaves_them_to_the_database() {
+        let without = serde_json::json!({"sub": "7", "exp": in_an_hour(), "jti": "j1"});
+        let with = serde_json::json!({
+            "sub": "7", "exp": in_an_hour(), "jti": "j1", "permissions": [],
+        });
+        let read = |claims| {
+            backend(&[])
+                .authenticate(&token(claims, b"s3cret"))
+                .unwrap()
+        };
+        assert!(read(without.clone()).permissions_in_database);
+        assert!(!read(with).permissions_in_database);
+        let from_claims = JwtBackend {
+            user_from_claims: true,
+            ..backend(&[])
+        };
+        let identity = from_claims
+            .authenticate(&token(without, b"s3cret"))
+            .unwrap();
+        assert!(!identity.permissions_in_database);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //!
 //! A Django session is the exception: only Python can read it, so a session backend
 //! is tried after the others, and a request it would decide is passed on to Python
-//! with a deferred `Identity` and the guards left to run there (`session.rs`).
+//! with a deferred `Identity` and the guards left to run there (`session.rs`). So is
+//! a permission guard over a token without a `permissions` claim: every other guard
+//! is decided here, and Python asks Django about that user's permissions.
 
 mod api_key;
 mod guards;
@@ -176,9 +178,11 @@ impl Protection {
         if identity.as_ref().is_some_and(|found| found.deferred) {
             return Ok(identity); // Python runs the guards against the session's user
         }
+        let mut check_permissions = false;
         for (guard, requirement) in &self.guards {
             match guard.check(identity.as_ref()) {
                 Ok(()) => {}
+                Err(Denial::Undecided) => check_permissions = true,
                 Err(Denial::Unauthenticated) => {
                     return Err(unauthorized(
                         "Authentication credentials were not provided",
@@ -190,7 +194,10 @@ impl Protection {
                 }
             }
         }
-        Ok(identity)
+        Ok(identity.map(|found| Identity {
+            check_permissions,
+            ..found
+        }))
     }
 }
 

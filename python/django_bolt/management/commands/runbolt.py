@@ -90,7 +90,11 @@ class Command(BaseCommand):
     def _serve(self, **opts):
         apis = discover_apis()
         try:
-            routes = route_table([api for _, api in apis], debug=opts["dev"] or settings.DEBUG)
+            routes = route_table(
+                [api for _, api in apis],
+                debug=opts["dev"] or settings.DEBUG,
+                names=[name for name, _ in apis],
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         modules = ", ".join(name for name, _ in apis) or "none"

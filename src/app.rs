@@ -17,6 +17,7 @@ use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
 use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
+use crate::health::Health;
 use crate::proxy::TrustedProxies;
 use crate::python::{Bridge, BridgeInner};
 use crate::request_body::Pace;
@@ -37,7 +38,7 @@ impl App {
         max_body_size=10*1024*1024, max_pending=4096, max_pending_per_client=1024,
         body_timeout=30.0, min_body_rate=1024, forwarded_allow_ips="",
         proxy_headers="x-forwarded", forwarded_host=false, allowed_hosts=None,
-        response_timeout=0.0))]
+        response_timeout=0.0, health_path=""))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -55,7 +56,9 @@ impl App {
         forwarded_host: bool,
         allowed_hosts: Option<Vec<String>>,
         response_timeout: f64,
+        health_path: &str,
     ) -> PyResult<Self> {
+        let health = Health::at(health_path).map_err(PyValueError::new_err)?;
         let body_pace = Pace {
             stall: Duration::try_from_secs_f64(body_timeout)
                 .ok()
@@ -98,6 +101,7 @@ impl App {
                 queue: Queue::new(max_pending, max_pending_per_client),
                 proxies,
                 allowed_hosts: allowed_hosts.map(AllowedHosts::new),
+                health,
             }),
         })
     }

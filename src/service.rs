@@ -37,6 +37,8 @@ pub struct AppInner {
     pub proxies: crate::proxy::TrustedProxies,
     /// Django's `ALLOWED_HOSTS` for Bolt routes; `None` answers every host.
     pub allowed_hosts: Option<fastpath::allowed_hosts::AllowedHosts>,
+    /// The liveness answer, on a path no Bolt route takes.
+    pub health: crate::health::Health,
 }
 
 pub async fn handle<B>(
@@ -171,7 +173,7 @@ enum Route {
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
-    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS.
+    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS, health.
     Answered(Response<ResponseBody>),
 }
 
@@ -218,6 +220,9 @@ fn route(app: &AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Ro
             Lookup::NotFound if bolt_path => return Route::Answered(errors::upgrade_required()),
             Lookup::NotFound => {}
         }
+    }
+    if let Some(answer) = upgrade.is_none().then(|| app.health.answer(head)).flatten() {
+        return Route::Answered(answer);
     }
     asgi_route(app, upgrade)
 }

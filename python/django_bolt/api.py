@@ -201,13 +201,13 @@ class BoltAPI:
         return self.route("OPTIONS", path, **options)
 
 
-def route_table(apis: list[BoltAPI], debug: bool = False):
-    """Compile every route of ``apis``, and their documentation routes, into one Rust
-    route table.
+def route_table(apis: list[BoltAPI], debug: bool = False, extra: list[Route] | None = None):
+    """Compile every route of ``apis``, their documentation routes and ``extra`` routes
+    (served, never documented) into one Rust route table.
 
     Raises ValueError naming both handlers when two routes share a method and path.
     """
     from ._core import RouteTable
 
-    routes = [route for api in apis for route in api.routes] + docs_routes(apis)
+    routes = [route for api in apis for route in api.routes] + docs_routes(apis) + (extra or [])
     return RouteTable([route.describe(debug) for route in routes])

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import _core, _loop
+from . import _core, _loop, db
 from .hosts import allowed_hosts
 from .lifespan import Lifespan, LifespanFailure
 
@@ -49,6 +49,7 @@ class ServerOptions:
     response_timeout: float = 0.0
     gc_threshold: int = 10_000
     slow_callback_warning: float = 1.0
+    health_path: str = "/health"
 
 
 #: ``--slow-callback-warning`` under ``runbolt --dev`` unless the flag is given.
@@ -96,6 +97,11 @@ _FLAGS: list[tuple[str, str]] = [
         "slow_callback_warning",
         "log a handler that holds the event loop this many seconds (0: never; "
         f"{DEV_SLOW_CALLBACK_WARNING} under runbolt --dev)",
+    ),
+    (
+        "health_path",
+        'path the server answers 200 {"status":"ok"} on, without Python, when no route '
+        "takes it: a liveness probe (empty: off)",
     ),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
     ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),
@@ -226,6 +232,7 @@ async def _serve_until_stopped(
     bridge = _core.Bridge()
     bridge.attach(loop)
     bridge.warn_slow_steps(options.slow_callback_warning)
+    orm_thread = db.attach(loop)
     lifespan = Lifespan(asgi_app)
     try:
         app = _core.App(
@@ -244,6 +251,7 @@ async def _serve_until_stopped(
             forwarded_host=options.forwarded_host,
             allowed_hosts=allowed_hosts(),
             response_timeout=options.response_timeout,
+            health_path=options.health_path,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from None
@@ -272,6 +280,7 @@ async def _serve_until_stopped(
     # Handlers still running are cancelled when the loop closes; say why in their log line.
     _loop.shutdown_grace = options.shutdown_grace
     await lifespan.shutdown()
+    db.detach(loop, orm_thread)
     bridge.detach(loop)
     logger.info("stopped")
 

@@ -14,6 +14,14 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
+from ...health import (
+    DEFAULT_HEALTH_PATH,
+    DEFAULT_READY_PATH,
+    DEFAULT_READY_TIMEOUT,
+    readiness_route,
+    setting,
+    taken_by,
+)
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
     ServerOptions,
@@ -31,7 +39,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_server_arguments(parser)
-        parser.set_defaults(slow_callback_warning=None)
+        # Not given: the settings decide (BOLT_HEALTH_PATH, BOLT_READY_PATH).
+        parser.set_defaults(slow_callback_warning=None, health_path=None)
+        parser.add_argument(
+            "--ready-path",
+            help="path of the readiness check (every database reachable), empty: off "
+            f"(default: BOLT_READY_PATH, else {DEFAULT_READY_PATH})",
+        )
         parser.add_argument("--dev", action="store_true", help="auto-reload and tracebacks in 500s")
         parser.add_argument("--asgi", metavar="MODULE:ATTR", help="ASGI app for non-Bolt routes")
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
@@ -71,7 +85,9 @@ class Command(BaseCommand):
     def _serve(self, **opts):
         apis = discover_apis()
         try:
-            routes = route_table([api for _, api in apis], debug=opts["dev"] or settings.DEBUG)
+            checks = self._health_checks(opts, [r for _, api in apis for r in api.routes])
+            debug = opts["dev"] or settings.DEBUG
+            routes = route_table([api for _, api in apis], debug=debug, extra=checks)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         modules = ", ".join(name for name, _ in apis) or "none"
@@ -80,6 +96,23 @@ class Command(BaseCommand):
             serve(routes, self._asgi_app(opts), options_from(opts))
         except StartupError as exc:
             raise CommandError(str(exc)) from None
+
+    def _health_checks(self, opts, routes):
+        """Settle the health paths (flag, else setting, else default; empty or None: off)
+        and return the readiness route, unless off or a project route takes its path."""
+        if opts["health_path"] is None:
+            opts["health_path"] = setting("BOLT_HEALTH_PATH", DEFAULT_HEALTH_PATH) or ""
+        ready_path = opts["ready_path"]
+        if ready_path is None:
+            ready_path = setting("BOLT_READY_PATH", DEFAULT_READY_PATH) or ""
+        for path, what in ((opts["health_path"], "health"), (ready_path, "readiness")):
+            route = taken_by(routes, path) if path else None
+            if route is not None:
+                self.stdout.write(f"django-bolt: {route.name} answers {path}, not the {what} check")
+        if not ready_path or taken_by(routes, ready_path):
+            return []
+        timeout = setting("BOLT_READY_TIMEOUT", DEFAULT_READY_TIMEOUT)
+        return [readiness_route(ready_path, timeout)]
 
     def _use_development_certificate(self, opts):
         if opts["cert"] or opts["key"]:

@@ -26,7 +26,14 @@ import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-_opened = threading.local()
+
+class _Opened(threading.local):
+    """Whether this thread opened a database connection it may still hold."""
+
+    value = False
+
+
+_opened = _Opened()
 
 #: The request the current context belongs to, once it ran work on the ORM thread.
 _request: contextvars.ContextVar[_RequestMark] = contextvars.ContextVar("bolt_orm_request")
@@ -40,7 +47,7 @@ def _note_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
 def recycle_connections() -> None:
     """Django's ``close_old_connections`` for this thread's connections, except those
     inside an atomic block; costs a thread-local read on a thread that opened none."""
-    if not getattr(_opened, "value", False):
+    if not _opened.value:
         return
     from django.db import connections
 
@@ -55,11 +62,18 @@ def recycle_connections() -> None:
 def call_in_request(func: Any, kwargs: dict[str, Any]) -> Any:
     """``func(**kwargs)`` as one request on this (worker) thread: its connections are
     recycled before and after, as Django does around a view."""
-    recycle_connections()
+    if _opened.value:  # tested here too: this runs before every sync handler
+        recycle_connections()
     try:
         return func(**kwargs)
     finally:
-        recycle_connections()
+        if _opened.value:
+            recycle_connections()
+
+
+def _recycled_first(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    recycle_connections()
+    return fn(*args, **kwargs)
 
 
 class _RequestMark:
@@ -82,7 +96,7 @@ class ConnectionThread(ThreadPoolExecutor):
             _request.set(mark)
             # The request's context (and the mark in it) is freed when it is over.
             weakref.finalize(mark, self._after_request)
-            super().submit(recycle_connections)
+            return super().submit(_recycled_first, fn, *args, **kwargs)
         return super().submit(fn, *args, **kwargs)
 
     def _after_request(self) -> None:

@@ -9,6 +9,8 @@ while ``/health`` only says the process is up.
 from __future__ import annotations
 
 import contextlib
+import socket
+import time
 
 import httpx
 import pytest
@@ -145,3 +147,49 @@ def test_ready_follows_the_database_and_health_does_not(database):
         ready = client.get("/ready")
         assert ready.status_code == 200, ready.text
         assert _statuses(client, "/db/async", 2) == [200, 200]
+
+
+def test_a_connection_inside_an_atomic_block_is_left_open(django_project):
+    """A test's transaction (``TestCase``, pytest-django's ``django_db``) is never closed
+    under the handlers that run on its connection; outside one, CONN_MAX_AGE=0 closes."""
+    from django.db import connection, transaction
+
+    from django_bolt import db
+
+    with transaction.atomic():
+        connection.ensure_connection()
+        db._note_connection(sender=type(connection), connection=connection)
+        db.call_in_request(lambda: None, {})
+        assert connection.connection is not None
+        assert not connection.needs_rollback
+    db.call_in_request(lambda: None, {})
+    assert connection.connection is None
+
+
+def test_ready_times_out_on_a_database_that_does_not_answer():
+    """A database host that accepts and then says nothing (a hung server, a black-holed
+    network): /ready answers 503 within BOLT_READY_TIMEOUT, and probes meanwhile share
+    the one check that is still waiting."""
+    with socket.socket() as silent:
+        silent.bind((support.HOST, 0))
+        silent.listen(16)
+        env = {
+            "DJANGO_SETTINGS_MODULE": "boltproj.settings_postgres",
+            "BOLT_PG_PORT": str(silent.getsockname()[1]),
+            "BOLT_READY_TIMEOUT": "0.5",
+        }
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            with support.serve_django(support.BOLT_PROJECT_DIR) as server:
+                with httpx.Client(base_url=server.base_url, timeout=10) as client:
+                    for _ in range(2):
+                        started = time.monotonic()
+                        ready = client.get("/ready")
+                        assert time.monotonic() - started < 1.5
+                        assert ready.status_code == 503
+                        assert ready.json() == {
+                            "status": "unavailable",
+                            "databases": {"default": "timeout"},
+                        }
+                    assert client.get("/health").status_code == 200

@@ -19,3 +19,4 @@ DATABASES = {
         "OPTIONS": {"application_name": "bolt-server", "connect_timeout": 2},
     }
 }
+BOLT_READY_TIMEOUT = float(os.environ.get("BOLT_READY_TIMEOUT", "2"))

@@ -74,6 +74,12 @@ def test_conn_max_age_zero_closes_each_request_connection(database):
                     f"{database.backends(SERVER_CONNECTIONS)}\n{server.stderr()}"
                 )
             assert len(set(pids)) == 3, f"{path}: a connection was reused: {pids}"
+        # A sync handler's queryset, read on the ORM thread once the handler returned.
+        for _ in range(2):
+            assert client.get("/db/queryset").json() == []
+            assert support.wait_for(lambda: not database.backends(SERVER_CONNECTIONS)), (
+                "/db/queryset: the ORM thread kept its connection with CONN_MAX_AGE=0"
+            )
 
 
 def test_persistent_connections_are_reused(database):

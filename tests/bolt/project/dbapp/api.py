@@ -30,6 +30,12 @@ async def async_query():
     return {"teams": teams, "pid": await sync_to_async(backend_pid)()}
 
 
+@api.get("/queryset")
+def queryset():
+    """A sync handler's queryset is read on the ORM thread, after the handler."""
+    return Team.objects.values("name")
+
+
 @api.get("/plain")
 def plain():
     """A sync route that never touches the database."""

@@ -7,9 +7,9 @@
   ``BOLT_READY_TIMEOUT`` seconds: 200 ``{"status": "ok", ...}`` or 503 naming the
   database that failed.
 
-Either is off when its setting is None. A route of the project at the same path wins
-(the built-in one is left out, and start-up says so). Neither is in the OpenAPI
-document.
+Either is off when its setting is None. A Bolt route or Django view of the project at
+the same path wins (the built-in one is left out, and start-up says so). Neither is in
+the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -108,6 +108,17 @@ def readiness_route(path: str, timeout: float) -> Route:
     return analyse(Route(method="GET", path=path, handler=ReadinessCheck(timeout).respond))
 
 
-def taken_by(routes: list[Route], path: str) -> Route | None:
-    """The project's HTTP route at ``path``, if it has one."""
-    return next((r for r in routes if r.path == path and not r.websocket), None)
+def answered_by(path: str, routes: list[Route], django_urls: bool) -> str | None:
+    """The handler of the project that answers ``path``, if any: one of its Bolt
+    ``routes``, else (``django_urls``: Django serves what they do not) a URLconf view."""
+    route = next((r for r in routes if r.path == path and not r.websocket), None)
+    if route is not None:
+        return route.name
+    if not django_urls:
+        return None
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path)._func_path
+    except Resolver404:
+        return None

@@ -49,7 +49,7 @@ class ServerOptions:
     response_timeout: float = 0.0
     gc_threshold: int = 10_000
     slow_callback_warning: float = 1.0
-    health_path: str = "/health"
+    health_path: str = ""
 
 
 #: ``--slow-callback-warning`` under ``runbolt --dev`` unless the flag is given.
@@ -100,8 +100,8 @@ _FLAGS: list[tuple[str, str]] = [
     ),
     (
         "health_path",
-        'path the server answers 200 {"status":"ok"} on, without Python, when no route '
-        "takes it: a liveness probe (empty: off)",
+        'path the server answers 200 {"status":"ok"} on, without Python, when no Bolt route '
+        "takes it: a liveness probe (empty: off; runbolt: BOLT_HEALTH_PATH, else /health)",
     ),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
     ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),

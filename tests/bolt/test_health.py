@@ -84,6 +84,26 @@ def test_a_project_route_at_the_path_wins(database):
     assert "answers /api/sync, not the readiness check" in out
 
 
+def test_a_django_view_at_the_path_wins(database):
+    options = ("--health-path", "/django/hello", "--ready-path", "/django/thread")
+    with served(database, *options) as (server, client):
+        assert client.get("/django/hello").json() == {"from": "django"}
+        assert "thread" in client.get("/django/thread").json()
+        out = server.stdout()
+    assert "boltproj.urls.hello answers /django/hello, not the health check" in out
+    assert "boltproj.urls.thread answers /django/thread, not the readiness check" in out
+
+
+def test_django_bolt_serve_answers_health_only_when_asked():
+    """An arbitrary ASGI app's routes are unknown: its /health stays its own unless
+    --health-path is given."""
+    target = "apps:scope_echo"
+    with support.serve_asgi(target) as server:
+        assert httpx.get(f"{server.base_url}/health").json()["path"] == "/health"
+    with support.serve_asgi(target, "--health-path", "/livez") as server:
+        assert httpx.get(f"{server.base_url}/livez").json() == {"status": "ok"}
+
+
 def test_a_bad_path_stops_start_up_with_a_clear_error(database):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("BOLT_TEST_DATABASE", str(database))

@@ -18,9 +18,9 @@ from ...health import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_READY_PATH,
     DEFAULT_READY_TIMEOUT,
+    answered_by,
     readiness_route,
     setting,
-    taken_by,
 )
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
@@ -98,21 +98,25 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _health_checks(self, opts, routes):
-        """Settle the health paths (flag, else setting, else default; empty or None: off)
-        and return the readiness route, unless off or a project route takes its path."""
-        if opts["health_path"] is None:
-            opts["health_path"] = setting("BOLT_HEALTH_PATH", DEFAULT_HEALTH_PATH) or ""
-        ready_path = opts["ready_path"]
-        if ready_path is None:
-            ready_path = setting("BOLT_READY_PATH", DEFAULT_READY_PATH) or ""
-        for path, what in ((opts["health_path"], "health"), (ready_path, "readiness")):
-            route = taken_by(routes, path) if path else None
-            if route is not None:
-                self.stdout.write(f"django-bolt: {route.name} answers {path}, not the {what} check")
-        if not ready_path or taken_by(routes, ready_path):
+        """Settle the health check paths (flag, else setting, else default; empty or
+        None: off) and return the readiness route, unless it is off."""
+        django_urls = not (opts["asgi"] or opts["no_asgi"])
+        paths = {}
+        for key, name, default, what in (
+            ("health_path", "BOLT_HEALTH_PATH", DEFAULT_HEALTH_PATH, "health"),
+            ("ready_path", "BOLT_READY_PATH", DEFAULT_READY_PATH, "readiness"),
+        ):
+            path = opts[key] if opts[key] is not None else setting(name, default) or ""
+            owner = answered_by(path, routes, django_urls) if path else None
+            if owner is not None:  # the project's own handler wins
+                self.stdout.write(f"django-bolt: {owner} answers {path}, not the {what} check")
+                path = ""
+            paths[key] = path
+        opts["health_path"] = paths["health_path"]
+        if not paths["ready_path"]:
             return []
         timeout = setting("BOLT_READY_TIMEOUT", DEFAULT_READY_TIMEOUT)
-        return [readiness_route(ready_path, timeout)]
+        return [readiness_route(paths["ready_path"], timeout)]
 
     def _use_development_certificate(self, opts):
         if opts["cert"] or opts["key"]:

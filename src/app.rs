@@ -18,6 +18,7 @@ use crate::asgi::{AsgiApp, ConnInfo};
 use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
 use crate::files::mounts::StaticFiles;
+use crate::health::Health;
 use crate::proxy::TrustedProxies;
 use crate::python::{Bridge, BridgeInner};
 use crate::request_body::Pace;
@@ -39,7 +40,7 @@ impl App {
         max_body_size=10*1024*1024, max_pending=4096, max_pending_per_client=1024,
         body_timeout=30.0, min_body_rate=1024, forwarded_allow_ips="",
         proxy_headers="x-forwarded", forwarded_host=false, allowed_hosts=None,
-        response_timeout=0.0, static_files=None))]
+        response_timeout=0.0, static_files=None, health_path=""))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -58,7 +59,9 @@ impl App {
         allowed_hosts: Option<Vec<String>>,
         response_timeout: f64,
         static_files: Option<Py<StaticFiles>>,
+        health_path: &str,
     ) -> PyResult<Self> {
+        let health = Health::at(health_path).map_err(PyValueError::new_err)?;
         let body_pace = Pace {
             stall: Duration::try_from_secs_f64(body_timeout)
                 .ok()
@@ -102,6 +105,7 @@ impl App {
                 proxies,
                 allowed_hosts: allowed_hosts.map(AllowedHosts::new),
                 static_files,
+                health,
             }),
         })
     }

@@ -11,6 +11,7 @@ mod files;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod health;
 mod notice;
 mod proxy;
 mod python;

@@ -40,6 +40,8 @@ pub struct AppInner {
     pub allowed_hosts: Option<fastpath::allowed_hosts::AllowedHosts>,
     /// Static and media folders answered from Rust, after Bolt routes, before ASGI.
     pub static_files: Option<pyo3::Py<StaticFiles>>,
+    /// The liveness answer, on a path no Bolt route takes.
+    pub health: crate::health::Health,
 }
 
 pub async fn handle<B>(
@@ -176,7 +178,7 @@ enum Route<'a> {
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
-    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS.
+    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS, health.
     Answered(Response<ResponseBody>),
     /// A file of a static or media folder.
     Static(&'a StaticFiles),
@@ -225,6 +227,9 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
             Lookup::NotFound if bolt_path => return Route::Answered(errors::upgrade_required()),
             Lookup::NotFound => {}
         }
+    }
+    if let Some(answer) = upgrade.is_none().then(|| app.health.answer(head)).flatten() {
+        return Route::Answered(answer);
     }
     let files = app.static_files.as_ref().map(|files| files.get());
     if let Some(files) = files.filter(|f| upgrade.is_none() && f.covers(head.uri.path())) {

@@ -27,3 +27,16 @@ def django_server(example_project):
     """``manage.py runbolt`` serving the example project copy for the whole session."""
     with support.serve_django(example_project) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A PostgreSQL server of the module's own (``tests/postgres.py``); skips with the
+    reason when PostgreSQL cannot run here."""
+    import postgres
+
+    reason = postgres.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres.running() as server:
+        yield server

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
 import types
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from . import db
 
 logger = logging.getLogger("django_bolt")
 
@@ -65,7 +66,8 @@ def warn_blocked(label: str, seconds: float) -> None:
 
 
 def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
-    """Run a sync handler in the worker thread pool, off the event loop."""
+    """Run a sync handler in the worker thread pool, off the event loop, with Django's
+    connection rules around it (``db.call_in_request``)."""
     global _executor
     if _executor is None:
         workers = int(os.environ.get("BOLT_SYNC_WORKERS", "0")) or min(
@@ -73,7 +75,7 @@ def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
         )
         _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bolt-sync")
     loop = asyncio.get_running_loop()
-    return loop.run_in_executor(_executor, functools.partial(func, **kwargs))
+    return loop.run_in_executor(_executor, db.call_in_request, func, kwargs)
 
 
 async def stream_body(response, send) -> None:

@@ -201,14 +201,20 @@ class BoltAPI:
         return self.route("OPTIONS", path, **options)
 
 
-def route_table(apis: list[BoltAPI], debug: bool = False, names: list[str] | None = None):
-    """Compile every route of ``apis``, and their documentation routes (one set, from
-    the first API with an ``openapi_config``), into one Rust route table. ``names``:
-    each API's module, for log lines.
+def route_table(
+    apis: list[BoltAPI],
+    debug: bool = False,
+    names: list[str] | None = None,
+    extra: list[Route] | None = None,
+):
+    """Compile every route of ``apis``, their documentation routes (one set, from the
+    first API with an ``openapi_config``) and ``extra`` routes (served, never
+    documented) into one Rust route table. ``names``: each API's module, for log lines.
 
     Raises ValueError naming both handlers when two routes share a method and path.
     """
     from ._core import RouteTable
 
-    routes = [route for api in apis for route in api.routes] + docs_routes(apis, names)
+    routes = [route for api in apis for route in api.routes]
+    routes += docs_routes(apis, names) + (extra or [])
     return RouteTable([route.describe(debug) for route in routes])

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import _core, _loop
+from . import _core, _loop, db
 from .hosts import allowed_hosts
 from .lifespan import Lifespan, LifespanFailure
 
@@ -52,6 +52,7 @@ class ServerOptions:
     #: Folders answered from Rust (``_core.StaticFiles``); runbolt sets it from Django's
     #: settings (``static_files.py``). Not a flag.
     static_files: Any = None
+    health_path: str = ""
 
 
 #: ``--slow-callback-warning`` under ``runbolt --dev`` unless the flag is given.
@@ -99,6 +100,11 @@ _FLAGS: list[tuple[str, str]] = [
         "slow_callback_warning",
         "log a handler that holds the event loop this many seconds (0: never; "
         f"{DEV_SLOW_CALLBACK_WARNING} under runbolt --dev)",
+    ),
+    (
+        "health_path",
+        'path the server answers 200 {"status":"ok"} on, without Python, when no Bolt route '
+        "takes it: a liveness probe (empty: off; runbolt: BOLT_HEALTH_PATH, else /health)",
     ),
     ("root_path", "ASGI root_path (the prefix the app is mounted under)"),
     ("cert", "TLS certificate chain (PEM); serves HTTPS with HTTP/1.1 and HTTP/2"),
@@ -229,6 +235,7 @@ async def _serve_until_stopped(
     bridge = _core.Bridge()
     bridge.attach(loop)
     bridge.warn_slow_steps(options.slow_callback_warning)
+    orm_thread = db.attach(loop)
     lifespan = Lifespan(asgi_app)
     try:
         app = _core.App(
@@ -248,6 +255,7 @@ async def _serve_until_stopped(
             allowed_hosts=allowed_hosts(),
             response_timeout=options.response_timeout,
             static_files=options.static_files,
+            health_path=options.health_path,
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from None
@@ -276,6 +284,7 @@ async def _serve_until_stopped(
     # Handlers still running are cancelled when the loop closes; say why in their log line.
     _loop.shutdown_grace = options.shutdown_grace
     await lifespan.shutdown()
+    db.detach(loop, orm_thread)
     bridge.detach(loop)
     logger.info("stopped")
 

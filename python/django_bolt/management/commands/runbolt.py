@@ -15,6 +15,14 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
+from ...health import (
+    DEFAULT_HEALTH_PATH,
+    DEFAULT_READY_PATH,
+    DEFAULT_READY_TIMEOUT,
+    answered_by,
+    readiness_route,
+    setting,
+)
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
     ServerOptions,
@@ -33,7 +41,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         add_server_arguments(parser)
-        parser.set_defaults(slow_callback_warning=None)
+        # Not given: the settings decide (BOLT_HEALTH_PATH, BOLT_READY_PATH).
+        parser.set_defaults(slow_callback_warning=None, health_path=None)
+        parser.add_argument(
+            "--ready-path",
+            help="path of the readiness check (every database reachable), empty: off "
+            f"(default: BOLT_READY_PATH, else {DEFAULT_READY_PATH})",
+        )
         parser.add_argument("--dev", action="store_true", help="auto-reload and tracebacks in 500s")
         parser.add_argument("--asgi", metavar="MODULE:ATTR", help="ASGI app for non-Bolt routes")
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
@@ -90,10 +104,12 @@ class Command(BaseCommand):
     def _serve(self, **opts):
         apis = discover_apis()
         try:
+            checks = self._health_checks(opts, [r for _, api in apis for r in api.routes])
             routes = route_table(
                 [api for _, api in apis],
                 debug=opts["dev"] or settings.DEBUG,
                 names=[name for name, _ in apis],
+                extra=checks,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
@@ -114,6 +130,27 @@ class Command(BaseCommand):
             serve(routes, self._asgi_app(opts), options)
         except StartupError as exc:
             raise CommandError(str(exc)) from None
+
+    def _health_checks(self, opts, routes):
+        """Settle the health check paths (flag, else setting, else default; empty or
+        None: off) and return the readiness route, unless it is off."""
+        django_urls = not (opts["asgi"] or opts["no_asgi"])
+        paths = {}
+        for key, name, default, what in (
+            ("health_path", "BOLT_HEALTH_PATH", DEFAULT_HEALTH_PATH, "health"),
+            ("ready_path", "BOLT_READY_PATH", DEFAULT_READY_PATH, "readiness"),
+        ):
+            path = opts[key] if opts[key] is not None else setting(name, default) or ""
+            owner = answered_by(path, routes, django_urls) if path else None
+            if owner is not None:  # the project's own handler wins
+                self.stdout.write(f"django-bolt: {owner} answers {path}, not the {what} check")
+                path = ""
+            paths[key] = path
+        opts["health_path"] = paths["health_path"]
+        if not paths["ready_path"]:
+            return []
+        timeout = setting("BOLT_READY_TIMEOUT", DEFAULT_READY_TIMEOUT)
+        return [readiness_route(paths["ready_path"], timeout)]
 
     def _use_development_certificate(self, opts):
         if opts["cert"] or opts["key"]:

@@ -268,6 +268,7 @@ class CursorPagination(Pagination):
     def _read(self, row: Any, names: list[str], what: str) -> Any:
         """The first of ``names`` a row (a mapping or an object) has; a clear error
         when it has none: the next cursor is made from it."""
+        names = list(dict.fromkeys(names))  # a field's attname is often its name
         for name in names:
             if isinstance(row, Mapping):
                 if name in row:

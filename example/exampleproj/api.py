@@ -9,11 +9,6 @@ from django_bolt.sse import event
 api = BoltAPI(openapi_config=OpenAPIConfig(title="django-bolt example", version="1.0.0"))
 
 
-@api.get("/health")
-async def health():
-    return {"status": "ok"}
-
-
 @api.get("/events")
 async def events(count: int = 3):
     """Server-Sent Events: `count` ticks (at most 100), a tenth of a second apart."""

@@ -43,14 +43,14 @@ def static_files(options: FileServing) -> _core.StaticFiles | None:
 
     if not options.enabled:
         return None
-    # Under --dev the files are being edited: revalidate every time (the ETag makes it a 304).
+    # Served from the finders, the files are being edited: revalidate every time (the
+    # ETag makes it a 304).
+    from_finders = options.dev or settings.DEBUG
     cache_control = (
-        "no-cache"
-        if options.dev or options.max_age <= 0
-        else (f"public, max-age={options.max_age}")
+        "no-cache" if from_finders or options.max_age <= 0 else f"public, max-age={options.max_age}"
     )
     mounts = []
-    static = _static_mount(options.dev or settings.DEBUG)
+    static = _static_mount(from_finders)
     if static:
         mounts.append((*static, cache_control))
     if options.serve_media or getattr(settings, "BOLT_SERVE_MEDIA", False):

@@ -70,6 +70,7 @@ def test_each_guides_django_bolt_api_passes_its_tests(examples_run, package):
         "test_crud",
         "test_invalid_input_is_422",
         "test_list_is_paginated_and_filtered",
+        "test_openapi_document",
         "test_writes_need_a_valid_token",
     ], examples_run
 

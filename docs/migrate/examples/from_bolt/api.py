@@ -15,6 +15,7 @@ from django_bolt import (
     Depends,
     HTTPException,
     JWTAuthentication,
+    OpenAPIConfig,
     PageNumberPagination,
     Request,
     Response,
@@ -23,7 +24,7 @@ from django_bolt import (
 )
 from django_bolt.serializers import Serializer
 
-api = BoltAPI()
+api = BoltAPI(openapi_config=OpenAPIConfig(title="Bookshop", version="1.0.0"))
 
 
 class BookSerializer(Serializer):

@@ -11,6 +11,7 @@ from django_bolt import (
     HTTPException,
     IsAuthenticated,
     JWTAuthentication,
+    OpenAPIConfig,
     PageNumberPagination,
     Response,
     create_jwt_for_user,
@@ -18,7 +19,7 @@ from django_bolt import (
 )
 from django_bolt.serializers import Serializer, field_validator
 
-api = BoltAPI()
+api = BoltAPI(openapi_config=OpenAPIConfig(title="Bookshop", version="1.0.0"))
 
 # DRF's authentication_classes + permission_classes, per route; checked in Rust.
 WRITERS = {"auth": [JWTAuthentication()], "guards": [IsAuthenticated()]}

@@ -64,3 +64,9 @@ def test_invalid_input_is_422(client, auth):
     assert error["loc"] == ["body", "title"]
     assert client.get("/books/not-a-number").status_code == 422
     assert client.get("/books", params={"page": 0}).status_code == 422
+
+
+def test_openapi_document(client):
+    document = client.get("/docs/openapi.json").json()
+    assert document["info"]["title"] == "Bookshop"
+    assert set(document["paths"]) == {"/token", "/books", "/books/{book_id}"}

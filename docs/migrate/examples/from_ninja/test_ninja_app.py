@@ -65,3 +65,9 @@ def test_invalid_input_is_422(client, auth):
     assert error["loc"] == ["body", "data", "title"]
     assert client.get("/books/not-a-number").status_code == 422
     assert client.get("/books?page=0").status_code == 422
+
+
+def test_openapi_document():
+    document = api.get_openapi_schema(path_prefix="")
+    assert document["info"]["title"] == "Bookshop"
+    assert set(document["paths"]) == {"/token", "/books", "/books/{book_id}"}

@@ -137,6 +137,25 @@ MISSING_TODAY = [
     ("django_bolt.params", "Query"),
     ("django_bolt.types", "Request"),
     ("django_bolt.status_codes", "HTTP_201_CREATED"),
+    ("django_bolt.datastructures", "UploadFile"),
+    ("django_bolt.enums", "FileSize"),
+    ("django_bolt.middleware", "cors"),
+    ("django_bolt.middleware", "rate_limit"),
+    ("django_bolt.middleware", "no_compress"),
+    ("django_bolt.middleware", "skip_middleware"),
+    ("django_bolt.health", "add_health_check"),
+    ("django_bolt.shortcuts", "render"),
+    ("django_bolt.serializers", "Email"),
+    ("django_bolt.serializers", "Nested"),
+    ("django_bolt.serializers", "computed_field"),
+    ("django_bolt.serializers", "field"),
+    ("django_bolt.serializers", "create_serializer"),
+    ("django_bolt", "get_current_user"),
+    ("django_bolt", "get_auth_context"),
+    ("django_bolt.websocket", "CloseCode"),
+    ("django_bolt.websocket", "WebSocketException"),
+    ("django_bolt.testing", "WebSocketTestClient"),
+    ("django_bolt.logging", "LoggingConfig"),
 ]
 AVAILABLE_TODAY = [
     ("django_bolt", "APIView"),
@@ -152,6 +171,33 @@ AVAILABLE_TODAY = [
     ("django_bolt.param_functions", "Query"),
     ("django_bolt.pagination", "PageNumberPagination"),
     ("django_bolt.serializers", "Serializer"),
+    *(
+        ("django_bolt", name)
+        for name in (
+            "IsAdminUser",
+            "IsStaff",
+            "HasPermission",
+            "HasAnyPermission",
+            "HasAllPermissions",
+            "UploadFile",
+            "FileSize",
+            "cors",
+            "rate_limit",
+            "no_compress",
+            "skip_middleware",
+            "HTTPException",
+            "HTML",
+            "LoggingMiddleware",
+            "BaseMiddleware",
+        )
+    ),
+    *(
+        ("django_bolt.param_functions", name)
+        for name in ("Path", "Header", "Cookie", "Body", "Form", "File", "Depends")
+    ),
+    ("django_bolt.auth", "APIKeyAuthentication"),
+    ("django_bolt.exceptions", "RequestValidationError"),
+    ("django_bolt.testing", "AsyncTestClient"),
 ]
 
 
@@ -174,9 +220,15 @@ def test_names_the_guide_says_to_use_exist(module, name):
     assert offers(module, name)
 
 
-def test_boltapi_has_no_viewset_or_mount_yet():
+def test_boltapi_has_no_viewset_mount_or_django_middleware_yet():
     api = BoltAPI()
     assert not hasattr(api, "viewset") and not hasattr(api, "mount")
+    with pytest.raises(TypeError, match="django_middleware"):
+        BoltAPI(django_middleware=True)
+
+
+def test_boltapi_takes_enable_logging():
+    BoltAPI(enable_logging=True)
 
 
 def test_http404_in_a_handler_is_a_500_so_guides_raise_httpexception():

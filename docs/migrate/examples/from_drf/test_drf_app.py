@@ -69,3 +69,17 @@ def test_invalid_input_is_400(client, auth):
     assert response.json() == {"title": ["This field may not be blank."]}
     assert client.get("/books/not-a-number").status_code == 404
     assert client.get("/books", {"page": 0}).status_code == 404
+
+
+@pytest.mark.urls("bookshop.urls")
+def test_drf_views_are_served_beside_the_bolt_routes(db):
+    from django_bolt.django_app import DjangoApplication
+    from django_bolt.testing import TestClient
+    from from_drf.api import api
+
+    Book.objects.create(title="Emma", author="Jane Austen", year=1815)
+    with TestClient(api, asgi=DjangoApplication()) as client:
+        bolt = client.get("/books").json()
+        drf = client.get("/drf/books").json()
+    assert [book["title"] for book in bolt["items"]] == ["Emma"]
+    assert [book["title"] for book in drf["results"]] == ["Emma"]

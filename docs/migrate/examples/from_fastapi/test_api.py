@@ -62,6 +62,7 @@ def test_invalid_input_is_422(client, auth):
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "title"]
+    assert set(error) == {"loc", "msg", "type"}
     assert client.get("/books/not-a-number").status_code == 422
     assert client.get("/books", params={"limit": 0}).status_code == 422
 

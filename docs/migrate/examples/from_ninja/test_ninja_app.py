@@ -63,6 +63,7 @@ def test_invalid_input_is_422(client, auth):
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "data", "title"]
+    assert error["type"] == "string_too_short"
     assert client.get("/books/not-a-number").status_code == 422
     assert client.get("/books?page=0").status_code == 422
 
@@ -71,3 +72,16 @@ def test_openapi_document():
     document = api.get_openapi_schema(path_prefix="")
     assert document["info"]["title"] == "Bookshop"
     assert set(document["paths"]) == {"/token", "/books", "/books/{book_id}"}
+
+
+def test_ninja_views_are_served_beside_the_bolt_routes(db):
+    from django_bolt.django_app import DjangoApplication
+    from django_bolt.testing import TestClient as BoltTestClient
+    from from_ninja.api import api as bolt_api
+
+    Book.objects.create(title="Emma", author="Jane Austen", year=1815)
+    with BoltTestClient(bolt_api, asgi=DjangoApplication()) as client:
+        bolt = client.get("/books").json()
+        ninja = client.get("/ninja/books").json()
+    assert [book["title"] for book in bolt["items"]] == ["Emma"]
+    assert [book["title"] for book in ninja["items"]] == ["Emma"]

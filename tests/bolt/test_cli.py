@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import support
 from django.core.management.base import CommandError
@@ -258,3 +259,75 @@ def test_the_example_script_installs_the_package_alone_and_serves_it(stubbed_che
 def test_full_setup_still_installs_the_test_and_bench_extras(stubbed_checkout):
     calls = _run_script(stubbed_checkout, "setup.sh")
     assert _installs(calls) == [".[test,bench]"]
+
+
+def _modules_pip_install_leaves_out() -> set[str]:
+    """Top-level modules of the installed distributions that ``pip install .`` (no
+    extras) would not bring: the test and bench extras and what they pulled in."""
+    from importlib.metadata import packages_distributions, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    needed, todo = set(), ["django-bolt"]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in needed:
+            continue
+        needed.add(name)
+        for line in requires(name) or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return {
+        module
+        for module, distributions in packages_distributions().items()
+        if not any(canonicalize_name(d) in needed for d in distributions)
+    }
+
+
+BLOCKER = """
+import sys
+
+BLOCKED = {blocked!r}
+
+
+class LeftOutByPipInstall:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (an extra)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, LeftOutByPipInstall())
+"""
+
+
+def test_the_example_runs_on_what_pip_install_dot_installs(example_project, tmp_path):
+    """The light set-up (``pip install -e .``) is enough for the example: served with
+    every module of the extras unimportable, each of its features answers."""
+    from websockets.sync.client import connect
+
+    blocked = _modules_pip_install_leaves_out()
+    assert {"granian", "fastapi", "rest_framework", "httpx", "pytest", "uvloop"} <= blocked
+    (tmp_path / "sitecustomize.py").write_text(BLOCKER.format(blocked=sorted(blocked)))
+    port = support.free_port()
+    server = support.start_server(
+        [sys.executable, "manage.py", "runbolt", "--host", support.HOST, "--port", str(port)],
+        port=port,
+        cwd=example_project,
+        env=support.subprocess_env([tmp_path]),
+    )
+    with support.running(server), httpx.Client(base_url=server.base_url, timeout=10) as client:
+        assert client.get("/items/").status_code == 200
+        assert client.get("/health").json() == {"status": "ok"}
+        assert client.get("/docs").status_code == 200
+        assert client.get("/hello/").status_code == 200
+        assert client.get("/admin/login/").status_code == 200
+        assert client.get("/events", params={"count": 1}).text.count("data:") == 1
+        upload = client.post("/upload", files={"file": ("a.txt", b"hello")})
+        assert upload.json() == {"filename": "a.txt", "size": 5}
+        with connect(server.base_url.replace("http://", "ws://") + "/ws/echo") as websocket:
+            websocket.send("ping")
+            assert websocket.recv(timeout=5) == "ping"
+    assert "an extra" not in server.stderr()

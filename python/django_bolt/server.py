@@ -204,7 +204,7 @@ def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
                 code = 1
             os._exit(code)
         children.append(pid)
-    _supervise(children)
+    _supervise(children, reload_tls=bool(options.cert))
 
 
 def check_port_free(options: ServerOptions) -> None:
@@ -227,8 +227,9 @@ def check_port_free(options: ServerOptions) -> None:
             ) from None
 
 
-def _supervise(children: list[int]) -> None:
-    """Forward SIGINT/SIGTERM to the children and wait for all of them."""
+def _supervise(children: list[int], reload_tls: bool) -> None:
+    """Forward SIGINT/SIGTERM (and SIGHUP, the certificate reload, when serving TLS) to
+    the children and wait for all of them."""
 
     def forward(signum: int, _frame: Any) -> None:
         for pid in children:
@@ -239,6 +240,8 @@ def _supervise(children: list[int]) -> None:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    if reload_tls:  # else SIGHUP's default, ending the process, is kept
+        signal.signal(signal.SIGHUP, forward)
     failed = False
     for pid in children:
         _, status = os.waitpid(pid, 0)

@@ -25,7 +25,6 @@ def whole_number(lowest: int, highest: int) -> Callable[[str], int]:
         _check_range(value, lowest, highest, text)
         return value
 
-    parse.__name__ = "whole number"  # argparse names the type in some messages
     return parse
 
 
@@ -45,7 +44,6 @@ def seconds(*, positive: bool = False) -> Callable[[str], float]:
         _check_range(value, 0, MAX_SECONDS, text)
         return value
 
-    parse.__name__ = "seconds"
     return parse
 
 

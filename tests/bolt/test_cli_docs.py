@@ -22,6 +22,7 @@ FENCED = re.compile(r"^```[^\n]*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 OTHER_TOOLS = {
     "--call-graph": "perf record",
     "--duration": "h2load",
+    "--example": "scripts/setup.sh",
     "--h1": "h2load",
     "--only": "benches",
     "--strict": "h2spec",

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Set up everything and start the example Django project on django-bolt.
+# Set up what the example needs (.venv, the Rust extension, Django) and start the
+# example Django project on django-bolt. The tools of the tests and benchmarks are left
+# to scripts/setup.sh without --example (scripts/test.sh runs it).
 #
 #   bash scripts/example.sh [runbolt args...]     (default: 127.0.0.1:8000)
 #
@@ -9,7 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-bash scripts/setup.sh
+bash scripts/setup.sh --example
 
 PY="$ROOT/.venv/bin/python"
 cd "$ROOT/example"

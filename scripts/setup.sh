@@ -2,7 +2,9 @@
 # Set up everything needed to build, test and benchmark django-bolt.
 # Idempotent: safe to run again; it rebuilds the Rust extension when sources changed.
 #
-#   bash scripts/setup.sh
+#   bash scripts/setup.sh              # everything: tests, benchmarks, their tools
+#   bash scripts/setup.sh --example    # only what the example project needs:
+#                                      # .venv and the package (Django, msgspec)
 #
 # Environment:
 #   PYTHON          python interpreter used to create .venv (default: python3)
@@ -11,6 +13,13 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+EXAMPLE_ONLY=0
+case "${1:-}" in
+    --example) EXAMPLE_ONLY=1 ;;
+    "") ;;
+    *) echo "usage: bash scripts/setup.sh [--example]" >&2; exit 2 ;;
+esac
 
 PYTHON="${PYTHON:-python3}"
 BOLT_PROFILE="${BOLT_PROFILE:-dev-fast}"
@@ -22,24 +31,28 @@ info() { printf '    %s\n' "$*"; }
 # --- 1. System packages (Debian) -------------------------------------------
 step "System packages (wrk, h2load, curl, openssl; chromium and postgresql for tests)"
 missing=()
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-# Browser tests drive a headless Chromium; database tests start their own PostgreSQL.
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-if [ "${#missing[@]}" -eq 0 ]; then
-    info "all present"
-elif ! command -v apt-get >/dev/null 2>&1; then
-    info "missing: ${missing[*]} (no apt-get here; install them yourself, benches need them)"
-elif [ "$(id -u)" -ne 0 ]; then
-    info "missing: ${missing[*]} (not root; run: sudo apt-get install ${missing[*]})"
+if [ "$EXAMPLE_ONLY" -eq 1 ]; then
+    info "not needed by the example"
 else
-    info "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+    command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    # Browser tests drive a headless Chromium; database tests start their own PostgreSQL.
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    if [ "${#missing[@]}" -eq 0 ]; then
+        info "all present"
+    elif ! command -v apt-get >/dev/null 2>&1; then
+        info "missing: ${missing[*]} (no apt-get here; install them yourself, benches need them)"
+    elif [ "$(id -u)" -ne 0 ]; then
+        info "missing: ${missing[*]} (not root; run: sudo apt-get install ${missing[*]})"
+    else
+        info "installing: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
 fi
 
 # --- 2. Rust toolchain -------------------------------------------------------
@@ -79,7 +92,10 @@ step "pip and maturin"
 info "$("$VENV/bin/maturin" --version)"
 
 # --- 5. django-bolt (editable) with test and bench extras --------------------
-step "django-bolt (editable, profile $BOLT_PROFILE) + test and bench extras"
+# The example needs the package alone; tests and benchmarks need their extras.
+target='.[test,bench]'
+[ "$EXAMPLE_ONLY" -eq 1 ] && target='.'
+step "django-bolt (editable, profile $BOLT_PROFILE): pip install -e '$target'"
 export MATURIN_PEP517_ARGS="--profile $BOLT_PROFILE"
 export PATH="$VENV/bin:$PATH" # the maturin build hook runs `maturin` from PATH
 # maturin is already in .venv, so build without an isolated build env (faster, offline).
@@ -87,7 +103,7 @@ export PATH="$VENV/bin:$PATH" # the maturin build hook runs `maturin` from PATH
 info "building the Rust extension (first build takes a few minutes)"
 log="$ROOT/target/setup-build.log"
 mkdir -p "$ROOT/target"
-if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-build-isolation -e '.[test,bench]' >"$log" 2>&1; then
+if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-build-isolation -e "$target" >"$log" 2>&1; then
     tail -n 80 "$log" >&2
     echo "error: building/installing django-bolt failed (full log: target/setup-build.log)" >&2
     exit 1

@@ -342,18 +342,20 @@ def serve_django(project: Path, *options: str) -> Iterator[ServerProcess]:
 
 
 @contextlib.contextmanager
-def serve_django_dev(project: Path, *options: str) -> Iterator[str]:
+def serve_django_dev(
+    project: Path, *options: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """``manage.py runbolt --dev`` in ``project``, yielding its base URL once it answers.
 
     Django's reloader runs the server in a child process, so the whole process group is
-    stopped afterwards."""
+    stopped afterwards. ``env``: the whole environment (default: this one's)."""
     port = free_port()
     argv = [sys.executable, "manage.py", "runbolt", "--dev", "--host", HOST, "--port", str(port)]
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
             [*argv, *options],
             cwd=project,
-            env=subprocess_env(()),
+            env=env if env is not None else subprocess_env(()),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,

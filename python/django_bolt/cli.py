@@ -17,14 +17,20 @@ from .server import (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``django-bolt`` and its sub-commands."""
     parser = argparse.ArgumentParser(prog="django-bolt")
+    parser.add_argument("--version", action="version", version=f"django-bolt {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve an ASGI application")
     run.add_argument("app", metavar="MODULE:ATTR")
     add_server_arguments(run)
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     configure_logging(getattr(logging, args.log_level.upper()))
     sys.path.insert(0, os.getcwd())
@@ -34,6 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"django-bolt: error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _version() -> str:
+    """The installed package's version (from its metadata, so it is pyproject's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("django-bolt")
+    except PackageNotFoundError:  # imported from a source tree that was not installed
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _core, _loop, db
+from .flag_types import MAX_SIZE, seconds, whole_number
 from .hosts import allowed_hosts
 from .lifespan import Lifespan, LifespanFailure
 
@@ -130,8 +131,34 @@ _FLAGS: list[tuple[str, str]] = [
 ]
 
 
+#: The type of each numeric flag: its range is what the setting can mean and the Rust
+#: side can hold (ports are 16 bits, the backlog an i32, HTTP/2 sizes 32 bits).
+_NUMBER_TYPES: dict[str, Any] = {
+    "port": whole_number(0, 65535),
+    "workers": whole_number(1, 1024),
+    "processes": whole_number(1, 1024),
+    "backlog": whole_number(1, 2**31 - 1),
+    "keep_alive": seconds(positive=True),
+    "header_timeout": seconds(positive=True),
+    "max_header_size": whole_number(1, 2**32 - 1),
+    "max_body_size": whole_number(0, MAX_SIZE),
+    "max_pending": whole_number(1, MAX_SIZE),
+    "max_pending_per_client": whole_number(0, MAX_SIZE),
+    "body_timeout": seconds(positive=True),
+    "min_body_rate": whole_number(0, MAX_SIZE),
+    "response_timeout": seconds(),
+    "max_concurrent_streams": whole_number(1, 2**32 - 1),
+    "gc_threshold": whole_number(0, 2**31 - 1),
+    "shutdown_grace": seconds(),
+    "slow_callback_warning": seconds(),
+}
+
+
 def add_server_arguments(parser: Any) -> None:
     """Add a flag for every ServerOptions field to an argparse parser."""
+    # A usage error is one line naming the flag: the usage of this many flags would
+    # fill the screen above it (``--help`` still prints everything).
+    parser.print_usage = lambda file=None: None
     defaults = ServerOptions()
     for name, help_text in _FLAGS:
         default = getattr(defaults, name)
@@ -140,7 +167,7 @@ def add_server_arguments(parser: Any) -> None:
             continue
         parser.add_argument(
             "--" + name.replace("_", "-"),
-            type=type(default),
+            type=_NUMBER_TYPES[name] if isinstance(default, int | float) else type(default),
             default=default,
             help=f"{help_text} (default: {default!r})",
         )
@@ -164,7 +191,7 @@ def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
     if options.processes <= 1:
         _run_process(routes, asgi_app, options, reuse_port=False)
         return
-    _check_port_free(options)
+    check_port_free(options)
     children = []
     for _ in range(options.processes):
         pid = os.fork()
@@ -177,25 +204,32 @@ def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
                 code = 1
             os._exit(code)
         children.append(pid)
-    _supervise(children)
+    _supervise(children, reload_tls=bool(options.cert))
 
 
-def _check_port_free(options: ServerOptions) -> None:
+def check_port_free(options: ServerOptions) -> None:
+    """StartupError in one line when the TCP port of ``options`` cannot be bound, for a
+    parent process to find out before it starts the processes that serve."""
+    import errno
     import socket
 
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    address = f"[{options.host}]" if family == socket.AF_INET6 else options.host
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((options.host, options.port))
         except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:  # as the server itself says it
+                raise StartupError(f"{address}:{options.port} is already in use") from None
             raise StartupError(
-                f"cannot listen on {options.host}:{options.port}: {exc.strerror}"
+                f"cannot listen on {address}:{options.port}: {exc.strerror}"
             ) from None
 
 
-def _supervise(children: list[int]) -> None:
-    """Forward SIGINT/SIGTERM to the children and wait for all of them."""
+def _supervise(children: list[int], reload_tls: bool) -> None:
+    """Forward SIGINT/SIGTERM (and SIGHUP, the certificate reload, when serving TLS) to
+    the children and wait for all of them."""
 
     def forward(signum: int, _frame: Any) -> None:
         for pid in children:
@@ -206,6 +240,8 @@ def _supervise(children: list[int]) -> None:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    if reload_tls:  # else SIGHUP's default, ending the process, is kept
+        signal.signal(signal.SIGHUP, forward)
     failed = False
     for pid in children:
         _, status = os.waitpid(pid, 0)

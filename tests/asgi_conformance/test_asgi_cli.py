@@ -88,5 +88,7 @@ def test_gc_is_tuned_while_serving_and_the_option_turns_it_off():
 
 def test_negative_gc_threshold_is_refused():
     result = support.run_cli(["serve", "apps:main", "--gc-threshold", "-1"])
-    assert result.returncode == 1
-    assert one_line(result.stderr) == "django-bolt: error: --gc-threshold must be 0 or more"
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "django-bolt serve: error: argument --gc-threshold: must be from 0 to 2147483647, not -1"
+    )

@@ -215,6 +215,26 @@ def test_sighup_reloads_the_certificate_without_dropping_connections(certs, tmp_
         assert "certificate reload failed" in server.stderr()
 
 
+def test_sighup_to_the_parent_of_several_processes_reloads_every_one(certs, tmp_path):
+    """``kill -HUP`` of the pid that started (systemd's ``$MAINPID``) reaches every
+    server process, instead of ending the parent and leaving them on the old one."""
+    directory = tmp_path / "live"
+    shutil.copytree(certs.directory, directory)
+    options = ("--cert", str(directory / "server.pem"), "--key", str(directory / "server.key"))
+    with support.serve_asgi("apps:main", *options, "--processes", "2") as server:
+        test_certs.issue_server_certificate(directory, "server", "bolt renewed server")
+        server.process.send_signal(signal.SIGHUP)
+        assert support.wait_for(
+            lambda: _peer_common_name(server.address, certs) == "bolt renewed server",
+            timeout=5,
+        )
+        time.sleep(0.3)  # the other process's reload
+        # New connections are spread over both processes by the kernel.
+        names = {_peer_common_name(server.address, certs) for _ in range(20)}
+        assert names == {"bolt renewed server"}
+        assert server.process.poll() is None
+
+
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [

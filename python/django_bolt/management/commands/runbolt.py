@@ -15,6 +15,7 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
+from ...flag_types import whole_number
 from ...health import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_READY_PATH,
@@ -28,6 +29,7 @@ from ...server import (
     ServerOptions,
     StartupError,
     add_server_arguments,
+    check_port_free,
     configure_logging,
     load_app,
     options_from,
@@ -53,7 +55,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-asgi", action="store_true", help="serve Bolt routes only")
         parser.add_argument(
             "--django-threads",
-            type=int,
+            type=whole_number(1, 1024),
             default=DEFAULT_THREADS,
             help="worker threads running Django's request handling when no --asgi is given "
             f"(default: {DEFAULT_THREADS})",
@@ -65,7 +67,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--static-max-age",
-            type=int,
+            type=whole_number(0, 2**31 - 1),
             default=DEFAULT_MAX_AGE,
             help="seconds clients may cache static and media files (Cache-Control max-age; "
             f"0: revalidate every time, as under --dev) (default: {DEFAULT_MAX_AGE})",
@@ -82,8 +84,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        if opts["django_threads"] < 1:
-            raise CommandError("--django-threads must be at least 1")
         if opts["asgi"] and opts["no_asgi"]:
             raise CommandError("--asgi and --no-asgi cannot be used together")
         if opts["https"]:
@@ -94,12 +94,34 @@ class Command(BaseCommand):
             opts["slow_callback_warning"] = (
                 DEV_SLOW_CALLBACK_WARNING if dev else ServerOptions.slow_callback_warning
             )
-        if opts["dev"]:
-            from django.utils import autoreload
+        if not opts["dev"]:
+            try:
+                self._serve(**opts)
+            except StartupError as exc:
+                raise CommandError(str(exc)) from None
+            return
+        from django.utils import autoreload
 
-            autoreload.run_with_reloader(self._serve, **opts)
-        else:
+        if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+            # The reloader's parent: a busy port is found here, in one line, before a
+            # child is started whose failure would leave the reloader watching.
+            try:
+                check_port_free(options_from(opts))
+            except StartupError as exc:
+                raise CommandError(str(exc)) from None
+        autoreload.run_with_reloader(self._serve_reloaded, **opts)
+
+    def _serve_reloaded(self, **opts):
+        """``_serve`` in the reloader's child, on a thread of its own: when the server
+        cannot start, say why in one line and end the child with status 1, which ends
+        the reloader's parent with it (as ``runserver`` does), instead of leaving a
+        traceback and a reloader that watches files for a server that is not there."""
+        try:
             self._serve(**opts)
+        except StartupError as exc:
+            self.stderr.write(f"CommandError: {exc}")
+            self.stderr.flush()
+            os._exit(1)
 
     def _serve(self, **opts):
         apis = discover_apis()
@@ -125,11 +147,8 @@ class Command(BaseCommand):
             folders = static_files(files)
         except ValueError as exc:  # a folder vanished since the settings named it
             raise CommandError(str(exc)) from None
-        try:
-            options = dataclasses.replace(options_from(opts), static_files=folders)
-            serve(routes, self._asgi_app(opts), options)
-        except StartupError as exc:
-            raise CommandError(str(exc)) from None
+        options = dataclasses.replace(options_from(opts), static_files=folders)
+        serve(routes, self._asgi_app(opts), options)
 
     def _health_checks(self, opts, routes):
         """Settle the health check paths (flag, else setting, else default; empty or

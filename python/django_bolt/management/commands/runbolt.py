@@ -15,6 +15,7 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
+from ...openapi import docs_assets
 from ...health import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_READY_PATH,
@@ -122,7 +123,8 @@ class Command(BaseCommand):
             serve_media=opts["serve_media"],
         )
         try:
-            folders = static_files(files)
+            docs = docs_assets([api for _, api in apis])
+            folders = static_files(files, [docs] if docs else [])
         except ValueError as exc:  # a folder vanished since the settings named it
             raise CommandError(str(exc)) from None
         try:

@@ -15,7 +15,6 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
-from ...openapi import docs_assets
 from ...health import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_READY_PATH,
@@ -24,6 +23,7 @@ from ...health import (
     readiness_route,
     setting,
 )
+from ...openapi import docs_assets
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
     ServerOptions,

@@ -33,6 +33,9 @@ class RenderPlugin:
     ui = ""
     js_name = ""
     css_name = ""
+    #: A UI of your own (no ``ui``): its script's and stylesheet's URLs.
+    default_js_url = ""
+    default_css_url = ""
 
     def __init__(
         self, *, path: str | None = None, js_url: str | None = None, css_url: str | None = None
@@ -45,8 +48,8 @@ class RenderPlugin:
 
     def render(self, openapi_url: str, title: str, assets: AssetURLs) -> str:
         """The whole HTML page for the document at ``openapi_url``."""
-        js = self.js_url or assets.url(self.ui, self.js_name)
-        css = self.css_url or (self.css_name and assets.url(self.ui, self.css_name))
+        js = self.js_url or self._asset(self.js_name, assets) or self.default_js_url
+        css = self.css_url or self._asset(self.css_name, assets) or self.default_css_url
         stylesheet = f'<link rel="stylesheet" href="{_attribute(css)}">\n' if css else ""
         return (
             "<!DOCTYPE html>\n<html>\n<head>\n"
@@ -57,8 +60,12 @@ class RenderPlugin:
         )
 
     def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
-        """The page's body: the UI's element pointing at ``openapi_url`` and its script."""
+        """The page's body: the UI's element pointing at ``openapi_url`` and its script
+        at ``js_url``; ``assets.own(name)`` is the URL of a start-up script of ours."""
         raise NotImplementedError
+
+    def _asset(self, name: str, assets: AssetURLs) -> str:
+        return assets.url(self.ui, name) if self.ui and name else ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(path={self.path!r})"

@@ -817,3 +817,25 @@ def test_runbolt_documents_every_discovered_api(server, protocol):
             assert answered.headers["content-type"] == "text/html; charset=utf-8"
             assert "/docs/openapi.json" in answered.text
         assert client.get("/docs/swagger").status_code == 404
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_runbolt_answers_the_pages_assets_even_under_no_static(protocol):
+    _need_vendored()
+    port = support.free_port()
+    process = support.start_server(
+        [sys.executable, "manage.py", "runbolt", "--no-static"]
+        + ["--host", support.HOST, "--port", str(port)],
+        port=port,
+        cwd=PROJECT,
+        env=support.subprocess_env((), DJANGO_SETTINGS_MODULE="boltproj.settings_docs"),
+    )
+    with support.running(process), support.make_client(process.base_url, protocol) as client:
+        sources = _page_sources(client.get("/docs").text)
+        assert sources
+        for source in sources:
+            answer = client.get(source, headers={"accept-encoding": "br, gzip"})
+            assert answer.status_code == 200, source
+            assert answer.headers["cache-control"] == IMMUTABLE
+            if own_prefix() not in source:  # ours are too small to be compressed
+                assert answer.headers["content-encoding"] in ("br", "gzip"), source

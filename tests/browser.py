@@ -7,6 +7,9 @@ Import as ``import browser`` (``tests/conftest.py`` puts this directory on ``sys
         page = browser.open_page(chrome, url)
         browser.screenshot(page, tmp_path / "page.png")
 
+``OfflinePage`` is a page that can reach only its own server (optionally under a
+Content-Security-Policy), noting what it tried to fetch elsewhere and its console errors.
+
 A test that needs it is skipped, with the reason, only where Chromium or Playwright is
 missing (``scripts/setup.sh`` installs both).
 """

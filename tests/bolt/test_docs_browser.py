@@ -42,14 +42,24 @@ def vendored():
         )
 
 
+@pytest.fixture(scope="module")
+def chrome():
+    with browser.chromium() as launched:
+        yield launched
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_each_docs_ui_renders_offline_under_a_strict_csp(vendored, django_server, path, tmp_path):
-    with browser.chromium() as chrome:
-        offline = browser.OfflinePage(chrome, django_server.base_url, csp=STRICT_CSP)
+def test_each_docs_ui_renders_offline_under_a_strict_csp(
+    vendored, chrome, django_server, path, tmp_path
+):
+    offline = browser.OfflinePage(chrome, django_server.base_url, csp=STRICT_CSP)
+    try:
         page = offline.goto(path)
         for summary in OPERATIONS:
             page.get_by_text(summary, exact=True).first.wait_for(timeout=15_000)
-        browser.screenshot(page, tmp_path / f"{PAGES[path]}.png")
+    finally:  # also of a page that did not render, to see why
+        browser.screenshot(offline.page, tmp_path / f"{PAGES[path]}.png")
+        offline.page.close()
     assert offline.blocked == [], "requests off the server"
     refused = REFUSED.get(PAGES[path], [])
     assert [error for error in offline.errors if not _refusal_of(error, refused)] == []

@@ -12,6 +12,7 @@ schemathesis = pytest.importorskip(
     "schemathesis", reason="the test extras: pip install -e '.[test]'"
 )
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402 (schemathesis's)
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 
 #: Generated requests per operation and mode: enough to vary every input, well under
 #: a minute for the whole example.
@@ -19,6 +20,14 @@ EXAMPLES = 25
 #: The Server-Sent Events route streams for a tenth of a second per requested tick: a
 #: generated count would hold a request for seconds, not find a 5xx.
 SLOW = {"/events"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def hypothesis_home(tmp_path_factory):
+    """Hypothesis's caches in a temporary folder, not in the repository."""
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
+    yield
+    set_hypothesis_home_dir(None)
 
 
 def test_example_document_is_valid_openapi_3_1(django_server):

@@ -58,7 +58,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bolt-docs-ui-") as tmp:
         for ui in stale:
             try:
-                _vendor(ui, manifest[ui], Path(tmp))
+                entry = manifest[ui]
+                spec = f"{entry['package']}@{entry['version']}"
+                print(f"fetching {spec}")
+                vendor(spec, entry, _folder(ui, entry), Path(tmp) / ui)
             except (OSError, subprocess.CalledProcessError, ValueError) as exc:
                 print(f"error: {ui}: {exc}", file=sys.stderr)
                 return 1
@@ -89,9 +92,10 @@ def _remove_unlisted(manifest: dict) -> None:
                 shutil.rmtree(folder)
 
 
-def _vendor(ui: str, entry: dict, tmp: Path) -> None:
-    spec = f"{entry['package']}@{entry['version']}"
-    print(f"fetching {spec}")
+def vendor(spec: str, entry: dict, folder: Path, tmp: Path) -> None:
+    """Pack ``spec`` with npm into ``tmp``, check the tarball against the entry's
+    integrity, and copy its files and licences into ``folder`` (replaced)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     packed = subprocess.run(
         ["npm", "pack", spec, "--json", "--pack-destination", str(tmp)],
         check=True,
@@ -105,11 +109,10 @@ def _vendor(ui: str, entry: dict, tmp: Path) -> None:
         raise ValueError(
             f"{tarball.name} has integrity {integrity}, not the pinned {entry['integrity']}"
         )
-    unpacked = tmp / ui
+    unpacked = tmp / "unpacked"
     with tarfile.open(tarball) as archive:
         archive.extractall(unpacked, filter="data")
     package = unpacked / "package"
-    folder = _folder(ui, entry)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

@@ -110,5 +110,18 @@ if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-build-is
 fi
 info "installed; build log in target/setup-build.log"
 
+# --- 6. Docs UIs --------------------------------------------------------------
+# Swagger UI, Redoc, Scalar, RapiDoc and Stoplight Elements, from their npm packages at
+# the versions (and sha512) pinned in python/django_bolt/openapi/assets.json, so /docs
+# works offline. Skipped when already in place.
+step "Docs UIs (npm packages pinned in python/django_bolt/openapi/assets.json)"
+if ! command -v npm >/dev/null 2>&1; then
+    info "npm not found: /docs will load its UIs from a CDN, and the docs UI tests skip"
+    info "install Node.js and npm (Debian: apt-get install npm), then run this again"
+elif ! "$VENV/bin/python" scripts/vendor_docs_ui.py | sed 's/^/    /'; then
+    echo "error: fetching the docs UIs failed (see above)" >&2
+    exit 1
+fi
+
 step "Setup done"
 info "activate with: source .venv/bin/activate"

@@ -7,6 +7,9 @@ Import as ``import browser`` (``tests/conftest.py`` puts this directory on ``sys
         page = browser.open_page(chrome, url)
         browser.screenshot(page, tmp_path / "page.png")
 
+``OfflinePage`` is a page that can reach only its own server (optionally under a
+Content-Security-Policy), noting what it tried to fetch elsewhere and its console errors.
+
 A test that needs it is skipped, with the reason, only where Chromium or Playwright is
 missing (``scripts/setup.sh`` installs both).
 """
@@ -78,3 +81,46 @@ def computed_style(page: Any, selector: str, prop: str) -> str:
     """The computed value of CSS property ``prop`` of the first element ``selector``
     matches, as the browser reports it (colours as ``rgb(r, g, b)``)."""
     return page.eval_on_selector(selector, f"e => getComputedStyle(e).getPropertyValue('{prop}')")
+
+
+class OfflinePage:
+    """A page that reaches only its own server: every request to another origin is
+    aborted and noted in ``blocked``; the browser's console errors (CSP violations, failed
+    loads, script errors) are noted in ``errors``."""
+
+    def __init__(self, browser: Any, origin: str, csp: str | None = None) -> None:
+        self.origin = origin.rstrip("/")
+        self.csp = csp
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport=VIEWPORT)
+        self.page.route("**/*", self._route)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+
+    def goto(self, path: str, timeout: float = 15.0) -> Any:
+        """Load ``path`` of the origin (with its scripts and stylesheets); the page."""
+        self.page.goto(self.origin + path, wait_until="load", timeout=timeout * 1000)
+        return self.page
+
+    def _route(self, route: Any) -> None:
+        request = route.request
+        if not _same_origin(request.url, self.origin):
+            self.blocked.append(request.url)
+            route.abort("blockedbyclient")
+        elif self.csp and request.is_navigation_request():
+            # The policy a user would set on the page: the server's answer, plus the header.
+            response = route.fetch()
+            headers = {**response.headers, "content-security-policy": self.csp}
+            route.fulfill(response=response, headers=headers)
+        else:
+            route.continue_()
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+
+def _same_origin(url: str, origin: str) -> bool:
+    """Whether ``url`` is of ``origin``, or data/blob content made by the page."""
+    return url.startswith((origin + "/", "data:", "blob:")) or url == origin

@@ -1,6 +1,7 @@
 import msgspec
 
 from django_bolt import BoltAPI, HTTPException
+from django_bolt.param_functions import Query
 
 from .models import Item
 
@@ -19,7 +20,8 @@ class ItemOut(msgspec.Struct):
 
 
 @api.get("/")
-async def list_items(limit: int = 50) -> list[ItemOut]:
+async def list_items(limit: int = Query(50, ge=1, le=1000)) -> list[ItemOut]:
+    # Bounded: a negative slice of a QuerySet raises (a 500); a 422 names the limit.
     return [
         ItemOut(id=i.id, name=i.name, price=i.price)
         async for i in Item.objects.order_by("id")[:limit]

@@ -3,10 +3,34 @@ URLconf. The OpenAPI document and its pages (/docs) describe every api.py's rout
 
 import asyncio
 
-from django_bolt import BoltAPI, OpenAPIConfig, StreamingResponse, UploadFile, WebSocket
+from django_bolt import (
+    BoltAPI,
+    OpenAPIConfig,
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    StoplightRenderPlugin,
+    StreamingResponse,
+    SwaggerRenderPlugin,
+    UploadFile,
+    WebSocket,
+)
 from django_bolt.sse import event
 
-api = BoltAPI(openapi_config=OpenAPIConfig(title="django-bolt example", version="1.0.0"))
+# /docs is Swagger UI; /docs/redoc, /docs/scalar, /docs/rapidoc, /docs/stoplight the others.
+api = BoltAPI(
+    openapi_config=OpenAPIConfig(
+        title="django-bolt example",
+        version="1.0.0",
+        render_plugins=[
+            SwaggerRenderPlugin(),
+            RedocRenderPlugin(),
+            ScalarRenderPlugin(),
+            RapidocRenderPlugin(),
+            StoplightRenderPlugin(),
+        ],
+    )
+)
 
 
 @api.get("/events")

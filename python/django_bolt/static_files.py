@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -37,19 +38,25 @@ class FileServing:
     serve_media: bool = False
 
 
-def static_files(options: FileServing) -> _core.StaticFiles | None:
-    """The folders to serve for the configured Django project, or None for none."""
+#: A mount as ``_core.StaticFiles`` takes it: ``(url_prefix, [(name_prefix, folder), ...],
+#: cache_control)``.
+Mount = tuple[str, list[tuple[str, str]], str]
+
+
+def static_files(options: FileServing, extra: Sequence[Mount] = ()) -> _core.StaticFiles | None:
+    """The folders to serve for the configured Django project and the ``extra`` mounts
+    (the docs pages' assets, served even under ``--no-static``), or None for none."""
     from django.conf import settings
 
     if not options.enabled:
-        return None
+        return served(extra)
     # Served from the finders, the files are being edited: revalidate every time (the
     # ETag makes it a 304).
     from_finders = options.dev or settings.DEBUG
     cache_control = (
         "no-cache" if from_finders or options.max_age <= 0 else f"public, max-age={options.max_age}"
     )
-    mounts = []
+    mounts = list(extra)
     static = _static_mount(from_finders)
     if static:
         mounts.append((*static, cache_control))
@@ -57,9 +64,12 @@ def static_files(options: FileServing) -> _core.StaticFiles | None:
         media = _media_mount()
         if media:
             mounts.append((*media, cache_control))
-    if not mounts:
-        return None
-    return _core.StaticFiles(mounts, content_types())
+    return served(mounts)
+
+
+def served(mounts: Sequence[Mount]) -> _core.StaticFiles | None:
+    """The folders Rust answers from for ``mounts``, or None for none."""
+    return _core.StaticFiles(list(mounts), content_types()) if mounts else None
 
 
 def _static_mount(debug: bool) -> tuple[str, list[tuple[str, str]]] | None:

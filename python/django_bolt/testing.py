@@ -27,6 +27,8 @@ from ._core import App, Bridge
 from .api import BoltAPI, route_table
 from .hosts import allowed_hosts
 from .lifespan import Lifespan
+from .openapi import docs_assets
+from .static_files import served
 from .testing_websocket import WebSocketRejected, WebSocketTestSession
 
 __all__ = [
@@ -69,8 +71,11 @@ class _InProcessServer:
     """A server without sockets: ``App`` on a loop of its own thread, the ASGI app's
     lifespan around it, and calls into it from the test's thread."""
 
-    def __init__(self, routes: Any, asgi: Any, proxy: dict[str, Any]) -> None:
+    def __init__(
+        self, routes: Any, asgi: Any, proxy: dict[str, Any], static_files: Any = None
+    ) -> None:
         self._routes = routes
+        self._static_files = static_files
         self._asgi = asgi
         self._proxy = proxy
         self._lock = threading.Lock()
@@ -107,6 +112,7 @@ class _InProcessServer:
                 asgi,
                 state=lifespan.state,
                 allowed_hosts=hosts,
+                static_files=self._static_files,
                 **self._proxy,
             )
             self.call(lifespan.startup)
@@ -473,7 +479,8 @@ def _server(
         "proxy_headers": proxy_headers,
         "forwarded_host": forwarded_host,
     }
-    return _InProcessServer(routes, asgi, proxy)
+    docs = docs_assets(apis)
+    return _InProcessServer(routes, asgi, proxy, served([docs] if docs else []))
 
 
 #: ``files=`` as httpx takes it: ``{"field": (filename, content[, content_type])}``, or a

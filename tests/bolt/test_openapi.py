@@ -6,6 +6,7 @@ API (tests/bolt/project/docsapp/api.py)."""
 from __future__ import annotations
 
 import enum
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,7 +29,9 @@ from django_bolt import (
     UploadFile,
     WebSocket,
 )
-from django_bolt.openapi import build_document
+from django_bolt.openapi import RenderPlugin, build_document
+from django_bolt.openapi import assets as openapi_assets
+from django_bolt.openapi.assets import IMMUTABLE, manifest, own_prefix
 from django_bolt.param_functions import Cookie, File, Form, Header, Query
 from django_bolt.param_functions import Path as PathParam
 from django_bolt.serializers import Serializer, field_validator
@@ -534,7 +537,7 @@ def test_docs_path_serves_the_first_plugin():
         swagger = client.get("/docs/swagger")
     assert index.status_code == 200
     assert index.text == swagger.text
-    assert "SwaggerUIBundle" in index.text
+    assert "/swagger-ui-bundle.js" in index.text
 
 
 def test_pages_escape_the_title():
@@ -548,7 +551,7 @@ def test_pages_escape_the_title():
 def test_default_config_serves_swagger_at_docs():
     default = BoltAPI(openapi_config=OpenAPIConfig(title="My API", version="1.0.0"))
     with TestClient(default) as client:
-        assert "SwaggerUIBundle" in client.get("/docs").text
+        assert "/swagger-ui-bundle.js" in client.get("/docs").text
         assert client.get("/docs/openapi.json").json()["info"]["title"] == "My API"
         assert client.get("/docs/redoc").status_code == 404
 
@@ -569,6 +572,95 @@ def test_custom_path_and_plugin_urls():
     assert page.status_code == 200
     assert 'data-url="/api/schema/openapi.json"' in page.text
     assert 'src="/static/scalar.js"' in page.text
+
+
+def _need_vendored() -> None:
+    missing = [ui for ui, assets in manifest().items() if not assets.vendored()]
+    if missing:
+        pytest.skip(f"docs UIs not fetched: {missing} (needs npm; scripts/vendor_docs_ui.py)")
+
+
+def _page_sources(text: str) -> list[str]:
+    return re.findall(r'(?:src|href)="([^"]+)"', text)
+
+
+@pytest.mark.parametrize("plugin_path", PLUGIN_PATHS)
+def test_pages_load_their_ui_from_the_package_without_inline_scripts(plugin_path):
+    _need_vendored()
+    with TestClient(api) as client:
+        text = client.get(f"/docs/{plugin_path}").text
+        sources = _page_sources(text)
+        answers = [client.get(source) for source in sources]
+    # Every <script> loads a file (a strict CSP's script-src 'self'), served here.
+    assert re.findall(r"<script[^>]*>([^<]+)</script>", text) == []
+    assert " style=" not in text and "<style" not in text
+    assert sources and all(source.startswith("/docs/assets/") for source in sources), sources
+    for source, answer in zip(sources, answers, strict=True):
+        assert answer.status_code == 200, source
+        assert answer.headers["cache-control"] == IMMUTABLE
+        kind = "text/css" if source.endswith(".css") else "javascript"
+        assert kind in answer.headers["content-type"], source
+
+
+def test_asset_urls_carry_the_pinned_version():
+    _need_vendored()
+    with TestClient(api) as client:
+        sources = _page_sources(client.get("/docs/swagger").text)
+        swagger = manifest()["swagger-ui"]
+        folder = f"/docs/assets/swagger-ui-{swagger.version}/"
+        assert f"{folder}swagger-ui-bundle.js" in sources
+        assert f"{folder}swagger-ui.css" in sources
+        # Our start-up script's name carries its content's hash.
+        assert f"/docs/assets/{own_prefix()}/swagger-init.js" in sources
+        assert client.get("/docs/assets/swagger-ui-0.0.1/swagger-ui-bundle.js").status_code == 404
+        assert client.get(f"/docs/assets/{swagger.folder.name}/.integrity").status_code == 404
+
+
+def test_cdn_assets_are_the_pinned_versions():
+    cdn = BoltAPI(
+        openapi_config=OpenAPIConfig(
+            assets="cdn", render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()]
+        )
+    )
+    with TestClient(cdn) as client:
+        swagger = _page_sources(client.get("/docs/swagger").text)
+        redoc = _page_sources(client.get("/docs/redoc").text)
+    pinned = manifest()["swagger-ui"]
+    assert pinned.cdn + "swagger-ui-bundle.js" in swagger
+    assert f"@{pinned.version}/" in pinned.cdn
+    assert f"/docs/assets/{own_prefix()}/swagger-init.js" in swagger
+    assert redoc == [manifest()["redoc"].cdn + "bundles/redoc.standalone.js"]
+
+
+def test_an_installation_without_the_assets_falls_back_to_the_cdn_saying_so(
+    monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setattr(openapi_assets, "VENDOR", tmp_path)  # a wheel built without them
+    bare = BoltAPI(openapi_config=OpenAPIConfig(render_plugins=[ScalarRenderPlugin()]))
+    with caplog.at_level("WARNING", logger="django_bolt"), TestClient(bare) as client:
+        sources = _page_sources(client.get("/docs").text)
+    scalar = manifest()["scalar"]
+    assert sources[0] == scalar.cdn + "dist/browser/standalone.js"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"docs UI scalar {scalar.version} is not in this installation "
+        "(scripts/vendor_docs_ui.py fetches it before a build); its page loads it from "
+        f"{scalar.cdn}"
+    ]
+
+
+def test_a_ui_of_your_own_names_its_script():
+    class Elements(RenderPlugin):
+        default_path = "mine"
+        default_js_url = "/static/mine.js"
+
+        def body(self, openapi_url, js_url, assets):
+            return f'<my-ui src="{openapi_url}"></my-ui><script src="{js_url}"></script>'
+
+    mine = BoltAPI(openapi_config=OpenAPIConfig(render_plugins=[Elements()]))
+    with TestClient(mine) as client:
+        text = client.get("/docs/mine").text
+    assert '<my-ui src="/docs/openapi.json"></my-ui><script src="/static/mine.js">' in text
 
 
 def test_docs_are_off_without_config_or_when_disabled():
@@ -650,6 +742,8 @@ def test_docs_path_taken_by_a_route_is_refused_naming_both():
         ({"exclude_paths": ["admin"]}, "must start with '/'"),
         ({"render_plugins": ["swagger"]}, "is not a render plugin"),
         ({"render_plugins": [RedocRenderPlugin(), RedocRenderPlugin()]}, "distinct paths"),
+        ({"render_plugins": [RedocRenderPlugin(path="assets")]}, "other than"),
+        ({"assets": "local"}, "must be one of"),
     ],
 )
 def test_bad_config_is_refused_at_declaration(options, error):
@@ -723,3 +817,25 @@ def test_runbolt_documents_every_discovered_api(server, protocol):
             assert answered.headers["content-type"] == "text/html; charset=utf-8"
             assert "/docs/openapi.json" in answered.text
         assert client.get("/docs/swagger").status_code == 404
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_runbolt_answers_the_pages_assets_even_under_no_static(protocol):
+    _need_vendored()
+    port = support.free_port()
+    process = support.start_server(
+        [sys.executable, "manage.py", "runbolt", "--no-static"]
+        + ["--host", support.HOST, "--port", str(port)],
+        port=port,
+        cwd=PROJECT,
+        env=support.subprocess_env((), DJANGO_SETTINGS_MODULE="boltproj.settings_docs"),
+    )
+    with support.running(process), support.make_client(process.base_url, protocol) as client:
+        sources = _page_sources(client.get("/docs").text)
+        assert sources
+        for source in sources:
+            answer = client.get(source, headers={"accept-encoding": "br, gzip"})
+            assert answer.status_code == 200, source
+            assert answer.headers["cache-control"] == IMMUTABLE
+            if own_prefix() not in source:  # ours are too small to be compressed
+                assert answer.headers["content-encoding"] in ("br", "gzip"), source

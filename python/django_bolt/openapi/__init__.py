@@ -11,7 +11,7 @@ from .plugins import (
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
 )
-from .routes import docs_routes
+from .routes import docs_assets, docs_routes
 
 __all__ = [
     "OpenAPIConfig",
@@ -22,5 +22,6 @@ __all__ = [
     "StoplightRenderPlugin",
     "SwaggerRenderPlugin",
     "build_document",
+    "docs_assets",
     "docs_routes",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .assets import ASSETS_NAME, SOURCES
 from .plugins import RenderPlugin, SwaggerRenderPlugin
 
 #: The document's sub-path under the docs path.
@@ -34,6 +35,7 @@ class OpenAPIConfig:
     exclude_paths: list[str] = field(default_factory=list)
     include_error_responses: bool = True
     use_handler_docstrings: bool = True
+    assets: str = "package"
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/"):
@@ -42,11 +44,14 @@ class OpenAPIConfig:
         for plugin in self.render_plugins:
             if not isinstance(plugin, RenderPlugin):
                 raise TypeError(f"OpenAPIConfig: {plugin!r} is not a render plugin")
-        paths = [plugin.path for plugin in self.render_plugins] + [DOCUMENT_NAME]
+        if self.assets not in SOURCES:
+            raise ValueError(f"OpenAPIConfig: assets {self.assets!r} must be one of {SOURCES}")
+        reserved = [DOCUMENT_NAME, ASSETS_NAME]
+        paths = [plugin.path for plugin in self.render_plugins] + reserved
         if len(set(paths)) != len(paths):
             raise ValueError(
                 f"OpenAPIConfig: render plugins need distinct paths, other than "
-                f"{DOCUMENT_NAME!r}: {paths[:-1]}"
+                f"{' and '.join(map(repr, reserved))}: {paths[: -len(reserved)]}"
             )
         for prefix in self.exclude_paths:
             if not prefix.startswith("/"):

@@ -1,14 +1,18 @@
 """Render plugins: the HTML pages that show the OpenAPI document with a JavaScript UI.
 
-Each page loads its UI from a public CDN and points it at the document's URL. Pass
-``js_url=`` (and ``css_url=`` where a UI has a stylesheet) to load it from elsewhere,
-for example from your own static files; ``path=`` changes the page's sub-path.
+Each page loads its UI from the files this package serves under ``{docs path}/assets/``
+(or from a CDN: ``OpenAPIConfig(assets="cdn")``, see ``assets.py``) and points it at the
+document's URL. No page has an inline script or style, so every page works under a
+strict Content-Security-Policy (docs/openapi.md). Pass ``js_url=`` (and ``css_url=``
+where a UI has a stylesheet) to load a UI from elsewhere; ``path=`` changes the page's
+sub-path.
 """
 
 from __future__ import annotations
 
 import html
-import json
+
+from .assets import AssetURLs
 
 __all__ = [
     "RapidocRenderPlugin",
@@ -25,8 +29,12 @@ class RenderPlugin:
 
     #: The sub-path under the docs path, and the UI's name.
     default_path = ""
+    #: The UI's entry in ``assets.json``, and its script's and stylesheet's names there.
+    ui = ""
+    js_name = ""
+    css_name = ""
+    #: A UI of your own (no ``ui``): its script's and stylesheet's URLs.
     default_js_url = ""
-    #: The UI's stylesheet, for UIs that have one.
     default_css_url = ""
 
     def __init__(
@@ -35,26 +43,29 @@ class RenderPlugin:
         self.path = (path or self.default_path).strip("/")
         if not self.path or "/" in self.path:
             raise ValueError(f"{type(self).__name__}: path {path!r} must be one path segment")
-        self.js_url = js_url or self.default_js_url
-        self.css_url = css_url or self.default_css_url
+        self.js_url = js_url
+        self.css_url = css_url
 
-    def render(self, openapi_url: str, title: str) -> str:
+    def render(self, openapi_url: str, title: str, assets: AssetURLs) -> str:
         """The whole HTML page for the document at ``openapi_url``."""
+        js = self.js_url or self._asset(self.js_name, assets) or self.default_js_url
+        css = self.css_url or self._asset(self.css_name, assets) or self.default_css_url
+        stylesheet = f'<link rel="stylesheet" href="{_attribute(css)}">\n' if css else ""
         return (
             "<!DOCTYPE html>\n<html>\n<head>\n"
             '<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n{self.head()}</head>\n"
-            f"<body>\n{self.body(openapi_url)}\n</body>\n</html>\n"
+            f"<title>{html.escape(title)}</title>\n{stylesheet}</head>\n"
+            f"<body>\n{self.body(openapi_url, js, assets)}\n</body>\n</html>\n"
         )
 
-    def head(self) -> str:
-        if not self.css_url:
-            return ""
-        return f'<link rel="stylesheet" href="{_attribute(self.css_url)}">\n'
-
-    def body(self, openapi_url: str) -> str:
+    def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
+        """The page's body: the UI's element pointing at ``openapi_url`` and its script
+        at ``js_url``; ``assets.own(name)`` is the URL of a start-up script of ours."""
         raise NotImplementedError
+
+    def _asset(self, name: str, assets: AssetURLs) -> str:
+        return assets.url(self.ui, name) if self.ui and name else ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(path={self.path!r})"
@@ -64,26 +75,23 @@ def _attribute(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _script_literal(value: str) -> str:
-    """``value`` as a JavaScript string literal that cannot end the <script> element."""
-    return json.dumps(value).replace("<", "\\u003c")
+def _script(url: str, module: bool = False) -> str:
+    kind = ' type="module"' if module else ""
+    return f'<script{kind} src="{_attribute(url)}"></script>'
 
 
 class SwaggerRenderPlugin(RenderPlugin):
     """Swagger UI: browse and try every operation."""
 
     default_path = "swagger"
-    default_js_url = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"
-    default_css_url = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
+    ui = "swagger-ui"
+    js_name = "swagger-ui-bundle.js"
+    css_name = "swagger-ui.css"
 
-    def body(self, openapi_url: str) -> str:
+    def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
         return (
-            '<div id="swagger-ui"></div>\n'
-            f'<script src="{_attribute(self.js_url)}"></script>\n'
-            "<script>\n"
-            f"SwaggerUIBundle({{url: {_script_literal(openapi_url)}, dom_id: '#swagger-ui', "
-            "deepLinking: true});\n"
-            "</script>"
+            f'<div id="swagger-ui" data-url="{_attribute(openapi_url)}"></div>\n'
+            f"{_script(js_url)}\n{_script(assets.own('swagger-init.js'))}"
         )
 
 
@@ -91,25 +99,24 @@ class RedocRenderPlugin(RenderPlugin):
     """Redoc: a three-panel reference."""
 
     default_path = "redoc"
-    default_js_url = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+    ui = "redoc"
+    js_name = "redoc.standalone.js"
 
-    def body(self, openapi_url: str) -> str:
-        return (
-            f'<redoc spec-url="{_attribute(openapi_url)}"></redoc>\n'
-            f'<script src="{_attribute(self.js_url)}"></script>'
-        )
+    def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
+        return f'<redoc spec-url="{_attribute(openapi_url)}"></redoc>\n{_script(js_url)}'
 
 
 class ScalarRenderPlugin(RenderPlugin):
     """Scalar API reference."""
 
     default_path = "scalar"
-    default_js_url = "https://cdn.jsdelivr.net/npm/@scalar/api-reference"
+    ui = "scalar"
+    js_name = "standalone.js"
 
-    def body(self, openapi_url: str) -> str:
+    def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
         return (
-            f'<script id="api-reference" data-url="{_attribute(openapi_url)}"></script>\n'
-            f'<script src="{_attribute(self.js_url)}"></script>'
+            f'<div id="scalar-reference" data-url="{_attribute(openapi_url)}"></div>\n'
+            f"{_script(js_url)}\n{_script(assets.own('scalar-init.js'))}"
         )
 
 
@@ -117,12 +124,15 @@ class RapidocRenderPlugin(RenderPlugin):
     """RapiDoc: a web component reference with a try-it console."""
 
     default_path = "rapidoc"
-    default_js_url = "https://cdn.jsdelivr.net/npm/rapidoc@9/dist/rapidoc-min.js"
+    ui = "rapidoc"
+    js_name = "rapidoc-min.js"
 
-    def body(self, openapi_url: str) -> str:
+    def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
         return (
-            f'<script type="module" src="{_attribute(self.js_url)}"></script>\n'
-            f'<rapi-doc spec-url="{_attribute(openapi_url)}" render-style="read"></rapi-doc>'
+            f"{_script(js_url, module=True)}\n"
+            # load-fonts="false": RapiDoc would fetch its fonts from Google's; system fonts.
+            f'<rapi-doc spec-url="{_attribute(openapi_url)}" render-style="read" '
+            'load-fonts="false"></rapi-doc>'
         )
 
 
@@ -130,14 +140,13 @@ class StoplightRenderPlugin(RenderPlugin):
     """Stoplight Elements."""
 
     default_path = "stoplight"
-    default_js_url = "https://unpkg.com/@stoplight/elements/web-components.min.js"
-    default_css_url = "https://unpkg.com/@stoplight/elements/styles.min.css"
+    ui = "stoplight"
+    js_name = "web-components.min.js"
+    css_name = "styles.min.css"
 
-    def head(self) -> str:
-        return f'<script src="{_attribute(self.js_url)}"></script>\n' + super().head()
-
-    def body(self, openapi_url: str) -> str:
+    def body(self, openapi_url: str, js_url: str, assets: AssetURLs) -> str:
         return (
+            f"{_script(js_url)}\n"
             f'<elements-api apiDescriptionUrl="{_attribute(openapi_url)}" router="hash" '
             'layout="sidebar"></elements-api>'
         )

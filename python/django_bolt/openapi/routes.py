@@ -17,6 +17,7 @@ import msgspec
 
 from ..responses import HTML, Response
 from ..routing import Route, analyse
+from .assets import ASSETS_NAME, AssetURLs, asset_mount
 from .config import DOCUMENT_NAME, OpenAPIConfig
 from .document import build_document
 from .plugins import RenderPlugin
@@ -48,14 +49,31 @@ def docs_routes(apis: list[BoltAPI], names: Sequence[str] | None = None) -> list
     return _routes_for(config, apis) if config.enabled else []
 
 
+def docs_assets(apis: list[BoltAPI]) -> tuple[str, list[tuple[str, str]], str] | None:
+    """The folder mount (as ``_core.StaticFiles`` takes it) of the docs pages' scripts
+    and stylesheets, answered from Rust; None when no API serves docs."""
+    config = next((api.openapi_config for api in apis if api.openapi_config), None)
+    if config is None or not config.enabled or not config.render_plugins:
+        return None
+    return asset_mount(_assets_base(config))
+
+
+def _assets_base(config: OpenAPIConfig) -> str:
+    return config.url(ASSETS_NAME) + "/"
+
+
 def _routes_for(config: OpenAPIConfig, apis: list[BoltAPI]) -> list[Route]:
     document = _CachedDocument(config, apis)
     openapi_url = config.url(DOCUMENT_NAME)
     routes = [_get(openapi_url, document.response)]
-    if config.render_plugins:
-        routes.append(_get(config.path, _page(config.render_plugins[0], openapi_url, config)))
-    for plugin in config.render_plugins:
-        routes.append(_get(config.url(plugin.path), _page(plugin, openapi_url, config)))
+    assets = AssetURLs(_assets_base(config), config.assets)
+    pages = [
+        (config.url(plugin.path), _page(plugin, openapi_url, config, assets))
+        for plugin in config.render_plugins
+    ]
+    if pages:
+        routes.append(_get(config.path, pages[0][1]))
+    routes += [_get(path, page) for path, page in pages]
     return routes
 
 
@@ -75,8 +93,10 @@ class _CachedDocument:
         return Response(self.encoded, media_type="application/json")
 
 
-def _page(plugin: RenderPlugin, openapi_url: str, config: OpenAPIConfig) -> Callable[[], Any]:
-    page = plugin.render(openapi_url, config.title)
+def _page(
+    plugin: RenderPlugin, openapi_url: str, config: OpenAPIConfig, assets: AssetURLs
+) -> Callable[[], Any]:
+    page = plugin.render(openapi_url, config.title, assets)
 
     async def render_page() -> HTML:
         return HTML(page)

@@ -24,6 +24,7 @@ from ...health import (
     readiness_route,
     setting,
 )
+from ...openapi import docs_assets
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
     ServerOptions,
@@ -144,7 +145,8 @@ class Command(BaseCommand):
             serve_media=opts["serve_media"],
         )
         try:
-            folders = static_files(files)
+            docs = docs_assets([api for _, api in apis])
+            folders = static_files(files, [docs] if docs else [])
         except ValueError as exc:  # a folder vanished since the settings named it
             raise CommandError(str(exc)) from None
         options = dataclasses.replace(options_from(opts), static_files=folders)

@@ -79,7 +79,10 @@ where
         response = without_body(response);
     }
     if let Some(id) = request_id {
-        errors::with_request_id(&mut response, &id);
+        // In the body only where it can be matched with a log line.
+        if app.access_log.is_some() {
+            errors::with_request_id(&mut response, &id);
+        }
         response
             .headers_mut()
             .entry(&request_id::HEADER)

@@ -330,13 +330,18 @@ def test_a_missing_or_odd_request_id_is_made_and_seen_by_handlers(plain_server, 
     assert bolt.headers["x-request-id"] != django.headers["x-request-id"]
 
 
-def test_rust_error_bodies_carry_the_request_id(plain_server):
-    with support.make_client(plain_server.base_url, "http2") as client:
+def test_rust_error_bodies_carry_the_request_id_when_logged(json_server, plain_server):
+    with support.make_client(json_server.base_url, "http2") as client:
         refused = client.delete("/api/items/1", headers={"x-request-id": "err-1"})
         invalid = client.get("/api/items/x")
     assert refused.json() == {"detail": "Method Not Allowed", "request_id": "err-1"}
     assert invalid.status_code == 422
     assert invalid.json()["request_id"] == invalid.headers["x-request-id"]
+    # Without an access log to match it with, the id is in the header only.
+    with support.make_client(plain_server.base_url, "http1") as client:
+        unlogged = client.delete("/api/items/1", headers={"x-request-id": "err-2"})
+    assert unlogged.json() == {"detail": "Method Not Allowed"}
+    assert unlogged.headers["x-request-id"] == "err-2"
 
 
 def test_no_request_id_turns_it_off():

@@ -13,6 +13,8 @@ use crate::notice::Notice;
 
 /// Entries waiting for the writer; past this (stderr blocked) new ones are dropped.
 const QUEUE: usize = 64 * 1024;
+/// How long the writer waits after the first entry of a batch.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(5);
 /// Entries written at once at most.
 const MAX_BATCH: usize = 512;
 
@@ -71,6 +73,9 @@ impl Writer {
 fn drain(entries: Receiver<Entry>, sink: Sink) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = entries.recv() {
+        // Let a batch gather: a sender wakes this thread only when it sleeps in
+        // `recv`, so under load that is once per pause, not once per request.
+        std::thread::sleep(GATHER);
         batch.push(first);
         batch.extend(entries.try_iter().take(MAX_BATCH - 1));
         match &sink {

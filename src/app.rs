@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
+use crate::access_log::AccessLog;
 use crate::admission::Queue;
 use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
@@ -40,7 +41,8 @@ impl App {
         max_body_size=10*1024*1024, max_pending=4096, max_pending_per_client=1024,
         body_timeout=30.0, min_body_rate=1024, forwarded_allow_ips="",
         proxy_headers="x-forwarded", forwarded_host=false, allowed_hosts=None,
-        response_timeout=0.0, static_files=None, health_path=""))]
+        response_timeout=0.0, static_files=None, health_path="", access_log=None,
+        access_log_colour=false, access_logger=None, request_id=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         bridge: &Bridge,
@@ -60,7 +62,19 @@ impl App {
         response_timeout: f64,
         static_files: Option<Py<StaticFiles>>,
         health_path: &str,
+        access_log: Option<&str>,
+        access_log_colour: bool,
+        access_logger: Option<Py<PyAny>>,
+        request_id: bool,
     ) -> PyResult<Self> {
+        let access_log = match access_log {
+            Some(format) => {
+                let format = format.parse().map_err(PyValueError::new_err)?;
+                let sink = AccessLog::sink(format, access_log_colour, access_logger);
+                Some(AccessLog::start(sink)?)
+            }
+            None => None,
+        };
         let health = Health::at(health_path).map_err(PyValueError::new_err)?;
         let body_pace = Pace {
             stall: Duration::try_from_secs_f64(body_timeout)
@@ -106,6 +120,8 @@ impl App {
                 allowed_hosts: allowed_hosts.map(AllowedHosts::new),
                 static_files,
                 health,
+                access_log,
+                request_ids: request_id,
             }),
         })
     }

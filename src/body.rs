@@ -10,6 +10,8 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 
+use crate::access_log::Pending;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One item of a streamed body: data or trailers, or the reason the stream broke off.
@@ -20,6 +22,8 @@ pub struct ResponseBody {
     /// Kept alive while hyper sends the body; dropping it tells the producer the
     /// exchange is over (sent or abandoned).
     _keep: Option<Box<dyn Send + Sync>>,
+    /// The access log entry, counting the bytes sent; written when the body is dropped.
+    log: Option<Box<Pending>>,
 }
 
 /// Read size of a reader-backed body.
@@ -45,6 +49,7 @@ impl ResponseBody {
         ResponseBody {
             kind: Kind::Full(data),
             _keep: None,
+            log: None,
         }
     }
 
@@ -52,6 +57,7 @@ impl ResponseBody {
         ResponseBody {
             kind: Kind::Full(None),
             _keep: None,
+            log: None,
         }
     }
 
@@ -59,6 +65,7 @@ impl ResponseBody {
         ResponseBody {
             kind: Kind::Channel(rx),
             _keep: None,
+            log: None,
         }
     }
 
@@ -71,6 +78,7 @@ impl ResponseBody {
                 buffer: BytesMut::new(),
             },
             _keep: None,
+            log: None,
         }
     }
 
@@ -97,6 +105,11 @@ impl ResponseBody {
     pub fn keep(&mut self, guard: impl Send + Sync + 'static) {
         self._keep = Some(Box::new(guard));
     }
+
+    /// Count what is sent in `entry`, and write it when this body is done.
+    pub fn log(&mut self, entry: Box<Pending>) {
+        self.log = Some(entry);
+    }
 }
 
 impl Body for ResponseBody {
@@ -107,11 +120,16 @@ impl Body for ResponseBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match &mut self.kind {
+        let this = &mut *self;
+        let polled = match &mut this.kind {
             Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             Kind::Channel(rx) => rx.poll_recv(cx),
             Kind::Reader { reader, buffer, .. } => poll_read_chunk(reader.as_mut(), buffer, cx),
+        };
+        if let (Some(log), Poll::Ready(Some(Ok(frame)))) = (&mut this.log, &polled) {
+            log.sent(frame.data_ref().map_or(0, Bytes::len));
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode, Version};
 use http_body::Body;
 
+use crate::access_log::{request_id, AccessLog};
 use crate::admission::Queue;
 use crate::asgi::websocket::Upgrade;
 use crate::asgi::{self, AsgiApp, ConnInfo};
@@ -42,6 +43,10 @@ pub struct AppInner {
     pub static_files: Option<pyo3::Py<StaticFiles>>,
     /// The liveness answer, on a path no Bolt route takes.
     pub health: crate::health::Health,
+    /// One entry per answered request; `None`: off.
+    pub access_log: Option<Arc<AccessLog>>,
+    /// Keep or make `X-Request-ID` (request, response, log, Rust's error bodies).
+    pub request_ids: bool,
 }
 
 pub async fn handle<B>(
@@ -55,19 +60,39 @@ where
 {
     let is_head = request.method() == Method::HEAD;
     let (mut head, body) = request.into_parts();
-    if let Some(problem) = malformed(&head) {
-        return errors::detail(StatusCode::BAD_REQUEST, problem);
-    }
-    let conn = match app.proxies.is_empty() {
+    let request_id = app.request_ids.then(|| request_id::take(&mut head.headers));
+    let problem = malformed(&head);
+    let conn = match app.proxies.is_empty() || problem.is_some() {
         true => conn,
         false => app.proxies.apply(&conn, &mut head).map_or(conn, Arc::new),
     };
-    let response = dispatch(&app, conn, head, body).await;
+    let client = conn.client.map(|addr| addr.ip());
+    let entry = app
+        .access_log
+        .as_ref()
+        .map(|log| log.begin(&head, client, request_id.clone()));
+    let mut response = match problem {
+        Some(problem) => errors::detail(StatusCode::BAD_REQUEST, problem),
+        None => dispatch(&app, conn, head, body).await,
+    };
     if is_head {
-        without_body(response)
-    } else {
-        response
+        response = without_body(response);
     }
+    if let Some(id) = request_id {
+        // In the body only where it can be matched with a log line.
+        if app.access_log.is_some() {
+            errors::with_request_id(&mut response, &id);
+        }
+        response
+            .headers_mut()
+            .entry(&request_id::HEADER)
+            .or_insert(id);
+    }
+    if let Some(mut entry) = entry {
+        entry.answered(response.status());
+        response.body_mut().log(entry);
+    }
+    response
 }
 
 /// What RFC 9112 makes a server refuse that hyper lets through.

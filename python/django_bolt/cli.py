@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
@@ -25,17 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="serve an ASGI application")
     run.add_argument("app", metavar="MODULE:ATTR")
     add_server_arguments(run)
-    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
-    configure_logging(getattr(logging, args.log_level.upper()))
     sys.path.insert(0, os.getcwd())
     try:
-        serve(None, load_app(args.app), options_from(vars(args)))
+        options = options_from(vars(args))
+        configure_logging(options)
+        serve(None, load_app(args.app), options)
     except StartupError as exc:
         print(f"django-bolt: error: {exc}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@ and graceful shutdown."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import logging
@@ -13,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import _core, _loop, db
+from . import _core, _loop, db, logs
 from .flag_types import MAX_SIZE, seconds, whole_number
 from .hosts import allowed_hosts
 from .lifespan import Lifespan, LifespanFailure
@@ -54,6 +55,12 @@ class ServerOptions:
     #: settings (``static_files.py``). Not a flag.
     static_files: Any = None
     health_path: str = ""
+    #: None: on under ``runbolt --dev``, off otherwise.
+    access_log: bool | None = None
+    access_log_format: str = "text"
+    no_request_id: bool = False
+    log_level: str = "info"
+    log_config: str = ""
 
 
 #: ``--slow-callback-warning`` under ``runbolt --dev`` unless the flag is given.
@@ -128,7 +135,29 @@ _FLAGS: list[tuple[str, str]] = [
         "take the host from the trusted proxy's X-Forwarded-Host or Forwarded host= "
         "instead of the request's Host",
     ),
+    (
+        "access_log",
+        "one line per request on stderr (or the django_bolt.access logger when it has "
+        "handlers) (default: on under runbolt --dev, off otherwise)",
+    ),
+    ("access_log_format", "access log lines as text or json"),
+    (
+        "no_request_id",
+        "neither keep nor make X-Request-ID (kept from the request when sane, else made; "
+        "returned, logged and put in the server's error bodies)",
+    ),
+    ("log_level", "level of the django_bolt loggers; above info also silences the access log"),
+    (
+        "log_config",
+        "logging configuration file: dictConfig as .json or .yaml, else fileConfig (.ini)",
+    ),
 ]
+
+#: Flags that take one of a few values.
+_CHOICES: dict[str, list[str]] = {
+    "access_log_format": logs.ACCESS_LOG_FORMATS,
+    "log_level": logs.LOG_LEVELS,
+}
 
 
 #: The type of each numeric flag: its range is what the setting can mean and the Rust
@@ -162,6 +191,14 @@ def add_server_arguments(parser: Any) -> None:
     defaults = ServerOptions()
     for name, help_text in _FLAGS:
         default = getattr(defaults, name)
+        if default is None:  # on, off, or left to the command
+            parser.add_argument(
+                "--" + name.replace("_", "-"),
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=help_text,
+            )
+            continue
         if isinstance(default, bool):
             parser.add_argument("--" + name.replace("_", "-"), action="store_true", help=help_text)
             continue
@@ -169,6 +206,7 @@ def add_server_arguments(parser: Any) -> None:
             "--" + name.replace("_", "-"),
             type=_NUMBER_TYPES[name] if isinstance(default, int | float) else type(default),
             default=default,
+            choices=_CHOICES.get(name),
             help=f"{help_text} (default: {default!r})",
         )
 
@@ -292,6 +330,12 @@ async def _serve_until_stopped(
             response_timeout=options.response_timeout,
             static_files=options.static_files,
             health_path=options.health_path,
+            **logs.app_arguments(
+                bool(options.access_log),
+                options.access_log_format,
+                options.log_level,
+                request_id=not options.no_request_id,
+            ),
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from None
@@ -392,15 +436,13 @@ def _announce(server: Any, options: ServerOptions) -> None:
     )
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Give the ``django_bolt`` logger a stderr handler unless the project set one."""
-    root = logging.getLogger("django_bolt")
-    if root.handlers or logging.getLogger().handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(level)
+def configure_logging(options: ServerOptions) -> None:
+    """``--log-config`` and ``--log-level``; a stderr handler for the ``django_bolt``
+    logger unless the project set one. StartupError for a config that cannot apply."""
+    try:
+        logs.configure(options.log_level, options.log_config)
+    except logs.LogConfigError as exc:
+        raise StartupError(str(exc)) from None
 
 
 def load_app(target: str) -> Any:

@@ -1,4 +1,5 @@
-//! Error responses answered in Rust: JSON bodies shaped `{"detail": ...}`.
+//! Error responses answered in Rust: JSON bodies shaped `{"detail": ...}`, with the
+//! request's id added (`"request_id"`) on the way out when the server makes ids.
 
 use http::{header, HeaderValue, Response, StatusCode};
 
@@ -23,12 +24,44 @@ pub fn json_response(status: StatusCode, body: String) -> Response<ResponseBody>
     response
 }
 
+/// Marks a response whose body is a JSON object this module made.
+#[derive(Clone, Copy)]
+struct Made;
+
+/// A JSON object body of this module: it can take the request id.
+fn made(status: StatusCode, body: String) -> Response<ResponseBody> {
+    let mut response = json_response(status, body);
+    response.extensions_mut().insert(Made);
+    response
+}
+
 /// `{"detail": "<message>"}` with `status`.
 pub fn detail(status: StatusCode, message: &str) -> Response<ResponseBody> {
     let mut body = String::from("{\"detail\":");
     push_json_string(&mut body, message);
     body.push('}');
-    json_response(status, body)
+    made(status, body)
+}
+
+/// Add `"request_id"` to an error body this module made; other responses pass as
+/// they are.
+pub fn with_request_id(response: &mut Response<ResponseBody>, id: &HeaderValue) {
+    if response.extensions_mut().remove::<Made>().is_none() {
+        return;
+    }
+    let (Some(body), Ok(id)) = (response.body().as_full(), id.to_str()) else {
+        return;
+    };
+    let Some(object) = body.strip_suffix(b"}") else {
+        return;
+    };
+    let mut tail = String::from(",\"request_id\":");
+    push_json_string(&mut tail, id);
+    tail.push('}');
+    let mut whole = Vec::with_capacity(object.len() + tail.len());
+    whole.extend_from_slice(object);
+    whole.extend_from_slice(tail.as_bytes());
+    *response.body_mut() = ResponseBody::full(whole);
 }
 
 pub fn not_found() -> Response<ResponseBody> {
@@ -114,7 +147,7 @@ pub fn unprocessable(errors: &[FieldError]) -> Response<ResponseBody> {
         body.push('}');
     }
     body.push_str("]}");
-    json_response(StatusCode::UNPROCESSABLE_ENTITY, body)
+    made(StatusCode::UNPROCESSABLE_ENTITY, body)
 }
 
 /// Append `s` as a JSON string literal.
@@ -137,6 +170,18 @@ pub fn push_json_string(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adds_the_request_id_to_made_bodies_only() {
+        let id = HeaderValue::from_static("r\"1");
+        let mut made = not_found();
+        with_request_id(&mut made, &id);
+        let body = made.body().as_full().unwrap();
+        assert_eq!(&body[..], br#"{"detail":"Not Found","request_id":"r\"1"}"#);
+        let mut other = json_response(StatusCode::OK, "{}".into());
+        with_request_id(&mut other, &id);
+        assert_eq!(&other.body().as_full().unwrap()[..], b"{}");
+    }
 
     #[test]
     fn escapes_json_strings() {

@@ -30,6 +30,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::access_log::AccessLog;
 use crate::app::App;
 use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
@@ -365,9 +366,16 @@ fn out_of_descriptors(err: &std::io::Error) -> bool {
 }
 
 /// The TLS handshake, or `None` if it fails or the client speaks plain HTTP (which is
-/// answered 400).
-async fn handshake(acceptor: &TlsAcceptor, mut stream: TcpStream) -> Option<TlsStream<TcpStream>> {
+/// answered 400, and logged in `log` when the access log is on).
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    mut stream: TcpStream,
+    log: Option<(&Arc<AccessLog>, std::net::SocketAddr)>,
+) -> Option<TlsStream<TcpStream>> {
     if speaks_plain_http(&stream).await {
+        if let Some((log, peer)) = log {
+            log.refused(400, http::Version::HTTP_11, Some(peer.ip()));
+        }
         let _ = stream.write_all(PLAIN_HTTP_ANSWER).await;
         let _ = stream.shutdown().await;
         return None;
@@ -407,7 +415,8 @@ impl Connections {
             return self.run(stream, peer, None, first, watcher).await;
         };
         // A failed or slow handshake only concerns that client.
-        if let Some(Some(tls)) = first.within(handshake(&acceptor, stream)).await {
+        let log = self.app.access_log.as_ref().map(|log| (log, peer));
+        if let Some(Some(tls)) = first.within(handshake(&acceptor, stream, log)).await {
             let info = Arc::new(TlsInfo::of(tls.get_ref().1));
             self.run(tls, peer, Some(info), first, watcher).await;
         }
@@ -464,7 +473,12 @@ impl Connections {
             });
             let connection = self.http1.serve_connection_with_upgrades(io, service);
             // Errors here are the client's (reset, bad request already answered).
-            let _ = first.within(watcher.watch(connection)).await;
+            let served = first.within(watcher.watch(connection)).await;
+            if let (Some(Err(err)), Some(log)) = (served, &self.app.access_log) {
+                if let Some(status) = parser_answer(err.as_ref()) {
+                    log.refused(status, http::Version::HTTP_11, Some(peer.ip()));
+                }
+            }
         }
     }
 
@@ -490,6 +504,17 @@ impl Connections {
             }
             Ok(response)
         }
+    }
+}
+
+/// The status hyper's HTTP/1.1 parser answered a request it could not read with,
+/// if it answered one (its service never saw that request).
+fn parser_answer(err: &(dyn std::error::Error + 'static)) -> Option<u16> {
+    let err = err.downcast_ref::<hyper::Error>()?;
+    match err {
+        err if err.is_parse_too_large() => Some(431),
+        err if err.is_parse() && !err.is_parse_version_h2() => Some(400),
+        _ => None,
     }
 }
 

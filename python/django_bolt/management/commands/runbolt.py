@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from pathlib import Path
 
@@ -45,7 +44,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         add_server_arguments(parser)
         # Not given: the settings decide (BOLT_HEALTH_PATH, BOLT_READY_PATH).
-        parser.set_defaults(slow_callback_warning=None, health_path=None)
+        parser.set_defaults(slow_callback_warning=None, health_path=None, log_level=None)
         parser.add_argument(
             "--ready-path",
             help="path of the readiness check (every database reachable), empty: off "
@@ -89,7 +88,14 @@ class Command(BaseCommand):
             raise CommandError("--asgi and --no-asgi cannot be used together")
         if opts["https"]:
             self._use_development_certificate(opts)
-        configure_logging(logging.DEBUG if opts["verbosity"] > 1 else logging.INFO)
+        if opts["log_level"] is None:  # not given: -v 2 and more is debug
+            opts["log_level"] = "debug" if opts["verbosity"] > 1 else "info"
+        if opts["access_log"] is None:  # not given: on while developing, as runserver
+            opts["access_log"] = opts["dev"]
+        try:
+            configure_logging(options_from(opts))
+        except StartupError as exc:
+            raise CommandError(str(exc)) from None
         if opts["slow_callback_warning"] is None:  # not given: --dev watches closely
             dev = opts["dev"]
             opts["slow_callback_warning"] = (

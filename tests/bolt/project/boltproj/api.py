@@ -4,7 +4,7 @@ import time
 
 import msgspec
 
-from django_bolt import JSON, BoltAPI, HTTPException, StreamingResponse
+from django_bolt import JSON, BoltAPI, HTTPException, Request, StreamingResponse
 
 api = BoltAPI(prefix="/api")
 
@@ -103,3 +103,9 @@ async def events(key: str, count: int = 5, pause: float = 0.3):
 @api.get("/stream-state")
 async def stream_state(key: str):
     return {"state": STREAMS.get(key)}
+
+
+@api.get("/request-id")
+async def request_id(request: Request):
+    """The X-Request-ID the handler sees (kept from the request or made by the server)."""
+    return {"request_id": request.headers.get("x-request-id")}

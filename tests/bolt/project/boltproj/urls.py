@@ -32,7 +32,12 @@ def stream(request):
     return response
 
 
+def request_id(request):
+    return JsonResponse({"request_id": request.META.get("HTTP_X_REQUEST_ID")})
+
+
 urlpatterns = [
+    path("django/request-id", request_id),
     path("django/echo", echo),
     path("django/hello", hello),
     path("django/thread", thread),

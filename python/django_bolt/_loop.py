@@ -21,9 +21,18 @@ _executor: ThreadPoolExecutor | None = None
 shutdown_grace: float | None = None
 
 
-@types.coroutine
-def resume(coro, pending, label: str = "", threshold: float = 0.0):
+async def resume(coro, pending, label: str = "", threshold: float = 0.0):
     """Continue ``coro``, which yielded ``pending`` on the step Rust already took.
+
+    A native coroutine: from Python 3.12 on, asyncio's Task refuses generator-based
+    ones (``@types.coroutine``), so this one awaits :func:`_steps`, which does the work.
+    """
+    return await _steps(coro, pending, label, threshold)
+
+
+@types.coroutine
+def _steps(coro, pending, label: str, threshold: float):
+    """The steps of :func:`resume`, continuing ``coro`` from ``pending``.
 
     The Task running this sees ``pending`` exactly as if it had stepped ``coro``
     itself; what the Task sends or throws back goes on to ``coro`` (PEP 380's

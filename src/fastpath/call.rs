@@ -15,6 +15,7 @@ use super::params::{self, Value};
 use super::router::Route;
 use crate::body::ResponseBody;
 use crate::files::SendFile;
+use crate::python::coro::is_coroutine;
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
 
 pub type Reply = oneshot::Sender<Response<ResponseBody>>;
@@ -180,11 +181,6 @@ fn respond<'py>(py: Python<'py>, route: &Route, outcome: Outcome<'py>) -> Answer
         log_failure(py, route, err);
         errors::internal_error()
     }))
-}
-
-fn is_coroutine(value: &Bound<'_, PyAny>) -> bool {
-    // SAFETY: a type check on a live object, with the GIL held.
-    unsafe { pyo3::ffi::PyCoro_CheckExact(value.as_ptr()) != 0 }
 }
 
 fn json(status: StatusCode, body: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {

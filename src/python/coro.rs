@@ -53,39 +53,128 @@ where
     F: for<'py> FnOnce(Python<'py>, Outcome<'py>) + Send + 'static,
 {
     let watch = lp.slow_step().map(|threshold| (threshold, Instant::now()));
-    // SAFETY: we hold the GIL; every pointer is checked, and owned ones are wrapped in
-    // Bound right away so they are released on every path.
-    let (status, value, context) = unsafe {
-        let context = ffi::PyContext_CopyCurrent();
-        if context.is_null() {
-            return done(py, Err(fetch_error(py)));
-        }
-        let context = Bound::from_owned_ptr(py, context);
-        if ffi::PyContext_Enter(context.as_ptr()) != 0 {
-            return done(py, Err(fetch_error(py)));
-        }
-        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-        let status = ffi::PyIter_Send(coro.as_ptr(), ffi::Py_None(), &mut value);
-        ffi::PyContext_Exit(context.as_ptr());
-        let value = (!value.is_null()).then(|| Bound::from_owned_ptr(py, value));
-        (status, value, context)
-    };
+    let step = first_step(py, &coro);
     if let Some((threshold, started)) = watch {
         let blocked = started.elapsed();
         if blocked >= threshold {
             lp.warn_blocked(py, label, blocked);
         }
     }
-    match (status, value) {
-        (ffi::PySendResult::PYGEN_RETURN, Some(value)) => done(py, Ok(value)),
-        (ffi::PySendResult::PYGEN_NEXT, Some(pending)) => {
+    match step {
+        Ok(Step::Returned(value)) => done(py, Ok(value)),
+        Ok(Step::Suspended { pending, context }) => {
             match lp.resume_task(py, &coro, &pending, &context, label) {
                 Ok(task) => when_done(py, &task, done),
                 Err(err) => done(py, Err(err)),
             }
         }
-        _ => done(py, Err(fetch_error(py))),
+        Err(err) => done(py, Err(err)),
     }
+}
+
+/// Where a coroutine's first step left it.
+enum Step<'py> {
+    /// It finished with this value.
+    Returned(Bound<'py, PyAny>),
+    /// It awaits `pending`; a Task resumes it in `context`, the copy it started in.
+    Suspended {
+        pending: Bound<'py, PyAny>,
+        context: Bound<'py, PyAny>,
+    },
+}
+
+/// Step `coro` once inside a copy of the current context, entered through the C API.
+#[cfg(not(feature = "abi3"))]
+fn first_step<'py>(py: Python<'py>, coro: &Bound<'py, PyAny>) -> PyResult<Step<'py>> {
+    // SAFETY: we hold the GIL; every pointer is checked, and owned ones are wrapped in
+    // Bound right away so they are released on every path.
+    let (sent, context) = unsafe {
+        let context = ffi::PyContext_CopyCurrent();
+        if context.is_null() {
+            return Err(fetch_error(py));
+        }
+        let context = Bound::from_owned_ptr(py, context);
+        if ffi::PyContext_Enter(context.as_ptr()) != 0 {
+            return Err(fetch_error(py));
+        }
+        let sent = send_none(py, coro);
+        ffi::PyContext_Exit(context.as_ptr());
+        (sent, context)
+    };
+    Ok(match sent? {
+        (true, value) => Step::Returned(value),
+        (false, pending) => Step::Suspended { pending, context },
+    })
+}
+
+/// Step `coro` once inside a copy of the current context. The stable ABI cannot enter
+/// a context, so `Context.run` calls [`step_once`] in it: two Python calls more.
+#[cfg(feature = "abi3")]
+fn first_step<'py>(py: Python<'py>, coro: &Bound<'py, PyAny>) -> PyResult<Step<'py>> {
+    static COPY_CONTEXT: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    static STEP_ONCE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let context = COPY_CONTEXT
+        .import(py, "contextvars", "copy_context")?
+        .call0()?;
+    let step = STEP_ONCE.get_or_try_init(py, || {
+        PyResult::Ok(wrap_pyfunction!(step_once, py)?.into_any().unbind())
+    })?;
+    let (returned, value): (bool, Bound<'py, PyAny>) = context
+        .call_method1(pyo3::intern!(py, "run"), (step.bind(py), coro))?
+        .extract()?;
+    Ok(if returned {
+        Step::Returned(value)
+    } else {
+        Step::Suspended {
+            pending: value,
+            context,
+        }
+    })
+}
+
+/// `(True, value)` when `coro` returned, `(False, awaited)` when it suspended.
+#[cfg(feature = "abi3")]
+#[pyfunction]
+fn step_once<'py>(coro: &Bound<'py, PyAny>) -> PyResult<(bool, Bound<'py, PyAny>)> {
+    send_none(coro.py(), coro)
+}
+
+/// Send None into `coro` (in whatever context is current): whether it returned, and
+/// the value it returned or yielded.
+fn send_none<'py>(
+    py: Python<'py>,
+    coro: &Bound<'py, PyAny>,
+) -> PyResult<(bool, Bound<'py, PyAny>)> {
+    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: we hold the GIL; PyIter_Send hands back a new reference or null.
+    let status = unsafe { ffi::PyIter_Send(coro.as_ptr(), ffi::Py_None(), &mut value) };
+    if value.is_null() {
+        return Err(fetch_error(py));
+    }
+    // SAFETY: a new, non-null reference, owned from here on.
+    let value = unsafe { Bound::from_owned_ptr(py, value) };
+    match status {
+        ffi::PySendResult::PYGEN_RETURN => Ok((true, value)),
+        ffi::PySendResult::PYGEN_NEXT => Ok((false, value)),
+        _ => Err(fetch_error(py)),
+    }
+}
+
+/// Whether `value` is exactly a native coroutine (what an `async def` call makes).
+#[cfg(not(feature = "abi3"))]
+pub fn is_coroutine(value: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: a type check on a live object, with the GIL held.
+    unsafe { ffi::PyCoro_CheckExact(value.as_ptr()) != 0 }
+}
+
+/// Whether `value` is exactly a native coroutine (what an `async def` call makes).
+#[cfg(feature = "abi3")]
+pub fn is_coroutine(value: &Bound<'_, PyAny>) -> bool {
+    static COROUTINE: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
+        pyo3::sync::PyOnceLock::new();
+    COROUTINE
+        .import(value.py(), "types", "CoroutineType")
+        .is_ok_and(|coroutine| value.get_type().is(coroutine))
 }
 
 /// Call `done` with the outcome of `future` (an asyncio Future or Task) when it ends.

@@ -253,6 +253,14 @@ SCENARIOS = (
         needs=("extension", "migrate"),
     ),
     Scenario(
+        "bolt-access-log",
+        "django-bolt fast path with the access log on (text lines, to the server's log file)",
+        "benches/project",
+        (*_RUNBOLT, "--access-log"),
+        "/",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
         "ours-raw-asgi",
         "raw ASGI app through django-bolt",
         "benches/apps",
@@ -435,6 +443,7 @@ RATIOS = (
     (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
     (("bolt-gzip", "h1"), ("bolt-rows", "h1"), None),
     (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
+    (("bolt-access-log", "h1"), ("bolt", "h1"), None),
     (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.0),
     (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), None),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),

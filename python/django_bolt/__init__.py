@@ -2,12 +2,8 @@
 
 from ._core import Request
 from .api import BoltAPI
-from .auth import APIKeyAuthentication, JWTAuthentication, SessionAuthentication
-from .compression import CompressionConfig
-from .cors import CORSConfig, cors
-from .decorators import no_compress, skip_middleware
-from .exceptions import HTTPException
-from .guards import (
+from .auth.backends import APIKeyAuthentication, JWTAuthentication, SessionAuthentication
+from .auth.guards import (
     AllowAny,
     HasAllPermissions,
     HasAnyPermission,
@@ -16,6 +12,11 @@ from .guards import (
     IsAuthenticated,
     IsStaff,
 )
+from .auth.tokens import create_jwt_for_user
+from .compression import CompressionConfig
+from .cors import CORSConfig, cors
+from .decorators import no_compress, skip_middleware
+from .exceptions import HTTPException
 from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
 from .openapi import (
     OpenAPIConfig,
@@ -37,7 +38,6 @@ from .responses import (
     Response,
     StreamingResponse,
 )
-from .tokens import create_jwt_for_user
 from .uploads import UploadFile
 from .views import APIView
 from .websocket import WebSocket, WebSocketDisconnect

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from .auth.guards import checked_protection
 from .compression import CompressionConfig
 from .cors import CORSConfig
-from .guards import checked_protection
 from .middleware import BaseMiddleware, api_middleware
 from .openapi import OpenAPIConfig, docs_routes
 from .routing import Route, analyse

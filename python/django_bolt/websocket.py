@@ -15,10 +15,10 @@ from typing import Any
 import msgspec
 
 from ._core import ClientDisconnected, Request
+from .auth._permissions import PermissionCheck
+from .auth._sessions import SessionCheck
+from .auth.users import aload_user
 from .exceptions import HTTPException
-from .permissions import PermissionCheck
-from .sessions import SessionCheck
-from .users import aload_user
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
 

@@ -133,7 +133,7 @@ def test_request_user_and_auth_defaults_and_are_settable(client):
         # The server's project installs django.contrib.auth; in this process Django
         # may not be set up, and the stand-in is used.
         "django.contrib.auth.models.AnonymousUser",
-        *(("django_bolt.users.AnonymousUser",) if isinstance(client, TestClient) else ()),
+        *(("django_bolt.auth.users.AnonymousUser",) if isinstance(client, TestClient) else ()),
     )
     assert answer == {"authenticated": False, "auth": {"user_id": 7}, "dependency_saw": None}
 

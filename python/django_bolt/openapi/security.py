@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..auth import AuthBackend, JWTAuthentication, SessionAuthentication
-from ..guards import AllowAny, Guard, IsAuthenticated
+from ..auth.backends import AuthBackend, JWTAuthentication, SessionAuthentication
+from ..auth.guards import AllowAny, Guard, IsAuthenticated
 from ..routing import Route
 
 

@@ -5,7 +5,7 @@ which checks every request's credentials before any Python runs (a bad or missin
 is a 401 from Rust). What a backend learns becomes ``request.auth``; a route whose
 handler takes the ``Request`` also gets ``request.user``, the Django user the token
 names (see ``users.py``). Django sessions are the exception: Rust only sees the
-cookie, and Python reads the session (see ``sessions.py``).
+cookie, and Python reads the session (see ``_sessions.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -22,13 +22,19 @@ from .config import DOCUMENT_NAME, OpenAPIConfig
 from .document import build_document
 from .plugins import RenderPlugin
 
-if TYPE_CHECKING:
-    from ..api import BoltAPI
-
 logger = logging.getLogger("django_bolt")
 
 
-def docs_routes(apis: list[BoltAPI], names: Sequence[str] | None = None) -> list[Route]:
+class Documented(Protocol):
+    """What the documentation reads of an API (a ``BoltAPI``): its config and routes.
+    Named here rather than imported, so that ``api.py`` (which serves these routes)
+    stays above this package."""
+
+    openapi_config: OpenAPIConfig | None
+    routes: list[Route]
+
+
+def docs_routes(apis: list[Documented], names: Sequence[str] | None = None) -> list[Route]:
     """The documentation routes of the first API with an ``openapi_config`` (none when
     it is disabled), describing every API. ``names``: each API's module, for the log
     line about the configs left out."""
@@ -49,7 +55,7 @@ def docs_routes(apis: list[BoltAPI], names: Sequence[str] | None = None) -> list
     return _routes_for(config, apis) if config.enabled else []
 
 
-def docs_assets(apis: list[BoltAPI]) -> tuple[str, list[tuple[str, str]], str] | None:
+def docs_assets(apis: list[Documented]) -> tuple[str, list[tuple[str, str]], str] | None:
     """The folder mount (as ``_core.StaticFiles`` takes it) of the docs pages' scripts
     and stylesheets, answered from Rust; None when no API serves docs."""
     config = next((api.openapi_config for api in apis if api.openapi_config), None)
@@ -62,7 +68,7 @@ def _assets_base(config: OpenAPIConfig) -> str:
     return config.url(ASSETS_NAME) + "/"
 
 
-def _routes_for(config: OpenAPIConfig, apis: list[BoltAPI]) -> list[Route]:
+def _routes_for(config: OpenAPIConfig, apis: list[Documented]) -> list[Route]:
     document = _CachedDocument(config, apis)
     openapi_url = config.url(DOCUMENT_NAME)
     routes = [_get(openapi_url, document.response)]
@@ -81,7 +87,7 @@ class _CachedDocument:
     """The document, built at its first request (every route is declared by then) and
     kept encoded."""
 
-    def __init__(self, config: OpenAPIConfig, apis: list[BoltAPI]) -> None:
+    def __init__(self, config: OpenAPIConfig, apis: list[Documented]) -> None:
         self.config = config
         self.apis = apis
         self.encoded: bytes | None = None

@@ -14,7 +14,6 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
-from ...flag_types import whole_number
 from ...health import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_READY_PATH,
@@ -34,6 +33,7 @@ from ...server import (
     load_app,
     options_from,
     serve,
+    whole_number,
 )
 from ...static_files import DEFAULT_MAX_AGE, FileServing, static_files
 

@@ -74,15 +74,37 @@ def warn_blocked(label: str, seconds: float) -> None:
     )
 
 
+def sync_workers() -> int:
+    """The size of the thread pool running ``def`` handlers: ``settings.BOLT_SYNC_WORKERS``,
+    else the ``BOLT_SYNC_WORKERS`` environment variable, else the CPUs + 4, at most 32
+    (``ThreadPoolExecutor``'s own default). ValueError, in one line, for a value that
+    is not a whole number of threads: runbolt checks it before serving."""
+    from django.conf import settings
+
+    if settings.configured and hasattr(settings, "BOLT_SYNC_WORKERS"):
+        value = settings.BOLT_SYNC_WORKERS
+    else:
+        value = os.environ.get("BOLT_SYNC_WORKERS")
+    if value is None:
+        return min(32, (os.cpu_count() or 1) + 4)
+    if isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"BOLT_SYNC_WORKERS must be a whole number of threads, 1 or more, not {value!r}"
+        )
+    return value
+
+
 def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
     """Run a sync handler in the worker thread pool, off the event loop, with Django's
     connection rules around it (``db.call_in_request``)."""
     global _executor
     if _executor is None:
-        workers = int(os.environ.get("BOLT_SYNC_WORKERS", "0")) or min(
-            32, (os.cpu_count() or 1) + 4
-        )
-        _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bolt-sync")
+        _executor = ThreadPoolExecutor(max_workers=sync_workers(), thread_name_prefix="bolt-sync")
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(_executor, db.call_in_request, func, kwargs)
 

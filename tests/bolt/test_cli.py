@@ -151,6 +151,16 @@ def test_runbolt_refuses_a_number_out_of_range_in_one_line(flag, value, message)
     assert one_line(result.stderr) == f"manage.py runbolt: error: argument {flag}: {message}"
 
 
+@pytest.mark.parametrize(("value", "shown"), [("0", "0"), ("-3", "-3"), ("many", "'many'")])
+def test_runbolt_refuses_a_bad_bolt_sync_workers_in_one_line(monkeypatch, value, shown):
+    monkeypatch.setenv("BOLT_SYNC_WORKERS", value)
+    result = runbolt("--port", str(support.free_port()))
+    assert result.returncode == 1, result.stderr
+    assert one_line(result.stderr) == (
+        f"CommandError: BOLT_SYNC_WORKERS must be a whole number of threads, 1 or more, not {shown}"
+    )
+
+
 def _serve_parser() -> argparse.ArgumentParser:
     (commands,) = [a for a in cli.build_parser()._actions if a.choices and "serve" in a.choices]
     return commands.choices["serve"]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 
+from ..._loop import sync_workers
 from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
@@ -95,6 +96,10 @@ class Command(BaseCommand):
         try:
             configure_logging(options_from(opts))
         except StartupError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            sync_workers()  # a bad BOLT_SYNC_WORKERS stops runbolt here, not a request
+        except ValueError as exc:
             raise CommandError(str(exc)) from None
         if opts["slow_callback_warning"] is None:  # not given: --dev watches closely
             dev = opts["dev"]

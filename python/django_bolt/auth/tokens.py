@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from .. import _core
+from .._core import encode_jwt
 from .backends import jwt_secret
 
 __all__ = ["create_jwt_for_user"]
@@ -55,4 +55,4 @@ def create_jwt_for_user(
     claims.update(extra_claims or {})
     key = secret if secret is not None else jwt_secret()
     key = key.encode() if isinstance(key, str) else key
-    return _core.encode_jwt(msgspec.json.encode(claims), key, algorithm)
+    return encode_jwt(msgspec.json.encode(claims), key, algorithm)

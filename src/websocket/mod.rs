@@ -3,7 +3,7 @@
 //! WebSocket, the HTTP side of the handshake, and the frame pump that runs after it
 //! (tokio-tungstenite), over an HTTP/1.1 upgrade, an HTTP/2 extended CONNECT or the
 //! test client's in-process pipe. The session between the pump and Python (the ASGI
-//! message state machine) is `asgi::websocket`'s.
+//! message state machine) is `asgi::websocket`'s; what it runs is an [`Endpoint`].
 
 mod endpoint;
 pub mod handshake;

@@ -69,3 +69,44 @@ pub fn take_upgrade(head: &mut http::request::Parts) -> Option<Upgrade> {
     }
     head.extensions.remove::<OnUpgrade>().map(Upgrade::Hyper)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(request: http::request::Builder) -> http::request::Parts {
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn http1_needs_get_and_both_tokens_in_any_list() {
+        let upgrade = |method: &str, connection: &str| {
+            is_upgrade(&head(
+                http::Request::builder()
+                    .method(method)
+                    .uri("/ws")
+                    .header("upgrade", "WebSocket")
+                    .header("connection", connection),
+            ))
+        };
+        assert!(upgrade("GET", "keep-alive, Upgrade"));
+        assert!(!upgrade("GET", "keep-alive"));
+        assert!(!upgrade("POST", "upgrade"));
+        assert!(!is_upgrade(&head(http::Request::get("/ws"))));
+    }
+
+    #[test]
+    fn http2_needs_connect_with_the_websocket_protocol() {
+        let connect = |protocol: Option<&'static str>| {
+            let mut head = head(http::Request::connect("https://example.com/ws"));
+            if let Some(protocol) = protocol {
+                head.extensions
+                    .insert(hyper::ext::Protocol::from_static(protocol));
+            }
+            is_upgrade(&head)
+        };
+        assert!(connect(Some("websocket")));
+        assert!(!connect(Some("webtransport")));
+        assert!(!connect(None));
+    }
+}

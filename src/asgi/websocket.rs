@@ -423,8 +423,8 @@ pub async fn serve(
     guard.0 = None;
     match answer {
         Ok(Handshake::Accept { headers, outbound }) => {
-            let config = pump::config(max_message_size);
-            crate::server::runtime().spawn(pump::run(upgrade, config, outbound, session));
+            let pump = pump::run(upgrade, max_message_size, outbound, session);
+            crate::server::runtime().spawn(pump);
             handshake::accepted(headers, key)
         }
         Ok(Handshake::Respond(response)) => response,

@@ -30,13 +30,6 @@ pub trait Peer: Send + Sync + 'static {
     fn gone(self: &Arc<Self>, code: u16, reason: &str);
 }
 
-/// Frames and messages larger than `max_message_size` close the socket with 1009.
-pub fn config(max_message_size: usize) -> WebSocketConfig {
-    WebSocketConfig::default()
-        .max_message_size(Some(max_message_size))
-        .max_frame_size(Some(max_message_size))
-}
-
 /// A close frame with `code` and `reason`.
 pub fn close_message(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame {
@@ -46,13 +39,17 @@ pub fn close_message(code: u16, reason: &str) -> Message {
 }
 
 /// Take the socket over once the handshake is answered, then pump frames: those read
-/// go to `peer`, those in `outbound` are written.
+/// go to `peer`, those in `outbound` are written. A frame or message larger than
+/// `max_message_size` closes the socket with 1009.
 pub async fn run<P: Peer>(
     upgrade: Upgrade,
-    config: WebSocketConfig,
+    max_message_size: usize,
     outbound: mpsc::Receiver<Message>,
     peer: Arc<P>,
 ) {
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max_message_size))
+        .max_frame_size(Some(max_message_size));
     match upgrade {
         Upgrade::Hyper(upgrade) => match upgrade.await {
             Ok(upgraded) => pump(TokioIo::new(upgraded), config, outbound, peer).await,

@@ -14,7 +14,6 @@ use pyo3::IntoPyObjectExt;
 
 use crate::access_log::AccessLog;
 use crate::admission::Queue;
-use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
 use crate::asgi::{AsgiApp, ConnInfo};
 use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
@@ -27,6 +26,7 @@ use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
 use crate::test_body::TestBody;
 use crate::test_socket::TestWebSocket;
+use crate::websocket::{InProcessSocket, InProcessUpgrade};
 use parking_lot::Mutex;
 
 #[pyclass(frozen, module = "django_bolt._core")]

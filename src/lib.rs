@@ -22,6 +22,7 @@ mod service;
 mod test_body;
 mod test_socket;
 mod tls;
+mod websocket;
 
 use pyo3::prelude::*;
 

@@ -9,14 +9,15 @@ use http_body::Body;
 
 use crate::access_log::{request_id, AccessLog};
 use crate::admission::Queue;
-use crate::asgi::websocket::Upgrade;
+use crate::asgi::websocket::AsgiEndpoint;
 use crate::asgi::{self, AsgiApp, ConnInfo};
 use crate::body::{BoxError, ResponseBody};
-use crate::fastpath::websocket::WebSocketRoute;
+use crate::fastpath::websocket::{BoltEndpoint, WebSocketRoute};
 use crate::fastpath::{self, errors, Lookup, RouteTable};
 use crate::files::mounts::StaticFiles;
 use crate::python::BridgeInner;
 use crate::request_body::{Origin, Pace, Paced};
+use crate::websocket::{self, Upgrade};
 
 /// Limits every protocol applies the same way.
 #[derive(Clone, Debug)]
@@ -178,7 +179,8 @@ where
                 Ok(place) => place,
                 Err(refusal) => return refusal.response(),
             };
-            let serve = asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits);
+            let endpoint = AsgiEndpoint { app: asgi, conn };
+            let serve = asgi::websocket::serve(&app.bridge, head, upgrade, limits, endpoint);
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
@@ -186,9 +188,12 @@ where
                 Ok(place) => place,
                 Err(refusal) => return refusal.response(),
             };
-            let bridge = &app.bridge;
-            let serve =
-                fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);
+            let endpoint = BoltEndpoint {
+                route,
+                values,
+                conn,
+            };
+            let serve = asgi::websocket::serve(&app.bridge, head, upgrade, limits, endpoint);
             Box::pin(serve).await
         }
         Route::Answered(answer) => answer,
@@ -210,7 +215,7 @@ enum Route<'a> {
 }
 
 fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Route<'a> {
-    let upgrade = asgi::websocket::take_upgrade(head);
+    let upgrade = websocket::take_upgrade(head);
     if let Some(routes) = &app.routes {
         let routes = routes.get();
         let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));

@@ -80,7 +80,10 @@ where
             exchange: exchange.clone(),
         };
         let started = scope::connection_scope(py, scope::Protocol::Http, &head, &conn, &app)
-            .and_then(|scope| start_app(py, lp, &app, scope, channel));
+            .and_then(|scope| {
+                let channel = pyo3::Bound::new(py, channel)?.into_any();
+                start_app(py, lp, &app, scope, channel)
+            });
         match started {
             Ok(task) => {
                 exchange.watch(&task);
@@ -116,14 +119,13 @@ where
 }
 
 /// Call `app(scope, channel.receive, channel.send)` in a real asyncio Task.
-fn start_app<'py, C: pyo3::PyClass + Into<pyo3::PyClassInitializer<C>>>(
+fn start_app<'py>(
     py: Python<'py>,
     lp: &crate::python::EventLoop,
     app: &AsgiApp,
     scope: pyo3::Bound<'py, pyo3::types::PyDict>,
-    channel: C,
+    channel: pyo3::Bound<'py, pyo3::PyAny>,
 ) -> PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
-    let channel = pyo3::Bound::new(py, channel)?.into_any();
     let receive = channel.getattr(pyo3::intern!(py, "receive"))?;
     let send = channel.getattr(pyo3::intern!(py, "send"))?;
     let coro = app.app.bind(py).call1((scope, receive, send))?;

@@ -1,31 +1,22 @@
-//! WebSocket sessions over an HTTP/1.1 upgrade or HTTP/2 extended CONNECT, with
-//! tokio-tungstenite: the ASGI `websocket` scope, and the same session under Bolt
-//! `@api.websocket` routes (`fastpath::websocket`).
+//! ASGI WebSocket sessions: the `websocket.*` messages between the app and the
+//! transport (`crate::websocket`), for the ASGI `websocket` scope and the same session
+//! under Bolt `@api.websocket` routes (any [`Endpoint`]).
 //!
 //! The app decides the handshake (`websocket.accept`, `websocket.close`, or a plain
-//! HTTP answer through the `websocket.http.response` extension); after the 101, one
-//! task reads frames into the app's inbox and writes what the app sends.
+//! HTTP answer through the `websocket.http.response` extension); after the 101, the
+//! transport's frame pump reads frames into the app's inbox and writes what it sends.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
-use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
-use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
+use http::{HeaderMap, Response, StatusCode};
 use parking_lot::Mutex;
 use pyo3::exceptions::asyncio::CancelledError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
-use tokio::io::{AsyncRead, AsyncWrite, DuplexStream};
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
 
 use super::exchange::{disconnected, required};
 use super::scope::{self, AsgiApp, ConnInfo};
@@ -36,59 +27,11 @@ use crate::fastpath::errors;
 use crate::python::{
     is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
 };
+use crate::websocket::pump::{self, close_message, Peer};
+use crate::websocket::{handshake, Endpoint, Message, Upgrade};
 
 /// Messages waiting in each direction before the sender waits.
 const OUTBOUND_MESSAGES: usize = 16;
-
-/// Whether a request asks for a WebSocket: an HTTP/1.1 upgrade (RFC 6455 §4.1) or an
-/// HTTP/2 extended CONNECT with `:protocol` websocket (RFC 8441).
-pub fn is_upgrade(head: &http::request::Parts) -> bool {
-    if head.method == http::Method::CONNECT {
-        return head
-            .extensions
-            .get::<hyper::ext::Protocol>()
-            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"));
-    }
-    let has_token = |name: header::HeaderName, token: &str| {
-        head.headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-    };
-    head.method == http::Method::GET
-        && has_token(header::UPGRADE, "websocket")
-        && has_token(header::CONNECTION, "upgrade")
-}
-
-/// Where the socket comes from once the handshake is answered.
-pub enum Upgrade {
-    /// A real connection, handed over by hyper after the 101 (or the CONNECT's 200).
-    Hyper(OnUpgrade),
-    /// The test client's end of an in-process pipe.
-    InProcess(InProcessSocket),
-}
-
-/// The server's end of the test client's pipe, and who to tell when the app is done.
-pub struct InProcessSocket {
-    pub stream: DuplexStream,
-    pub app_done: Option<oneshot::Sender<()>>,
-}
-
-/// Carries an [`InProcessSocket`] in the request's extensions (which must be Clone).
-#[derive(Clone)]
-pub struct InProcessUpgrade(pub Arc<Mutex<Option<InProcessSocket>>>);
-
-/// The socket of a WebSocket request, taken out of its extensions; None for any other.
-pub fn take_upgrade(head: &mut http::request::Parts) -> Option<Upgrade> {
-    if !is_upgrade(head) {
-        return None;
-    }
-    if let Some(socket) = head.extensions.remove::<InProcessUpgrade>() {
-        return socket.0.lock().take().map(Upgrade::InProcess);
-    }
-    head.extensions.remove::<OnUpgrade>().map(Upgrade::Hyper)
-}
 
 /// What the app answered the handshake with.
 enum Handshake {
@@ -170,80 +113,6 @@ impl Session {
         }
     }
 
-    /// The connection is gone: the app hears `websocket.disconnect` with `code`.
-    fn gone(self: &Arc<Self>, code: u16, reason: &str) {
-        *self.phase.lock() = Phase::Closed;
-        self.deliver(Event::Disconnect(code, reason.to_owned()));
-    }
-
-    /// Take the socket over once the handshake is answered, then pump frames.
-    async fn run(
-        self: Arc<Self>,
-        upgrade: Upgrade,
-        config: WebSocketConfig,
-        outbound: mpsc::Receiver<Message>,
-    ) {
-        match upgrade {
-            Upgrade::Hyper(upgrade) => match upgrade.await {
-                Ok(upgraded) => self.pump(TokioIo::new(upgraded), config, outbound).await,
-                Err(_) => self.gone(1006, ""),
-            },
-            Upgrade::InProcess(socket) => self.pump(socket.stream, config, outbound).await,
-        }
-    }
-
-    /// Pump frames both ways until either side closes.
-    async fn pump<S>(
-        self: Arc<Self>,
-        io: S,
-        config: WebSocketConfig,
-        mut outbound: mpsc::Receiver<Message>,
-    ) where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-        let (mut sink, mut stream) = socket.split();
-        let writer = async move {
-            while let Some(message) = outbound.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
-                    break;
-                }
-            }
-            let _ = sink.close().await;
-        };
-        let reader = async {
-            loop {
-                match stream.next().await {
-                    Some(Ok(Message::Text(text))) => {
-                        self.deliver(Event::Text(text.as_str().to_owned()))
-                    }
-                    Some(Ok(Message::Binary(data))) => self.deliver(Event::Binary(data)),
-                    Some(Ok(Message::Close(frame))) => {
-                        break match frame {
-                            Some(frame) => self.gone(frame.code.into(), &frame.reason),
-                            None => self.gone(1005, ""),
-                        };
-                    }
-                    Some(Ok(_)) => {} // ping and pong are answered by tungstenite
-                    Some(Err(WsError::Capacity(_))) => {
-                        self.close_from_server(CloseCode::Size, "message too big");
-                        break self.gone(1009, "message too big");
-                    }
-                    Some(Err(_)) | None => break self.gone(1006, ""),
-                }
-            }
-        };
-        tokio::join!(reader, writer);
-    }
-
-    /// Send a close frame of our own (the app has not closed yet).
-    fn close_from_server(&self, code: CloseCode, reason: &str) {
-        if let Phase::Open(sender) = std::mem::replace(&mut *self.phase.lock(), Phase::Closed) {
-            let _ = sender.try_send(close_message(code.into(), reason));
-        }
-    }
-
     // ---- loop thread -------------------------------------------------------------
 
     fn wake(&self, py: Python<'_>) {
@@ -294,9 +163,8 @@ impl Session {
                 let mut headers = asgi_headers(message)?;
                 if let Some(protocol) = message.get_item("subprotocol")?.filter(|p| !p.is_none()) {
                     let protocol: String = protocol.extract()?;
-                    let value = HeaderValue::from_str(&protocol)
+                    handshake::subprotocol(&mut headers, &protocol)
                         .map_err(|_| PyValueError::new_err("invalid subprotocol"))?;
-                    headers.insert(header::SEC_WEBSOCKET_PROTOCOL, value);
                 }
                 let (sender, outbound) = mpsc::channel(OUTBOUND_MESSAGES);
                 reply
@@ -416,11 +284,27 @@ impl Session {
     }
 }
 
-fn close_message(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.to_owned().into(),
-    }))
+/// The pump's side of the session: what the client sends goes to the app's inbox.
+impl Peer for Session {
+    fn text(self: &Arc<Self>, text: String) {
+        self.deliver(Event::Text(text));
+    }
+
+    fn binary(self: &Arc<Self>, data: Bytes) {
+        self.deliver(Event::Binary(data));
+    }
+
+    fn close(&self, code: u16, reason: &str) {
+        if let Phase::Open(sender) = std::mem::replace(&mut *self.phase.lock(), Phase::Closed) {
+            let _ = sender.try_send(close_message(code, reason));
+        }
+    }
+
+    /// The app hears `websocket.disconnect` with `code`.
+    fn gone(self: &Arc<Self>, code: u16, reason: &str) {
+        *self.phase.lock() = Phase::Closed;
+        self.deliver(Event::Disconnect(code, reason.to_owned()));
+    }
 }
 
 fn event_message<'py>(py: Python<'py>, event: Event) -> PyResult<Bound<'py, PyDict>> {
@@ -478,116 +362,70 @@ impl Drop for HandshakeGuard {
     }
 }
 
-/// Run the ASGI app for a WebSocket upgrade; returns the handshake's answer.
-pub async fn serve(
-    bridge: &Arc<BridgeInner>,
-    app: Arc<AsgiApp>,
-    conn: Arc<ConnInfo>,
-    head: http::request::Parts,
-    upgrade: Upgrade,
-    limits: &crate::service::Limits,
-) -> Response<ResponseBody> {
-    let name = "ASGI WebSocket application".to_owned();
-    handshake(
-        bridge,
-        head,
-        upgrade,
-        limits,
-        name,
-        move |py, lp, head, channel| {
-            let scope =
-                scope::connection_scope(py, scope::Protocol::WebSocket, &head, &conn, &app)?;
-            super::start_app(py, lp, &app, scope, channel)
-        },
-    )
-    .await
+/// The ASGI app as a WebSocket session's endpoint: `app(scope, receive, send)`.
+pub struct AsgiEndpoint {
+    pub app: Arc<AsgiApp>,
+    pub conn: Arc<ConnInfo>,
 }
 
-/// Check the handshake request, start the app with `start` on the loop thread (it
-/// returns the app's Task; `app_name` names the app in logs) and answer as the app
-/// decides: 101 (200 on HTTP/2) and the session's frame pump, or its refusal.
-pub async fn handshake<F>(
+impl Endpoint for AsgiEndpoint {
+    fn name(&self) -> String {
+        "ASGI WebSocket application".to_owned()
+    }
+
+    fn start<'py>(
+        self,
+        py: Python<'py>,
+        lp: &EventLoop,
+        head: http::request::Parts,
+        channel: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let AsgiEndpoint { app, conn } = self;
+        let scope = scope::connection_scope(py, scope::Protocol::WebSocket, &head, &conn, &app)?;
+        super::start_app(py, lp, &app, scope, channel)
+    }
+}
+
+/// Check the handshake request, start `endpoint` on the loop thread with the session's
+/// channel and answer as it decides: 101 (200 on HTTP/2) and the transport's frame
+/// pump on the session, or its refusal.
+pub async fn serve(
     bridge: &Arc<BridgeInner>,
     head: http::request::Parts,
     mut upgrade: Upgrade,
     limits: &crate::service::Limits,
-    app_name: String,
-    start: F,
-) -> Response<ResponseBody>
-where
-    F: for<'py> FnOnce(
-            Python<'py>,
-            &EventLoop,
-            http::request::Parts,
-            WebSocketChannel,
-        ) -> PyResult<Bound<'py, PyAny>>
-        + Send
-        + 'static,
-{
+    endpoint: impl Endpoint,
+) -> Response<ResponseBody> {
     let max_message_size = limits.max_body_size;
-    // HTTP/2 (RFC 8441) has no key: the stream itself is the proof of the handshake.
-    let key = match head.version {
-        http::Version::HTTP_2 => Some(None),
-        _ => head
-            .headers
-            .get(header::SEC_WEBSOCKET_KEY)
-            .cloned()
-            .map(Some),
+    let key = match handshake::key(&head) {
+        Ok(key) => key,
+        Err(refusal) => return *refusal,
     };
-    let version_ok = head
-        .headers
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .is_some_and(|v| v == "13");
-    let Some(key) = key.filter(|_| version_ok) else {
-        let mut response = errors::detail(
-            StatusCode::BAD_REQUEST,
-            "WebSocket handshake needs Sec-WebSocket-Key and version 13",
-        );
-        response.headers_mut().insert(
-            header::SEC_WEBSOCKET_VERSION,
-            HeaderValue::from_static("13"),
-        );
-        return response;
-    };
-    let (reply, handshake) = oneshot::channel();
-    let app_done = match &mut upgrade {
-        Upgrade::InProcess(socket) => socket.app_done.take(),
-        Upgrade::Hyper(_) => None,
-    };
-    let session = Session::new(bridge.clone(), reply, app_name, app_done);
+    let (reply, decision) = oneshot::channel();
+    let app_done = upgrade.take_app_done();
+    let session = Session::new(bridge.clone(), reply, endpoint.name(), app_done);
     let mut guard = HandshakeGuard(Some(session.clone()));
     let started = session.clone();
     bridge.submit(Box::new(move |py, lp| {
         let channel = WebSocketChannel {
             session: started.clone(),
         };
-        match start(py, lp, head, channel) {
+        let task = Bound::new(py, channel)
+            .and_then(|channel| endpoint.start(py, lp, head, channel.into_any()));
+        match task {
             Ok(task) => crate::python::when_done(py, &task, move |py, outcome| {
                 started.app_finished(py, outcome)
             }),
             Err(err) => started.app_finished(py, Err(err)),
         }
     }));
-    let answer = handshake.await;
+    let answer = decision.await;
     guard.0 = None;
     match answer {
         Ok(Handshake::Accept { headers, outbound }) => {
-            let config = WebSocketConfig::default()
-                .max_message_size(Some(max_message_size))
-                .max_frame_size(Some(max_message_size));
-            crate::server::runtime().spawn(session.run(upgrade, config, outbound));
-            let mut response = Response::new(ResponseBody::empty());
-            *response.headers_mut() = headers;
-            if let Some(key) = key {
-                *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-                let accept = HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
-                    .expect("base64 is a valid header");
-                let map = response.headers_mut();
-                map.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-                map.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-                map.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-            }
-            response
+            let pump = pump::run(upgrade, max_message_size, outbound, session);
+            crate::server::runtime().spawn(pump);
+            handshake::accepted(headers, key)
         }
         Ok(Handshake::Respond(response)) => response,
         Err(_) => errors::internal_error(),

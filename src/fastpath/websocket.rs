@@ -1,21 +1,20 @@
 //! Bolt `@api.websocket` routes: parameters are read and coerced in Rust before the
-//! handshake (a bad one is a 422 and nothing runs), then the handler runs on the same
-//! WebSocket session as the ASGI adapter's, through a Python `WebSocket` object.
+//! handshake (a bad one is a 422 and nothing runs), then the handler runs as an
+//! [`Endpoint`] of the same WebSocket session as the ASGI adapter's, through a Python
+//! `WebSocket` object.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::Response;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::params::{ParamSpec, StructParam, Value};
 use super::request::Request;
 use super::router::Common;
-use crate::asgi::websocket::{self, Upgrade};
 use crate::asgi::ConnInfo;
-use crate::body::ResponseBody;
-use crate::python::BridgeInner;
+use crate::python::EventLoop;
+use crate::websocket::Endpoint;
 
 /// One `@api.websocket` route.
 pub struct WebSocketRoute {
@@ -65,35 +64,39 @@ impl WebSocketRoute {
     }
 }
 
-/// Answer the handshake for `route`: the handler accepts or refuses it.
-pub async fn serve(
-    bridge: &Arc<BridgeInner>,
-    route: Arc<WebSocketRoute>,
-    values: Vec<Value>,
-    conn: Arc<ConnInfo>,
-    head: http::request::Parts,
-    upgrade: Upgrade,
-    limits: &crate::service::Limits,
-) -> Response<ResponseBody> {
-    let name = format!("WebSocket route {}", route.name);
-    websocket::handshake(
-        bridge,
-        head,
-        upgrade,
-        limits,
-        name,
-        move |py, lp, head, channel| {
-            let kwargs =
-                super::params::kwargs(py, &route.structs, route.params.iter().zip(values))?;
-            let url = url(&conn, &head);
-            let request = Request::new(py, head, Bytes::new());
-            let client = conn.client.map(|a| (a.ip().to_string(), a.port()));
-            let entry = route.entry.bind(py);
-            let coro = entry.call1((channel, request, client, url, kwargs))?;
-            lp.create_task(py, &coro, None)
-        },
-    )
-    .await
+/// `route`'s handler as a WebSocket session's endpoint, with the parameters read from
+/// the handshake request: it accepts or refuses the handshake.
+pub struct BoltEndpoint {
+    pub route: Arc<WebSocketRoute>,
+    pub values: Vec<Value>,
+    pub conn: Arc<ConnInfo>,
+}
+
+impl Endpoint for BoltEndpoint {
+    fn name(&self) -> String {
+        format!("WebSocket route {}", self.route.name)
+    }
+
+    fn start<'py>(
+        self,
+        py: Python<'py>,
+        lp: &EventLoop,
+        head: http::request::Parts,
+        channel: Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let BoltEndpoint {
+            route,
+            values,
+            conn,
+        } = self;
+        let kwargs = super::params::kwargs(py, &route.structs, route.params.iter().zip(values))?;
+        let url = url(&conn, &head);
+        let request = Request::new(py, head, Bytes::new());
+        let client = conn.client.map(|a| (a.ip().to_string(), a.port()));
+        let entry = route.entry.bind(py);
+        let coro = entry.call1((channel, request, client, url, kwargs))?;
+        lp.create_task(py, &coro, None)
+    }
 }
 
 /// `ws://host/path?query` (`wss` over TLS); the host is HTTP/2's `:authority` or Host.

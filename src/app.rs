@@ -15,7 +15,8 @@ use pyo3::IntoPyObjectExt;
 use crate::access_log::AccessLog;
 use crate::admission::Queue;
 use crate::asgi::websocket::{InProcessSocket, InProcessUpgrade};
-use crate::asgi::{AsgiApp, ConnInfo};
+use crate::asgi::AsgiApp;
+use crate::conn::{ConnInfo, Scheme};
 use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
 use crate::files::mounts::StaticFiles;
@@ -245,7 +246,7 @@ fn test_connection(client: (String, u16)) -> Arc<ConnInfo> {
     Arc::new(ConnInfo::new(
         format!("{}:{}", client.0, client.1).parse().ok(),
         "127.0.0.1:80".parse().ok(),
-        "http",
+        Scheme::Http,
         None,
     ))
 }

@@ -6,6 +6,7 @@ mod app;
 mod asgi;
 mod body;
 mod client;
+mod conn;
 mod fastpath;
 mod files;
 /// Entry points for the fuzz targets in `fuzz/`; built only with the `fuzzing` feature.

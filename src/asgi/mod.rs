@@ -17,10 +17,11 @@ use tokio::sync::oneshot;
 
 use crate::admission::{Gate, Refusal};
 use crate::body::{BoxError, ResponseBody};
+use crate::conn::ConnInfo;
 use crate::fastpath::errors;
 use crate::python::BridgeInner;
 use exchange::{Exchange, HttpChannel, Lifeline, Prefetch};
-pub use scope::{AsgiApp, ConnInfo};
+pub use scope::AsgiApp;
 
 /// Body bytes read before the app is started: most request bodies whole, so a client
 /// that announces a body and stalls never holds a place in the queue; a larger body

@@ -28,9 +28,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::exchange::{disconnected, required};
-use super::scope::{self, AsgiApp, ConnInfo};
+use super::scope::{self, AsgiApp};
 use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
+use crate::conn::ConnInfo;
 use crate::fastpath::call::body_bytes;
 use crate::fastpath::errors;
 use crate::python::{

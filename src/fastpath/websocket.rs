@@ -13,8 +13,8 @@ use super::params::{ParamSpec, StructParam, Value};
 use super::request::Request;
 use super::router::Common;
 use crate::asgi::websocket::{self, Upgrade};
-use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::conn::ConnInfo;
 use crate::python::BridgeInner;
 
 /// One `@api.websocket` route.
@@ -98,7 +98,7 @@ pub async fn serve(
 
 /// `ws://host/path?query` (`wss` over TLS); the host is HTTP/2's `:authority` or Host.
 fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
-    let scheme = if conn.scheme == "https" { "wss" } else { "ws" };
+    let scheme = conn.scheme.websocket();
     let host = head
         .uri
         .authority()
@@ -112,12 +112,13 @@ fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::Scheme;
 
     fn head(request: http::Request<()>) -> http::request::Parts {
         request.into_parts().0
     }
 
-    fn conn(scheme: &'static str) -> ConnInfo {
+    fn conn(scheme: Scheme) -> ConnInfo {
         ConnInfo::new(None, None, scheme, None)
     }
 
@@ -130,7 +131,7 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            url(&conn("http"), &h1),
+            url(&conn(Scheme::Http), &h1),
             "ws://example.com:8000/ws/chat?room=a"
         );
         let h2 = head(
@@ -138,6 +139,6 @@ mod tests {
                 .body(())
                 .unwrap(),
         );
-        assert_eq!(url(&conn("https"), &h2), "wss://api.example.com/ws");
+        assert_eq!(url(&conn(Scheme::Https), &h2), "wss://api.example.com/ws");
     }
 }

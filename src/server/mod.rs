@@ -32,8 +32,8 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::access_log::AccessLog;
 use crate::app::App;
-use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
@@ -437,7 +437,11 @@ impl Connections {
         let Some(Some(io)) = first.within(preface::screen(io, h2)).await else {
             return;
         };
-        let scheme = if tls.is_some() { "https" } else { "http" };
+        let scheme = if tls.is_some() {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
         let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
         let marker = first.marker();
         if io.http2() {

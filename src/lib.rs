@@ -7,6 +7,7 @@ mod asgi;
 mod body;
 mod client;
 mod conn;
+mod errors;
 mod fastpath;
 mod files;
 /// Entry points for the fuzz targets in `fuzz/`; built only with the `fuzzing` feature.
@@ -14,6 +15,7 @@ mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 mod health;
+mod json;
 mod notice;
 mod proxy;
 mod python;

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use crate::admission::{Gate, Refusal};
 use crate::body::{BoxError, ResponseBody};
 use crate::conn::ConnInfo;
-use crate::fastpath::errors;
+use crate::errors;
 use crate::python::BridgeInner;
 use exchange::{Exchange, HttpChannel, Lifeline, Prefetch};
 pub use scope::AsgiApp;

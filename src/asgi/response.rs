@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::exchange::{disconnected, required};
 use super::{asgi_headers, try_push, Pending};
 use crate::body::{Chunk, ResponseBody};
+use crate::errors;
 use crate::fastpath::call::body_bytes;
-use crate::fastpath::errors;
 use crate::files::SendFile;
 
 /// Response chunks in flight before `send()` makes the app wait.

@@ -32,8 +32,8 @@ use super::scope::{self, AsgiApp};
 use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
 use crate::conn::ConnInfo;
+use crate::errors;
 use crate::fastpath::call::body_bytes;
-use crate::fastpath::errors;
 use crate::python::{
     is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
 };

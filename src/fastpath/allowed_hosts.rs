@@ -15,7 +15,7 @@ use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
 use crate::python::BridgeInner;
 
-use super::errors;
+use crate::errors;
 
 /// Characters of a refused host echoed in the answer and the log.
 const SHOWN_CHARS: usize = 100;

@@ -9,11 +9,11 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use tokio::sync::oneshot;
 
-use super::errors;
 use super::form::FormValues;
 use super::params::{self, Value};
 use super::router::Route;
 use crate::body::ResponseBody;
+use crate::errors;
 use crate::files::SendFile;
 use crate::python::coro::is_coroutine;
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};

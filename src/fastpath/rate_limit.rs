@@ -17,10 +17,10 @@ use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors;
 use crate::body::ResponseBody;
 use crate::client::{network, IPV6_PREFIX};
 use crate::conn::ConnInfo;
+use crate::errors;
 use crate::notice::Notice;
 
 /// Buckets a route keeps at most unless `max_clients` says otherwise.

@@ -13,8 +13,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::body::ResponseBody;
+use crate::errors;
 use crate::fastpath::compression::negotiate::{negotiate, Encoding};
-use crate::fastpath::errors;
 use crate::python::BridgeInner;
 
 /// Precompressed siblings looked for beside a file, the server's preference first.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
+use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -228,17 +228,14 @@ fn build_request(
     headers: &[(String, Vec<u8>)],
     body: Vec<u8>,
 ) -> PyResult<Request<Full<Bytes>>> {
-    let mut request = Request::builder().method(method).uri(target);
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_bytes(value)
-            .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
-        request = request.header(name, value);
-    }
-    request
+    let headers = crate::python::wire::header_map(headers.iter().map(|(n, v)| Ok((n, v))))?;
+    let mut request = Request::builder()
+        .method(method)
+        .uri(target)
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    *request.headers_mut() = headers;
+    Ok(request)
 }
 
 /// The connection a test request seems to come in on.

@@ -19,6 +19,7 @@ use crate::admission::{Gate, Refusal};
 use crate::body::{BoxError, ResponseBody};
 use crate::conn::ConnInfo;
 use crate::errors;
+use crate::python::wire::header_map;
 use crate::python::BridgeInner;
 use exchange::{Exchange, HttpChannel, Lifeline, Prefetch};
 pub use scope::AsgiApp;
@@ -173,23 +174,13 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     Ok(future)
 }
 
-/// The `headers` of an ASGI message as a HeaderMap.
+/// The `headers` of an ASGI message (byte-string pairs) as a HeaderMap.
 fn asgi_headers(message: &pyo3::Bound<'_, pyo3::types::PyDict>) -> PyResult<http::HeaderMap> {
-    use pyo3::exceptions::PyValueError;
-    let mut headers = http::HeaderMap::new();
-    if let Some(list) = message.get_item("headers")?.filter(|h| !h.is_none()) {
-        for pair in list.try_iter()? {
-            let (name, value): (Vec<u8>, Vec<u8>) = pair?.extract()?;
-            let name = http::HeaderName::from_bytes(&name).map_err(|_| {
-                PyValueError::new_err(format!(
-                    "invalid header name {:?}",
-                    String::from_utf8_lossy(&name)
-                ))
-            })?;
-            let value = http::HeaderValue::from_bytes(&value)
-                .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
-            headers.append(name, value);
-        }
+    match message.get_item("headers")?.filter(|h| !h.is_none()) {
+        Some(list) => header_map(
+            list.try_iter()?
+                .map(|pair| pair?.extract::<(Vec<u8>, Vec<u8>)>()),
+        ),
+        None => Ok(http::HeaderMap::new()),
     }
-    Ok(headers)
 }

@@ -33,7 +33,7 @@ use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
 use crate::conn::ConnInfo;
 use crate::errors;
-use crate::fastpath::call::body_bytes;
+use crate::python::wire::{self, body_bytes};
 use crate::python::{
     is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
 };
@@ -341,8 +341,7 @@ impl Session {
             ("websocket.close", Phase::Closed) => {}
             ("websocket.http.response.start", Phase::Handshake(reply)) => {
                 let status: u16 = required(message, "status")?.extract()?;
-                let status = StatusCode::from_u16(status)
-                    .map_err(|_| PyValueError::new_err("invalid status"))?;
+                let status = wire::status(status)?;
                 *phase = Phase::Denying(reply, status, asgi_headers(message)?, Vec::new());
             }
             ("websocket.http.response.body", Phase::Denying(reply, status, headers, mut body)) => {

@@ -5,6 +5,7 @@ pub mod coro;
 pub mod event_loop;
 pub mod log;
 pub mod ready;
+pub mod wire;
 
 pub use bridge::{Bridge, BridgeInner};
 pub use coro::{drive, is_done, settle, when_done, Callback, Outcome};

@@ -170,7 +170,8 @@ where
                 head,
                 body,
                 gate,
-                limits,
+                limits.max_body_size,
+                limits.response_timeout,
             ))
             .await
         }
@@ -180,7 +181,9 @@ where
                 Ok(place) => place,
                 Err(refusal) => return refusal.response(),
             };
-            let serve = asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, limits);
+            let max_message_size = limits.max_body_size;
+            let serve =
+                asgi::websocket::serve(&app.bridge, asgi, conn, head, upgrade, max_message_size);
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
@@ -189,8 +192,16 @@ where
                 Err(refusal) => return refusal.response(),
             };
             let bridge = &app.bridge;
-            let serve =
-                fastpath::websocket::serve(bridge, route, values, conn, head, upgrade, limits);
+            let max_message_size = limits.max_body_size;
+            let serve = fastpath::websocket::serve(
+                bridge,
+                route,
+                values,
+                conn,
+                head,
+                upgrade,
+                max_message_size,
+            );
             Box::pin(serve).await
         }
         Route::Answered(answer) => answer,

@@ -31,7 +31,9 @@ pub use scope::AsgiApp;
 const PREFETCH: usize = 16 * 1024;
 
 /// Run the ASGI app for one request, once enough of its body is in and it has a place
-/// in the queue, and return its response as soon as it starts.
+/// in the queue, and return its response as soon as it starts: a body over
+/// `max_body_size` is a 413, an app that has not started its response within
+/// `response_timeout` a 504.
 #[allow(clippy::too_many_arguments)]
 pub async fn serve<B>(
     bridge: &Arc<BridgeInner>,
@@ -40,13 +42,13 @@ pub async fn serve<B>(
     head: http::request::Parts,
     body: B,
     gate: Gate,
-    limits: &crate::service::Limits,
+    max_body_size: usize,
+    response_timeout: Option<std::time::Duration>,
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
-    let max_body_size = limits.max_body_size;
     if body.size_hint().lower() > max_body_size as u64 {
         return errors::payload_too_large(max_body_size);
     }
@@ -93,7 +95,7 @@ where
             Err(err) => exchange.app_finished(py, Err(err)),
         }
     }));
-    let answer = match limits.response_timeout {
+    let answer = match response_timeout {
         None => head_rx.await,
         Some(limit) => match tokio::time::timeout(limit, &mut head_rx).await {
             Ok(answer) => answer,

@@ -485,14 +485,14 @@ pub async fn serve(
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
     upgrade: Upgrade,
-    limits: &crate::service::Limits,
+    max_message_size: usize,
 ) -> Response<ResponseBody> {
     let name = "ASGI WebSocket application".to_owned();
     handshake(
         bridge,
         head,
         upgrade,
-        limits,
+        max_message_size,
         name,
         move |py, lp, head, channel| {
             let scope =
@@ -510,7 +510,7 @@ pub async fn handshake<F>(
     bridge: &Arc<BridgeInner>,
     head: http::request::Parts,
     mut upgrade: Upgrade,
-    limits: &crate::service::Limits,
+    max_message_size: usize,
     app_name: String,
     start: F,
 ) -> Response<ResponseBody>
@@ -524,7 +524,6 @@ where
         + Send
         + 'static,
 {
-    let max_message_size = limits.max_body_size;
     // HTTP/2 (RFC 8441) has no key: the stream itself is the proof of the handshake.
     let key = match head.version {
         http::Version::HTTP_2 => Some(None),

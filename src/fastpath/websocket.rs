@@ -73,14 +73,14 @@ pub async fn serve(
     conn: Arc<ConnInfo>,
     head: http::request::Parts,
     upgrade: Upgrade,
-    limits: &crate::service::Limits,
+    max_message_size: usize,
 ) -> Response<ResponseBody> {
     let name = format!("WebSocket route {}", route.name);
     websocket::handshake(
         bridge,
         head,
         upgrade,
-        limits,
+        max_message_size,
         name,
         move |py, lp, head, channel| {
             let kwargs =

@@ -1,5 +1,6 @@
 //! django-bolt's Rust core, loaded by Python as `django_bolt._core`.
 
+mod accept_encoding;
 mod access_log;
 mod admission;
 mod app;

@@ -17,8 +17,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule};
 
+use crate::accept_encoding::{negotiate, Encoding};
 use crate::conn::{ConnInfo, Scheme};
-use crate::fastpath::compression::negotiate::{negotiate, Encoding};
 use crate::fastpath::{auth, form, params, Lookup, RouteTable};
 use crate::files::{conditional::Validators, range};
 use crate::proxy::{ProxyHeaders, TrustedProxies};

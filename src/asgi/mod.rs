@@ -60,7 +60,7 @@ where
     if body.is_end_stream() {
         exchange.body_complete();
     } else {
-        crate::server::runtime().spawn(exchange.clone().read_body(body, max_body_size));
+        crate::python::runtime().spawn(exchange.clone().read_body(body, max_body_size));
     }
     let lifeline = Lifeline(exchange.clone());
     let place = match exchange.prefetch(PREFETCH).await {
@@ -164,7 +164,7 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     let future = lp.create_future(py)?;
     let done = future.clone().unbind();
     let waker = bridge.clone();
-    crate::server::runtime().spawn(async move {
+    crate::python::runtime().spawn(async move {
         let sent = sender.send(item).await;
         waker.submit(Box::new(move |py, _| {
             let outcome = sent

@@ -574,7 +574,7 @@ where
             let config = WebSocketConfig::default()
                 .max_message_size(Some(max_message_size))
                 .max_frame_size(Some(max_message_size));
-            crate::server::runtime().spawn(session.run(upgrade, config, outbound));
+            crate::python::runtime().spawn(session.run(upgrade, config, outbound));
             let mut response = Response::new(ResponseBody::empty());
             *response.headers_mut() = headers;
             if let Some(key) = key {

@@ -1,10 +1,12 @@
-//! The one place that crosses into Python: the loop thread, its batches, its coroutines.
+//! The one place that crosses into Python: the loop thread, its batches, its coroutines,
+//! the tokio runtime that flushes those batches, and HTTP pieces read from Python objects.
 
 pub mod bridge;
 pub mod coro;
 pub mod event_loop;
 pub mod log;
 pub mod ready;
+pub mod runtime;
 pub mod wire;
 
 pub use bridge::{Bridge, BridgeInner};
@@ -19,3 +21,4 @@ pyo3::create_exception!(
     "send() was called after the client disconnected."
 );
 pub use ready::Ready;
+pub use runtime::runtime;

@@ -8,7 +8,6 @@ mod h3;
 mod listener;
 mod preface;
 mod resets;
-pub mod runtime;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -35,12 +34,12 @@ use crate::app::App;
 use crate::body::ResponseBody;
 use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
+use crate::python::runtime;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
 use first_request::{Arrivals, FirstRequest};
 use gather::Gather;
 use resets::ResetBudget;
-pub use runtime::runtime;
 
 /// Streams an HTTP/2 connection may make this server reset (see `http2_builder`).
 const MAX_ERROR_RESETS: usize = 100;

@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::body::ResponseBody;
 use crate::client;
-use crate::fastpath::errors;
+use crate::errors;
 
 /// Shards of the per-client counts: a lock each, so busy threads rarely meet.
 const SHARDS: usize = 16;

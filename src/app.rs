@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
+use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -14,15 +14,15 @@ use pyo3::IntoPyObjectExt;
 
 use crate::access_log::AccessLog;
 use crate::admission::Queue;
-use crate::asgi::{AsgiApp, ConnInfo};
+use crate::asgi::AsgiApp;
+use crate::conn::{ConnInfo, Scheme};
 use crate::fastpath::allowed_hosts::AllowedHosts;
 use crate::fastpath::RouteTable;
 use crate::files::mounts::StaticFiles;
 use crate::health::Health;
 use crate::proxy::TrustedProxies;
-use crate::python::{Bridge, BridgeInner};
+use crate::python::{runtime, Bridge, BridgeInner};
 use crate::request_body::Pace;
-use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
 use crate::test_body::TestBody;
 use crate::test_socket::TestWebSocket;
@@ -227,17 +227,14 @@ fn build_request(
     headers: &[(String, Vec<u8>)],
     body: Vec<u8>,
 ) -> PyResult<Request<Full<Bytes>>> {
-    let mut request = Request::builder().method(method).uri(target);
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| PyValueError::new_err(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_bytes(value)
-            .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
-        request = request.header(name, value);
-    }
-    request
+    let headers = crate::python::wire::header_map(headers.iter().map(|(n, v)| Ok((n, v))))?;
+    let mut request = Request::builder()
+        .method(method)
+        .uri(target)
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    *request.headers_mut() = headers;
+    Ok(request)
 }
 
 /// The connection a test request seems to come in on.
@@ -245,7 +242,7 @@ fn test_connection(client: (String, u16)) -> Arc<ConnInfo> {
     Arc::new(ConnInfo::new(
         format!("{}:{}", client.0, client.1).parse().ok(),
         "127.0.0.1:80".parse().ok(),
-        "http",
+        Scheme::Http,
         None,
     ))
 }

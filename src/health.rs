@@ -6,7 +6,7 @@
 use http::{header, HeaderValue, Method, Response, StatusCode};
 
 use crate::body::ResponseBody;
-use crate::fastpath::errors::json_response;
+use crate::errors::json_response;
 
 /// Where the liveness answer is served; `None` turns it off.
 #[derive(Clone, Debug, Default)]

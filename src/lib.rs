@@ -1,11 +1,14 @@
 //! django-bolt's Rust core, loaded by Python as `django_bolt._core`.
 
+mod accept_encoding;
 mod access_log;
 mod admission;
 mod app;
 mod asgi;
 mod body;
 mod client;
+mod conn;
+mod errors;
 mod fastpath;
 mod files;
 /// Entry points for the fuzz targets in `fuzz/`; built only with the `fuzzing` feature.
@@ -13,6 +16,7 @@ mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 mod health;
+mod json;
 mod notice;
 mod proxy;
 mod python;
@@ -34,7 +38,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Set the number of tokio worker threads; call before the first server or client.
 #[pyfunction]
 fn configure_runtime(workers: usize) -> PyResult<()> {
-    server::runtime::configure(workers).map_err(pyo3::exceptions::PyRuntimeError::new_err)
+    python::runtime::configure(workers).map_err(pyo3::exceptions::PyRuntimeError::new_err)
 }
 
 #[pymodule]

@@ -11,7 +11,7 @@ use http::uri::{Authority, Uri};
 use http::{header, HeaderMap, HeaderValue};
 use ipnet::IpNet;
 
-use crate::asgi::ConnInfo;
+use crate::conn::{ConnInfo, Scheme};
 
 /// Which headers the trusted proxy sets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -117,8 +117,8 @@ impl TrustedProxies {
             replace_host(head, host);
         }
         let scheme = match said.proto.as_deref() {
-            Some("https") | Some("wss") => "https",
-            Some("http") | Some("ws") => "http",
+            Some("https") | Some("wss") => Scheme::Https,
+            Some("http") | Some("ws") => Scheme::Http,
             _ => conn.scheme,
         };
         Some(ConnInfo::new(
@@ -292,7 +292,7 @@ mod tests {
 
     fn conn(peer: &str) -> ConnInfo {
         let peer = SocketAddr::new(peer.parse().unwrap(), 5000);
-        ConnInfo::new(Some(peer), None, "http", None)
+        ConnInfo::new(Some(peer), None, Scheme::Http, None)
     }
 
     fn request(target: &str, pairs: &[(&'static str, &'static str)]) -> http::request::Parts {
@@ -334,7 +334,7 @@ mod tests {
         );
         let seen = trusted.apply(&conn("127.0.0.1"), &mut head).unwrap();
         assert_eq!(seen.client.unwrap().ip().to_string(), "203.0.113.7");
-        assert_eq!(seen.scheme, "https");
+        assert_eq!(seen.scheme, Scheme::Https);
         assert_eq!(head.headers[header::HOST], "example.com");
     }
 
@@ -401,7 +401,7 @@ mod tests {
         let mut head = request("/", &spoofed);
         let seen = x_forwarded.apply(&conn("127.0.0.1"), &mut head).unwrap();
         assert_eq!(seen.client.unwrap().ip().to_string(), "203.0.113.7");
-        assert_eq!(seen.scheme, "http");
+        assert_eq!(seen.scheme, Scheme::Http);
         assert_eq!(head.headers[header::HOST], "api.example");
 
         let forwarded = proxies("127.0.0.1", ProxyHeaders::Forwarded, true);
@@ -425,7 +425,7 @@ mod tests {
         );
         let seen = trusted.apply(&conn("10.0.0.1"), &mut head).unwrap();
         assert_eq!(seen.client.unwrap().ip().to_string(), "2001:db8::1");
-        assert_eq!(seen.scheme, "https");
+        assert_eq!(seen.scheme, Scheme::Https);
         assert_eq!(head.headers[header::HOST], "api.example");
     }
 
@@ -444,7 +444,7 @@ mod tests {
         );
         let seen = trusted.apply(&conn("10.0.0.1"), &mut head).unwrap();
         assert_eq!(seen.client.unwrap().ip().to_string(), "203.0.113.7");
-        assert_eq!(seen.scheme, "https");
+        assert_eq!(seen.scheme, Scheme::Https);
         assert_eq!(head.headers[header::HOST], "shop.example");
     }
 

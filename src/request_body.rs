@@ -14,7 +14,7 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 use crate::body::{BoxError, ResponseBody};
-use crate::fastpath::errors;
+use crate::errors;
 use crate::notice::Notice;
 
 /// How fast a request body must arrive.

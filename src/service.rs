@@ -10,10 +10,12 @@ use http_body::Body;
 use crate::access_log::{request_id, AccessLog};
 use crate::admission::Queue;
 use crate::asgi::websocket::AsgiEndpoint;
-use crate::asgi::{self, AsgiApp, ConnInfo};
+use crate::asgi::{self, AsgiApp};
 use crate::body::{BoxError, ResponseBody};
+use crate::conn::ConnInfo;
+use crate::errors;
 use crate::fastpath::websocket::{BoltEndpoint, WebSocketRoute};
-use crate::fastpath::{self, errors, Lookup, RouteTable};
+use crate::fastpath::{self, Lookup, RouteTable};
 use crate::files::mounts::StaticFiles;
 use crate::python::BridgeInner;
 use crate::request_body::{Origin, Pace, Paced};
@@ -169,7 +171,8 @@ where
                 head,
                 body,
                 gate,
-                limits,
+                limits.max_body_size,
+                limits.response_timeout,
             ))
             .await
         }
@@ -180,7 +183,9 @@ where
                 Err(refusal) => return refusal.response(),
             };
             let endpoint = AsgiEndpoint { app: asgi, conn };
-            let serve = asgi::websocket::serve(&app.bridge, head, upgrade, limits, endpoint);
+            let max_message_size = limits.max_body_size;
+            let serve =
+                asgi::websocket::serve(&app.bridge, head, upgrade, max_message_size, endpoint);
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
@@ -193,7 +198,9 @@ where
                 values,
                 conn,
             };
-            let serve = asgi::websocket::serve(&app.bridge, head, upgrade, limits, endpoint);
+            let max_message_size = limits.max_body_size;
+            let serve =
+                asgi::websocket::serve(&app.bridge, head, upgrade, max_message_size, endpoint);
             Box::pin(serve).await
         }
         Route::Answered(answer) => answer,

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderValue, Method, Version};
 
-use crate::fastpath::errors::push_json_string;
+use crate::json::push_json_string;
 
 /// What is logged of one answered request.
 pub struct Entry {

@@ -16,7 +16,7 @@ use tokio::sync::{oneshot, Notify};
 
 use super::response::Outbound;
 use crate::body::{BoxError, ResponseBody};
-use crate::fastpath::errors;
+use crate::errors;
 use crate::python::{
     is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
 };

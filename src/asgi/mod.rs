@@ -17,10 +17,12 @@ use tokio::sync::oneshot;
 
 use crate::admission::{Gate, Refusal};
 use crate::body::{BoxError, ResponseBody};
-use crate::fastpath::errors;
+use crate::conn::ConnInfo;
+use crate::errors;
+use crate::python::wire::header_map;
 use crate::python::BridgeInner;
 use exchange::{Exchange, HttpChannel, Lifeline, Prefetch};
-pub use scope::{AsgiApp, ConnInfo};
+pub use scope::AsgiApp;
 
 /// Body bytes read before the app is started: most request bodies whole, so a client
 /// that announces a body and stalls never holds a place in the queue; a larger body
@@ -29,7 +31,9 @@ pub use scope::{AsgiApp, ConnInfo};
 const PREFETCH: usize = 16 * 1024;
 
 /// Run the ASGI app for one request, once enough of its body is in and it has a place
-/// in the queue, and return its response as soon as it starts.
+/// in the queue, and return its response as soon as it starts: a body over
+/// `max_body_size` is a 413, an app that has not started its response within
+/// `response_timeout` a 504.
 #[allow(clippy::too_many_arguments)]
 pub async fn serve<B>(
     bridge: &Arc<BridgeInner>,
@@ -38,13 +42,13 @@ pub async fn serve<B>(
     head: http::request::Parts,
     body: B,
     gate: Gate,
-    limits: &crate::service::Limits,
+    max_body_size: usize,
+    response_timeout: Option<std::time::Duration>,
 ) -> Response<ResponseBody>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
-    let max_body_size = limits.max_body_size;
     if body.size_hint().lower() > max_body_size as u64 {
         return errors::payload_too_large(max_body_size);
     }
@@ -56,7 +60,7 @@ where
     if body.is_end_stream() {
         exchange.body_complete();
     } else {
-        crate::server::runtime().spawn(exchange.clone().read_body(body, max_body_size));
+        crate::python::runtime().spawn(exchange.clone().read_body(body, max_body_size));
     }
     let lifeline = Lifeline(exchange.clone());
     let place = match exchange.prefetch(PREFETCH).await {
@@ -94,7 +98,7 @@ where
             Err(err) => exchange.app_finished(py, Err(err)),
         }
     }));
-    let answer = match limits.response_timeout {
+    let answer = match response_timeout {
         None => head_rx.await,
         Some(limit) => match tokio::time::timeout(limit, &mut head_rx).await {
             Ok(answer) => answer,
@@ -162,7 +166,7 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     let future = lp.create_future(py)?;
     let done = future.clone().unbind();
     let waker = bridge.clone();
-    crate::server::runtime().spawn(async move {
+    crate::python::runtime().spawn(async move {
         let sent = sender.send(item).await;
         waker.submit(Box::new(move |py, _| {
             let outcome = sent
@@ -174,23 +178,13 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     Ok(future)
 }
 
-/// The `headers` of an ASGI message as a HeaderMap.
+/// The `headers` of an ASGI message (byte-string pairs) as a HeaderMap.
 fn asgi_headers(message: &pyo3::Bound<'_, pyo3::types::PyDict>) -> PyResult<http::HeaderMap> {
-    use pyo3::exceptions::PyValueError;
-    let mut headers = http::HeaderMap::new();
-    if let Some(list) = message.get_item("headers")?.filter(|h| !h.is_none()) {
-        for pair in list.try_iter()? {
-            let (name, value): (Vec<u8>, Vec<u8>) = pair?.extract()?;
-            let name = http::HeaderName::from_bytes(&name).map_err(|_| {
-                PyValueError::new_err(format!(
-                    "invalid header name {:?}",
-                    String::from_utf8_lossy(&name)
-                ))
-            })?;
-            let value = http::HeaderValue::from_bytes(&value)
-                .map_err(|_| PyValueError::new_err(format!("invalid value for header {name}")))?;
-            headers.append(name, value);
-        }
+    match message.get_item("headers")?.filter(|h| !h.is_none()) {
+        Some(list) => header_map(
+            list.try_iter()?
+                .map(|pair| pair?.extract::<(Vec<u8>, Vec<u8>)>()),
+        ),
+        None => Ok(http::HeaderMap::new()),
     }
-    Ok(headers)
 }

@@ -15,9 +15,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::exchange::{disconnected, required};
 use super::{asgi_headers, try_push, Pending};
 use crate::body::{Chunk, ResponseBody};
-use crate::fastpath::call::body_bytes;
-use crate::fastpath::errors;
+use crate::errors;
 use crate::files::SendFile;
+use crate::python::wire::{self, body_bytes};
 
 /// Response chunks in flight before `send()` makes the app wait.
 const OUTBOUND_CHUNKS: usize = 8;
@@ -92,8 +92,7 @@ impl Outbound {
 
     fn start(&mut self, message: &Bound<'_, PyDict>) -> PyResult<()> {
         let status: u16 = required(message, "status")?.extract()?;
-        let status = StatusCode::from_u16(status)
-            .map_err(|_| PyValueError::new_err(format!("invalid status code {status}")))?;
+        let status = wire::status(status)?;
         let headers = asgi_headers(message)?;
         let trailers = flag(message, "trailers")?;
         if let Outbound::Idle(head) = self.take() {

@@ -2,63 +2,24 @@
 //! request's head.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
+use crate::conn::{ConnInfo, ConnObjects};
 use crate::tls::TlsInfo;
 
 use http::Version;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-/// What the connection, not the request, tells the scope.
-pub struct ConnInfo {
-    pub client: Option<SocketAddr>,
-    pub server: Option<SocketAddr>,
-    pub scheme: &'static str,
-    /// Set on TLS connections (TCP or QUIC).
-    pub tls: Option<Arc<TlsInfo>>,
-    /// Made on the first scope of the connection; the later ones reuse them.
-    python: PyOnceLock<ConnObjects>,
-}
-
-/// A connection's part of every scope, as Python objects.
-struct ConnObjects {
-    /// `client` and `server`: tuples (or None), which no app can change, so shared.
-    client: Py<PyAny>,
-    server: Py<PyAny>,
-    /// The `tls` extension; each scope gets a copy of this dict.
-    tls: Option<Py<PyDict>>,
-}
-
-impl ConnInfo {
-    pub fn new(
-        client: Option<SocketAddr>,
-        server: Option<SocketAddr>,
-        scheme: &'static str,
-        tls: Option<Arc<TlsInfo>>,
-    ) -> Self {
-        ConnInfo {
-            client,
-            server,
-            scheme,
-            tls,
-            python: PyOnceLock::new(),
-        }
-    }
-
-    fn python(&self, py: Python<'_>) -> PyResult<&ConnObjects> {
-        self.python.get_or_try_init(py, || {
-            Ok(ConnObjects {
-                client: address(py, self.client)?.unbind(),
-                server: address(py, self.server)?.unbind(),
-                tls: match &self.tls {
-                    Some(tls) => Some(tls_extension(py, tls)?.unbind()),
-                    None => None,
-                },
-            })
-        })
-    }
+/// The connection's part of every scope, made on its first scope.
+fn conn_objects(py: Python<'_>, conn: &ConnInfo) -> PyResult<ConnObjects> {
+    Ok(ConnObjects {
+        client: address(py, conn.client)?.unbind(),
+        server: address(py, conn.server)?.unbind(),
+        tls: match &conn.tls {
+            Some(tls) => Some(tls_extension(py, tls)?.unbind()),
+            None => None,
+        },
+    })
 }
 
 /// The ASGI application served for requests no Bolt route takes.
@@ -107,15 +68,14 @@ pub fn connection_scope<'py>(
     app: &AsgiApp,
 ) -> PyResult<Bound<'py, PyDict>> {
     use pyo3::intern;
-    let objects = conn.python(py)?;
+    let objects = conn.python(py, |conn| conn_objects(py, conn))?;
     let scope = PyDict::new(py);
     let asgi = PyDict::new(py);
     asgi.set_item(intern!(py, "version"), intern!(py, "3.0"))?;
     asgi.set_item(intern!(py, "spec_version"), intern!(py, "2.4"))?;
-    let (kind, scheme) = match (protocol, conn.scheme) {
-        (Protocol::Http, scheme) => ("http", scheme),
-        (Protocol::WebSocket, "https") => ("websocket", "wss"),
-        (Protocol::WebSocket, _) => ("websocket", "ws"),
+    let (kind, scheme) = match protocol {
+        Protocol::Http => ("http", conn.scheme.as_str()),
+        Protocol::WebSocket => ("websocket", conn.scheme.websocket()),
     };
     scope.set_item(intern!(py, "type"), PyString::intern(py, kind))?;
     scope.set_item(intern!(py, "asgi"), asgi)?;

@@ -19,11 +19,12 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use tokio::sync::{mpsc, oneshot};
 
 use super::exchange::{disconnected, required};
-use super::scope::{self, AsgiApp, ConnInfo};
+use super::scope::{self, AsgiApp};
 use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
-use crate::fastpath::call::body_bytes;
-use crate::fastpath::errors;
+use crate::conn::ConnInfo;
+use crate::errors;
+use crate::python::wire::{self, body_bytes};
 use crate::python::{
     is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
 };
@@ -208,8 +209,7 @@ impl Session {
             ("websocket.close", Phase::Closed) => {}
             ("websocket.http.response.start", Phase::Handshake(reply)) => {
                 let status: u16 = required(message, "status")?.extract()?;
-                let status = StatusCode::from_u16(status)
-                    .map_err(|_| PyValueError::new_err("invalid status"))?;
+                let status = wire::status(status)?;
                 *phase = Phase::Denying(reply, status, asgi_headers(message)?, Vec::new());
             }
             ("websocket.http.response.body", Phase::Denying(reply, status, headers, mut body)) => {
@@ -393,10 +393,9 @@ pub async fn serve(
     bridge: &Arc<BridgeInner>,
     head: http::request::Parts,
     mut upgrade: Upgrade,
-    limits: &crate::service::Limits,
+    max_message_size: usize,
     endpoint: impl Endpoint,
 ) -> Response<ResponseBody> {
-    let max_message_size = limits.max_body_size;
     let key = match handshake::key(&head) {
         Ok(key) => key,
         Err(refusal) => return *refusal,
@@ -424,7 +423,7 @@ pub async fn serve(
     match answer {
         Ok(Handshake::Accept { headers, outbound }) => {
             let pump = pump::run(upgrade, max_message_size, outbound, session);
-            crate::server::runtime().spawn(pump);
+            crate::python::runtime().spawn(pump);
             handshake::accepted(headers, key)
         }
         Ok(Handshake::Respond(response)) => response,

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use http::{header, Response, StatusCode};
 
-use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
 use crate::python::BridgeInner;
 
-use super::errors;
+use crate::errors;
 
 /// Characters of a refused host echoed in the answer and the log.
 const SHOWN_CHARS: usize = 100;
@@ -152,7 +152,10 @@ pub fn requested_host<'h>(conn: &ConnInfo, head: &'h http::request::Parts) -> Co
             Err(_) => Cow::Owned(host.as_bytes().iter().map(|&b| char::from(b)).collect()),
         };
     }
-    let default_port = if conn.scheme == "https" { 443 } else { 80 };
+    let default_port = match conn.scheme {
+        Scheme::Https => 443,
+        Scheme::Http => 80,
+    };
     Cow::Owned(match conn.server {
         Some(server) if server.port() == default_port => server.ip().to_string(),
         Some(server) => format!("{}:{}", server.ip(), server.port()),
@@ -277,7 +280,7 @@ mod tests {
 
     #[test]
     fn the_host_comes_from_the_authority_then_host_then_the_server() {
-        let conn = ConnInfo::new(None, "10.0.0.1:8000".parse().ok(), "http", None);
+        let conn = ConnInfo::new(None, "10.0.0.1:8000".parse().ok(), Scheme::Http, None);
         let head = |target: &str, host: Option<&str>| {
             let mut builder = http::Request::builder().uri(target);
             if let Some(host) = host {

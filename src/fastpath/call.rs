@@ -3,19 +3,19 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use tokio::sync::oneshot;
 
-use super::errors;
 use super::form::FormValues;
 use super::params::{self, Value};
 use super::router::Route;
 use crate::body::ResponseBody;
+use crate::errors;
 use crate::files::SendFile;
 use crate::python::coro::is_coroutine;
+use crate::python::wire::{self, body_bytes};
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
 
 pub type Reply = oneshot::Sender<Response<ResponseBody>>;
@@ -193,12 +193,6 @@ fn json(status: StatusCode, body: &Bound<'_, PyAny>) -> PyResult<Response<Respon
     Ok(response)
 }
 
-/// The body without a copy: hyper sends straight from the Python bytes object.
-pub fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    let body = body.cast::<PyBytes>()?.clone();
-    Ok(Bytes::from_owner(PyBackedBytes::from(body)))
-}
-
 /// `(status, [(name, value), ...], body)` from Python into a response; the body is
 /// `bytes`, or a `SendFile` naming a file to send.
 fn from_wire(wire: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {
@@ -213,20 +207,12 @@ fn from_wire(wire: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {
         }
         Err(_) => Response::new(ResponseBody::full(body_bytes(&body)?)),
     };
-    *response.status_mut() = StatusCode::from_u16(status).map_err(|_| {
-        pyo3::exceptions::PyValueError::new_err(format!("invalid status code {status}"))
-    })?;
-    let map = response.headers_mut();
-    map.reserve(headers.len());
-    for pair in headers.iter() {
-        let (name, value): (String, String) = pair.extract()?;
-        let invalid = |what: &str| {
-            pyo3::exceptions::PyValueError::new_err(format!("invalid header {what}: {name:?}"))
-        };
-        let name_h = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("name"))?;
-        let value_h = HeaderValue::from_str(&value).map_err(|_| invalid("value"))?;
-        map.append(name_h, value_h);
-    }
+    *response.status_mut() = wire::status(status)?;
+    *response.headers_mut() = wire::header_map(
+        headers
+            .iter()
+            .map(|pair| pair.extract::<(String, String)>()),
+    )?;
     Ok(response)
 }
 

@@ -11,8 +11,8 @@ use http::{Method, Response, StatusCode};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors;
 use crate::body::ResponseBody;
+use crate::errors;
 
 /// The request headers a preflight allows.
 #[derive(Debug)]

@@ -11,10 +11,10 @@ use http_body_util::{BodyExt, Limited};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use super::errors::{self, FieldError};
 use super::params::{self, ParamSpec, RequestParts, Source, Value};
 use super::spool::{Content, Spool, TempFiles};
 use crate::body::{BoxError, ResponseBody};
+use crate::errors::{self, FieldError};
 
 /// What a route reads from a form body.
 #[derive(Default)]

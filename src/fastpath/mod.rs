@@ -7,7 +7,6 @@ pub mod call;
 pub(crate) mod compression;
 pub mod cookies;
 pub mod cors;
-pub mod errors;
 pub mod form;
 mod formats;
 mod outgoing;
@@ -30,6 +29,8 @@ use tokio::sync::oneshot;
 
 use crate::admission::Gate;
 use crate::body::{BoxError, ResponseBody};
+use crate::conn::{ConnInfo, Scheme};
+use crate::errors;
 use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
 pub use router::{Lookup, Route, RouteTable};
@@ -58,7 +59,7 @@ fn admit(
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
-    scheme: &'static str,
+    scheme: Scheme,
 ) -> Result<Admission, auth::Refusal> {
     let identity = match protection {
         Some(protection) => protection.check(&parts.headers)?,
@@ -74,7 +75,7 @@ fn admit(
 /// CORS route is marked for the origin, so that the page may read it.
 pub fn enter(
     route: &Route,
-    conn: &crate::asgi::ConnInfo,
+    conn: &ConnInfo,
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
 ) -> Result<Admission, auth::Refusal> {
@@ -101,7 +102,7 @@ pub fn enter(
 /// Let a handshake into a Bolt WebSocket route: its rate limit (429), then `admit`.
 pub fn enter_websocket(
     route: &websocket::WebSocketRoute,
-    conn: &crate::asgi::ConnInfo,
+    conn: &ConnInfo,
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
 ) -> Result<Admission, auth::Refusal> {
@@ -113,7 +114,7 @@ pub fn enter_websocket(
 /// Take a token from the route's rate limit, if it has one.
 fn limit(
     rate_limit: Option<&rate_limit::RateLimit>,
-    conn: &crate::asgi::ConnInfo,
+    conn: &ConnInfo,
     head: &http::request::Parts,
 ) -> Result<(), auth::Refusal> {
     rate_limit.map_or(Ok(()), |limit| limit.check(conn, &head.headers))

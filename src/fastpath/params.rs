@@ -8,8 +8,8 @@ use http::HeaderMap;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use super::errors::FieldError;
 use super::formats;
+use crate::errors::FieldError;
 
 /// Where a parameter's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

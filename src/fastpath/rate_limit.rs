@@ -17,10 +17,10 @@ use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors;
-use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
 use crate::client::{network, IPV6_PREFIX};
+use crate::conn::ConnInfo;
+use crate::errors;
 use crate::notice::Notice;
 
 /// Buckets a route keeps at most unless `max_clients` says otherwise.
@@ -279,6 +279,7 @@ fn too_many_requests(refused: Refused) -> Response<ResponseBody> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::Scheme;
 
     fn ip(text: &str) -> Key {
         Key::Ip(text.parse().unwrap())
@@ -351,7 +352,7 @@ mod tests {
     #[test]
     fn ipv6_clients_are_keyed_by_their_network() {
         let mut limit = RateLimit::new(1.0, 1.0, KeyKind::Ip);
-        let conn = |addr: &str| ConnInfo::new(addr.parse().ok(), None, "http", None);
+        let conn = |addr: &str| ConnInfo::new(addr.parse().ok(), None, Scheme::Http, None);
         let key = |limit: &RateLimit, addr: &str| limit.key_of(&conn(addr), &HeaderMap::new());
         assert_eq!(
             key(&limit, "[2001:db8:1:2:aaaa::1]:80"),
@@ -376,7 +377,7 @@ mod tests {
             1.0,
             KeyKind::Header(HeaderName::from_static("x-api-key")),
         );
-        let conn = ConnInfo::new("10.0.0.9:1234".parse().ok(), None, "http", None);
+        let conn = ConnInfo::new("10.0.0.9:1234".parse().ok(), None, Scheme::Http, None);
         let mut headers = HeaderMap::new();
         assert_eq!(limit.key_of(&conn, &headers), ip("10.0.0.9"));
         headers.insert("x-api-key", HeaderValue::from_static("k1"));

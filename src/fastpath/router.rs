@@ -333,10 +333,6 @@ impl RouteTable {
             .ok()
             .map(|found| (found.value, found.params))
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 /// Every WebSocket route under its path and under the path with the slash toggled.

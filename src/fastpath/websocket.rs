@@ -12,7 +12,7 @@ use pyo3::types::PyDict;
 use super::params::{ParamSpec, StructParam, Value};
 use super::request::Request;
 use super::router::Common;
-use crate::asgi::ConnInfo;
+use crate::conn::ConnInfo;
 use crate::python::EventLoop;
 use crate::websocket::Endpoint;
 
@@ -101,7 +101,7 @@ impl Endpoint for BoltEndpoint {
 
 /// `ws://host/path?query` (`wss` over TLS); the host is HTTP/2's `:authority` or Host.
 fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
-    let scheme = if conn.scheme == "https" { "wss" } else { "ws" };
+    let scheme = conn.scheme.websocket();
     let host = head
         .uri
         .authority()
@@ -115,12 +115,13 @@ fn url(conn: &ConnInfo, head: &http::request::Parts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::Scheme;
 
     fn head(request: http::Request<()>) -> http::request::Parts {
         request.into_parts().0
     }
 
-    fn conn(scheme: &'static str) -> ConnInfo {
+    fn conn(scheme: Scheme) -> ConnInfo {
         ConnInfo::new(None, None, scheme, None)
     }
 
@@ -133,7 +134,7 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            url(&conn("http"), &h1),
+            url(&conn(Scheme::Http), &h1),
             "ws://example.com:8000/ws/chat?room=a"
         );
         let h2 = head(
@@ -141,6 +142,6 @@ mod tests {
                 .body(())
                 .unwrap(),
         );
-        assert_eq!(url(&conn("https"), &h2), "wss://api.example.com/ws");
+        assert_eq!(url(&conn(Scheme::Https), &h2), "wss://api.example.com/ws");
     }
 }

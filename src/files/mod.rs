@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use tokio::io::AsyncReadExt;
 
 use crate::body::ResponseBody;
-use crate::fastpath::errors;
+use crate::errors;
 use crate::python::BridgeInner;
 use conditional::Validators;
 use range::Selection;

@@ -12,9 +12,9 @@ use percent_encoding::percent_decode_str;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::accept_encoding::{negotiate, Encoding};
 use crate::body::ResponseBody;
-use crate::fastpath::compression::negotiate::{negotiate, Encoding};
-use crate::fastpath::errors;
+use crate::errors;
 use crate::python::BridgeInner;
 
 /// Precompressed siblings looked for beside a file, the server's preference first.

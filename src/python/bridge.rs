@@ -47,13 +47,6 @@ impl BridgeInner {
         }
     }
 
-    /// Queue a job and wake the loop now: for threads that are not tokio workers,
-    /// whose park hook would never run.
-    pub fn submit_now(&self, job: Job) {
-        self.submit(job);
-        self.wake();
-    }
-
     fn flush(&self) {
         if self.queued.load(Ordering::Acquire) > 0 {
             self.wake();

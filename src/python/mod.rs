@@ -1,10 +1,13 @@
-//! The one place that crosses into Python: the loop thread, its batches, its coroutines.
+//! The one place that crosses into Python: the loop thread, its batches, its coroutines,
+//! the tokio runtime that flushes those batches, and HTTP pieces read from Python objects.
 
 pub mod bridge;
 pub mod coro;
 pub mod event_loop;
 pub mod log;
 pub mod ready;
+pub mod runtime;
+pub mod wire;
 
 pub use bridge::{Bridge, BridgeInner};
 pub use coro::{drive, is_done, settle, when_done, Callback, Outcome};
@@ -18,3 +21,4 @@ pyo3::create_exception!(
     "send() was called after the client disconnected."
 );
 pub use ready::Ready;
+pub use runtime::runtime;

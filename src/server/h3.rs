@@ -13,8 +13,8 @@ use http_body_util::BodyExt;
 use tokio::sync::{mpsc, watch};
 
 use super::ServerConfig;
-use crate::asgi::ConnInfo;
 use crate::body::BoxError;
+use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
 use crate::service::{self, AppInner};
 use crate::tls::TlsInfo;
@@ -87,7 +87,7 @@ async fn connection(
     let info = Arc::new(ConnInfo::new(
         Some(connection.remote_address()),
         connection.local_ip().map(|ip| (ip, config.port).into()),
-        "https",
+        Scheme::Https,
         Some(Arc::new(TlsInfo::of_quic(&connection))),
     ));
     let built = h3::server::builder()

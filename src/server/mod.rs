@@ -8,7 +8,6 @@ mod h3;
 mod listener;
 mod preface;
 mod resets;
-pub mod runtime;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -32,15 +31,15 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::access_log::AccessLog;
 use crate::app::App;
-use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
+use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
+use crate::python::runtime;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
 use first_request::{Arrivals, FirstRequest};
 use gather::Gather;
 use resets::ResetBudget;
-pub use runtime::runtime;
 
 /// Streams an HTTP/2 connection may make this server reset (see `http2_builder`).
 const MAX_ERROR_RESETS: usize = 100;
@@ -437,7 +436,11 @@ impl Connections {
         let Some(Some(io)) = first.within(preface::screen(io, h2)).await else {
             return;
         };
-        let scheme = if tls.is_some() { "https" } else { "http" };
+        let scheme = if tls.is_some() {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
         let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
         let marker = first.marker();
         if io.http2() {

@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use crate::body::ResponseBody;
-use crate::fastpath::errors;
+use crate::errors;
 
 /// What proves the handshake: the client's `Sec-WebSocket-Key` on HTTP/1.1; None on
 /// HTTP/2, which has no key (the stream itself is the proof).

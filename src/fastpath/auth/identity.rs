@@ -4,6 +4,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::{Map, Value};
 
+use crate::conn::Scheme;
+
 /// What a backend learnt from valid credentials. Guards read it in Rust; the handler
 /// reads it as `request.auth`. It travels in the request head's extensions.
 #[derive(Clone, Debug, Default)]
@@ -29,7 +31,7 @@ pub struct Identity {
     /// A session cookie Rust cannot verify: Python loads the session and runs the guards.
     pub deferred: bool,
     /// The request's scheme, which the CSRF check of a deferred identity reads.
-    pub scheme: &'static str,
+    pub scheme: Scheme,
 }
 
 impl Identity {
@@ -55,7 +57,7 @@ impl Identity {
         auth.set_item("claims", claims)?;
         if self.deferred {
             auth.set_item("deferred", true)?;
-            auth.set_item("scheme", self.scheme)?;
+            auth.set_item("scheme", self.scheme.as_str())?;
         }
         if self.check_permissions {
             auth.set_item("check_permissions", true)?;

@@ -22,8 +22,8 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors;
 use crate::body::ResponseBody;
+use crate::errors;
 use api_key::ApiKeyBackend;
 use guards::{Denial, Guard};
 pub use identity::Identity;

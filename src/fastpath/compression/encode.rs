@@ -10,8 +10,8 @@ use async_compression::Level;
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
 
-use super::negotiate::Encoding;
 use super::Levels;
+use crate::accept_encoding::Encoding;
 
 type Encoder = std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send + Sync>>;
 

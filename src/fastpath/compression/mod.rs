@@ -3,14 +3,13 @@
 //! handler produced.
 
 mod encode;
-pub(crate) mod negotiate;
 
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::accept_encoding::{self, Encoding};
 use crate::body::ResponseBody;
-use negotiate::Encoding;
 
 /// Bodies up to this size are compressed in one go and keep a Content-Length; bigger
 /// ones are compressed as they are sent.
@@ -93,7 +92,7 @@ impl Config {
         }
         let Some(encoding) = request
             .get(header::ACCEPT_ENCODING)
-            .and_then(|accept| negotiate::negotiate(accept.as_bytes(), &self.preference))
+            .and_then(|accept| accept_encoding::negotiate(accept.as_bytes(), &self.preference))
         else {
             return response;
         };

@@ -1,5 +1,6 @@
 //! `Accept-Encoding` (RFC 9110 §12.5.3): which coding the client takes, by its q-values
-//! and then the server's order of preference.
+//! and then the server's order of preference. Asked by Bolt's response compression and
+//! by the static files, for a precompressed sibling.
 
 /// A content coding the server can produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

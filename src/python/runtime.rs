@@ -1,5 +1,6 @@
 //! The process's one tokio runtime. Its workers flush the Python bridge before they
-//! park, which is what batches requests into Python.
+//! park, which is what batches requests into Python; so it lives beside the bridge,
+//! below every layer that spawns on it.
 
 use std::sync::OnceLock;
 
@@ -29,7 +30,7 @@ pub fn runtime() -> &'static Runtime {
             .worker_threads(workers)
             .thread_name("bolt-worker")
             .enable_all()
-            .on_thread_park(crate::python::bridge::flush_all)
+            .on_thread_park(super::bridge::flush_all)
             .build()
             .expect("the tokio runtime could not start")
     })

@@ -4,6 +4,7 @@
 use http::{header, HeaderValue, Response, StatusCode};
 
 use crate::body::ResponseBody;
+use crate::json::push_json_string;
 
 /// One failing field of a 422 answer.
 #[derive(Debug)]
@@ -150,23 +151,6 @@ pub fn unprocessable(errors: &[FieldError]) -> Response<ResponseBody> {
     made(StatusCode::UNPROCESSABLE_ENTITY, body)
 }
 
-/// Append `s` as a JSON string literal.
-pub fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,12 +165,5 @@ mod tests {
         let mut other = json_response(StatusCode::OK, "{}".into());
         with_request_id(&mut other, &id);
         assert_eq!(&other.body().as_full().unwrap()[..], b"{}");
-    }
-
-    #[test]
-    fn escapes_json_strings() {
-        let mut out = String::new();
-        push_json_string(&mut out, "a\"b\\c\n\u{1}");
-        assert_eq!(out, r#""a\"b\\c\n\u0001""#);
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
@@ -21,9 +21,8 @@ use crate::fastpath::RouteTable;
 use crate::files::mounts::StaticFiles;
 use crate::health::Health;
 use crate::proxy::TrustedProxies;
-use crate::python::{Bridge, BridgeInner};
+use crate::python::{runtime, Bridge, BridgeInner};
 use crate::request_body::Pace;
-use crate::server::runtime;
 use crate::service::{self, AppInner, Limits};
 use crate::test_body::TestBody;
 use crate::test_socket::TestWebSocket;
@@ -263,9 +262,7 @@ where
     T: Send + 'static,
     C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Bound<'a, PyAny>> + Send + 'static,
 {
-    let lp = bridge
-        .event_loop()
-        .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))?;
+    let lp = bridge.event_loop()?;
     let future = lp.create_future(py)?;
     let done = future.clone().unbind();
     let waker = bridge.clone();

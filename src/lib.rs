@@ -33,7 +33,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Set the number of tokio worker threads; call before the first server or client.
 #[pyfunction]
 fn configure_runtime(workers: usize) -> PyResult<()> {
-    server::runtime::configure(workers).map_err(pyo3::exceptions::PyRuntimeError::new_err)
+    python::runtime::configure(workers).map_err(pyo3::exceptions::PyRuntimeError::new_err)
 }
 
 #[pymodule]

@@ -17,9 +17,7 @@ use tokio::sync::{oneshot, Notify};
 use super::response::Outbound;
 use crate::body::{BoxError, ResponseBody};
 use crate::fastpath::errors;
-use crate::python::{
-    is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
-};
+use crate::python::{is_done, log, settle, BridgeInner, ClientDisconnected, Level, Outcome, Ready};
 use pyo3::exceptions::asyncio::CancelledError;
 
 /// Request body bytes held for the app before the reader waits for it to catch up.
@@ -267,7 +265,7 @@ impl Exchange {
                 "receive() called while another receive() is pending",
             ));
         }
-        let lp = self.event_loop()?;
+        let lp = self.bridge.event_loop()?;
         let future = lp.create_future(py)?;
         inbound.waiter = Some(future.clone().unbind());
         Ok(future)
@@ -304,12 +302,6 @@ impl Exchange {
                 _ => {}
             },
         }
-    }
-
-    fn event_loop(&self) -> PyResult<&EventLoop> {
-        self.bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))
     }
 }
 

@@ -56,7 +56,7 @@ where
     if body.is_end_stream() {
         exchange.body_complete();
     } else {
-        crate::server::runtime().spawn(exchange.clone().read_body(body, max_body_size));
+        crate::python::runtime().spawn(exchange.clone().read_body(body, max_body_size));
     }
     let lifeline = Lifeline(exchange.clone());
     let place = match exchange.prefetch(PREFETCH).await {
@@ -154,13 +154,11 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     let Some((sender, item)) = pending else {
         return crate::python::Ready::none(py);
     };
-    let lp = bridge
-        .event_loop()
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
+    let lp = bridge.event_loop()?;
     let future = lp.create_future(py)?;
     let done = future.clone().unbind();
     let waker = bridge.clone();
-    crate::server::runtime().spawn(async move {
+    crate::python::runtime().spawn(async move {
         let sent = sender.send(item).await;
         waker.submit(Box::new(move |py, _| {
             let outcome = sent

@@ -273,10 +273,7 @@ impl Session {
                 "receive() called while another receive() is pending",
             ));
         }
-        let lp = self
-            .bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop"))?;
+        let lp = self.bridge.event_loop()?;
         let future = lp.create_future(py)?;
         inbox.waiter = Some(future.clone().unbind());
         Ok(future)
@@ -575,7 +572,7 @@ where
             let config = WebSocketConfig::default()
                 .max_message_size(Some(max_message_size))
                 .max_frame_size(Some(max_message_size));
-            crate::server::runtime().spawn(session.run(upgrade, config, outbound));
+            crate::python::runtime().spawn(session.run(upgrade, config, outbound));
             let mut response = Response::new(ResponseBody::empty());
             *response.headers_mut() = headers;
             if let Some(key) = key {

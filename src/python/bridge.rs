@@ -90,8 +90,12 @@ impl BridgeInner {
         batch
     }
 
-    pub fn event_loop(&self) -> Option<&EventLoop> {
-        self.event_loop.get()
+    /// The loop this bridge is attached to: the one error for every caller that needs
+    /// it before `Bridge.attach` has run (or after a failed attach).
+    pub fn event_loop(&self) -> PyResult<&EventLoop> {
+        self.event_loop
+            .get()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))
     }
 }
 
@@ -162,10 +166,7 @@ impl Bridge {
     fn warn_slow_steps(&self, seconds: f64) -> PyResult<()> {
         let threshold = std::time::Duration::try_from_secs_f64(seconds)
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("seconds must be 0 or more"))?;
-        let lp = self.inner.event_loop.get().ok_or_else(|| {
-            pyo3::exceptions::PyRuntimeError::new_err("the bridge is not attached to a loop")
-        })?;
-        lp.set_slow_step(threshold);
+        self.inner.event_loop()?.set_slow_step(threshold);
         Ok(())
     }
 

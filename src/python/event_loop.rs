@@ -6,7 +6,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use super::coro::Callback;
+use super::callback::Callback;
 
 pub struct EventLoop {
     pub event_loop: Py<PyAny>,

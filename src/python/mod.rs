@@ -1,15 +1,19 @@
 //! The one place that crosses into Python: the loop thread, its batches, its coroutines.
 
 pub mod bridge;
+pub mod callback;
 pub mod coro;
 pub mod event_loop;
 pub mod log;
 pub mod ready;
+pub mod runtime;
 
 pub use bridge::{Bridge, BridgeInner};
-pub use coro::{drive, is_done, settle, when_done, Callback, Outcome};
+pub use callback::Callback;
+pub use coro::{drive, is_done, settle, when_done, Outcome};
 pub use event_loop::EventLoop;
 pub use log::{log, log_error, Level};
+pub use runtime::runtime;
 
 pyo3::create_exception!(
     django_bolt,

@@ -8,7 +8,6 @@ mod h3;
 mod listener;
 mod preface;
 mod resets;
-pub mod runtime;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -35,12 +34,12 @@ use crate::app::App;
 use crate::asgi::ConnInfo;
 use crate::body::ResponseBody;
 use crate::notice::Notice;
+use crate::python::runtime;
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
 use first_request::{Arrivals, FirstRequest};
 use gather::Gather;
 use resets::ResetBudget;
-pub use runtime::runtime;
 
 /// Streams an HTTP/2 connection may make this server reset (see `http2_builder`).
 const MAX_ERROR_RESETS: usize = 100;
@@ -250,11 +249,7 @@ impl Server {
     /// Stop accepting, let in-flight requests finish for up to `grace` seconds.
     /// Returns an asyncio future completed when the server has stopped.
     fn shutdown<'py>(&mut self, py: Python<'py>, grace: f64) -> PyResult<Bound<'py, PyAny>> {
-        let lp = self
-            .app
-            .bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))?;
+        let lp = self.app.bridge.event_loop()?;
         let future = lp.create_future(py)?;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));

@@ -29,7 +29,7 @@ pub fn runtime() -> &'static Runtime {
             .worker_threads(workers)
             .thread_name("bolt-worker")
             .enable_all()
-            .on_thread_park(crate::python::bridge::flush_all)
+            .on_thread_park(super::bridge::flush_all)
             .build()
             .expect("the tokio runtime could not start")
     })

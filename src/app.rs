@@ -21,7 +21,7 @@ use crate::fastpath::RouteTable;
 use crate::files::mounts::StaticFiles;
 use crate::health::Health;
 use crate::proxy::TrustedProxies;
-use crate::python::{runtime, Bridge, BridgeInner};
+use crate::python::{complete_later, Bridge};
 use crate::request_body::Pace;
 use crate::service::{self, AppInner, Limits};
 use crate::test_body::TestBody;
@@ -247,32 +247,6 @@ fn test_connection(client: (String, u16)) -> Arc<ConnInfo> {
         "http",
         None,
     ))
-}
-
-/// An asyncio future completed with `convert(work's output)` once `work`, run on
-/// tokio, is done.
-pub fn complete_later<'py, T, W, C>(
-    py: Python<'py>,
-    bridge: &Arc<BridgeInner>,
-    work: W,
-    convert: C,
-) -> PyResult<Bound<'py, PyAny>>
-where
-    W: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Bound<'a, PyAny>> + Send + 'static,
-{
-    let lp = bridge.event_loop()?;
-    let future = lp.create_future(py)?;
-    let done = future.clone().unbind();
-    let waker = bridge.clone();
-    runtime().spawn(async move {
-        let value = work.await;
-        waker.submit(Box::new(move |py, _| {
-            crate::python::settle(done.bind(py), convert(py, value))
-        }));
-    });
-    Ok(future)
 }
 
 fn wire<'py>(

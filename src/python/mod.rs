@@ -4,6 +4,7 @@ pub mod bridge;
 pub mod callback;
 pub mod coro;
 pub mod event_loop;
+pub mod later;
 pub mod log;
 pub mod ready;
 pub mod runtime;
@@ -12,6 +13,7 @@ pub use bridge::{Bridge, BridgeInner};
 pub use callback::Callback;
 pub use coro::{drive, is_done, settle, when_done, Outcome};
 pub use event_loop::EventLoop;
+pub use later::complete_later;
 pub use log::{log, log_error, Level};
 pub use runtime::runtime;
 

@@ -6,15 +6,17 @@ pub mod coro;
 pub mod event_loop;
 pub mod later;
 pub mod log;
+pub mod mailbox;
 pub mod ready;
 pub mod runtime;
 
 pub use bridge::{Bridge, BridgeInner};
 pub use callback::Callback;
-pub use coro::{drive, is_done, settle, when_done, Outcome};
+pub use coro::{drive, when_done, Outcome};
 pub use event_loop::EventLoop;
 pub use later::complete_later;
 pub use log::{log, log_error, Level};
+pub use mailbox::{Mailbox, Recipient};
 pub use runtime::runtime;
 
 pyo3::create_exception!(

@@ -183,7 +183,7 @@ pub fn settle(future: &Bound<'_, PyAny>, outcome: Outcome<'_>) {
         Err(err) => future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),)),
     };
     if let Err(err) = set {
-        super::log_error(py, "could not complete a future", Some(err));
+        super::log::log_error(py, "could not complete a future", Some(err));
     }
 }
 

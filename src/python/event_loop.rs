@@ -75,7 +75,7 @@ impl EventLoop {
     pub fn warn_blocked(&self, py: Python<'_>, label: &str, blocked: Duration) {
         let args = (label, blocked.as_secs_f64());
         if let Err(err) = self.warn_blocked.bind(py).call1(args) {
-            super::log_error(py, "could not log a blocked event loop", Some(err));
+            super::log::log_error(py, "could not log a blocked event loop", Some(err));
         }
     }
 

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::bridge::BridgeInner;
-use super::coro::settle;
 use super::runtime::runtime;
 
 /// An asyncio future completed with `convert(output)` once `work`, spawned on tokio,
@@ -29,9 +28,7 @@ where
     let waker = bridge.clone();
     runtime().spawn(async move {
         let output = work.await;
-        waker.submit(Box::new(move |py, _| {
-            settle(done.bind(py), convert(py, output))
-        }));
+        waker.settle(done, Box::new(move |py| convert(py, output)));
     });
     Ok(future)
 }

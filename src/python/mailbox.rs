@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 
 use super::bridge::BridgeInner;
 use super::coro::{is_done, settle};
+use super::panic::contain;
 use super::ready::Ready;
 
 /// What owns a mailbox: it knows how what the mailbox holds becomes messages.
@@ -104,7 +105,7 @@ impl<S: Send> Mailbox<S> {
         if is_done(&waiter) {
             return; // cancelled: what is held stays for the next receive()
         }
-        match owner.next_message(py, &mut slot.held) {
+        match contain(py, || owner.next_message(py, &mut slot.held)) {
             Ok(Some(message)) => settle(&waiter, Ok(message)),
             Ok(None) => slot.waiter = Some(waiter.unbind()),
             Err(err) => settle(&waiter, Err(err)),

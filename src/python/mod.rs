@@ -7,6 +7,7 @@ pub mod event_loop;
 pub mod later;
 pub mod log;
 pub mod mailbox;
+pub mod panic;
 pub mod ready;
 pub mod runtime;
 

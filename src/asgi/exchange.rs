@@ -44,8 +44,8 @@ pub struct Exchange {
     task: Mutex<Option<Py<PyAny>>>,
 }
 
-#[derive(Default)]
 /// What of the request body the app has not received yet, and how the body stands.
+#[derive(Default)]
 pub struct Inbound {
     chunks: VecDeque<Bytes>,
     buffered: usize,

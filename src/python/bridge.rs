@@ -7,7 +7,8 @@
 //! load one syscall carries many requests across.
 //!
 //! A job that panics is logged and the rest of its batch still runs; the future it
-//! was to settle (if it was queued with [`BridgeInner::settle`]) gets the panic.
+//! was to complete (one queued with [`BridgeInner::submit_settlement`]) gets the
+//! panic as its exception.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -75,7 +76,7 @@ impl BridgeInner {
 
     /// Queue the completion of `future` (an asyncio future) with what `settlement`
     /// works out on the loop thread; a future already done or cancelled is left alone.
-    pub fn settle(&self, future: Py<PyAny>, settlement: Settlement) {
+    pub fn submit_settlement(&self, future: Py<PyAny>, settlement: Settlement) {
         self.push(Queued::Settle(future, settlement));
     }
 
@@ -287,10 +288,10 @@ mod tests {
                 }));
                 if job == 1 {
                     let settlement: Settlement = Box::new(|_| panic!("no value for you"));
-                    inner.settle(broken.clone().unbind(), settlement);
+                    inner.submit_settlement(broken.clone().unbind(), settlement);
                 }
             }
-            inner.settle(
+            inner.submit_settlement(
                 answered.clone().unbind(),
                 Box::new(|py| 42.into_bound_py_any(py)),
             );

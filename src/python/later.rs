@@ -28,7 +28,7 @@ where
     let waker = bridge.clone();
     runtime().spawn(async move {
         let output = work.await;
-        waker.settle(done, Box::new(move |py| convert(py, output)));
+        waker.submit_settlement(done, Box::new(move |py| convert(py, output)));
     });
     Ok(future)
 }

@@ -23,8 +23,7 @@ mod python;
 mod request_body;
 mod server;
 mod service;
-mod test_body;
-mod test_socket;
+mod testing;
 mod tls;
 mod websocket;
 
@@ -50,8 +49,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<files::SendFile>()?;
     m.add_class::<files::mounts::StaticFiles>()?;
     m.add_class::<server::Server>()?;
-    m.add_class::<test_body::TestBody>()?;
-    m.add_class::<test_socket::TestWebSocket>()?;
+    m.add_class::<testing::InProcess>()?;
+    m.add_class::<testing::TestBody>()?;
+    m.add_class::<testing::TestWebSocket>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(fastpath::auth::encode_jwt, m)?)?;

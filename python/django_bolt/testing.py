@@ -23,7 +23,7 @@ import httpx
 from asgiref.current_thread_executor import CurrentThreadExecutor
 from asgiref.sync import sync_to_async
 
-from ._core import App, Bridge
+from ._core import App, Bridge, InProcess
 from .api import BoltAPI, route_table
 from .hosts import allowed_hosts
 from .lifespan import Lifespan
@@ -83,7 +83,7 @@ class _InProcessServer:
         self._thread: threading.Thread | None = None
         self._bridge: Bridge | None = None
         self._lifespan: Lifespan | None = None
-        self.app: App | None = None
+        self.app: InProcess | None = None
 
     @property
     def errors(self) -> list[BaseException]:
@@ -106,7 +106,7 @@ class _InProcessServer:
         try:
             # As Django's test runner: its test client's host is allowed.
             hosts = allowed_hosts(extra=["testserver"])
-            self.app = App(
+            app = App(
                 self._bridge,
                 self._routes,
                 asgi,
@@ -115,6 +115,7 @@ class _InProcessServer:
                 static_files=self._static_files,
                 **self._proxy,
             )
+            self.app = InProcess(app)
             self.call(lifespan.startup)
         except BaseException:
             self.stop()

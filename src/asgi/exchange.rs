@@ -9,7 +9,7 @@ use http::Response;
 use http_body::Body;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use tokio::sync::{oneshot, Notify};
@@ -17,9 +17,7 @@ use tokio::sync::{oneshot, Notify};
 use super::response::Outbound;
 use crate::body::{BoxError, ResponseBody};
 use crate::errors;
-use crate::python::{
-    is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
-};
+use crate::python::{log, BridgeInner, ClientDisconnected, Level, Mailbox, Outcome, Recipient};
 use pyo3::exceptions::asyncio::CancelledError;
 
 /// Request body bytes held for the app before the reader waits for it to catch up.
@@ -35,7 +33,7 @@ pub enum Prefetch {
 
 pub struct Exchange {
     bridge: Arc<BridgeInner>,
-    inbound: Mutex<Inbound>,
+    inbound: Mailbox<Inbound>,
     /// The body reader waits here while the app has not taken what is buffered.
     drained: Notify,
     /// Woken as the body arrives, ends or fails: the server waits here for enough of
@@ -46,8 +44,9 @@ pub struct Exchange {
     task: Mutex<Option<Py<PyAny>>>,
 }
 
+/// What of the request body the app has not received yet, and how the body stands.
 #[derive(Default)]
-struct Inbound {
+pub struct Inbound {
     chunks: VecDeque<Bytes>,
     buffered: usize,
     /// The whole body has been read.
@@ -55,9 +54,6 @@ struct Inbound {
     /// The app has been given the last `http.request` message.
     delivered_end: bool,
     disconnected: bool,
-    /// The future of a `receive()` that found nothing to return yet.
-    waiter: Option<Py<PyAny>>,
-    wake_queued: bool,
 }
 
 impl Exchange {
@@ -67,7 +63,7 @@ impl Exchange {
     ) -> Arc<Self> {
         Arc::new(Exchange {
             bridge,
-            inbound: Mutex::new(Inbound::default()),
+            inbound: Mailbox::new(Inbound::default()),
             drained: Notify::new(),
             arrived: Notify::new(),
             outbound: Mutex::new(Outbound::Idle(head)),
@@ -107,11 +103,11 @@ impl Exchange {
                         }
                         notified.await;
                     }
-                    let mut inbound = self.inbound.lock();
-                    inbound.buffered += data.len();
-                    inbound.chunks.push_back(data);
-                    self.wake_receiver(&mut inbound);
-                    drop(inbound);
+                    Mailbox::post(&self, |inbound| {
+                        inbound.buffered += data.len();
+                        inbound.chunks.push_back(data);
+                        true
+                    });
                     self.arrived.notify_waiters();
                 }
                 Some(Err(err)) => {
@@ -124,10 +120,10 @@ impl Exchange {
     }
 
     pub fn body_complete(self: &Arc<Self>) {
-        let mut inbound = self.inbound.lock();
-        inbound.complete = true;
-        self.wake_receiver(&mut inbound);
-        drop(inbound);
+        Mailbox::post(self, |inbound| {
+            inbound.complete = true;
+            true
+        });
         self.arrived.notify_waiters();
     }
 
@@ -195,82 +191,18 @@ impl Exchange {
 
     /// The client is gone, or the response has been sent: `receive()` now says so.
     pub fn disconnect(self: &Arc<Self>) {
-        let mut inbound = self.inbound.lock();
-        inbound.disconnected = true;
-        self.wake_receiver(&mut inbound);
-        drop(inbound);
+        Mailbox::post(self, |inbound| {
+            inbound.disconnected = true;
+            true
+        });
         self.arrived.notify_waiters();
-    }
-
-    fn wake_receiver(self: &Arc<Self>, inbound: &mut Inbound) {
-        if inbound.waiter.is_none() || inbound.wake_queued {
-            return;
-        }
-        inbound.wake_queued = true;
-        let exchange = self.clone();
-        self.bridge
-            .submit(Box::new(move |py, _| exchange.deliver(py)));
     }
 
     // ---- loop thread -------------------------------------------------------------
 
-    fn deliver(&self, py: Python<'_>) {
-        let mut inbound = self.inbound.lock();
-        inbound.wake_queued = false;
-        let Some(waiter) = inbound.waiter.take() else {
-            return;
-        };
-        let waiter = waiter.into_bound(py);
-        if is_done(&waiter) {
-            return; // cancelled: the message stays queued for the next receive()
-        }
-        match self.next_message(py, &mut inbound) {
-            Ok(Some(message)) => settle(&waiter, Ok(message.into_any())),
-            Ok(None) => inbound.waiter = Some(waiter.unbind()),
-            Err(err) => settle(&waiter, Err(err)),
-        }
-    }
-
-    fn next_message<'py>(
-        &self,
-        py: Python<'py>,
-        inbound: &mut Inbound,
-    ) -> PyResult<Option<Bound<'py, PyDict>>> {
-        use pyo3::intern;
-        if !inbound.chunks.is_empty() || (inbound.complete && !inbound.delivered_end) {
-            let body = take_chunks(py, inbound)?;
-            self.drained.notify_one();
-            let more = !inbound.complete || !inbound.chunks.is_empty();
-            inbound.delivered_end = !more;
-            let message = PyDict::new(py);
-            message.set_item(intern!(py, "type"), intern!(py, "http.request"))?;
-            message.set_item(intern!(py, "body"), body)?;
-            message.set_item(intern!(py, "more_body"), more)?;
-            return Ok(Some(message));
-        }
-        if inbound.disconnected {
-            let message = PyDict::new(py);
-            message.set_item(intern!(py, "type"), intern!(py, "http.disconnect"))?;
-            return Ok(Some(message));
-        }
-        Ok(None)
-    }
-
     /// `receive()`: the next message now, or a future completed when there is one.
     pub fn receive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let mut inbound = self.inbound.lock();
-        if let Some(message) = self.next_message(py, &mut inbound)? {
-            return Ok(Bound::new(py, Ready::new(message.into_any().unbind()))?.into_any());
-        }
-        if inbound.waiter.is_some() {
-            return Err(PyRuntimeError::new_err(
-                "receive() called while another receive() is pending",
-            ));
-        }
-        let lp = self.event_loop()?;
-        let future = lp.create_future(py)?;
-        inbound.waiter = Some(future.clone().unbind());
-        Ok(future)
+        Mailbox::receive(self, py)
     }
 
     /// `send(message)`: hand a response message to tokio.
@@ -305,11 +237,43 @@ impl Exchange {
             },
         }
     }
+}
 
-    fn event_loop(&self) -> PyResult<&EventLoop> {
-        self.bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))
+impl Recipient for Exchange {
+    type Held = Inbound;
+
+    fn mailbox(&self) -> &Mailbox<Inbound> {
+        &self.inbound
+    }
+
+    fn bridge(&self) -> &Arc<BridgeInner> {
+        &self.bridge
+    }
+
+    /// The buffered body as one `http.request` message, then `http.disconnect`.
+    fn next_message<'py>(
+        &self,
+        py: Python<'py>,
+        inbound: &mut Inbound,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        use pyo3::intern;
+        if !inbound.chunks.is_empty() || (inbound.complete && !inbound.delivered_end) {
+            let body = take_chunks(py, inbound)?;
+            self.drained.notify_one();
+            let more = !inbound.complete || !inbound.chunks.is_empty();
+            inbound.delivered_end = !more;
+            let message = PyDict::new(py);
+            message.set_item(intern!(py, "type"), intern!(py, "http.request"))?;
+            message.set_item(intern!(py, "body"), body)?;
+            message.set_item(intern!(py, "more_body"), more)?;
+            return Ok(Some(message.into_any()));
+        }
+        if inbound.disconnected {
+            let message = PyDict::new(py);
+            message.set_item(intern!(py, "type"), intern!(py, "http.disconnect"))?;
+            return Ok(Some(message.into_any()));
+        }
+        Ok(None)
     }
 }
 

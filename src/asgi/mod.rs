@@ -160,22 +160,15 @@ pub(crate) fn forward<'py, T: Send + 'static>(
     let Some((sender, item)) = pending else {
         return crate::python::Ready::none(py);
     };
-    let lp = bridge
-        .event_loop()
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
-    let future = lp.create_future(py)?;
-    let done = future.clone().unbind();
-    let waker = bridge.clone();
-    crate::python::runtime().spawn(async move {
-        let sent = sender.send(item).await;
-        waker.submit(Box::new(move |py, _| {
-            let outcome = sent
-                .map(|_| py.None().into_bound(py))
-                .map_err(|_| exchange::disconnected());
-            crate::python::settle(done.bind(py), outcome);
-        }));
-    });
-    Ok(future)
+    crate::python::complete_later(
+        py,
+        bridge,
+        async move { sender.send(item).await },
+        |py, sent| {
+            sent.map(|_| py.None().into_bound(py))
+                .map_err(|_| exchange::disconnected())
+        },
+    )
 }
 
 /// The `headers` of an ASGI message (byte-string pairs) as a HeaderMap.

@@ -26,7 +26,7 @@ use crate::conn::ConnInfo;
 use crate::errors;
 use crate::python::wire::{self, body_bytes};
 use crate::python::{
-    is_done, log, settle, BridgeInner, ClientDisconnected, EventLoop, Level, Outcome, Ready,
+    log, BridgeInner, ClientDisconnected, EventLoop, Level, Mailbox, Outcome, Ready, Recipient,
 };
 use crate::websocket::pump::{self, close_message, Peer};
 use crate::websocket::{handshake, Endpoint, Message, Upgrade};
@@ -60,16 +60,15 @@ enum Event {
     Disconnect(u16, String),
 }
 
-struct Inbox {
+/// What the client sent that the app has not received yet.
+pub struct Inbox {
     events: VecDeque<Event>,
-    waiter: Option<Py<PyAny>>,
-    wake_queued: bool,
     disconnected: bool,
 }
 
 pub struct Session {
     bridge: Arc<BridgeInner>,
-    inbox: Mutex<Inbox>,
+    inbox: Mailbox<Inbox>,
     phase: Mutex<Phase>,
     /// Who the app is, for the log line of an exception it raises.
     app_name: String,
@@ -88,10 +87,8 @@ impl Session {
             app_name,
             app_done: Mutex::new(app_done),
             bridge,
-            inbox: Mutex::new(Inbox {
+            inbox: Mailbox::new(Inbox {
                 events: VecDeque::from([Event::Connect]),
-                waiter: None,
-                wake_queued: false,
                 disconnected: false,
             }),
             phase: Mutex::new(Phase::Handshake(handshake)),
@@ -101,55 +98,20 @@ impl Session {
     // ---- tokio side ----------------------------------------------------------------
 
     fn deliver(self: &Arc<Self>, event: Event) {
-        let mut inbox = self.inbox.lock();
-        if inbox.disconnected {
-            return;
-        }
-        inbox.disconnected = matches!(event, Event::Disconnect(..));
-        inbox.events.push_back(event);
-        if inbox.waiter.is_some() && !inbox.wake_queued {
-            inbox.wake_queued = true;
-            let session = self.clone();
-            self.bridge.submit(Box::new(move |py, _| session.wake(py)));
-        }
+        Mailbox::post(self, |inbox| {
+            if inbox.disconnected {
+                return false;
+            }
+            inbox.disconnected = matches!(event, Event::Disconnect(..));
+            inbox.events.push_back(event);
+            true
+        });
     }
 
     // ---- loop thread -------------------------------------------------------------
 
-    fn wake(&self, py: Python<'_>) {
-        let mut inbox = self.inbox.lock();
-        inbox.wake_queued = false;
-        let Some(waiter) = inbox.waiter.take() else {
-            return;
-        };
-        let waiter = waiter.into_bound(py);
-        if is_done(&waiter) {
-            return;
-        }
-        match inbox.events.pop_front() {
-            Some(event) => settle(&waiter, event_message(py, event).map(|m| m.into_any())),
-            None => inbox.waiter = Some(waiter.unbind()),
-        }
-    }
-
     fn receive<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let mut inbox = self.inbox.lock();
-        if let Some(event) = inbox.events.pop_front() {
-            let message = event_message(py, event)?;
-            return Ok(Bound::new(py, Ready::new(message.into_any().unbind()))?.into_any());
-        }
-        if inbox.waiter.is_some() {
-            return Err(PyRuntimeError::new_err(
-                "receive() called while another receive() is pending",
-            ));
-        }
-        let lp = self
-            .bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop"))?;
-        let future = lp.create_future(py)?;
-        inbox.waiter = Some(future.clone().unbind());
-        Ok(future)
+        Mailbox::receive(self, py)
     }
 
     fn send<'py>(
@@ -304,6 +266,31 @@ impl Peer for Session {
     fn gone(self: &Arc<Self>, code: u16, reason: &str) {
         *self.phase.lock() = Phase::Closed;
         self.deliver(Event::Disconnect(code, reason.to_owned()));
+    }
+}
+
+impl Recipient for Session {
+    type Held = Inbox;
+
+    fn mailbox(&self) -> &Mailbox<Inbox> {
+        &self.inbox
+    }
+
+    fn bridge(&self) -> &Arc<BridgeInner> {
+        &self.bridge
+    }
+
+    /// The next event, in order, as its ASGI message.
+    fn next_message<'py>(
+        &self,
+        py: Python<'py>,
+        inbox: &mut Inbox,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        inbox
+            .events
+            .pop_front()
+            .map(|event| event_message(py, event).map(Bound::into_any))
+            .transpose()
     }
 }
 

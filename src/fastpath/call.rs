@@ -107,9 +107,7 @@ fn later(
     coro: Bound<'_, PyAny>,
     reply: Reply,
 ) -> PyResult<()> {
-    let lp = bridge
-        .event_loop()
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
+    let lp = bridge.event_loop()?;
     let (shared, finished) = (bridge.clone(), route.clone());
     drive(py, lp, &route.label, coro, move |py, outcome| {
         answer(py, &shared, &finished, outcome, reply)

@@ -60,9 +60,7 @@ pub fn start(
     response: Bound<'_, PyAny>,
     reply: Reply,
 ) -> PyResult<()> {
-    let lp = bridge
-        .event_loop()
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))?;
+    let lp = bridge.event_loop()?;
     let sender = Bound::new(
         py,
         BodySender {

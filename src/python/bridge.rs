@@ -5,6 +5,10 @@
 //! with the GIL it already holds. A wake-up is written only when tokio runs out of work
 //! (the runtime's park hook calls [`flush_all`]) or when a batch grows large, so under
 //! load one syscall carries many requests across.
+//!
+//! A job that panics is logged and the rest of its batch still runs; the future it
+//! was to complete (one queued with [`BridgeInner::submit_settlement`]) gets the
+//! panic as its exception.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,10 +18,41 @@ use parking_lot::{Mutex, RwLock};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+use super::coro::{settle, Outcome};
 use super::event_loop::EventLoop;
+use super::panic::contain;
 
 /// Work for the loop thread: runs with the GIL, next to the event loop.
 pub type Job = Box<dyn FnOnce(Python<'_>, &EventLoop) + Send>;
+
+/// Works out, on the loop thread, what an asyncio future is completed with.
+pub type Settlement = Box<dyn for<'py> FnOnce(Python<'py>) -> Outcome<'py> + Send>;
+
+/// What waits in the queue. A future to complete is kept beside its work, not inside
+/// it, so that a panic in the work still completes the future.
+enum Queued {
+    Run(Job),
+    Settle(Py<PyAny>, Settlement),
+}
+
+impl Queued {
+    /// Run on the loop thread; a panic goes no further than this job (see [`contain`]).
+    fn run(self, py: Python<'_>, lp: &EventLoop) {
+        match self {
+            Queued::Run(job) => {
+                // A panic is logged by `contain`; there is nobody else to tell.
+                let _ = contain(py, || {
+                    job(py, lp);
+                    Ok(())
+                });
+            }
+            Queued::Settle(future, settlement) => {
+                let outcome = contain(py, || settlement(py));
+                settle(future.bind(py), outcome);
+            }
+        }
+    }
+}
 
 /// A batch this large is sent at once instead of waiting for tokio to go idle.
 const EAGER_BATCH: usize = 32;
@@ -26,7 +61,7 @@ const EAGER_BATCH: usize = 32;
 const ROUNDS_PER_WAKE: usize = 4;
 
 pub struct BridgeInner {
-    queue: Mutex<Vec<Job>>,
+    queue: Mutex<Vec<Queued>>,
     queued: AtomicUsize,
     wake_pending: AtomicBool,
     wake_fd: OwnedFd,
@@ -36,9 +71,19 @@ pub struct BridgeInner {
 impl BridgeInner {
     /// Queue a job for the loop thread.
     pub fn submit(&self, job: Job) {
+        self.push(Queued::Run(job));
+    }
+
+    /// Queue the completion of `future` (an asyncio future) with what `settlement`
+    /// works out on the loop thread; a future already done or cancelled is left alone.
+    pub fn submit_settlement(&self, future: Py<PyAny>, settlement: Settlement) {
+        self.push(Queued::Settle(future, settlement));
+    }
+
+    fn push(&self, queued: Queued) {
         let len = {
             let mut queue = self.queue.lock();
-            queue.push(job);
+            queue.push(queued);
             queue.len()
         };
         self.queued.store(len, Ordering::Release);
@@ -67,7 +112,7 @@ impl BridgeInner {
         }
     }
 
-    fn take_batch(&self) -> Vec<Job> {
+    fn take_batch(&self) -> Vec<Queued> {
         let mut counter: u64 = 0;
         // SAFETY: reading 8 bytes into a live u64 from a non-blocking eventfd we own.
         unsafe {
@@ -83,8 +128,12 @@ impl BridgeInner {
         batch
     }
 
-    pub fn event_loop(&self) -> Option<&EventLoop> {
-        self.event_loop.get()
+    /// The loop this bridge is attached to: the one error for every caller that needs
+    /// it before `Bridge.attach` has run (or after a failed attach).
+    pub fn event_loop(&self) -> PyResult<&EventLoop> {
+        self.event_loop
+            .get()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no event loop is attached"))
     }
 }
 
@@ -155,10 +204,7 @@ impl Bridge {
     fn warn_slow_steps(&self, seconds: f64) -> PyResult<()> {
         let threshold = std::time::Duration::try_from_secs_f64(seconds)
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("seconds must be 0 or more"))?;
-        let lp = self.inner.event_loop.get().ok_or_else(|| {
-            pyo3::exceptions::PyRuntimeError::new_err("the bridge is not attached to a loop")
-        })?;
-        lp.set_slow_step(threshold);
+        self.inner.event_loop()?.set_slow_step(threshold);
         Ok(())
     }
 
@@ -182,9 +228,78 @@ impl Bridge {
                 return;
             }
             for job in batch {
-                job(py, lp);
+                job.run(py, lp);
             }
         }
         self.inner.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use pyo3::panic::PanicException;
+    use pyo3::types::PyModule;
+    use pyo3::IntoPyObjectExt;
+
+    use super::*;
+
+    /// A bridge attached to a new asyncio loop (not running: `drain` is called by
+    /// hand). `EventLoop` looks up helpers in `django_bolt._loop`, which a Rust test's
+    /// interpreter cannot import; these jobs call none of them, so stand-ins do.
+    fn attached(py: Python<'_>) -> PyResult<(Bridge, Bound<'_, PyAny>)> {
+        let helpers = PyModule::new(py, "django_bolt._loop")?;
+        for name in ["resume", "warn_blocked", "run_sync", "stream_body"] {
+            helpers.setattr(name, py.None())?;
+        }
+        let modules = py.import("sys")?.getattr("modules")?;
+        // Importing a dotted name looks its package up too.
+        modules.set_item("django_bolt", PyModule::new(py, "django_bolt")?)?;
+        modules.set_item("django_bolt._loop", helpers)?;
+        let event_loop = py.import("asyncio")?.call_method0("new_event_loop")?;
+        let bridge = Bridge::new()?;
+        let lp = EventLoop::new(py, event_loop.clone())?;
+        assert!(bridge.inner.event_loop.set(lp).is_ok());
+        Ok((bridge, event_loop))
+    }
+
+    #[test]
+    fn a_panicking_job_does_not_stop_the_rest_of_its_batch() {
+        Python::initialize();
+        Python::attach(|py| -> PyResult<()> {
+            let (bridge, event_loop) = attached(py)?;
+            let inner = &bridge.inner;
+            let ran = Arc::new(AtomicUsize::new(0));
+            let broken = inner.event_loop()?.create_future(py)?;
+            let answered = inner.event_loop()?.create_future(py)?;
+            for job in 0..4 {
+                let ran = ran.clone();
+                inner.submit(Box::new(move |_, _| {
+                    assert_ne!(job, 1, "job 1 breaks");
+                    ran.fetch_add(1, Ordering::Relaxed);
+                }));
+                if job == 1 {
+                    let settlement: Settlement = Box::new(|_| panic!("no value for you"));
+                    inner.submit_settlement(broken.clone().unbind(), settlement);
+                }
+            }
+            inner.submit_settlement(
+                answered.clone().unbind(),
+                Box::new(|py| 42.into_bound_py_any(py)),
+            );
+
+            bridge.drain(py);
+
+            assert_eq!(ran.load(Ordering::Relaxed), 3, "jobs 0, 2 and 3 ran");
+            let err = broken.call_method0("exception")?;
+            assert!(err.is_instance_of::<PanicException>());
+            assert!(err.str()?.to_str()?.contains("no value for you"));
+            assert_eq!(answered.call_method0("result")?.extract::<i32>()?, 42);
+            assert!(inner.take_batch().is_empty(), "the whole batch was taken");
+            event_loop.call_method0("close")?;
+            Ok(())
+        })
+        .unwrap();
     }
 }

@@ -11,37 +11,11 @@
 
 use std::time::Instant;
 
-use parking_lot::Mutex;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
+use super::callback::Callback;
 use super::event_loop::EventLoop;
-
-type CallbackFn = Box<dyn FnOnce(Python<'_>, &Bound<'_, PyAny>) + Send>;
-
-/// A Python callable that runs a Rust closure once: used as a future's done callback.
-#[pyclass(frozen, module = "django_bolt._core")]
-pub struct Callback {
-    f: Mutex<Option<CallbackFn>>,
-}
-
-impl Callback {
-    pub fn new(f: impl FnOnce(Python<'_>, &Bound<'_, PyAny>) + Send + 'static) -> Self {
-        Callback {
-            f: Mutex::new(Some(Box::new(f))),
-        }
-    }
-}
-
-#[pymethods]
-impl Callback {
-    fn __call__(&self, py: Python<'_>, arg: Bound<'_, PyAny>) {
-        let f = self.f.lock().take();
-        if let Some(f) = f {
-            f(py, &arg);
-        }
-    }
-}
 
 /// What becomes of an awaitable: its value or its exception.
 pub type Outcome<'py> = PyResult<Bound<'py, PyAny>>;
@@ -209,7 +183,7 @@ pub fn settle(future: &Bound<'_, PyAny>, outcome: Outcome<'_>) {
         Err(err) => future.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),)),
     };
     if let Err(err) = set {
-        super::log_error(py, "could not complete a future", Some(err));
+        super::log::log_error(py, "could not complete a future", Some(err));
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use super::coro::Callback;
+use super::callback::Callback;
 
 pub struct EventLoop {
     pub event_loop: Py<PyAny>,
@@ -75,7 +75,7 @@ impl EventLoop {
     pub fn warn_blocked(&self, py: Python<'_>, label: &str, blocked: Duration) {
         let args = (label, blocked.as_secs_f64());
         if let Err(err) = self.warn_blocked.bind(py).call1(args) {
-            super::log_error(py, "could not log a blocked event loop", Some(err));
+            super::log::log_error(py, "could not log a blocked event loop", Some(err));
         }
     }
 

@@ -34,7 +34,7 @@ use crate::app::App;
 use crate::body::ResponseBody;
 use crate::conn::{ConnInfo, Scheme};
 use crate::notice::Notice;
-use crate::python::runtime;
+use crate::python::{complete_later, runtime};
 use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
 use first_request::{Arrivals, FirstRequest};
@@ -249,27 +249,22 @@ impl Server {
     /// Stop accepting, let in-flight requests finish for up to `grace` seconds.
     /// Returns an asyncio future completed when the server has stopped.
     fn shutdown<'py>(&mut self, py: Python<'py>, grace: f64) -> PyResult<Bound<'py, PyAny>> {
-        let lp = self
-            .app
-            .bridge
-            .event_loop()
-            .ok_or_else(|| PyRuntimeError::new_err("no event loop is attached"))?;
-        let future = lp.create_future(py)?;
+        // Checked first, so a server that cannot report its end is not stopped.
+        self.app.bridge.event_loop()?;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));
         }
         let tasks = std::mem::take(&mut self.tasks);
-        let done = future.clone().unbind();
-        let bridge = self.app.bridge.clone();
-        runtime().spawn(async move {
-            for task in tasks {
-                let _ = task.await;
-            }
-            bridge.submit(Box::new(move |py, _| {
-                crate::python::settle(done.bind(py), Ok(py.None().into_bound(py)));
-            }));
-        });
-        Ok(future)
+        complete_later(
+            py,
+            &self.app.bridge,
+            async move {
+                for task in tasks {
+                    let _ = task.await;
+                }
+            },
+            |py, ()| Ok(py.None().into_bound(py)),
+        )
     }
 }
 

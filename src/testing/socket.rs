@@ -17,8 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::app::complete_later;
-use crate::python::BridgeInner;
+use crate::python::{complete_later, BridgeInner};
 
 type ClientStream = WebSocketStream<DuplexStream>;
 

@@ -12,9 +12,8 @@ use pyo3::types::PyBytes;
 use pyo3::IntoPyObjectExt;
 use tokio::sync::Mutex;
 
-use crate::app::complete_later;
 use crate::body::ResponseBody;
-use crate::python::BridgeInner;
+use crate::python::{complete_later, BridgeInner};
 
 #[pyclass(frozen, module = "django_bolt._core")]
 pub struct TestBody {

@@ -7,6 +7,7 @@ pub mod call;
 pub(crate) mod compression;
 pub mod cookies;
 pub mod cors;
+pub mod description;
 pub mod errors;
 pub mod form;
 mod formats;
@@ -70,10 +71,12 @@ fn admit(
     Ok(Admission { values, identity })
 }
 
-/// Let a request into a Bolt route: its rate limit (429), then `admit`. A refusal of a
-/// CORS route is marked for the origin, so that the page may read it.
+/// Let a request into a Bolt route, or a handshake into a Bolt WebSocket route: its
+/// rate limit (429), then `admit`. A refusal of a CORS route is marked for the origin,
+/// so that the page may read it.
 pub fn enter(
-    route: &Route,
+    route: &router::Common,
+    cors: Option<&cors::Cors>,
     conn: &crate::asgi::ConnInfo,
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
@@ -88,7 +91,7 @@ pub fn enter(
         )
     });
     admitted.map_err(|mut refusal| {
-        if let Some(cors) = &route.cors {
+        if let Some(cors) = cors {
             cors.decorate(
                 head.headers.get(http::header::ORIGIN),
                 refusal.headers_mut(),
@@ -96,18 +99,6 @@ pub fn enter(
         }
         refusal
     })
-}
-
-/// Let a handshake into a Bolt WebSocket route: its rate limit (429), then `admit`.
-pub fn enter_websocket(
-    route: &websocket::WebSocketRoute,
-    conn: &crate::asgi::ConnInfo,
-    path_params: matchit::Params<'_, '_>,
-    head: &http::request::Parts,
-) -> Result<Admission, auth::Refusal> {
-    limit(route.rate_limit.as_deref(), conn, head)?;
-    let protection = route.protection.as_deref();
-    admit(protection, &route.params, path_params, head, conn.scheme)
 }
 
 /// Take a token from the route's rate limit, if it has one.

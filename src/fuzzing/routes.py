@@ -49,6 +49,16 @@ def route(method, path, params, **extra):
     }
 
 
+def websocket_route(path, params):
+    return {
+        "websocket": True,
+        "name": "fuzz.ws" + path,
+        "path": path,
+        "params": params,
+        "handler": len,
+    }
+
+
 def upload(filename, content_type, headers, size, content):
     return (filename, content_type, headers, size, content)
 

@@ -4,7 +4,7 @@ import datetime
 import decimal
 import uuid
 
-# As django_bolt.routing.CONVERTED: what turns checked text into its object.
+# As django_bolt.routing._signature._CONVERTED: what turns checked text into its object.
 CONVERT = {
     "decimal": decimal.Decimal,
     "uuid": uuid.UUID,

@@ -59,7 +59,7 @@ impl<'a, 'py, T: Keys + FromPyObject<'a, 'py>> FromPyObject<'a, 'py> for Strict<
 
 /// Refuse the first key of `dict` that none of `known` lists, naming it and what the
 /// dict describes (and its `name`, when it has one).
-pub fn check_keys(dict: &Bound<'_, PyAny>, what: &str, known: &[&[&'static str]]) -> PyResult<()> {
+fn check_keys(dict: &Bound<'_, PyAny>, what: &str, known: &[&[&'static str]]) -> PyResult<()> {
     let dict = dict
         .cast::<PyDict>()
         .map_err(|_| PyValueError::new_err(format!("{what} must be a dict")))?;
@@ -86,7 +86,7 @@ pub fn check_keys(dict: &Bound<'_, PyAny>, what: &str, known: &[&[&'static str]]
 }
 
 /// Python's truth value, for the flags Python may send as any object.
-pub fn truthy(value: &Bound<'_, PyAny>) -> PyResult<bool> {
+fn truthy(value: &Bound<'_, PyAny>) -> PyResult<bool> {
     value.is_truthy()
 }
 

@@ -231,7 +231,7 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
             if let Some(refusal) = host_refusal(app, conn, head) {
                 return Route::Answered(refusal);
             }
-            return match fastpath::enter_websocket(route, conn, params, head) {
+            return match fastpath::enter(&route.common, None, conn, params, head) {
                 Ok(admitted) => Route::BoltWebSocket(route.clone(), admitted.values(head), upgrade),
                 Err(refusal) => Route::Answered(*refusal),
             };
@@ -252,7 +252,13 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
         }
         match lookup {
             Lookup::Found(route, params) => {
-                return match fastpath::enter(route, conn, params, head) {
+                return match fastpath::enter(
+                    &route.common,
+                    route.cors.as_deref(),
+                    conn,
+                    params,
+                    head,
+                ) {
                     Ok(admitted) => Route::Bolt(route.clone(), admitted.values(head)),
                     Err(refusal) => Route::Answered(*refusal),
                 };

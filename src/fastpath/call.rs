@@ -91,7 +91,7 @@ fn answer(
         // The client may be gone; nobody is left to answer.
         Answer::Now(response) => return drop(reply.send(response)),
         Answer::Stream(response) => {
-            super::stream::start(py, bridge, route.name.clone(), response, reply)
+            super::stream::start(py, bridge, route.common.name.clone(), response, reply)
         }
         Answer::Later(coro) => later(py, bridge, route, coro, reply),
     };
@@ -123,10 +123,10 @@ fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Boun
         ),
         _ => (None, None),
     };
-    let values = route.params.iter().zip(input.values);
+    let values = route.common.params.iter().zip(input.values);
     let kwargs = params::kwargs(
         py,
-        &route.structs,
+        &route.common.structs,
         values.chain(form_fields.into_iter().flatten()),
     )?;
     for (file, received) in files.into_iter().flatten() {
@@ -217,7 +217,7 @@ fn from_wire(wire: &Bound<'_, PyAny>) -> PyResult<Response<ResponseBody>> {
 fn log_failure(py: Python<'_>, route: &Route, err: PyErr) {
     crate::python::log_error(
         py,
-        &format!("route {} could not build its response", route.name),
+        &format!("route {} could not build its response", route.common.name),
         Some(err),
     );
 }

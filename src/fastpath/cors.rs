@@ -8,9 +8,8 @@
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode};
-use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
+use super::description::CorsDescription;
 use crate::body::ResponseBody;
 use crate::errors;
 
@@ -37,35 +36,22 @@ pub struct Cors {
 }
 
 impl Cors {
-    /// The route description's `cors` dict: `origins`, `methods`, `headers`,
-    /// `expose_headers` (lists of str), `credentials` (bool), `max_age` (int or None).
-    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Cors, String> {
-        let list = |key: &str| -> Result<Vec<String>, String> {
-            match desc.get_item(key).ok().flatten() {
-                Some(items) => items
-                    .extract()
-                    .map_err(|_| format!("cors {key} must be strs")),
-                None => Ok(Vec::new()),
-            }
-        };
-        let origins = list("origins")?;
-        let methods = list("methods")?
+    /// Compile the route's `cors` description.
+    pub fn from_description(desc: CorsDescription) -> Result<Cors, String> {
+        let CorsDescription {
+            origins,
+            methods,
+            headers,
+            expose_headers,
+            credentials,
+            max_age,
+        } = desc;
+        let methods = methods
             .iter()
             .map(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| "cors methods must be HTTP methods".to_string())?;
-        let credentials = match desc.get_item("credentials").ok().flatten() {
-            Some(value) => value.is_truthy().map_err(|e| e.to_string())?,
-            None => false,
-        };
-        let max_age = match desc.get_item("max_age").ok().flatten() {
-            Some(value) if !value.is_none() => Some(HeaderValue::from(
-                value
-                    .extract::<u64>()
-                    .map_err(|_| "cors max_age must be a number of seconds")?,
-            )),
-            _ => None,
-        };
+        let max_age = max_age.map(HeaderValue::from);
         let origins = match origins.iter().any(|o| o == "*") {
             true => None,
             false => Some(
@@ -78,7 +64,6 @@ impl Cors {
         if origins.is_none() && credentials {
             return Err("cors: credentials cannot be allowed to any origin ('*')".into());
         }
-        let headers = list("headers")?;
         let allow_headers = match headers.iter().any(|h| h == "*") {
             true => AllowHeaders::Requested,
             false => AllowHeaders::Listed(joined(&headers, "headers")?),
@@ -89,7 +74,7 @@ impl Cors {
             allow_methods: header_value(&names.join(", "), "methods")?,
             methods,
             allow_headers,
-            expose_headers: joined(&list("expose_headers")?, "expose_headers")?,
+            expose_headers: joined(&expose_headers, "expose_headers")?,
             credentials,
             max_age,
         })

@@ -9,8 +9,9 @@ use http::{header, HeaderMap, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyList, PyString};
 
+use super::description::ParamDescription;
 use super::params::{self, ParamSpec, RequestParts, Source, Value};
 use super::spool::{Content, Spool, TempFiles};
 use crate::body::{BoxError, ResponseBody};
@@ -59,21 +60,22 @@ pub struct FormValues {
 type Answer = Response<ResponseBody>;
 
 impl FileSpec {
-    pub fn from_py(spec: &Bound<'_, PyDict>) -> Result<Self, String> {
-        let get = |key: &str| spec.get_item(key).ok().flatten().filter(|v| !v.is_none());
-        let name: String = get("name")
-            .ok_or("a parameter has no name")?
-            .extract()
-            .map_err(|e| format!("name: {e}"))?;
-        let invalid = |key: &str, e: PyErr| format!("file parameter {name:?}: {key}: {e}");
-        let key = match get("alias") {
-            Some(alias) => alias.extract().map_err(|e| invalid("alias", e))?,
-            None => name.clone(),
-        };
-        let required = get("required").is_none_or(|v| v.is_truthy().unwrap_or(true));
-        let multi = get("multi").is_some_and(|v| v.is_truthy().unwrap_or(false));
-        let max_files = match get("max_files") {
-            Some(v) => v.extract().map_err(|e| invalid("max_files", e))?,
+    /// Compile a file parameter's description (`source` `"file"`).
+    pub fn from_description(py: Python<'_>, desc: ParamDescription) -> Result<Self, String> {
+        let ParamDescription {
+            name,
+            alias,
+            required,
+            default,
+            multi,
+            max_size,
+            allowed_types,
+            max_files,
+            convert,
+            ..
+        } = desc;
+        let max_files = match max_files {
+            Some(n) => n,
             None if multi => usize::MAX,
             None => 1,
         };
@@ -84,26 +86,18 @@ impl FileSpec {
             ));
         }
         Ok(FileSpec {
-            name: PyString::intern(spec.py(), &name).unbind(),
-            default: (!required)
-                .then(|| get("default").map_or_else(|| spec.py().None(), Bound::unbind)),
+            default: (!required).then(|| default.unwrap_or_else(|| py.None())),
             multi,
-            max_size: get("max_size")
-                .map(|v| v.extract().map_err(|e| invalid("max_size", e)))
-                .transpose()?,
-            allowed_types: get("allowed_types")
-                .map(|v| v.extract::<Vec<String>>())
-                .transpose()
-                .map_err(|e| invalid("allowed_types", e))?
+            max_size,
+            allowed_types: allowed_types
                 .unwrap_or_default()
                 .iter()
                 .map(|t| t.trim().to_ascii_lowercase())
                 .collect(),
             max_files,
-            make: get("convert")
-                .ok_or_else(|| format!("file parameter {name:?} needs a converter"))?
-                .unbind(),
-            key,
+            make: convert.ok_or_else(|| format!("file parameter {name:?} needs a converter"))?,
+            key: alias.unwrap_or_else(|| name.clone()),
+            name: PyString::intern(py, &name).unbind(),
         })
     }
 

@@ -7,6 +7,7 @@ pub mod call;
 pub(crate) mod compression;
 pub mod cookies;
 pub mod cors;
+pub mod description;
 pub mod form;
 mod formats;
 mod outgoing;
@@ -71,10 +72,12 @@ fn admit(
     Ok(Admission { values, identity })
 }
 
-/// Let a request into a Bolt route: its rate limit (429), then `admit`. A refusal of a
-/// CORS route is marked for the origin, so that the page may read it.
+/// Let a request into a Bolt route, or a handshake into a Bolt WebSocket route: its
+/// rate limit (429), then `admit`. A refusal of a CORS route is marked for the origin,
+/// so that the page may read it.
 pub fn enter(
-    route: &Route,
+    route: &router::Common,
+    cors: Option<&cors::Cors>,
     conn: &ConnInfo,
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
@@ -89,7 +92,7 @@ pub fn enter(
         )
     });
     admitted.map_err(|mut refusal| {
-        if let Some(cors) = &route.cors {
+        if let Some(cors) = cors {
             cors.decorate(
                 head.headers.get(http::header::ORIGIN),
                 refusal.headers_mut(),
@@ -97,18 +100,6 @@ pub fn enter(
         }
         refusal
     })
-}
-
-/// Let a handshake into a Bolt WebSocket route: its rate limit (429), then `admit`.
-pub fn enter_websocket(
-    route: &websocket::WebSocketRoute,
-    conn: &ConnInfo,
-    path_params: matchit::Params<'_, '_>,
-    head: &http::request::Parts,
-) -> Result<Admission, auth::Refusal> {
-    limit(route.rate_limit.as_deref(), conn, head)?;
-    let protection = route.protection.as_deref();
-    admit(protection, &route.params, path_params, head, conn.scheme)
 }
 
 /// Take a token from the route's rate limit, if it has one.

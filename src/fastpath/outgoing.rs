@@ -26,7 +26,7 @@ pub async fn finish(
     // request larger, also for the plain bodies that take neither.
     if let Some(file) = response.extensions_mut().remove::<SendFile>() {
         // Files are sent as stored: ranges are ranges of those bytes.
-        let sender = format!("route {}", route.name);
+        let sender = format!("route {}", route.common.name);
         let (method, headers) = (&wanted.method, &wanted.headers);
         let send = crate::files::serve(bridge, &sender, &file, response, method, headers);
         return Box::pin(send).await;

@@ -8,6 +8,7 @@ use http::HeaderMap;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+use super::description::{ParamDescription, StructDescription};
 use super::formats;
 use crate::errors::FieldError;
 
@@ -183,53 +184,46 @@ pub enum Value {
 }
 
 impl ParamSpec {
-    pub fn from_py(spec: &Bound<'_, PyDict>) -> Result<Self, String> {
-        let get = |key: &str| spec.get_item(key).ok().flatten().filter(|v| !v.is_none());
-        let text = |key: &str| -> Result<Option<String>, String> {
-            get(key)
-                .map(|v| v.extract::<String>().map_err(|e| format!("{key}: {e}")))
-                .transpose()
-        };
-        let number = |key: &str| -> Result<Option<f64>, String> {
-            get(key)
-                .map(|v| v.extract::<f64>().map_err(|e| format!("{key}: {e}")))
-                .transpose()
-        };
-        let length = |key: &str| -> Result<Option<usize>, String> {
-            get(key)
-                .map(|v| v.extract::<usize>().map_err(|e| format!("{key}: {e}")))
-                .transpose()
-        };
-        let name = text("name")?.ok_or("a parameter has no name")?;
-        let source = Source::parse(&text("source")?.unwrap_or_default())?;
-        let kind = Kind::parse(&text("type")?.unwrap_or_default())
+    /// Compile a parameter's description, checking that it can be read as declared.
+    pub fn from_description(py: Python<'_>, desc: ParamDescription) -> Result<Self, String> {
+        let ParamDescription {
+            name,
+            source,
+            r#type,
+            required,
+            default,
+            multi,
+            alias,
+            group,
+            convert,
+            choices,
+            ge,
+            gt,
+            le,
+            lt,
+            min_length,
+            max_length,
+            pattern,
+            ..
+        } = desc;
+        let source = Source::parse(&source.unwrap_or_default())?;
+        let kind = Kind::parse(&r#type.unwrap_or_default())
             .map_err(|e| format!("parameter {name:?}: {e}"))?;
-        let mut key = text("alias")?.unwrap_or_else(|| name.clone());
+        let mut key = alias.unwrap_or_else(|| name.clone());
         if source == Source::Header {
             key = key.to_ascii_lowercase().replace('_', "-");
         }
-        let multi = get("multi").is_some_and(|v| v.is_truthy().unwrap_or(false));
         if multi && !matches!(source, Source::Query | Source::Form) {
             return Err(format!(
                 "parameter {name:?}: only query and form parameters can take several values"
             ));
         }
-        let choices = match get("choices") {
-            Some(list) => list
-                .try_iter()
-                .and_then(|items| {
-                    items
-                        .map(|item| item?.extract::<(String, Py<PyAny>)>())
-                        .collect::<PyResult<Vec<_>>>()
-                })
-                .map_err(|e| format!("parameter {name:?}: choices: {e}"))?,
-            None => Vec::new(),
-        };
+        let choices = choices.unwrap_or_default();
         let needs_convert = matches!(
             kind,
             Kind::Decimal | Kind::Uuid | Kind::Date | Kind::DateTime | Kind::Time
         );
-        if needs_convert && get("convert").is_none() {
+        if needs_convert && convert.is_none() {
             return Err(format!(
                 "parameter {name:?}: a {} needs a converter",
                 kind.as_str()
@@ -238,34 +232,25 @@ impl ParamSpec {
         if kind == Kind::Choice && choices.is_empty() {
             return Err(format!("parameter {name:?}: a choice needs its choices"));
         }
-        let required = get("required")
-            .map(|v| v.is_truthy().unwrap_or(true))
-            .unwrap_or(true);
-        let default = if required {
-            None
-        } else {
-            Some(get("default").map_or_else(|| spec.py().None(), |v| v.unbind()))
-        };
+        let default = (!required).then(|| default.unwrap_or_else(|| py.None()));
         Ok(ParamSpec {
-            name: PyString::intern(spec.py(), &name).unbind(),
+            name: PyString::intern(py, &name).unbind(),
             key,
             source,
             kind,
             default,
             multi,
-            convert: get("convert").map(Bound::unbind),
+            convert,
             choices,
-            group: get("group")
-                .map(|v| v.extract::<usize>().map_err(|e| format!("group: {e}")))
-                .transpose()?,
+            group,
             constraints: Constraints {
-                ge: number("ge")?,
-                gt: number("gt")?,
-                le: number("le")?,
-                lt: number("lt")?,
-                min_length: length("min_length")?,
-                max_length: length("max_length")?,
-                pattern: text("pattern")?
+                ge,
+                gt,
+                le,
+                lt,
+                min_length,
+                max_length,
+                pattern: pattern
                     // Search semantics, as msgspec.Meta(pattern=): anchor with ^ and $.
                     .map(|source| regex::Regex::new(&source))
                     .transpose()
@@ -542,18 +527,11 @@ pub struct StructParam {
 }
 
 impl StructParam {
-    pub(super) fn from_py(desc: &Bound<'_, PyAny>) -> Result<Self, String> {
-        let item = |key: &str| {
-            desc.get_item(key)
-                .map_err(|_| format!("a struct parameter has no {key:?}"))
-        };
-        Ok(StructParam {
-            name: item("name")?
-                .cast_into::<pyo3::types::PyString>()
-                .map_err(|_| "a struct parameter's name must be a str".to_owned())?
-                .unbind(),
-            build: item("build")?.unbind(),
-        })
+    pub(super) fn from_description(desc: StructDescription) -> Self {
+        StructParam {
+            name: desc.name,
+            build: desc.build,
+        }
     }
 }
 

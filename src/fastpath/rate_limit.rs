@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use parking_lot::Mutex;
-use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
+use super::description::RateLimitDescription;
 use crate::body::ResponseBody;
 use crate::client::{network, IPV6_PREFIX};
 use crate::conn::ConnInfo;
@@ -85,24 +84,15 @@ enum Refused {
 }
 
 impl RateLimit {
-    /// The route description's `rate_limit` dict: `rps` (> 0), `burst` (>= 1),
+    /// Compile the route's `rate_limit` description: `rps` (> 0), `burst` (>= 1),
     /// `key` (`"ip"` or `"header:<name>"`), `ipv6_prefix` (1 to 128, default 64) and
     /// `max_clients` (the buckets kept, default 65536).
-    pub fn from_py(desc: &Bound<'_, PyDict>, path: &str) -> Result<RateLimit, String> {
-        let number = |key: &str| -> Result<f64, String> {
-            desc.get_item(key)
-                .ok()
-                .flatten()
-                .and_then(|v| v.extract::<f64>().ok())
-                .filter(|v| v.is_finite() && *v > 0.0)
-                .ok_or_else(|| format!("rate_limit {key} must be a positive number"))
+    pub fn from_description(desc: RateLimitDescription, path: &str) -> Result<RateLimit, String> {
+        let positive = |value: f64, key: &str| match value.is_finite() && value > 0.0 {
+            true => Ok(value),
+            false => Err(format!("rate_limit {key} must be a positive number")),
         };
-        let key: String = desc
-            .get_item("key")
-            .ok()
-            .flatten()
-            .and_then(|k| k.extract().ok())
-            .unwrap_or_else(|| "ip".into());
+        let key = desc.key.unwrap_or_else(|| "ip".into());
         let key = if key == "ip" {
             KeyKind::Ip
         } else if let Some(name) = key.strip_prefix("header:") {
@@ -115,23 +105,23 @@ impl RateLimit {
                 "rate_limit key must be \"ip\" or \"header:<name>\", not {key:?}"
             ));
         };
-        let ipv6_prefix = match desc.get_item("ipv6_prefix").ok().flatten() {
-            Some(value) if !value.is_none() => value
-                .extract::<u8>()
-                .ok()
-                .filter(|bits| (1..=128).contains(bits))
-                .ok_or("rate_limit ipv6_prefix must be 1 to 128")?,
-            _ => IPV6_PREFIX,
+        let ipv6_prefix = match desc.ipv6_prefix {
+            Some(bits) if !(1..=128).contains(&bits) => {
+                return Err("rate_limit ipv6_prefix must be 1 to 128".into())
+            }
+            Some(bits) => bits,
+            None => IPV6_PREFIX,
         };
-        let max_clients = match desc.get_item("max_clients").ok().flatten() {
-            Some(value) if !value.is_none() => value
-                .extract::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or("rate_limit max_clients must be a whole number >= 1")?,
-            _ => MAX_KEYS,
+        let max_clients = match desc.max_clients {
+            Some(0) => return Err("rate_limit max_clients must be a whole number >= 1".into()),
+            Some(n) => n,
+            None => MAX_KEYS,
         };
-        let mut limit = RateLimit::new(number("rps")?, number("burst")?.max(1.0), key);
+        let mut limit = RateLimit::new(
+            positive(desc.rps, "rps")?,
+            positive(desc.burst, "burst")?.max(1.0),
+            key,
+        );
         limit.ipv6_prefix = ipv6_prefix;
         limit.set_max_clients(max_clients);
         limit.path = path.to_owned();

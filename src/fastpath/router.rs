@@ -6,10 +6,11 @@ use std::sync::Arc;
 use http::{HeaderValue, Method, StatusCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyString};
 
 use super::auth::Protection;
 use super::cors::Cors;
+use super::description::{explain, CommonDescription, Described, HttpDescription, Strict};
 use super::form::{FileSpec, FormSpec};
 use super::params::{ParamSpec, Source, StructParam};
 use super::rate_limit::RateLimit;
@@ -17,25 +18,21 @@ use super::websocket::WebSocketRoute;
 
 /// One Bolt route: its handler and everything needed to call it.
 pub struct Route {
-    /// `module.function`, for errors and logs.
-    pub name: String,
+    /// Name, path, parameters, auth and rate limit: what a WebSocket route has too.
+    pub common: Common,
     /// `METHOD /path`, for the log line of a handler that blocks the event loop.
     pub label: String,
     pub handler: Py<PyAny>,
     pub is_async: bool,
-    /// Path, query, header and cookie parameters, read before the body.
-    pub params: Vec<ParamSpec>,
     /// Form fields and files, read from the body; `None` for a route without any.
     pub form: Option<FormSpec>,
-    /// Struct parameters filled field by field: each field's spec names its index here.
-    pub structs: Vec<StructParam>,
     /// `loader(body: bytes) -> dict` of keyword arguments read from the body.
     pub body_loader: Option<Py<PyAny>>,
     /// The loader also wants the raw query string: `loader(body, query)`, for fields
     /// read from a JSON body when one is sent and from the query string otherwise.
     pub loader_reads_query: bool,
     /// The keyword that receives the `Request`, if the handler takes one.
-    pub request_param: Option<Py<pyo3::types::PyString>>,
+    pub request_param: Option<Py<PyString>>,
     pub status: StatusCode,
     /// `encode(value) -> bytes` for a plain dict or list result, skipping `finalize`.
     pub encode: Option<Py<PyAny>>,
@@ -45,176 +42,139 @@ pub struct Route {
     pub on_error: Py<PyAny>,
     /// None when the API does not compress or the route is `@no_compress`.
     pub compression: Option<super::compression::Config>,
-    /// Auth backends and guards; `None` for an open route.
-    pub protection: Option<Box<Protection>>,
     /// `@cors`: preflights answered in Rust, responses marked for allowed origins.
     pub cors: Option<Box<Cors>>,
-    /// `@rate_limit`: checked before auth; `None` costs nothing.
-    pub rate_limit: Option<Box<RateLimit>>,
 }
 
-/// What every route description has: its name, path and parameters, checked.
-pub(super) struct Common {
+/// What both kinds of route have, and what lets a request in (`fastpath::enter`).
+pub struct Common {
+    /// `module.function`, for errors and logs.
     pub name: String,
     pub path: String,
-    /// Path, query, header and cookie parameters.
+    /// Path, query, header and cookie parameters, read before the body.
     pub params: Vec<ParamSpec>,
-    /// Form fields and files, read from the body.
-    pub form: FormSpec,
+    /// Struct parameters filled field by field: each field's spec names its index here.
     pub structs: Vec<StructParam>,
+    /// Auth backends and guards; `None` for an open route.
     pub protection: Option<Box<Protection>>,
     /// `@rate_limit`: checked before auth; `None` costs nothing.
     pub rate_limit: Option<Box<RateLimit>>,
 }
 
 impl Common {
-    pub(super) fn from_py(desc: &Bound<'_, PyDict>) -> Result<Self, String> {
-        let text = |key: &str| -> Result<String, String> {
-            desc.get_item(key)
-                .ok()
-                .flatten()
-                .ok_or_else(|| format!("route description has no {key:?}"))?
-                .extract::<String>()
-                .map_err(|e| format!("{key}: {e}"))
-        };
-        let name = text("name")?;
-        let path = text("path")?;
-        check_path(&path).map_err(|e| format!("{name}: {e}"))?;
-        let params_list = desc
-            .get_item("params")
-            .ok()
-            .flatten()
-            .ok_or_else(|| format!("{name}: route description has no \"params\""))?;
-        let params_list = params_list
-            .cast::<PyList>()
-            .map_err(|_| format!("{name}: params must be a list"))?;
-        let mut params = Vec::with_capacity(params_list.len());
+    /// Compile the common part of a route's description, and the form it reads.
+    pub(super) fn from_description(
+        py: Python<'_>,
+        desc: CommonDescription,
+    ) -> Result<(Self, FormSpec), String> {
+        let CommonDescription {
+            name,
+            path,
+            params: described,
+            structs,
+            auth,
+            guards,
+            rate_limit,
+        } = desc;
+        let named = |e: String| format!("{name}: {e}");
+        check_path(&path).map_err(named)?;
+        let mut params = Vec::with_capacity(described.len());
         let mut form = FormSpec::default();
-        for p in params_list.iter() {
-            let p = p
-                .cast::<PyDict>()
-                .map_err(|_| format!("{name}: a parameter must be a dict"))?;
-            if p.get_item("source")
-                .ok()
-                .flatten()
-                .is_some_and(|s| s.eq("file").unwrap_or(false))
-            {
+        for Strict(p) in described {
+            if p.source.as_deref() == Some("file") {
                 form.files
-                    .push(FileSpec::from_py(p).map_err(|e| format!("{name}: {e}"))?);
+                    .push(FileSpec::from_description(py, p).map_err(named)?);
                 continue;
             }
-            let spec = ParamSpec::from_py(p).map_err(|e| format!("{name}: {e}"))?;
+            let spec = ParamSpec::from_description(py, p).map_err(named)?;
             if spec.source == Source::Path && !path.contains(&format!("{{{}}}", spec.key)) {
-                return Err(format!(
-                    "{name}: path parameter {:?} is not in {path:?}",
+                return Err(named(format!(
+                    "path parameter {:?} is not in {path:?}",
                     spec.key
-                ));
+                )));
             }
             match spec.source {
                 Source::Form => form.fields.push(spec),
                 _ => params.push(spec),
             }
         }
-        let structs = match desc.get_item("structs").ok().flatten() {
-            Some(list) => list
-                .try_iter()
-                .map_err(|e| format!("{name}: structs: {e}"))?
-                .map(|s| StructParam::from_py(&s.map_err(|e| e.to_string())?))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("{name}: {e}"))?,
-            None => Vec::new(),
-        };
+        let structs: Vec<StructParam> = structs
+            .into_iter()
+            .map(|Strict(s)| StructParam::from_description(s))
+            .collect();
         let mut grouped = params.iter().chain(&form.fields).filter_map(|p| p.group);
         if let Some(group) = grouped.find(|g| *g >= structs.len()) {
-            return Err(format!(
-                "{name}: a parameter names struct {group}, which is not declared"
-            ));
+            return Err(named(format!(
+                "a parameter names struct {group}, which is not declared"
+            )));
         }
-        let protection = Protection::from_py(desc)
-            .map_err(|e| format!("{name}: {e}"))?
-            .map(Box::new);
-        let rate_limit = optional_dict(desc, "rate_limit", |d| RateLimit::from_py(d, &path))
-            .map_err(|e| format!("{name}: {e}"))?;
-        Ok(Common {
+        let protection = Protection::from_description(
+            auth.into_iter().flatten().map(|Strict(a)| a).collect(),
+            guards.into_iter().flatten().map(|Strict(g)| g).collect(),
+        )
+        .map_err(named)?
+        .map(Box::new);
+        let rate_limit = rate_limit
+            .map(|Strict(limit)| RateLimit::from_description(limit, &path).map(Box::new))
+            .transpose()
+            .map_err(named)?;
+        let common = Common {
             name,
             path,
             params,
-            form,
             structs,
             protection,
             rate_limit,
-        })
+        };
+        Ok((common, form))
     }
 }
 
 impl Route {
-    fn from_py(desc: &Bound<'_, PyDict>) -> Result<(Method, String, Route), String> {
-        let item = |key: &str| -> Result<Bound<'_, PyAny>, String> {
-            desc.get_item(key)
-                .ok()
-                .flatten()
-                .ok_or_else(|| format!("route description has no {key:?}"))
-        };
-        let optional = |key: &str| desc.get_item(key).ok().flatten().filter(|v| !v.is_none());
-        let Common {
-            name,
-            path,
-            params,
-            form,
-            structs,
-            protection,
-            rate_limit,
-        } = Common::from_py(desc)?;
-        let method = item("method")?
-            .extract::<String>()
-            .ok()
-            .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
-            .ok_or_else(|| format!("{name}: invalid method"))?;
-        let status = item("status_code")?
-            .extract::<u16>()
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .ok_or_else(|| format!("{name}: status_code must be an HTTP status"))?;
+    fn from_description(
+        py: Python<'_>,
+        desc: Described<HttpDescription>,
+    ) -> Result<(Method, Route), String> {
+        let (common, form) = Common::from_description(py, desc.common)?;
+        let desc = desc.kind;
+        let name = &common.name;
+        let method = Method::from_bytes(desc.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("{name}: invalid method"))?;
+        let status = StatusCode::from_u16(desc.status_code)
+            .map_err(|_| format!("{name}: status_code must be an HTTP status"))?;
         let has_form = !form.fields.is_empty() || !form.files.is_empty();
-        if has_form && optional("body_loader").is_some() {
+        if has_form && desc.body_loader.is_some() {
             return Err(format!(
                 "{name}: a route reads either a JSON body or a form"
             ));
         }
+        let compression = desc
+            .compression
+            .map(|Strict(c)| super::compression::Config::from_description(c))
+            .transpose()
+            .map_err(|e| format!("{name}: {e}"))?;
+        let cors = desc
+            .cors
+            .map(|Strict(c)| Cors::from_description(c).map(Box::new))
+            .transpose()
+            .map_err(|e| format!("{name}: {e}"))?;
         let route = Route {
-            label: format!("{method} {path}"),
-            handler: item("handler")?.unbind(),
-            is_async: item("is_async")?.is_truthy().map_err(|e| e.to_string())?,
-            params,
+            label: format!("{method} {}", common.path),
+            handler: desc.handler,
+            is_async: desc.is_async,
             form: has_form.then_some(form),
-            structs,
-            body_loader: optional("body_loader").map(Bound::unbind),
-            request_param: optional("request_param")
-                .map(|name| name.cast_into::<pyo3::types::PyString>().map(Bound::unbind))
-                .transpose()
-                .map_err(|_| format!("{name}: request_param must be a str"))?,
-            loader_reads_query: optional("body_loader_reads_query")
-                .map(|v| v.is_truthy())
-                .transpose()
-                .map_err(|e| e.to_string())?
-                .unwrap_or(false),
+            body_loader: desc.body_loader,
+            request_param: desc.request_param,
+            loader_reads_query: desc.body_loader_reads_query,
             status,
-            encode: optional("encode").map(Bound::unbind),
-            finalize: item("finalize")?.unbind(),
-            on_error: item("on_error")?.unbind(),
-            compression: optional("compression")
-                .map(|c| match c.cast::<PyDict>() {
-                    Ok(c) => super::compression::Config::from_py(c),
-                    Err(_) => Err("compression must be a dict".to_string()),
-                })
-                .transpose()
-                .map_err(|e| format!("{name}: {e}"))?,
-            protection,
-            cors: optional_dict(desc, "cors", Cors::from_py).map_err(|e| format!("{name}: {e}"))?,
-            rate_limit,
-            name,
+            encode: desc.encode,
+            finalize: desc.finalize,
+            on_error: desc.on_error,
+            compression,
+            cors,
+            common,
         };
-        Ok((method, path, route))
+        Ok((method, route))
     }
 }
 
@@ -234,21 +194,6 @@ fn check_path(path: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The description's `key`, read by `parse` when it is a dict; `None` when absent.
-fn optional_dict<T>(
-    desc: &Bound<'_, PyDict>,
-    key: &str,
-    parse: impl FnOnce(&Bound<'_, PyDict>) -> Result<T, String>,
-) -> Result<Option<Box<T>>, String> {
-    match desc.get_item(key).ok().flatten().filter(|v| !v.is_none()) {
-        Some(value) => match value.cast::<PyDict>() {
-            Ok(dict) => parse(dict).map(|parsed| Some(Box::new(parsed))),
-            Err(_) => Err(format!("{key} must be a dict")),
-        },
-        None => Ok(None),
-    }
 }
 
 type MethodRoutes = Vec<(Method, Arc<Route>)>;
@@ -340,20 +285,20 @@ fn websocket_router(routes: Vec<WebSocketRoute>) -> PyResult<matchit::Router<Arc
     let mut router = matchit::Router::<Arc<WebSocketRoute>>::new();
     let mut aliases = Vec::new();
     for route in routes {
-        let path = route.path.clone();
+        let path = route.common.path.clone();
         let route = Arc::new(route);
         if let Ok(other) = router.at(&path).map(|found| found.value.clone()) {
-            if other.path == path {
+            if other.common.path == path {
                 return Err(PyValueError::new_err(format!(
                     "duplicate WebSocket route {path}: {} and {}",
-                    other.name, route.name
+                    other.common.name, route.common.name
                 )));
             }
         }
         router.insert(path.clone(), route.clone()).map_err(|e| {
             PyValueError::new_err(format!(
                 "WebSocket route {path} ({}) cannot be registered: {e}",
-                route.name
+                route.common.name
             ))
         })?;
         aliases.extend(toggled_slash(&path).map(|alias| (alias, route)));
@@ -379,20 +324,34 @@ fn toggled_slash(path: &str) -> Option<String> {
 impl RouteTable {
     #[new]
     fn new(routes: &Bound<'_, PyList>) -> PyResult<Self> {
+        let py = routes.py();
         let mut by_path: Vec<(String, MethodRoutes)> = Vec::new();
         let mut websockets = Vec::new();
         for desc in routes.iter() {
             let desc = desc
                 .cast::<PyDict>()
                 .map_err(|_| PyValueError::new_err("a route must be a dict"))?;
+            let refused = |err: PyErr| {
+                let named = match desc.get_item("name").ok().flatten() {
+                    Some(name) => name.to_string(),
+                    None => "a route".to_owned(),
+                };
+                PyValueError::new_err(format!("{named}: {}", explain(py, &err)))
+            };
             if desc
                 .get_item("websocket")?
                 .is_some_and(|w| w.is_truthy().unwrap_or(false))
             {
-                websockets.push(WebSocketRoute::from_py(desc).map_err(PyValueError::new_err)?);
+                let desc = desc.extract().map_err(refused)?;
+                websockets.push(
+                    WebSocketRoute::from_description(py, desc).map_err(PyValueError::new_err)?,
+                );
                 continue;
             }
-            let (method, path, route) = Route::from_py(desc).map_err(PyValueError::new_err)?;
+            let desc = desc.extract().map_err(refused)?;
+            let (method, route) =
+                Route::from_description(py, desc).map_err(PyValueError::new_err)?;
+            let path = route.common.path.clone();
             let entry = match by_path.iter_mut().find(|(p, _)| *p == path) {
                 Some(entry) => entry,
                 None => {
@@ -403,7 +362,7 @@ impl RouteTable {
             if let Some((_, other)) = entry.1.iter().find(|(m, _)| *m == method) {
                 return Err(PyValueError::new_err(format!(
                     "duplicate route {method} {path}: {} and {}",
-                    other.name, route.name
+                    other.common.name, route.common.name
                 )));
             }
             entry.1.push((method, Arc::new(route)));
@@ -422,7 +381,7 @@ impl RouteTable {
             }
             let allow = HeaderValue::from_str(&methods.join(", "))
                 .expect("method names are valid header text");
-            let names: Vec<String> = routes.iter().map(|(_, r)| r.name.clone()).collect();
+            let names: Vec<String> = routes.iter().map(|(_, r)| r.common.name.clone()).collect();
             let entry = Arc::new(PathRoutes { routes, allow });
             router.insert(path.clone(), entry.clone()).map_err(|e| {
                 PyValueError::new_err(format!(

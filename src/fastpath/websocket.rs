@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
-use super::params::{ParamSpec, StructParam, Value};
+use super::description::{Described, WebSocketDescription};
+use super::params::Value;
 use super::request::Request;
 use super::router::Common;
 use crate::conn::ConnInfo;
@@ -18,49 +18,30 @@ use crate::websocket::Endpoint;
 
 /// One `@api.websocket` route.
 pub struct WebSocketRoute {
-    /// `module.function`, for errors and logs.
-    pub name: String,
-    pub path: String,
-    pub params: Vec<ParamSpec>,
-    pub structs: Vec<StructParam>,
-    /// Auth backends and guards, checked before the handshake.
-    pub protection: Option<Box<super::auth::Protection>>,
-    /// `@rate_limit`: each handshake takes a token, before auth.
-    pub rate_limit: Option<Box<super::rate_limit::RateLimit>>,
+    /// Name, path, parameters, auth and rate limit (each handshake takes a token).
+    pub common: Common,
     /// `entry(channel, request, client, url, kwargs)`: the coroutine that wraps the
     /// channel in a `WebSocket` and runs the handler.
     entry: Py<PyAny>,
 }
 
 impl WebSocketRoute {
-    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Self, String> {
-        let Common {
-            name,
-            path,
-            params,
-            form,
-            structs,
-            protection,
-            rate_limit,
-        } = Common::from_py(desc)?;
+    pub fn from_description(
+        py: Python<'_>,
+        desc: Described<WebSocketDescription>,
+    ) -> Result<Self, String> {
+        let (common, form) = Common::from_description(py, desc.common)?;
+        let name = &common.name;
         if !form.fields.is_empty() || !form.files.is_empty() {
             return Err(format!("{name}: a WebSocket route reads no form"));
         }
-        let entry = desc
-            .get_item("handler")
-            .ok()
-            .flatten()
-            .filter(|h| h.is_callable())
-            .ok_or_else(|| format!("{name}: a WebSocket route needs a callable handler"))?;
-        Ok(WebSocketRoute {
-            name,
-            path,
-            params,
-            structs,
-            protection,
-            rate_limit,
-            entry: entry.unbind(),
-        })
+        let entry = desc.kind.handler;
+        if !entry.bind(py).is_callable() {
+            return Err(format!(
+                "{name}: a WebSocket route needs a callable handler"
+            ));
+        }
+        Ok(WebSocketRoute { common, entry })
     }
 }
 
@@ -74,7 +55,7 @@ pub struct BoltEndpoint {
 
 impl Endpoint for BoltEndpoint {
     fn name(&self) -> String {
-        format!("WebSocket route {}", self.route.name)
+        format!("WebSocket route {}", self.route.common.name)
     }
 
     fn start<'py>(
@@ -89,7 +70,8 @@ impl Endpoint for BoltEndpoint {
             values,
             conn,
         } = self;
-        let kwargs = super::params::kwargs(py, &route.structs, route.params.iter().zip(values))?;
+        let common = &route.common;
+        let kwargs = super::params::kwargs(py, &common.structs, common.params.iter().zip(values))?;
         let url = url(&conn, &head);
         let request = Request::new(py, head, Bytes::new());
         let client = conn.client.map(|a| (a.ip().to_string(), a.port()));

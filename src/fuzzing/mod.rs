@@ -15,10 +15,11 @@ use http_body::Frame;
 use http_body_util::StreamBody;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyModule};
+use pyo3::types::{PyList, PyModule};
 
 use crate::accept_encoding::{negotiate, Encoding};
 use crate::conn::{ConnInfo, Scheme};
+use crate::fastpath::description::{AuthDescription, GuardDescription, Strict};
 use crate::fastpath::{auth, form, params, Lookup, RouteTable};
 use crate::files::{conditional::Validators, range};
 use crate::proxy::{ProxyHeaders, TrustedProxies};
@@ -101,11 +102,21 @@ fn request(uri: &str, headers: HeaderMap) {
         else {
             return;
         };
-        match crate::fastpath::enter(route, &connection(), path_params, &head) {
+        match crate::fastpath::enter(
+            &route.common,
+            route.cors.as_deref(),
+            &connection(),
+            path_params,
+            &head,
+        ) {
             Ok(admitted) => {
                 let values = admitted.values(&mut head);
-                params::kwargs(py, &route.structs, route.params.iter().zip(values))
-                    .expect("what Rust admitted converts in Python");
+                params::kwargs(
+                    py,
+                    &route.common.structs,
+                    route.common.params.iter().zip(values),
+                )
+                .expect("what Rust admitted converts in Python");
             }
             Err(refusal) => assert_eq!(refusal.status(), StatusCode::UNPROCESSABLE_ENTITY),
         }
@@ -274,8 +285,13 @@ pub fn jwt(data: &[u8]) {
         static PROTECTION: OnceLock<auth::Protection> = OnceLock::new();
         let protection = PROTECTION.get_or_init(|| {
             let desc = routes_module(py).getattr("JWT_ROUTE").expect("JWT_ROUTE");
-            let desc = desc.cast::<PyDict>().expect("a dict");
-            auth::Protection::from_py(desc)
+            let described = |key: &str| desc.get_item(key).expect("auth and guards");
+            let auth: Vec<Strict<AuthDescription>> = described("auth").extract().expect("auth");
+            let guards: Vec<Strict<GuardDescription>> =
+                described("guards").extract().expect("guards");
+            let auth = auth.into_iter().map(|Strict(a)| a).collect();
+            let guards = guards.into_iter().map(|Strict(g)| g).collect();
+            auth::Protection::from_description(auth, guards)
                 .expect("a valid JWT backend")
                 .expect("with a backend")
         });
@@ -298,6 +314,9 @@ pub fn route_table(data: &[u8]) {
     with_python(|py| {
         let module = routes_module(py);
         let route = module.getattr("route").expect("route()");
+        let websocket_route = module
+            .getattr("websocket_route")
+            .expect("websocket_route()");
         let param = module.getattr("param").expect("param()");
         let descs = PyList::empty(py);
         let methods = ["GET", "POST", "PUT"];
@@ -311,14 +330,11 @@ pub fn route_table(data: &[u8]) {
                 let spec = param.call(("str", "path", name), None).expect("param()");
                 params.append(spec).expect("append");
             }
-            let desc = route
-                .call1((methods[index % methods.len()], path, params))
-                .expect("route()");
-            if websocket {
-                desc.set_item("websocket", true).expect("set");
-                desc.set_item("handler", py.eval(c"len", None, None).expect("len"))
-                    .expect("set");
+            let desc = match websocket {
+                true => websocket_route.call1((path, params)),
+                false => route.call1((methods[index % methods.len()], path, params)),
             }
+            .expect("a route description");
             descs.append(desc).expect("append");
         }
         let Ok(table) = py.get_type::<RouteTable>().call1((descs,)) else {
@@ -331,7 +347,13 @@ pub fn route_table(data: &[u8]) {
             for method in [Method::GET, Method::HEAD, Method::OPTIONS, Method::DELETE] {
                 if let Lookup::Found(route, path_params) = table.lookup(&method, path) {
                     let head = Request::new(()).into_parts().0;
-                    let _ = crate::fastpath::enter(route, &connection(), path_params, &head);
+                    let _ = crate::fastpath::enter(
+                        &route.common,
+                        route.cors.as_deref(),
+                        &connection(),
+                        path_params,
+                        &head,
+                    );
                 }
             }
             table.websocket(path);

@@ -4,7 +4,7 @@ import datetime
 import decimal
 import uuid
 
-# As django_bolt.routing.CONVERTED: what turns checked text into its object.
+# As django_bolt.routing._signature._CONVERTED: what turns checked text into its object.
 CONVERT = {
     "decimal": decimal.Decimal,
     "uuid": uuid.UUID,
@@ -46,6 +46,16 @@ def route(method, path, params, **extra):
         "finalize": None,
         "on_error": None,
         **extra,
+    }
+
+
+def websocket_route(path, params):
+    return {
+        "websocket": True,
+        "name": "fuzz.ws" + path,
+        "path": path,
+        "params": params,
+        "handler": len,
     }
 
 

@@ -19,9 +19,8 @@ mod jwt;
 mod session;
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
-use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
+use super::description::{AuthDescription, GuardDescription};
 use crate::body::ResponseBody;
 use crate::errors;
 use api_key::ApiKeyBackend;
@@ -96,32 +95,20 @@ impl Authenticator {
 }
 
 impl Protection {
-    /// The route description's `auth` and `guards`; `None` for a route with neither.
-    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Option<Protection>, String> {
-        let list = |key: &str| -> Result<Vec<Bound<'_, PyDict>>, String> {
-            let Some(items) = desc.get_item(key).ok().flatten().filter(|v| !v.is_none()) else {
-                return Ok(Vec::new());
-            };
-            let items = items
-                .try_iter()
-                .map_err(|_| format!("{key} must be a list"))?;
-            items
-                .map(|item| {
-                    item.map_err(|e| e.to_string())?
-                        .cast_into::<PyDict>()
-                        .map_err(|_| format!("each of {key} must be a dict"))
-                })
-                .collect()
-        };
-        let authenticators = list("auth")?
-            .iter()
+    /// Compile a route's `auth` and `guards`; `None` for a route with neither.
+    pub fn from_description(
+        auth: Vec<AuthDescription>,
+        guards: Vec<GuardDescription>,
+    ) -> Result<Option<Protection>, String> {
+        let authenticators = auth
+            .into_iter()
             .map(authenticator)
             .collect::<Result<Vec<_>, _>>()?;
-        let guards = list("guards")?
-            .iter()
+        let guards = guards
+            .into_iter()
             .map(|g| {
-                let guard = Guard::from_kind(&text(g, "kind")?, strings(g, "permissions")?)?;
-                Ok((guard, text(g, "requirement")?))
+                let guard = Guard::from_kind(&g.kind, g.permissions.unwrap_or_default())?;
+                Ok((guard, g.requirement))
             })
             .collect::<Result<Vec<_>, String>>()?;
         if authenticators.is_empty() && guards.iter().any(|(g, _)| *g != Guard::AllowAny) {
@@ -212,68 +199,31 @@ fn unauthorized(reason: &str, challenge: HeaderValue) -> Refusal {
     Box::new(response)
 }
 
-fn authenticator(desc: &Bound<'_, PyDict>) -> Result<Authenticator, String> {
-    let kind = text(desc, "kind")?;
-    let header = HeaderName::from_bytes(text(desc, "header")?.to_ascii_lowercase().as_bytes())
+fn authenticator(desc: AuthDescription) -> Result<Authenticator, String> {
+    let kind = desc.kind;
+    let header = HeaderName::from_bytes(desc.header.to_ascii_lowercase().as_bytes())
         .map_err(|_| format!("{kind}: header is not a valid header name"))?;
+    let missing = |key: &str| format!("{kind}: auth description has no {key:?}");
     let backend = match kind.as_str() {
         "jwt" => Backend::Jwt(Box::new(JwtBackend::new(JwtSettings {
-            secret: item(desc, "secret")?
-                .extract::<Vec<u8>>()
-                .map_err(|_| "jwt: secret must be bytes")?,
-            algorithms: strings(desc, "algorithms")?,
-            audience: strings(desc, "audience")?,
-            issuer: strings(desc, "issuer")?,
-            leeway: item(desc, "leeway")?
-                .extract()
-                .map_err(|_| "jwt: leeway must be a whole number of seconds")?,
-            required_claims: strings(desc, "required_claims")?,
-            token_types: optional_strings(desc, "token_types")?,
-            load_user: item(desc, "load_user")?
-                .is_truthy()
-                .map_err(|e| e.to_string())?,
+            secret: desc.secret.ok_or_else(|| missing("secret"))?,
+            algorithms: desc.algorithms.unwrap_or_default(),
+            audience: desc.audience.unwrap_or_default(),
+            issuer: desc.issuer.unwrap_or_default(),
+            leeway: desc.leeway.ok_or_else(|| missing("leeway"))?,
+            required_claims: desc.required_claims.unwrap_or_default(),
+            token_types: desc.token_types,
+            load_user: desc.load_user.ok_or_else(|| missing("load_user"))?,
         })?)),
         "api_key" => Backend::ApiKey(ApiKeyBackend::new(
-            item(desc, "keys")?
-                .extract::<Vec<(String, Vec<String>)>>()
-                .map_err(|_| "api_key: keys must be (key, [permission, ...]) pairs")?,
+            desc.keys.ok_or_else(|| missing("keys"))?,
         )?),
-        "session" => Backend::Session(SessionBackend::new(text(desc, "cookie")?)?),
+        "session" => Backend::Session(SessionBackend::new(
+            desc.cookie.ok_or_else(|| missing("cookie"))?,
+        )?),
         other => return Err(format!("unknown auth backend kind {other:?}")),
     };
     Ok(Authenticator { backend, header })
-}
-
-fn item<'py>(desc: &Bound<'py, PyDict>, key: &str) -> Result<Bound<'py, PyAny>, String> {
-    desc.get_item(key)
-        .ok()
-        .flatten()
-        .ok_or_else(|| format!("auth description has no {key:?}"))
-}
-
-fn text(desc: &Bound<'_, PyDict>, key: &str) -> Result<String, String> {
-    item(desc, key)?
-        .extract()
-        .map_err(|_| format!("{key} must be a str"))
-}
-
-/// A list of strings; absent or None is empty.
-fn strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Vec<String>, String> {
-    Ok(optional_strings(desc, key)?.unwrap_or_default())
-}
-
-/// A list of strings, or `None` when absent or None.
-fn optional_strings(desc: &Bound<'_, PyDict>, key: &str) -> Result<Option<Vec<String>>, String> {
-    desc.get_item(key)
-        .ok()
-        .flatten()
-        .filter(|v| !v.is_none())
-        .map(|value| {
-            value
-                .extract()
-                .map_err(|_| format!("{key} must be a list of str"))
-        })
-        .transpose()
 }
 
 #[cfg(test)]

@@ -5,11 +5,10 @@
 mod encode;
 
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
-use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use crate::accept_encoding::{self, Encoding};
 use crate::body::ResponseBody;
+use crate::fastpath::description::CompressionDescription;
 
 /// Bodies up to this size are compressed in one go and keep a Content-Length; bigger
 /// ones are compressed as they are sent.
@@ -33,34 +32,21 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_py(desc: &Bound<'_, PyDict>) -> Result<Config, String> {
-        let item = |key: &str| {
-            desc.get_item(key)
-                .ok()
-                .flatten()
-                .ok_or_else(|| format!("compression has no {key:?}"))
-        };
-        let int = |key: &str| -> Result<i32, String> {
-            item(key)?
-                .extract::<i32>()
-                .map_err(|_| format!("compression {key} must be an int"))
-        };
-        let tokens: Vec<String> = item("encodings")?
-            .extract()
-            .map_err(|_| "compression encodings must be a list of str".to_string())?;
-        let preference = tokens
+    pub fn from_description(desc: CompressionDescription) -> Result<Config, String> {
+        let preference = desc
+            .encodings
             .iter()
             .map(|t| Encoding::from_token(t).ok_or_else(|| format!("unknown encoding {t:?}")))
             .collect::<Result<Vec<_>, _>>()?;
-        let minimum_size = usize::try_from(int("minimum_size")?)
+        let minimum_size = usize::try_from(desc.minimum_size)
             .map_err(|_| "compression minimum_size must not be negative".to_string())?;
         Ok(Config {
             preference,
             minimum_size,
             levels: Levels {
-                gzip: int("gzip_level")?,
-                brotli: int("brotli_quality")?,
-                zstd: int("zstd_level")?,
+                gzip: desc.gzip_level,
+                brotli: desc.brotli_quality,
+                zstd: desc.zstd_level,
             },
         })
     }

@@ -18,6 +18,7 @@ pub mod fuzzing;
 mod health;
 mod json;
 mod notice;
+mod outbound;
 mod proxy;
 mod python;
 mod request_body;

@@ -10,7 +10,7 @@ from .compression import CompressionConfig
 from .cors import CORSConfig
 from .middleware import BaseMiddleware, api_middleware
 from .openapi import OpenAPIConfig, docs_routes
-from .routing import Route, analyse
+from .routing import Route, analyse, describe
 from .views import APIView, view_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]
@@ -217,4 +217,4 @@ def route_table(
 
     routes = [route for api in apis for route in api.routes]
     routes += docs_routes(apis, names) + (extra or [])
-    return RouteTable([route.describe(debug) for route in routes])
+    return RouteTable([describe(route, debug) for route in routes])

@@ -258,8 +258,8 @@ class Runner:
         self.dependencies = dependencies
         self.names = [n for n in inspect.signature(handler).parameters if n not in dependencies]
         self.request_key = request_key
-        #: ``Route._finalize`` (on the loop; may return a coroutine to await) and
-        #: ``Route._produce`` (in any thread).
+        #: ``routing._response.finalize`` (on the loop; may return a coroutine to await)
+        #: and ``routing._response.produce`` (in any thread), bound to the route.
         self.finalize = finalize
         self.produce = produce
 

@@ -9,14 +9,13 @@ use http::Response;
 use http_body::Body;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use tokio::sync::{oneshot, Notify};
 
-use super::response::Outbound;
 use crate::body::{BoxError, ResponseBody};
 use crate::errors;
+use crate::outbound::Outbound;
 use crate::python::{log, BridgeInner, ClientDisconnected, Level, Mailbox, Outcome, Recipient};
 use pyo3::exceptions::asyncio::CancelledError;
 
@@ -212,7 +211,7 @@ impl Exchange {
         message: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let pending = self.outbound.lock().step(message)?;
-        super::forward(py, &self.bridge, pending)
+        crate::python::backpressure::forward(py, &self.bridge, pending)
     }
 
     /// The app's task ended: answer 500 if it never responded, cut a half-sent response.
@@ -275,20 +274,6 @@ impl Recipient for Exchange {
         }
         Ok(None)
     }
-}
-
-/// What `send()` raises once the client is gone (ASGI 2.4: a subclass of OSError).
-pub(super) fn disconnected() -> PyErr {
-    ClientDisconnected::new_err("the client disconnected")
-}
-
-pub(super) fn required<'py>(
-    message: &Bound<'py, PyDict>,
-    key: &str,
-) -> PyResult<Bound<'py, PyAny>> {
-    message
-        .get_item(key)?
-        .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {key:?}")))
 }
 
 /// Every buffered chunk as one bytes object: one copy, however many frames arrived.

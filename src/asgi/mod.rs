@@ -1,9 +1,6 @@
 //! The ASGI 3.0 adapter: every request no Bolt route takes goes to the ASGI app.
 
 pub mod exchange;
-mod response;
-
-pub use response::Outbound;
 pub mod scope;
 pub mod websocket;
 
@@ -19,7 +16,6 @@ use crate::admission::{Gate, Refusal};
 use crate::body::{BoxError, ResponseBody};
 use crate::conn::ConnInfo;
 use crate::errors;
-use crate::python::wire::header_map;
 use crate::python::BridgeInner;
 use exchange::{Exchange, HttpChannel, Lifeline, Prefetch};
 pub use scope::AsgiApp;
@@ -134,50 +130,4 @@ fn start_app<'py>(
     let send = channel.getattr(pyo3::intern!(py, "send"))?;
     let coro = app.app.bind(py).call1((scope, receive, send))?;
     lp.create_task(py, &coro, None)
-}
-
-/// An item the app must wait to hand over because its channel is full.
-pub type Pending<T> = Option<(tokio::sync::mpsc::Sender<T>, T)>;
-
-/// Queue `item` if there is room; otherwise hand it back to be sent when there is.
-/// Err means the receiving side (the client) is gone.
-fn try_push<T>(sender: tokio::sync::mpsc::Sender<T>, item: T) -> Result<Pending<T>, ()> {
-    use tokio::sync::mpsc::error::TrySendError;
-    match sender.try_send(item) {
-        Ok(()) => Ok(None),
-        Err(TrySendError::Full(item)) => Ok(Some((sender, item))),
-        Err(TrySendError::Closed(_)) => Err(()),
-    }
-}
-
-/// What `send()` returns: a finished awaitable, or a future that completes once the
-/// pending item has gone into its channel (backpressure from a slow client).
-pub(crate) fn forward<'py, T: Send + 'static>(
-    py: Python<'py>,
-    bridge: &Arc<BridgeInner>,
-    pending: Pending<T>,
-) -> PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
-    let Some((sender, item)) = pending else {
-        return crate::python::Ready::none(py);
-    };
-    crate::python::complete_later(
-        py,
-        bridge,
-        async move { sender.send(item).await },
-        |py, sent| {
-            sent.map(|_| py.None().into_bound(py))
-                .map_err(|_| exchange::disconnected())
-        },
-    )
-}
-
-/// The `headers` of an ASGI message (byte-string pairs) as a HeaderMap.
-fn asgi_headers(message: &pyo3::Bound<'_, pyo3::types::PyDict>) -> PyResult<http::HeaderMap> {
-    match message.get_item("headers")?.filter(|h| !h.is_none()) {
-        Some(list) => header_map(
-            list.try_iter()?
-                .map(|pair| pair?.extract::<(Vec<u8>, Vec<u8>)>()),
-        ),
-        None => Ok(http::HeaderMap::new()),
-    }
 }

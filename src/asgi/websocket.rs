@@ -18,13 +18,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use tokio::sync::{mpsc, oneshot};
 
-use super::exchange::{disconnected, required};
 use super::scope::{self, AsgiApp};
-use super::{asgi_headers, forward, try_push};
 use crate::body::ResponseBody;
 use crate::conn::ConnInfo;
 use crate::errors;
-use crate::python::wire::{self, body_bytes};
+use crate::python::backpressure::{disconnected, forward, try_push};
+use crate::python::wire::{self, body_bytes, message_headers, required};
 use crate::python::{
     log, BridgeInner, ClientDisconnected, EventLoop, Level, Mailbox, Outcome, Ready, Recipient,
 };
@@ -123,7 +122,7 @@ impl Session {
         let mut phase = self.phase.lock();
         match (kind.as_str(), std::mem::replace(&mut *phase, Phase::Closed)) {
             ("websocket.accept", Phase::Handshake(reply)) => {
-                let mut headers = asgi_headers(message)?;
+                let mut headers = message_headers(message)?;
                 if let Some(protocol) = message.get_item("subprotocol")?.filter(|p| !p.is_none()) {
                     let protocol: String = protocol.extract()?;
                     handshake::subprotocol(&mut headers, &protocol)
@@ -172,7 +171,7 @@ impl Session {
             ("websocket.http.response.start", Phase::Handshake(reply)) => {
                 let status: u16 = required(message, "status")?.extract()?;
                 let status = wire::status(status)?;
-                *phase = Phase::Denying(reply, status, asgi_headers(message)?, Vec::new());
+                *phase = Phase::Denying(reply, status, message_headers(message)?, Vec::new());
             }
             ("websocket.http.response.body", Phase::Denying(reply, status, headers, mut body)) => {
                 if let Some(chunk) = message.get_item("body")?.filter(|b| !b.is_none()) {

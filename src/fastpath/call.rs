@@ -6,11 +6,10 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
-use tokio::sync::oneshot;
 
 use super::form::FormValues;
 use super::params::{self, Value};
-use super::router::Route;
+use super::route::Route;
 use crate::body::ResponseBody;
 use crate::errors;
 use crate::files::SendFile;
@@ -18,7 +17,7 @@ use crate::python::coro::is_coroutine;
 use crate::python::wire::{self, body_bytes};
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
 
-pub type Reply = oneshot::Sender<Response<ResponseBody>>;
+pub type Reply = crate::outbound::HeadSender;
 
 /// What Rust read from the request for the handler.
 pub struct Input {

@@ -14,6 +14,7 @@ mod outgoing;
 pub mod params;
 pub mod rate_limit;
 pub mod request;
+pub mod route;
 pub mod router;
 mod spool;
 mod stream;
@@ -34,7 +35,8 @@ use crate::conn::{ConnInfo, Scheme};
 use crate::errors;
 use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
-pub use router::{Lookup, Route, RouteTable};
+pub use route::Route;
+pub use router::{Lookup, RouteTable};
 
 /// What a request that may enter a route brings: its parameters, and who sent it.
 pub struct Admission {
@@ -76,7 +78,7 @@ fn admit(
 /// rate limit (429), then `admit`. A refusal of a CORS route is marked for the origin,
 /// so that the page may read it.
 pub fn enter(
-    route: &router::Common,
+    route: &route::Common,
     cors: Option<&cors::Cors>,
     conn: &ConnInfo,
     path_params: matchit::Params<'_, '_>,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method, Response};
 
-use super::router::Route;
+use super::route::Route;
 use crate::body::ResponseBody;
 use crate::files::SendFile;
 use crate::python::BridgeInner;

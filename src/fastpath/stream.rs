@@ -8,8 +8,8 @@ use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::call::Reply;
-use crate::asgi::{forward, Outbound};
+use crate::outbound::{HeadSender, Outbound};
+use crate::python::backpressure::forward;
 use crate::python::{log, when_done, BridgeInner, ClientDisconnected, Level, Outcome};
 
 /// `send(message)` for the Python side of a streamed response.
@@ -58,7 +58,7 @@ pub fn start(
     bridge: &Arc<BridgeInner>,
     route: String,
     response: Bound<'_, PyAny>,
-    reply: Reply,
+    reply: HeadSender,
 ) -> PyResult<()> {
     let lp = bridge.event_loop()?;
     let sender = Bound::new(

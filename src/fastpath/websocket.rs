@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use super::description::{Described, WebSocketDescription};
 use super::params::Value;
 use super::request::Request;
-use super::router::Common;
+use super::route::Common;
 use crate::conn::ConnInfo;
 use crate::python::EventLoop;
 use crate::websocket::Endpoint;

@@ -1,6 +1,7 @@
 //! The one place that crosses into Python: the loop thread, its batches, its coroutines,
 //! the tokio runtime that flushes those batches, and HTTP pieces read from Python objects.
 
+pub mod backpressure;
 pub mod bridge;
 pub mod callback;
 pub mod coro;

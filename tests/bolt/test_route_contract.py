@@ -1,4 +1,4 @@
-"""The route contract: the descriptions ``Route.describe()`` hands to Rust's RouteTable
+"""The route contract: the descriptions ``routing.describe()`` hands to Rust's RouteTable
 are read as typed structs, and a key Rust does not know is refused at start-up, naming
 the route and the key, instead of silently reading as absent."""
 
@@ -17,6 +17,7 @@ from django_bolt.cors import cors
 from django_bolt.guards import IsAuthenticated
 from django_bolt.param_functions import Header, Query
 from django_bolt.rate_limit import rate_limit
+from django_bolt.routing import describe
 from django_bolt.websocket import WebSocket
 
 
@@ -44,7 +45,7 @@ def described_routes() -> list[dict]:
     async def chat(websocket: WebSocket, room: str):
         await websocket.accept()
 
-    return [route.describe() for route in api.routes]
+    return [describe(route, debug=False) for route in api.routes]
 
 
 def test_descriptions_python_writes_are_read():

@@ -12,7 +12,8 @@ Structs and UploadFiles from what Rust read, and shaping the response.
 - ``_response``: a result or an exception turned into the response.
 """
 
+from ._description import describe
 from ._route import Param, Route, RouteDefinitionError
 from ._signature import analyse
 
-__all__ = ["Param", "Route", "RouteDefinitionError", "analyse"]
+__all__ = ["Param", "Route", "RouteDefinitionError", "analyse", "describe"]

@@ -21,7 +21,7 @@ from ..sessions import SessionCheck
 from ..uploads import UploadFile
 from ..websocket import websocket_entry
 from ._body import body_loader
-from ._response import ErrorHandler, encoder
+from ._response import ErrorHandler, encoder, finalize, produce
 
 if TYPE_CHECKING:
     from ._route import Param, Route
@@ -44,12 +44,15 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
     uploads = [p.name for p in route.params if p.source == "file"]
     if uploads:
         handler = _closing_uploads(handler, uploads)
+    # The response of a result: on the loop (may return a coroutine), in any thread.
+    finalize_result = functools.partial(finalize, route)
+    produce_result = functools.partial(produce, route)
     if route.dependencies:
         # Only these routes pay for a Python wrapper; the others call the handler.
         if request_param is None and any(d.needs_request for d in route.dependencies.values()):
             request_param = dependencies.REQUEST_KEY
         handler = Runner(
-            handler, route.dependencies, request_param, route._finalize, route._produce
+            handler, route.dependencies, request_param, finalize_result, produce_result
         )
         is_async = True
     on_error = ErrorHandler(route.name, f"{route.method} {route.path}", debug)
@@ -58,7 +61,7 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
         # Middleware needs the Request, even when the handler does not take it.
         key = request_param or dependencies.REQUEST_KEY
         handler = Chain(
-            layers, handler, is_async, key, request_param is not None, route._finalize, on_error
+            layers, handler, is_async, key, request_param is not None, finalize_result, on_error
         )
         request_param, is_async = key, True
     # Only the checks need the Request: they take it from the handler's arguments.
@@ -85,7 +88,7 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
         "request_param": request_param,
         "status_code": route.status_code,
         "encode": None if route.response_model is not None else encoder.encode,
-        "finalize": route._finalize,
+        "finalize": finalize_result,
         "on_error": on_error,
         "compression": _compression(route),
         "cors": describe_cors(route.handler, route.cors),

@@ -5,7 +5,7 @@ handler's signature by ``_signature.analyse`` and described for Rust by
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +16,6 @@ from ..dependencies import Dependency
 from ..guards import Guard
 from ..middleware import BaseMiddleware
 from ..param_functions import ParamMarker
-from ..responses import Encoded, StreamingResponse, Wire
-from . import _description, _response
 
 
 class RouteDefinitionError(TypeError):
@@ -96,15 +94,3 @@ class Route:
     @property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.handler)
-
-    def describe(self, debug: bool = False) -> dict[str, Any]:
-        """The description handed to Rust's RouteTable."""
-        return _description.describe(self, debug)
-
-    def _finalize(self, result: Any) -> Wire | StreamingResponse | Coroutine[Any, Any, Encoded]:
-        """The response for ``result``, on the event loop thread (``_response.finalize``)."""
-        return _response.finalize(self, result)
-
-    def _produce(self, result: Any) -> Wire | StreamingResponse:
-        """The response for ``result``, in any thread (``_response.produce``)."""
-        return _response.produce(self, result)

@@ -1,6 +1,8 @@
-//! The response half of an ASGI HTTP exchange: `http.response.*` messages in the order
-//! the spec allows, turned into a hyper response whose body streams through a bounded
-//! channel (trailers included), or names a file to send (`pathsend`).
+//! A response sent from Python as ASGI `http.response.*` messages, in the order the spec
+//! allows, turned into a hyper response whose body streams through a bounded channel
+//! (trailers included), or names a file to send (`pathsend`). ASGI apps send these
+//! messages; so do Bolt streamed responses (`StreamingResponse`, SSE), which is why this
+//! sits below both `asgi` and `fastpath`.
 
 use std::path::PathBuf;
 
@@ -12,12 +14,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tokio::sync::{mpsc, oneshot};
 
-use super::exchange::{disconnected, required};
-use super::{asgi_headers, try_push, Pending};
 use crate::body::{Chunk, ResponseBody};
 use crate::errors;
 use crate::files::SendFile;
-use crate::python::wire::{self, body_bytes};
+use crate::python::backpressure::{disconnected, try_push, Pending};
+use crate::python::wire::{self, body_bytes, message_headers, required};
 
 /// Response chunks in flight before `send()` makes the app wait.
 const OUTBOUND_CHUNKS: usize = 8;
@@ -69,7 +70,7 @@ impl Outbound {
             }
             ("http.response.trailers", Outbound::Trailers { .. }) => {
                 let more = flag(message, "more_trailers")?;
-                self.trailers(asgi_headers(message)?, more)
+                self.trailers(message_headers(message)?, more)
             }
             (
                 "http.response.start"
@@ -93,7 +94,7 @@ impl Outbound {
     fn start(&mut self, message: &Bound<'_, PyDict>) -> PyResult<()> {
         let status: u16 = required(message, "status")?.extract()?;
         let status = wire::status(status)?;
-        let headers = asgi_headers(message)?;
+        let headers = message_headers(message)?;
         let trailers = flag(message, "trailers")?;
         if let Outbound::Idle(head) = self.take() {
             *self = Outbound::Started {

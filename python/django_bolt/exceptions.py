@@ -248,7 +248,8 @@ def parse_msgspec_decode_error(error: Exception, body_bytes: bytes) -> dict[str,
     reason, offset = match.group(1), min(int(match.group(2)), len(body_bytes))
     before = body_bytes[:offset]
     line = before.count(b"\n") + 1
-    column = offset - (before.rfind(b"\n") + 1) + 1
+    # Counted in characters, not bytes, so a UTF-8 line reads as an editor shows it.
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
     return {
         "loc": ["body", line, column],
         "msg": f"Invalid JSON at line {line}, column {column}: {reason}",

@@ -142,6 +142,7 @@ def test_exception_arguments():
     [
         (b'{"a": 1,,}', ["body", 1, 9], "Invalid JSON at line 1, column 9: "),
         (b'{\n  "a": 1,\n  "b": x\n}', ["body", 3, 8], "Invalid JSON at line 3, column 8: "),
+        ('{"é": "ü",,}'.encode(), ["body", 1, 11], "Invalid JSON at line 1, column 11: "),
     ],
 )
 def test_parse_msgspec_decode_error_locates_the_fault(body, loc, msg):

@@ -16,6 +16,7 @@ from .auth.tokens import create_jwt_for_user
 from .compression import CompressionConfig
 from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
+from .enums import FileSize, MediaType
 from .exceptions import HTTPException
 from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
 from .openapi import (
@@ -27,7 +28,7 @@ from .openapi import (
     SwaggerRenderPlugin,
 )
 from .pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination, paginate
-from .param_functions import Depends, FileSize
+from .param_functions import Depends
 from .rate_limit import rate_limit
 from .responses import (
     HTML,
@@ -66,6 +67,7 @@ __all__ = [
     "JWTAuthentication",
     "LimitOffsetPagination",
     "LoggingMiddleware",
+    "MediaType",
     "OpenAPIConfig",
     "PageNumberPagination",
     "PlainText",

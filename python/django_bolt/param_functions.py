@@ -7,8 +7,9 @@ read and checked in Rust; a failure is a 422 naming every failing field.
 
 from __future__ import annotations
 
-import enum
 from typing import Any
+
+from .enums import FileSize
 
 _UNSET: Any = ...
 
@@ -83,21 +84,20 @@ class Form(ParamMarker):
     source = "form"
 
 
-class FileSize(enum.IntEnum):
-    """Common upload limits in bytes, for ``File(max_size=...)``."""
+class Param(ParamMarker):
+    """A marker naming its source: ``Param("query", "q")`` is ``Query(alias="q")``.
+    For code that picks the source at run time; ``File()`` has its own arguments."""
 
-    KB_1 = 1024
-    KB_10 = 10 * 1024
-    KB_100 = 100 * 1024
-    KB_500 = 500 * 1024
-    MB_1 = 1024**2
-    MB_2 = 2 * 1024**2
-    MB_5 = 5 * 1024**2
-    MB_10 = 10 * 1024**2
-    MB_20 = 20 * 1024**2
-    MB_30 = 30 * 1024**2
-    MB_50 = 50 * 1024**2
-    MB_100 = 100 * 1024**2
+    SOURCES = ("query", "path", "header", "cookie", "body", "form")
+
+    def __init__(
+        self, source: str, alias: str | None = None, default: Any = _UNSET, **constraints: Any
+    ) -> None:
+        if source not in self.SOURCES:
+            choices = ", ".join(self.SOURCES)
+            raise ValueError(f"Param source must be one of {choices}, not {source!r}")
+        super().__init__(default, alias=alias, **constraints)
+        self.source = source
 
 
 class File(ParamMarker):
@@ -150,6 +150,7 @@ __all__ = [
     "FileSize",
     "Form",
     "Header",
+    "Param",
     "ParamMarker",
     "Path",
     "Query",

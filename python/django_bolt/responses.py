@@ -13,6 +13,7 @@ from urllib.parse import quote
 import msgspec
 
 from ._core import SendFile
+from .uploads import UploadFile  # noqa: F401 - imported from here by code for the original
 
 _encoder = msgspec.json.Encoder()
 
@@ -222,6 +223,11 @@ class FileResponse(Response):
 
     def render(self) -> bytes:
         return b""
+
+
+#: The name code written for the original django-bolt uses for a file download; the
+#: server sends the file itself, whatever its size.
+File = FileResponse
 
 
 def _disposition(kind: str, filename: str) -> str:

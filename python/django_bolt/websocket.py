@@ -314,7 +314,7 @@ async def _refuse(websocket: WebSocket, refusal: HTTPException) -> None:
     ]
     start = {"status": refusal.status_code, "headers": headers}
     await websocket._send({"type": "websocket.http.response.start", **start})
-    body = _encoder.encode({"detail": refusal.detail})
+    body = _encoder.encode(refusal.content())
     await websocket._send({"type": "websocket.http.response.body", "body": body})
     websocket._disconnected(1008, str(refusal.detail))
     raise WebSocketDisconnect(1008)

@@ -132,13 +132,7 @@ MISSING_TODAY = [
     ("django_bolt.auth", "IsAuthenticated"),
     ("django_bolt.auth", "AllowAny"),
     ("django_bolt.auth", "create_jwt_for_user"),
-    ("django_bolt.exceptions", "NotFound"),
-    ("django_bolt.exceptions", "Unauthorized"),
-    ("django_bolt.params", "Query"),
     ("django_bolt.types", "Request"),
-    ("django_bolt.status_codes", "HTTP_201_CREATED"),
-    ("django_bolt.datastructures", "UploadFile"),
-    ("django_bolt.enums", "FileSize"),
     ("django_bolt.middleware", "cors"),
     ("django_bolt.middleware", "rate_limit"),
     ("django_bolt.middleware", "no_compress"),
@@ -197,6 +191,19 @@ AVAILABLE_TODAY = [
     ),
     ("django_bolt.auth", "APIKeyAuthentication"),
     ("django_bolt.exceptions", "RequestValidationError"),
+    *(
+        ("django_bolt.exceptions", name)
+        for name in ("NotFound", "Unauthorized", "Forbidden", "BadRequest", "ValidationException")
+    ),
+    *(
+        ("django_bolt.params", name)
+        for name in ("Query", "Path", "Header", "Cookie", "Body", "Form", "File", "Depends")
+    ),
+    ("django_bolt.request", "Request"),
+    ("django_bolt.status_codes", "HTTP_201_CREATED"),
+    ("django_bolt.datastructures", "UploadFile"),
+    ("django_bolt.enums", "FileSize"),
+    ("django_bolt.enums", "MediaType"),
     ("django_bolt.testing", "AsyncTestClient"),
 ]
 

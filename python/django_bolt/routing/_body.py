@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from .. import serializers
-from ..exceptions import RequestValidationError
+from ..exceptions import RequestValidationError, parse_msgspec_decode_error
 
 if TYPE_CHECKING:
     from ._route import Param, Route
@@ -36,7 +36,7 @@ def body_loader(route: Route) -> Callable[..., dict[str, Any]] | None:
         try:
             return {name: decode(body)}
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise RequestValidationError([_body_error(exc)]) from None
+            raise RequestValidationError([_body_error(exc, body)]) from None
 
     return load
 
@@ -58,13 +58,16 @@ def _fields_loader(name: str, fields: list[Param]) -> Callable[[bytes, bytes], d
                 pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
                 values = msgspec.convert(dict(pairs), struct, strict=False)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise RequestValidationError([_body_error(exc, location)]) from None
+            raise RequestValidationError([_body_error(exc, body, location)]) from None
         return {name: getattr(values, name) for name in names}
 
     return load
 
 
-def _body_error(exc: msgspec.MsgspecError, location: str = "body") -> dict[str, Any]:
+def _body_error(exc: msgspec.MsgspecError, body: bytes, location: str = "body") -> dict[str, Any]:
+    if not isinstance(exc, msgspec.ValidationError):
+        # Not JSON at all: where it breaks, by line and column of ``body``.
+        return parse_msgspec_decode_error(exc, body)
     message = str(exc)
     loc: list[str | int] = [location]
     match = _JSON_ERROR_LOCATION.search(message)
@@ -75,7 +78,7 @@ def _body_error(exc: msgspec.MsgspecError, location: str = "body") -> dict[str, 
     missing = _MISSING_FIELD.search(message)
     if missing:
         loc.append(missing.group(1))
-    kind = "validation_error" if isinstance(exc, msgspec.ValidationError) else "json_invalid"
+    kind = "validation_error"
     # A Serializer's validator raised: msgspec keeps its ValueError as the cause.
     if isinstance(exc.__cause__, ValueError):
         kind = "value_error"

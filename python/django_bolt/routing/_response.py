@@ -63,7 +63,7 @@ class ErrorHandler:
     def __call__(self, exc: BaseException) -> Wire:
         if isinstance(exc, HTTPException):
             headers = [*exc.headers.items(), ("content-type", "application/json")]
-            return exc.status_code, headers, encoder.encode({"detail": exc.detail})
+            return exc.status_code, headers, encoder.encode(exc.content())
         if isinstance(exc, asyncio.CancelledError):
             # Nobody is waiting for this answer: one line says what was cut short.
             grace = _loop.shutdown_grace

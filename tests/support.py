@@ -53,6 +53,12 @@ STARTUP_TIMEOUT = 20.0
 SHUTDOWN_TIMEOUT = 10.0
 
 
+def rss_kib(server: ServerProcess) -> int:
+    """The resident memory of ``server``'s process, in KiB."""
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))

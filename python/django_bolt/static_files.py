@@ -39,8 +39,9 @@ class FileServing:
 
 
 #: A mount as ``_core.StaticFiles`` takes it: ``(url_prefix, [(name_prefix, folder), ...],
-#: cache_control)``.
-Mount = tuple[str, list[tuple[str, str]], str]
+#: cache_control, cached)``; ``cached`` lets Rust keep small files in memory (a changed
+#: file is then served within a second), so it is False for folders being edited.
+Mount = tuple[str, list[tuple[str, str]], str, bool]
 
 
 def static_files(options: FileServing, extra: Sequence[Mount] = ()) -> _core.StaticFiles | None:
@@ -59,11 +60,11 @@ def static_files(options: FileServing, extra: Sequence[Mount] = ()) -> _core.Sta
     mounts = list(extra)
     static = _static_mount(from_finders)
     if static:
-        mounts.append((*static, cache_control))
+        mounts.append((*static, cache_control, not from_finders))
     if options.serve_media or getattr(settings, "BOLT_SERVE_MEDIA", False):
         media = _media_mount()
         if media:
-            mounts.append((*media, cache_control))
+            mounts.append((*media, cache_control, True))
     return served(mounts)
 
 

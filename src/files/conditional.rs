@@ -8,6 +8,7 @@ use http::{header, HeaderMap, HeaderValue};
 use httpdate::HttpDate;
 
 /// What a client can compare a file against.
+#[derive(Clone)]
 pub struct Validators {
     pub etag: HeaderValue,
     pub last_modified: Option<HttpDate>,

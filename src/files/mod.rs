@@ -5,15 +5,17 @@
 //! uploaded file as its declared type and never as HTML it guessed; and `FileResponse`
 //! refuses dotfiles (`.env`, `.git/`, `.htpasswd`) unless told to serve them.
 
+pub(crate) mod cache;
 pub(crate) mod conditional;
 pub(crate) mod mounts;
 pub(crate) mod range;
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::io::{ErrorKind, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
+use http::header::Entry;
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use pyo3::prelude::*;
 use tokio::io::AsyncReadExt;
@@ -122,20 +124,12 @@ pub(crate) fn send_now(
     method: &Method,
     request: &HeaderMap,
 ) -> std::io::Result<Response<ResponseBody>> {
-    // Non-blocking, so a FIFO planted in the path cannot hold a thread waiting for a
-    // writer; regular files read the same either way.
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).custom_flags(libc::O_NONBLOCK);
-    let file = match options.open(path) {
-        Ok(file) => file,
-        Err(error) if missing(&error) => return Ok(not_found()),
-        Err(error) => return Err(error),
-    };
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
+    let Some((file, metadata)) = open(path)? else {
         return Ok(not_found());
-    }
-    let (mut response, bytes) = match answer(&metadata, response, method, request) {
+    };
+    let validators = Validators::of(&metadata);
+    let (mut response, bytes) = match answer(metadata.len(), validators, response, method, request)
+    {
         Answer::Done(response) => return Ok(response),
         Answer::Send(response, bytes) => (response, bytes),
     };
@@ -156,6 +150,44 @@ pub(crate) fn send_now(
     Ok(response)
 }
 
+/// Answer for a file held in memory as `body`, whose response head (validators
+/// included) is `head`: the same 304, 206 and 416 as [`send_now`] gives from disk.
+pub(crate) fn send_memory(
+    head: &HeaderMap,
+    validators: &Validators,
+    body: &bytes::Bytes,
+    method: &Method,
+    request: &HeaderMap,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::empty());
+    *response.headers_mut() = head.clone();
+    let size = body.len() as u64;
+    match answer(size, validators.clone(), response, method, request) {
+        Answer::Done(response) => response,
+        Answer::Send(mut response, bytes) => {
+            let part = body.slice(bytes.start as usize..bytes.end as usize);
+            *response.body_mut() = ResponseBody::full(part);
+            response
+        }
+    }
+}
+
+/// `path` opened for reading with its metadata (blocking); None when it names no
+/// regular file.
+pub(crate) fn open(path: &Path) -> std::io::Result<Option<(File, Metadata)>> {
+    // Non-blocking, so a FIFO planted in the path cannot hold a thread waiting for a
+    // writer; regular files read the same either way.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).custom_flags(libc::O_NONBLOCK);
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(error) if missing(&error) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let metadata = file.metadata()?;
+    Ok(metadata.is_file().then_some((file, metadata)))
+}
+
 /// What to do for a file once its validators are known.
 enum Answer {
     /// 304 or 416: nothing of the file to send.
@@ -164,28 +196,34 @@ enum Answer {
     Send(Response<ResponseBody>, std::ops::Range<u64>),
 }
 
-/// Validators, then 304, 416, 206 or the whole file.
-fn answer(
-    metadata: &Metadata,
-    mut response: Response<ResponseBody>,
-    method: &Method,
-    request: &HeaderMap,
-) -> Answer {
-    let size = metadata.len();
-    let headers = response.headers_mut();
+/// The headers every file is sent with: `nosniff`, its validators (an `ETag` the app
+/// set is kept, and becomes the one compared) and `Accept-Ranges`.
+pub(crate) fn file_head(headers: &mut HeaderMap, validators: &mut Validators) {
     headers
         .entry(header::X_CONTENT_TYPE_OPTIONS)
         .or_insert(HeaderValue::from_static("nosniff"));
-    let mut validators = Validators::of(metadata);
     match headers.get(header::ETAG) {
         Some(theirs) => validators.etag = theirs.clone(),
         None => drop(headers.insert(header::ETAG, validators.etag.clone())),
     }
-    if let Some(date) = validators.last_modified {
-        let date = HeaderValue::from_str(&date.to_string()).expect("an HTTP date is header text");
-        headers.entry(header::LAST_MODIFIED).or_insert(date);
+    if let (Some(date), Entry::Vacant(slot)) = (
+        validators.last_modified,
+        headers.entry(header::LAST_MODIFIED),
+    ) {
+        slot.insert(HeaderValue::from_str(&date.to_string()).expect("an HTTP date is header text"));
     }
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+}
+
+/// Validators, then 304, 416, 206 or the whole file (of `size` bytes).
+fn answer(
+    size: u64,
+    mut validators: Validators,
+    mut response: Response<ResponseBody>,
+    method: &Method,
+    request: &HeaderMap,
+) -> Answer {
+    file_head(response.headers_mut(), &mut validators);
     let cacheable =
         response.status() == StatusCode::OK && (method == Method::GET || method == Method::HEAD);
     if cacheable && validators.not_modified(request) {

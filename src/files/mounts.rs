@@ -6,12 +6,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::cache::{self, Cached, FileCache, Located, Lookup};
 use crate::accept_encoding::{negotiate, Encoding};
 use crate::body::ResponseBody;
 use crate::errors;
@@ -24,8 +26,8 @@ const SIBLINGS: [(Encoding, &str); 2] = [(Encoding::Brotli, "br"), (Encoding::Gz
 const DEFAULT_TYPE: HeaderValue = HeaderValue::from_static("application/octet-stream");
 
 /// A mount as Python describes it: `(url_prefix, [(name_prefix, folder), ...],
-/// cache_control)`.
-type MountSpec = (String, Vec<(String, PathBuf)>, String);
+/// cache_control, cached)`.
+type MountSpec = (String, Vec<(String, PathBuf)>, String, bool);
 
 /// The URL prefixes served from folders, and the content type of each file extension.
 #[pyclass(frozen, module = "django_bolt._core")]
@@ -40,6 +42,9 @@ struct Mount {
     url: String,
     roots: Arc<[Root]>,
     cache_control: HeaderValue,
+    /// Small files kept in memory; None for folders being edited (Django's finders
+    /// under `--dev`), whose every change must show at once.
+    cache: Option<FileCache>,
 }
 
 /// A folder, and the prefix its files are named under below the URL prefix (the
@@ -51,26 +56,19 @@ struct Root {
     dir: PathBuf,
 }
 
-/// The file chosen for a request.
-struct Found {
-    path: PathBuf,
-    /// The coding of a precompressed sibling, None for the file itself.
-    encoding: Option<Encoding>,
-    /// Whether the file has a precompressed sibling, so the answer depends on
-    /// `Accept-Encoding`.
-    varies: bool,
-}
-
 #[pymethods]
 impl StaticFiles {
-    /// `mounts`: `(url_prefix, [(name_prefix, folder), ...], cache_control)` each, the
-    /// folders in the order they are searched; `content_types`: file extension (lower
-    /// case, without the dot) to content type.
+    /// `mounts`: `(url_prefix, [(name_prefix, folder), ...], cache_control, cached)`
+    /// each, the folders in the order they are searched, `cached` when small files may be
+    /// kept in memory (served for up to a second after they change); `content_types`:
+    /// file extension (lower case, without the dot) to content type.
     #[new]
     fn new(mounts: Vec<MountSpec>, content_types: HashMap<String, String>) -> PyResult<Self> {
         let mounts = mounts
             .into_iter()
-            .map(|(url, roots, cache_control)| Mount::new(url, roots, &cache_control))
+            .map(|(url, roots, cache_control, cached)| {
+                Mount::new(url, roots, &cache_control, cached)
+            })
             .collect::<PyResult<_>>()?;
         let content_types = content_types
             .into_iter()
@@ -84,7 +82,12 @@ impl StaticFiles {
 }
 
 impl Mount {
-    fn new(url: String, roots: Vec<(String, PathBuf)>, cache_control: &str) -> PyResult<Mount> {
+    fn new(
+        url: String,
+        roots: Vec<(String, PathBuf)>,
+        cache_control: &str,
+        cached: bool,
+    ) -> PyResult<Mount> {
         if url.len() < 2 || !url.starts_with('/') || !url.ends_with('/') {
             return Err(PyValueError::new_err(format!(
                 "static URL prefix {url:?} must start and end with '/' and not be '/'"
@@ -113,6 +116,7 @@ impl Mount {
             url,
             roots,
             cache_control,
+            cache: cached.then(|| FileCache::new(cache::BUDGET)),
         })
     }
 }
@@ -137,33 +141,62 @@ impl StaticFiles {
         bridge: &BridgeInner,
         head: &http::request::Parts,
     ) -> Response<ResponseBody> {
+        match self.answer(head, Instant::now()).await {
+            Ok(response) => response,
+            Err((path, error)) => super::failed(bridge, "static files", &path, error),
+        }
+    }
+
+    /// [`serve`](Self::serve) at `now`, with the path of a file that failed.
+    async fn answer(
+        &self,
+        head: &http::request::Parts,
+        now: Instant,
+    ) -> Result<Response<ResponseBody>, (PathBuf, std::io::Error)> {
         let Some((mount, rest)) = self.mount(head.uri.path()) else {
-            return errors::not_found();
+            return Ok(errors::not_found());
         };
         match head.method {
             Method::GET | Method::HEAD => {}
-            Method::OPTIONS => return errors::options(allow()),
-            _ => return errors::method_not_allowed(allow()),
+            Method::OPTIONS => return Ok(errors::options(allow())),
+            _ => return Ok(errors::method_not_allowed(allow())),
         }
         let Some(name) = file_name(rest) else {
-            return not_found();
+            return Ok(not_found());
         };
         let accepted = accepted_codings(&head.headers);
-        let roots = mount.roots.clone();
-        let content_type = self.content_type(rest);
-        let cache_control = mount.cache_control.clone();
-        let (method, request) = (head.method.clone(), super::conditions(&head.headers));
+        let cached = mount.cache.as_ref();
+        let known = match cached.map(|cache| cache.lookup(&name, &accepted, now)) {
+            Some(Lookup::Fresh(file)) => return Ok(file.send(&head.method, &head.headers)),
+            Some(Lookup::Stale(file)) => Some(file),
+            Some(Lookup::Miss) | None => None,
+        };
+        let fetch = Fetch {
+            roots: mount.roots.clone(),
+            content_type: self.content_type(rest),
+            cache_control: mount.cache_control.clone(),
+            cached: cached.is_some(),
+            method: head.method.clone(),
+            request: super::conditions(&head.headers),
+        };
         // One trip to the blocking pool: find, open, answer, and read a small file.
-        let send = tokio::task::spawn_blocking(move || {
-            let found = locate(&roots, &name, &accepted)?;
-            let response = found.response(content_type, cache_control);
-            let sent = super::send_now(&found.path, response, &method, &request);
-            Some((found.path, sent))
-        });
-        match send.await {
-            Ok(Some((_, Ok(response)))) => response,
-            Ok(Some((path, Err(error)))) => super::failed(bridge, "static files", &path, error),
-            Ok(None) | Err(_) => not_found(),
+        let fetched =
+            tokio::task::spawn_blocking(move || (fetch.run(&name, &accepted, known), name));
+        let (fetched, name) = match fetched.await {
+            Ok(done) => done,
+            Err(_) => return Ok(not_found()),
+        };
+        if let Some(cache) = &mount.cache {
+            // Kept while small and there; an entry for a file now gone or too big goes.
+            match &fetched {
+                Some(Fetched::Memory(file)) => cache.insert(&name, file.clone(), now),
+                Some(Fetched::Disk(..)) | None => cache.remove(&name),
+            }
+        }
+        match fetched {
+            Some(Fetched::Memory(file)) => Ok(file.send(&head.method, &head.headers)),
+            Some(Fetched::Disk(path, sent)) => sent.map_err(|error| (path, error)),
+            None => Ok(not_found()),
         }
     }
 
@@ -213,60 +246,96 @@ fn accepted_codings(request: &HeaderMap) -> Vec<Encoding> {
     accepted
 }
 
+/// The coding to send to a client taking `accepted` (its best first) when the file has
+/// precompressed `siblings`; None for the file itself.
+pub(crate) fn choose(accepted: &[Encoding], siblings: &[Encoding]) -> Option<Encoding> {
+    accepted
+        .iter()
+        .find(|wanted| siblings.contains(wanted))
+        .copied()
+}
+
 /// The file `name` names in the first root that has it (Django's finders' order), or
 /// its precompressed sibling there when the client takes one. Blocking.
-fn locate(roots: &[Root], name: &str, accepted: &[Encoding]) -> Option<Found> {
+fn locate(roots: &[Root], name: &str, accepted: &[Encoding]) -> Option<Located> {
     roots.iter().find_map(|root| {
         let relative = name.strip_prefix(root.prefix.as_str())?;
         let original = regular_file(&root.dir, Path::new(relative))?;
-        let siblings: Vec<(Encoding, PathBuf)> = SIBLINGS
+        let (siblings, mut paths): (Vec<Encoding>, Vec<PathBuf>) = SIBLINGS
             .iter()
             .filter_map(|(encoding, suffix)| {
                 let sibling = format!("{relative}.{suffix}");
                 Some((*encoding, regular_file(&root.dir, Path::new(&sibling))?))
             })
-            .collect();
-        let chosen = accepted.iter().find_map(|wanted| {
-            siblings
-                .iter()
-                .find(|(encoding, _)| encoding == wanted)
-                .cloned()
-        });
-        let varies = !siblings.is_empty();
-        Some(match chosen {
-            Some((encoding, path)) => Found {
-                path,
-                encoding: Some(encoding),
-                varies,
-            },
-            None => Found {
-                path: original,
-                encoding: None,
-                varies,
-            },
+            .unzip();
+        let encoding = choose(accepted, &siblings);
+        let path = match siblings.iter().position(|found| Some(*found) == encoding) {
+            Some(at) => paths.swap_remove(at),
+            None => original,
+        };
+        Some(Located {
+            path,
+            encoding,
+            siblings,
         })
     })
 }
 
-impl Found {
-    /// The response head for this file, before its validators.
-    fn response(
-        &self,
-        content_type: HeaderValue,
-        cache_control: HeaderValue,
-    ) -> Response<ResponseBody> {
+/// The response head for a located file, before its validators.
+fn file_head(
+    located: &Located,
+    content_type: HeaderValue,
+    cache_control: HeaderValue,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CACHE_CONTROL, cache_control);
+    if let Some(encoding) = located.encoding {
+        let token = HeaderValue::from_static(encoding.token());
+        headers.insert(header::CONTENT_ENCODING, token);
+    }
+    if !located.siblings.is_empty() {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    headers
+}
+
+/// What a request needs in the blocking pool to be answered from disk.
+struct Fetch {
+    roots: Arc<[Root]>,
+    content_type: HeaderValue,
+    cache_control: HeaderValue,
+    /// Whether a small file is read into memory (to be kept).
+    cached: bool,
+    method: Method,
+    request: HeaderMap,
+}
+
+/// A file found for a request.
+enum Fetched {
+    /// Small, read into memory (or `known`, unchanged).
+    Memory(Arc<Cached>),
+    /// Answered from disk: too big to keep, or kept by no cache.
+    Disk(PathBuf, std::io::Result<Response<ResponseBody>>),
+}
+
+impl Fetch {
+    /// Find `name` and answer for it (blocking); None when no file is there.
+    fn run(self, name: &str, accepted: &[Encoding], known: Option<Arc<Cached>>) -> Option<Fetched> {
+        let located = locate(&self.roots, name, accepted)?;
+        let head = file_head(&located, self.content_type, self.cache_control);
+        let path = located.path.clone();
+        if self.cached {
+            match Cached::load(located, head.clone(), known) {
+                Ok(Some(file)) => return Some(Fetched::Memory(file)),
+                Ok(None) => {}
+                Err(error) => return Some(Fetched::Disk(path, Err(error))),
+            }
+        }
         let mut response = Response::new(ResponseBody::empty());
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, content_type);
-        headers.insert(header::CACHE_CONTROL, cache_control);
-        if let Some(encoding) = self.encoding {
-            let token = HeaderValue::from_static(encoding.token());
-            headers.insert(header::CONTENT_ENCODING, token);
-        }
-        if self.varies {
-            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        response
+        *response.headers_mut() = head;
+        let sent = super::send_now(&path, response, &self.method, &self.request);
+        Some(Fetched::Disk(path, sent))
     }
 }
 
@@ -354,6 +423,7 @@ mod tests {
             "/static/".into(),
             vec![(String::new(), dir)],
             "no-cache".into(),
+            false,
         )]);
         assert!(files.covers("/static/a.css"));
         assert!(!files.covers("/static"));
@@ -379,6 +449,7 @@ mod tests {
                 (String::new(), second.path().into()),
             ],
             "no-cache".into(),
+            false,
         )]);
         let roots = &files.mounts[0].roots;
         let found = locate(roots, "both.css", &[]).unwrap();
@@ -387,7 +458,10 @@ mod tests {
         assert_eq!(std::fs::read(found.path).unwrap(), b"second");
         assert!(locate(roots, "vendorboth.css", &[]).is_none());
         let plain = locate(roots, "x/v.css", &[Encoding::Brotli]).unwrap();
-        assert_eq!((plain.encoding, plain.varies), (None, true));
+        assert_eq!(
+            (plain.encoding, plain.siblings),
+            (None, vec![Encoding::Gzip])
+        );
         let gzip = locate(roots, "x/v.css", &[Encoding::Brotli, Encoding::Gzip]).unwrap();
         assert_eq!(gzip.encoding, Some(Encoding::Gzip));
         assert!(gzip.path.ends_with("x/v.css.gz"));
@@ -415,5 +489,94 @@ mod tests {
         let inside = regular_file(&dir, Path::new("alias/in.css")).unwrap();
         assert_eq!(inside, dir.join("real/in.css"));
         assert_eq!(regular_file(&dir, Path::new("real")), None, "a folder");
+    }
+
+    fn get(path: &str, headers: &[(header::HeaderName, &str)]) -> http::request::Parts {
+        let mut request = http::Request::get(path);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    async fn body(response: Response<ResponseBody>) -> (StatusCode, Vec<u8>) {
+        use http_body_util::BodyExt;
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, bytes.to_vec())
+    }
+
+    fn mounted(dir: &Path, cached: bool) -> StaticFiles {
+        let root = vec![(String::new(), dir.to_owned())];
+        files(vec![("/s/".into(), root, "max-age=60".into(), cached)])
+    }
+
+    #[tokio::test]
+    async fn small_files_are_answered_from_memory_and_revalidated_after_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.css");
+        std::fs::write(&path, "old").unwrap();
+        let files = mounted(dir.path(), true);
+        let start = Instant::now();
+        let at = |ms| start + std::time::Duration::from_millis(ms);
+        let first = files.answer(&get("/s/a.css", &[]), at(0)).await.unwrap();
+        assert_eq!(first.headers()[header::CONTENT_TYPE], "text/css");
+        assert_eq!(first.headers()[header::CACHE_CONTROL], "max-age=60");
+        let etag = first.headers()[header::ETAG].clone();
+        assert_eq!(body(first).await, (StatusCode::OK, b"old".to_vec()));
+        std::fs::write(dir.path().join("new"), "fresh").unwrap();
+        std::fs::rename(dir.path().join("new"), &path).unwrap();
+        let cached = files.answer(&get("/s/a.css", &[]), at(500)).await.unwrap();
+        assert_eq!(body(cached).await, (StatusCode::OK, b"old".to_vec()));
+        let etag = etag.to_str().unwrap();
+        let same = get("/s/a.css", &[(header::IF_NONE_MATCH, etag)]);
+        let same = files.answer(&same, at(600)).await.unwrap();
+        assert_eq!(same.status(), StatusCode::NOT_MODIFIED);
+        let range = get("/s/a.css", &[(header::RANGE, "bytes=1-")]);
+        let part = files.answer(&range, at(700)).await.unwrap();
+        assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 1-2/3");
+        assert_eq!(
+            body(part).await,
+            (StatusCode::PARTIAL_CONTENT, b"ld".to_vec())
+        );
+        let revalidated = files.answer(&get("/s/a.css", &[]), at(1100)).await.unwrap();
+        assert_eq!(body(revalidated).await, (StatusCode::OK, b"fresh".to_vec()));
+        std::fs::remove_file(&path).unwrap();
+        let kept = files.answer(&get("/s/a.css", &[]), at(1500)).await.unwrap();
+        assert_eq!(kept.status(), StatusCode::OK);
+        let gone = files.answer(&get("/s/a.css", &[]), at(2200)).await.unwrap();
+        assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+        assert_eq!(files.mounts[0].cache.as_ref().unwrap().size(), 0);
+    }
+
+    #[tokio::test]
+    async fn missing_names_and_big_files_are_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; cache::MAX_FILE as usize + 1];
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        let files = mounted(dir.path(), true);
+        let now = Instant::now();
+        for n in 0..100 {
+            let missing = files.answer(&get(&format!("/s/{n}.css"), &[]), now).await;
+            assert_eq!(missing.unwrap().status(), StatusCode::NOT_FOUND);
+        }
+        let sent = files.answer(&get("/s/big.bin", &[]), now).await.unwrap();
+        assert_eq!(body(sent).await, (StatusCode::OK, big));
+        assert_eq!(files.mounts[0].cache.as_ref().unwrap().size(), 0);
+    }
+
+    #[tokio::test]
+    async fn folders_being_edited_are_read_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.css");
+        std::fs::write(&path, "old").unwrap();
+        let files = mounted(dir.path(), false);
+        assert!(files.mounts[0].cache.is_none());
+        let now = Instant::now();
+        let first = files.answer(&get("/s/a.css", &[]), now).await.unwrap();
+        assert_eq!(body(first).await, (StatusCode::OK, b"old".to_vec()));
+        std::fs::write(&path, "new").unwrap();
+        let second = files.answer(&get("/s/a.css", &[]), now).await.unwrap();
+        assert_eq!(body(second).await, (StatusCode::OK, b"new".to_vec()));
     }
 }

@@ -5,8 +5,10 @@ validators, 304, ranges, precompressed siblings, and nothing outside the folders
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 import time
+import uuid
 
 import brotli
 import httpx
@@ -164,6 +166,64 @@ def test_precompressed_siblings_are_chosen_by_accept_encoding(client):
     assert response.status_code == 206
     assert response.headers["content-range"] == f"bytes 0-9/{len(compressed)}"
     assert len(body) == 10
+
+
+def test_a_replaced_file_is_served_new_within_a_second_and_a_removed_one_goes(client, folders):
+    path = f"{folders['BOLT_TEST_STATIC_ROOT']}/replaced.css"
+    with open(path, "wb") as file:
+        file.write(b"/* first */")
+    assert client.get("/static/replaced.css", headers=IDENTITY).content == b"/* first */"
+    # As collectstatic does: the old file removed, the new one written.
+    os.remove(path)
+    with open(path, "wb") as file:
+        file.write(b"/* second version */")
+    time.sleep(1.1)
+    assert client.get("/static/replaced.css", headers=IDENTITY).content == b"/* second version */"
+    os.remove(path)
+    time.sleep(1.1)
+    assert client.get("/static/replaced.css", headers=IDENTITY).status_code == 404
+
+
+def test_a_file_kept_in_memory_answers_validators_and_ranges_as_from_disk(client):
+    first = client.get("/static/app.js", headers=IDENTITY)
+    whole, etag = first.content, first.headers["etag"]
+    modified = first.headers["last-modified"]
+    for _ in range(3):  # the first answers may still come from disk
+        again = client.get("/static/app.js", headers=IDENTITY)
+        assert again.content == whole
+        assert {name: again.headers[name] for name in ("etag", "last-modified")} == {
+            "etag": etag,
+            "last-modified": modified,
+        }
+        assert again.headers["content-length"] == str(len(whole))
+        for condition in ({"if-none-match": etag}, {"if-modified-since": modified}):
+            not_modified = client.get("/static/app.js", headers={**IDENTITY, **condition})
+            assert (not_modified.status_code, not_modified.content) == (304, b"")
+            assert not_modified.headers["etag"] == etag
+        part = client.get("/static/app.js", headers={**IDENTITY, "range": "bytes=2-5"})
+        assert (part.status_code, part.content) == (206, whole[2:6])
+        assert part.headers["content-range"] == f"bytes 2-5/{len(whole)}"
+        ranged = {**IDENTITY, "range": "bytes=-3", "if-range": etag}
+        tail = client.get("/static/app.js", headers=ranged)
+        assert (tail.status_code, tail.content) == (206, whole[-3:])
+        stale = {**IDENTITY, "range": "bytes=0-1", "if-range": '"an-old-version"'}
+        assert client.get("/static/app.js", headers=stale).content == whole
+        past = client.get("/static/app.js", headers={**IDENTITY, "range": "bytes=999-"})
+        assert past.status_code == 416
+        assert past.headers["content-range"] == f"bytes */{len(whole)}"
+        head = client.head("/static/app.js", headers=IDENTITY)
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == str(len(whole))
+
+
+def test_requests_for_missing_names_do_not_grow_the_server(client, server):
+    # Long names: were misses remembered, 4000 of them would hold 8 MB.
+    names = ["/".join(uuid.uuid4().hex * 6 for _ in range(10)) for _ in range(4000)]
+    client.get(f"/static/{names[0]}")
+    before = support.rss_kib(server)
+    for name in names:
+        assert client.get(f"/static/{name}", headers=IDENTITY).status_code == 404
+    assert support.rss_kib(server) - before < 4_000, "misses grew the server's memory"
 
 
 def test_head_and_other_methods(client):

@@ -115,11 +115,6 @@ def watch_goaways(attacker: support.FrameLevelH2) -> None:
                 attacker.goaways.append((last_stream, int.from_bytes(payload[4:8], "big")))
 
 
-def rss_kib(server) -> int:
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
-
-
 def test_rapid_reset_closes_the_connection_after_its_budget(server, baseline):
     """HEADERS then RST_STREAM, over and over (CVE-2023-44487), each pair on its own
     so that the server has accepted every stream before its reset (h2's own limit
@@ -201,7 +196,7 @@ def test_control_frame_flood_is_held_by_backpressure(server, baseline, control):
     attacker = support.FrameLevelH2(server.address)
     try:
         attacker.sock.setblocking(False)
-        rss = rss_kib(server)
+        rss = support.rss_kib(server)
         pushed = 0
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
@@ -213,7 +208,7 @@ def test_control_frame_flood_is_held_by_backpressure(server, baseline, control):
             "the server kept reading a connection it could not answer"
         )
         assert_served_normally(server, baseline)
-        assert rss_kib(server) - rss < 20_000, "the flood grew the server's memory"
+        assert support.rss_kib(server) - rss < 20_000, "the flood grew the server's memory"
     finally:
         attacker.close()
 

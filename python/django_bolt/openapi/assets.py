@@ -107,10 +107,10 @@ class AssetURLs:
         return f"{self.base}{own_prefix()}/{name}"
 
 
-def asset_mount(base: str) -> tuple[str, list[tuple[str, str]], str]:
+def asset_mount(base: str) -> tuple[str, list[tuple[str, str]], str, bool]:
     """The folders behind ``base`` (``{docs path}/assets/``), as ``_core.StaticFiles``
     takes a mount: the vendored UIs (when fetched) and our start-up scripts."""
     roots = [(own_prefix(), str(OWN))]
     if VENDOR.is_dir():
         roots.append(("", str(VENDOR)))
-    return base, roots, IMMUTABLE
+    return base, roots, IMMUTABLE, True

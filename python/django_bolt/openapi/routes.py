@@ -55,7 +55,7 @@ def docs_routes(apis: list[Documented], names: Sequence[str] | None = None) -> l
     return _routes_for(config, apis) if config.enabled else []
 
 
-def docs_assets(apis: list[Documented]) -> tuple[str, list[tuple[str, str]], str] | None:
+def docs_assets(apis: list[Documented]) -> tuple[str, list[tuple[str, str]], str, bool] | None:
     """The folder mount (as ``_core.StaticFiles`` takes it) of the docs pages' scripts
     and stylesheets, answered from Rust; None when no API serves docs."""
     config = next((api.openapi_config for api in apis if api.openapi_config), None)

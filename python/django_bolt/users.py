@@ -2,20 +2,5 @@
 which takes ``TokenUser`` and ``anonymous_user`` from here): it lives in
 :mod:`django_bolt.auth.users`."""
 
-from .auth.users import (
-    AnonymousUser,
-    TokenUser,
-    aget_permissions,
-    aload_user,
-    anonymous_user,
-    load_user,
-)
-
-__all__ = [
-    "AnonymousUser",
-    "TokenUser",
-    "aget_permissions",
-    "aload_user",
-    "anonymous_user",
-    "load_user",
-]
+from .auth.users import *  # noqa: F403
+from .auth.users import __all__  # noqa: F401

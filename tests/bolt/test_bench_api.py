@@ -99,3 +99,15 @@ def test_the_jwt_endpoint_refuses_a_missing_or_forged_token():
         assert client.get(jwt_me.path).status_code == 401
         bad = client.get(jwt_me.path, headers={"Authorization": f"Bearer {forged}"})
         assert bad.json() == {"detail": "Token signature is invalid"}
+
+
+@pytest.mark.parametrize("scenario", run.REJECTIONS, ids=lambda s: s.name)
+def test_rejection_scenario_gets_its_status(server, scenario):
+    # As run.py checks before measuring: the second answer has the scenario's status.
+    for _ in range(2):
+        status, answer = run.http_request(
+            "http", server.port, scenario.path, None, scenario.headers, scenario.method
+        )
+    assert status == scenario.status, answer
+    if status != 204:
+        assert isinstance(run.json_or_none(answer), dict) or scenario.name == "bolt-404"

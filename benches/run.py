@@ -497,28 +497,29 @@ SETUP_STEPS = {
 
 # (numerator, denominator, target or None); each side is (scenario, protocol).
 RATIOS = (
-    (("bolt", "h1"), ("hyper-bare", "h1"), 0.6),
-    (("bolt", "h2"), ("hyper-bare", "h2"), 0.4),
+    (("bolt", "h1"), ("hyper-bare", "h1"), 0.9),
+    (("bolt", "h2"), ("hyper-bare", "h2"), 0.6),
     (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
     (("bolt-gzip", "h1"), ("bolt-rows", "h1"), None),
     (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
     (("bolt-access-log", "h1"), ("bolt", "h1"), None),
-    (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.0),
-    (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), None),
+    (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.3),
+    (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), 1.3),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),
     (("ours-django", "h1"), ("granian-django", "h1"), 1.0),
     (("ours-django", "h2"), ("granian-django", "h2"), None),
-    (("ours-django", "h1"), ("granian-django-wsgi", "h1"), None),
+    (("ours-django", "h1"), ("granian-django-wsgi", "h1"), 1.2),
     (("ours-raw-asgi-tls", "h3"), ("hypercorn-raw-asgi-h3", "h3"), 10.0),
     (("ours-raw-asgi-tls", "h3"), ("ours-raw-asgi-tls", "h2tls"), 0.5),
-    (("bolt-tls", "h3"), ("bolt-tls", "h2tls"), 0.5),
-    (("ours-raw-asgi-tls", "h2tls"), ("granian-raw-asgi-tls", "h2tls"), 1.0),
+    (("bolt-tls", "h3"), ("bolt-tls", "h2tls"), 0.6),
+    (("ours-raw-asgi-tls", "h2tls"), ("granian-raw-asgi-tls", "h2tls"), 1.3),
     *(
         ((f"bolt-{verb}-item", "h1"), (f"{peer}-{verb}-item", "h1"), None)
         for verb in ("get", "post")
         for peer in ("fastapi", "fastapi-granian", "ninja", "drf")
     ),
     (("bolt-jwt-me", "h1"), ("bolt", "h1"), None),
+    (("bolt-jwt-me", "h1"), ("hyper-bare", "h1"), 0.7),
     (("bolt-jwt-me", "h1"), ("fastapi-jwt-me", "h1"), None),
     (("bolt-jwt-me", "h1"), ("fastapi-granian-jwt-me", "h1"), None),
     *(((s.name, "h1"), ("hyper-bare", "h1"), 0.8) for s in REJECTIONS),

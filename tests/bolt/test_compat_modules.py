@@ -260,6 +260,12 @@ def test_dependencies_resolve_inside_a_handler(client):
     assert response.json() == {"greeting": "hello acme?", "tenant": "acme", "cached": 2}
 
 
+def test_django_auth_docs_redirect_anonymous_clients(client):
+    response = client.get("/docs/openapi.json", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/accounts/login/?next=/docs/openapi.json"
+
+
 def test_registered_health_routes(client):
     assert client.get("/names/health").json() == {"status": "ok"}
     ready = client.get("/names/ready")

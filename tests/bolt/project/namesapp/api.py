@@ -12,6 +12,7 @@ from django_bolt import (
     BoltAPI,
     CloseCode,
     Depends,
+    OpenAPIConfig,
     WebSocket,
     WebSocketClose,
     WebSocketException,
@@ -54,7 +55,11 @@ def out_of_stock(exc: OutOfStock) -> JSON:
     )
 
 
-api = BoltAPI(prefix="/names", exception_handlers={OutOfStock: out_of_stock})
+api = BoltAPI(
+    prefix="/names",
+    exception_handlers={OutOfStock: out_of_stock},
+    openapi_config=OpenAPIConfig(title="Names", django_auth=True),
+)
 
 
 @api.exception_handler(PaymentFailed)

@@ -11,7 +11,7 @@ from .cors import CORSConfig
 from .middleware import BaseMiddleware, api_middleware
 from .openapi import OpenAPIConfig, docs_routes
 from .routing import Route, analyse, describe
-from .routing._response import check_exception_handler, checked_exception_handlers
+from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
 from .views import APIView, view_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]

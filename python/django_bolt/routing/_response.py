@@ -7,7 +7,7 @@ import asyncio
 import inspect
 import logging
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -15,6 +15,7 @@ import msgspec
 from .. import _loop, orm
 from ..exceptions import HTTPException, ResponseValidationError
 from ..responses import Encoded, Response, StreamingResponse, Wire
+from ._exception_handlers import ExceptionHandlerFunc
 
 if TYPE_CHECKING:
     from ._route import Route
@@ -65,44 +66,6 @@ def _response_error(exc: msgspec.ValidationError) -> dict[str, Any]:
         *(part for part in path.replace("]", "").replace("[", ".").split(".") if part),
     ]
     return {"loc": loc, "msg": message, "type": "validation_error"}
-
-
-#: A custom exception handler: the exception in, a ``Response`` out (or awaited).
-ExceptionHandlerFunc = Callable[[BaseException], Any]
-
-
-def checked_exception_handlers(handlers: Any) -> dict[type[BaseException], ExceptionHandlerFunc]:
-    """``BoltAPI(exception_handlers=...)`` as a dict, refusing what cannot work at import."""
-    if handlers is None:
-        return {}
-    if not isinstance(handlers, dict):
-        raise TypeError(
-            f"exception_handlers must be a dict of exception class to handler, not {handlers!r}"
-        )
-    for exc_class, handler in handlers.items():
-        check_exception_handler(exc_class, handler)
-    return dict(handlers)
-
-
-def check_exception_handler(exc_class: Any, handler: Any) -> None:
-    if not (isinstance(exc_class, type) and issubclass(exc_class, Exception)):
-        raise TypeError(f"exception handler key {exc_class!r} must be an Exception subclass")
-    if not callable(handler):
-        raise TypeError(
-            f"exception handler for {exc_class.__name__} must be callable, not {handler!r}"
-        )
-    try:
-        signature = inspect.signature(handler)
-    except ValueError:  # a builtin without a signature: called as it is
-        return
-    try:
-        signature.bind(None)
-    except TypeError:
-        raise TypeError(
-            f"exception handler {getattr(handler, '__name__', handler)!r} for {exc_class.__name__}"
-            " must take the exception as its one argument: def handler(exc) -> Response"
-            " (the Request is not passed)"
-        ) from None
 
 
 class ErrorHandler:

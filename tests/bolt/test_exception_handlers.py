@@ -142,3 +142,36 @@ def test_bad_registrations_fail_at_import_naming_the_fix():
         BoltAPI(exception_handlers={ValueError: lambda request, exc: None})
     with pytest.raises(TypeError, match="must be callable"):
         BoltAPI().exception_handler(ValueError)("not callable")
+
+
+def test_handlers_answer_inside_middleware_which_sees_their_response():
+    from django_bolt import TimingMiddleware
+    from django_bolt.exceptions import Conflict
+
+    class Mine(Exception):
+        pass
+
+    local = BoltAPI(middleware=[TimingMiddleware])
+
+    @local.exception_handler(Conflict)
+    async def conflict(exc):
+        return JSON({"conflict": exc.detail}, status_code=409)
+
+    @local.exception_handler(Mine)
+    def mine(exc):
+        return JSON({"mine": True}, status_code=400)
+
+    @local.get("/conflict")
+    async def raises_conflict():
+        raise Conflict("taken")
+
+    @local.get("/mine")
+    def raises_mine():
+        raise Mine()
+
+    with TestClient(local) as client:
+        response = client.get("/conflict")
+        assert response.status_code == 409
+        assert response.json() == {"conflict": "taken"}
+        assert "x-response-time" in response.headers  # made inside the middleware
+        assert client.get("/mine").json() == {"mine": True}

@@ -14,6 +14,7 @@ from .auth.guards import (
 )
 from .auth.tokens import create_jwt_for_user
 from .compression import CompressionConfig
+from .cookies import Cookie
 from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
 from .enums import FileSize, MediaType
@@ -27,7 +28,14 @@ from .openapi import (
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
 )
-from .pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination, paginate
+from .pagination import (
+    CursorPagination,
+    LimitOffsetPagination,
+    PageNumberPagination,
+    PaginatedResponse,
+    PaginationBase,
+    paginate,
+)
 from .param_functions import Depends
 from .rate_limit import rate_limit
 from .responses import (
@@ -39,9 +47,18 @@ from .responses import (
     Response,
     StreamingResponse,
 )
+from .types import DjangoModel, UserType
+from .types import Request as RequestProtocol
 from .uploads import UploadFile
 from .views import APIView
-from .websocket import WebSocket, WebSocketDisconnect
+from .websocket import (
+    CloseCode,
+    WebSocket,
+    WebSocketClose,
+    WebSocketDisconnect,
+    WebSocketException,
+    WebSocketState,
+)
 
 __all__ = [
     "APIKeyAuthentication",
@@ -50,9 +67,12 @@ __all__ = [
     "BaseMiddleware",
     "BoltAPI",
     "CORSConfig",
+    "CloseCode",
     "CompressionConfig",
+    "Cookie",
     "CursorPagination",
     "Depends",
+    "DjangoModel",
     "FileResponse",
     "FileSize",
     "HTML",
@@ -70,11 +90,14 @@ __all__ = [
     "MediaType",
     "OpenAPIConfig",
     "PageNumberPagination",
+    "PaginatedResponse",
+    "PaginationBase",
     "PlainText",
     "RapidocRenderPlugin",
     "Redirect",
     "RedocRenderPlugin",
     "Request",
+    "RequestProtocol",
     "Response",
     "ScalarRenderPlugin",
     "SessionAuthentication",
@@ -83,8 +106,12 @@ __all__ = [
     "SwaggerRenderPlugin",
     "TimingMiddleware",
     "UploadFile",
+    "UserType",
     "WebSocket",
+    "WebSocketClose",
     "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
     "cors",
     "create_jwt_for_user",
     "middleware",

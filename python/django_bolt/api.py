@@ -11,6 +11,7 @@ from .cors import CORSConfig
 from .middleware import BaseMiddleware, api_middleware
 from .openapi import OpenAPIConfig, docs_routes
 from .routing import Route, analyse, describe
+from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
 from .views import APIView, view_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]
@@ -39,6 +40,10 @@ class BoltAPI:
     ``middleware=[...]`` runs BaseMiddleware classes around every route's handler,
     ``enable_logging=True`` logs each request, and ``cors=CORSConfig(...)`` is the CORS
     of routes without ``@cors`` (see docs/middleware.md).
+
+    ``exception_handlers={ExcClass: handler}`` (or ``@api.exception_handler(ExcClass)``)
+    answers an exception of that class, or of a subclass, with ``handler(exc)``'s
+    ``Response`` (see docs/responses.md).
     """
 
     def __init__(
@@ -51,6 +56,7 @@ class BoltAPI:
         middleware: list[type[BaseMiddleware]] | tuple[type[BaseMiddleware], ...] = (),
         enable_logging: bool = False,
         cors: CORSConfig | None = None,
+        exception_handlers: dict[type[Exception], Callable[..., Any]] | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -71,6 +77,7 @@ class BoltAPI:
         if cors is not None and not isinstance(cors, CORSConfig):
             raise TypeError(f"cors must be a CORSConfig, not {cors!r}")
         self.cors = cors
+        self.exception_handlers = checked_exception_handlers(exception_handlers)
         self.routes: list[Route] = []
 
     def _full_path(self, path: str) -> str:
@@ -125,6 +132,7 @@ class BoltAPI:
                 guards=guards,
                 cors=self.cors,
                 middleware=self.middleware,
+                exception_handlers=self.exception_handlers,
             )
             self.routes.append(analyse(route))
             return handler
@@ -163,6 +171,19 @@ class BoltAPI:
                 guards=guards,
             )
             self.routes.append(analyse(route))
+            return handler
+
+        return register
+
+    def exception_handler(
+        self, exc_class: type[Exception]
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register ``handler(exc) -> Response`` (sync or async) for ``exc_class`` and
+        its subclasses, on every route of this API, declared before or after it."""
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            check_exception_handler(exc_class, handler)
+            self.exception_handlers[exc_class] = handler
             return handler
 
         return register

@@ -169,7 +169,10 @@ def _answering(call: GetResponse, on_error: Callable[[BaseException], Wire]) -> 
         try:
             return await call(request)
         except HTTPException as exc:
-            return from_wire(on_error(exc))
+            wire = on_error(exc)
+            if inspect.iscoroutine(wire):  # an async custom exception handler
+                wire = (await wire).wire
+            return from_wire(wire)
 
     return get_response
 

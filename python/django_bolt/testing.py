@@ -29,12 +29,21 @@ from .hosts import allowed_hosts
 from .lifespan import Lifespan
 from .openapi import docs_assets
 from .static_files import served
-from .testing_websocket import WebSocketRejected, WebSocketTestSession
+from .testing_websocket import (
+    ConnectionClosed,
+    HandshakeRejected,
+    WebSocketRejected,
+    WebSocketTestClient,
+    WebSocketTestSession,
+)
 
 __all__ = [
     "AsyncTestClient",
+    "ConnectionClosed",
+    "HandshakeRejected",
     "TestClient",
     "WebSocketRejected",
+    "WebSocketTestClient",
     "WebSocketTestSession",
     "multipart",
 ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .assets import ASSETS_NAME, SOURCES
+from .django_auth import check_django_auth
 from .plugins import RenderPlugin, SwaggerRenderPlugin
 
 #: The document's sub-path under the docs path.
@@ -24,6 +26,9 @@ class OpenAPIConfig:
     ``include_error_responses``: describe the 422 a route with inputs may answer.
     ``use_handler_docstrings``: a handler's docstring describes a route that was given
     no ``description``.
+    ``django_auth``: serve the docs only to whom a Django view decorator lets through
+    (``True`` is ``login_required``; ``staff_member_required``, ...), judged on the
+    request's Django session.
     """
 
     title: str = "API"
@@ -36,8 +41,10 @@ class OpenAPIConfig:
     include_error_responses: bool = True
     use_handler_docstrings: bool = True
     assets: str = "package"
+    django_auth: Any = None
 
     def __post_init__(self) -> None:
+        check_django_auth(self.django_auth)
         if not self.path.startswith("/"):
             raise ValueError(f"OpenAPIConfig: path {self.path!r} must start with '/'")
         self.path = self.path.rstrip("/") or "/"

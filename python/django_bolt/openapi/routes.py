@@ -19,6 +19,7 @@ from ..responses import HTML, Response
 from ..routing import Route, analyse
 from .assets import ASSETS_NAME, AssetURLs, asset_mount
 from .config import DOCUMENT_NAME, OpenAPIConfig
+from .django_auth import gated
 from .document import build_document
 from .plugins import RenderPlugin
 
@@ -71,15 +72,15 @@ def _assets_base(config: OpenAPIConfig) -> str:
 def _routes_for(config: OpenAPIConfig, apis: list[Documented]) -> list[Route]:
     document = _CachedDocument(config, apis)
     openapi_url = config.url(DOCUMENT_NAME)
-    routes = [_get(openapi_url, document.response)]
+    routes = [_get(openapi_url, document.response, config)]
     assets = AssetURLs(_assets_base(config), config.assets)
     pages = [
         (config.url(plugin.path), _page(plugin, openapi_url, config, assets))
         for plugin in config.render_plugins
     ]
     if pages:
-        routes.append(_get(config.path, pages[0][1]))
-    routes += [_get(path, page) for path, page in pages]
+        routes.append(_get(config.path, pages[0][1], config))
+    routes += [_get(path, page, config) for path, page in pages]
     return routes
 
 
@@ -110,5 +111,7 @@ def _page(
     return render_page
 
 
-def _get(path: str, handler: Callable[..., Any]) -> Route:
+def _get(path: str, handler: Callable[..., Any], config: OpenAPIConfig) -> Route:
+    if config.django_auth:
+        handler = gated(config.django_auth, handler)
     return analyse(Route(method="GET", path=path, handler=handler))

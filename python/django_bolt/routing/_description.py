@@ -55,7 +55,9 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
             handler, route.dependencies, request_param, finalize_result, produce_result
         )
         is_async = True
-    on_error = ErrorHandler(route.name, f"{route.method} {route.path}", debug)
+    on_error = ErrorHandler(
+        route.name, f"{route.method} {route.path}", debug, route.exception_handlers
+    )
     layers = route_middleware(route.handler, route.middleware)
     if layers:
         # Middleware needs the Request, even when the handler does not take it.

@@ -73,6 +73,8 @@ class Route:
     #: The API's CORS (a route's ``@cors`` replaces it) and Python middleware.
     cors: CORSConfig | None = None
     middleware: tuple[type[BaseMiddleware], ...] = ()
+    #: The API's custom exception handlers (its own dict: later ones apply too).
+    exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.

@@ -39,6 +39,7 @@ from .responses import (
     Response,
     StreamingResponse,
 )
+from .router import Router
 from .uploads import UploadFile
 from .views import APIView
 from .websocket import WebSocket, WebSocketDisconnect
@@ -76,6 +77,7 @@ __all__ = [
     "RedocRenderPlugin",
     "Request",
     "Response",
+    "Router",
     "ScalarRenderPlugin",
     "SessionAuthentication",
     "StoplightRenderPlugin",

@@ -9,7 +9,9 @@ from .auth.guards import checked_protection
 from .compression import CompressionConfig
 from .cors import CORSConfig
 from .middleware import BaseMiddleware, api_middleware
+from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
+from .router import Router, include
 from .routing import Route, analyse, describe
 from .views import APIView, view_routes
 
@@ -51,6 +53,8 @@ class BoltAPI:
         middleware: list[type[BaseMiddleware]] | tuple[type[BaseMiddleware], ...] = (),
         enable_logging: bool = False,
         cors: CORSConfig | None = None,
+        namespace: str | None = None,
+        include_in_schema: bool | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -72,10 +76,16 @@ class BoltAPI:
             raise TypeError(f"cors must be a CORSConfig, not {cors!r}")
         self.cors = cors
         self.routes: list[Route] = []
+        #: Reverse names of this API's routes are ``namespace:name`` (django_bolt.urls).
+        self.namespace = namespace
+        #: A route's default OpenAPI visibility; None: as the API it is mounted into.
+        self.include_in_schema = include_in_schema
+        #: ASGI apps served under a path prefix when no route matches (mounts.py).
+        self.asgi_mounts: list[AsgiMount] = []
 
     def _full_path(self, path: str) -> str:
-        if not path.startswith("/"):
-            raise ValueError(f"route path {path!r} must start with '/'")
+        if path and not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/' (or be '' for the prefix)")
         full = self.prefix + path
         if self.trailing_slash == "strip":
             full = full.rstrip("/") or "/"
@@ -96,6 +106,8 @@ class BoltAPI:
         guards: list[Any] | None = None,
         auth: list[Any] | None = None,
         validate_response: bool | None = None,
+        name: str | None = None,
+        include_in_schema: bool | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler. ``response_model`` (or the return annotation) shapes the
         result; with ``validate_response`` (the API's default unless given) a result that
@@ -103,6 +115,10 @@ class BoltAPI:
 
         ``auth`` backends identify the client and ``guards`` decide whether it may call
         the route, both in Rust before the handler runs (401/403); see docs/auth.md.
+
+        ``name`` is the route's name for Django's ``reverse()`` (the handler's name by
+        default; see django_bolt.urls); ``include_in_schema=False`` leaves it out of
+        the OpenAPI document.
         """
         auth, guards = checked_protection(f"{method.upper()} {path}", auth, guards)
         full_path = self._full_path(path)
@@ -125,6 +141,11 @@ class BoltAPI:
                 guards=guards,
                 cors=self.cors,
                 middleware=self.middleware,
+                url_name=name,
+                namespace=self.namespace,
+                include_in_schema=(
+                    self.include_in_schema if include_in_schema is None else include_in_schema
+                ),
             )
             self.routes.append(analyse(route))
             return handler
@@ -199,6 +220,32 @@ class BoltAPI:
 
     def options(self, path: str, **options: Any):
         return self.route("OPTIONS", path, **options)
+
+    def query(self, path: str, **options: Any):
+        """A ``QUERY`` route: a safe, idempotent read whose parameters come in the
+        request body, as a POST's do."""
+        return self.route("QUERY", path, **options)
+
+    def include_router(self, router: Router, prefix: str = "") -> None:
+        """Serve every route of ``router`` (and its nested routers) under ``prefix``."""
+        include(self, router, prefix)
+
+    def mount(self, prefix: str, api: BoltAPI) -> None:
+        """Serve ``api``'s routes (as declared so far) under ``prefix``, each keeping
+        its own auth, guards, middleware and namespace; this API's ``trailing_slash``
+        applies to their paths."""
+        mount_api(self, prefix, api)
+
+    def mount_asgi(self, prefix: str, app: Any) -> None:
+        """Hand requests under ``prefix`` that no Bolt route answers to the ASGI ``app``
+        (``root_path`` is the prefix, ``path`` the whole path)."""
+        self.asgi_mounts.append(AsgiMount(self.prefix + prefix, app))
+
+    def mount_django(self, prefix: str, app: Any = None, *, clear_root_path: bool = False) -> None:
+        """``mount_asgi`` for Django's application (this process's, unless ``app``);
+        ``clear_root_path=True`` when its URL patterns already include ``prefix``."""
+        mount = AsgiMount(self.prefix + prefix, app, clear_root_path=clear_root_path)
+        self.asgi_mounts.append(mount)
 
 
 def route_table(

@@ -1,0 +1,108 @@
+"""Routes of tests/bolt/test_router.py and test_mount.py: a Router with its defaults,
+nested routers, a route at its API's prefix, a QUERY route, a mounted API, ASGI
+mounts, named and unlisted routes."""
+
+import msgspec
+
+from django_bolt import APIKeyAuthentication, BaseMiddleware, BoltAPI, IsAuthenticated, Router
+from django_bolt.openapi import OpenAPIConfig
+
+
+class Tagged(BaseMiddleware):
+    """Adds the router's mark to every response, to see the router's middleware ran."""
+
+    async def process_request(self, request):
+        response = await self.get_response(request)
+        response.headers["x-router"] = "admin"
+        return response
+
+
+api = BoltAPI(prefix="/rt", namespace="rt", openapi_config=OpenAPIConfig(title="Routing"))
+
+
+@api.get("", name="home")
+async def home():
+    return {"at": "prefix"}
+
+
+class Search(msgspec.Struct):
+    term: str
+    limit: int = 20
+
+
+@api.query("/search", name="search")
+async def search(query: Search):
+    return {"term": query.term, "limit": query.limit}
+
+
+@api.get("/search")
+async def search_help():
+    return {"send": "QUERY"}
+
+
+@api.get("/hidden", include_in_schema=False)
+async def hidden():
+    return {"hidden": True}
+
+
+admin = Router(
+    prefix="/admin",
+    tags=["admin"],
+    auth=[APIKeyAuthentication(api_keys=["tests-api-key-1"])],
+    guards=[IsAuthenticated()],
+    middleware=[Tagged],
+)
+
+
+@admin.get("")
+async def admin_home():
+    return {"admin": True}
+
+
+@admin.get("/open", auth=[], guards=[])
+async def admin_open():
+    return {"open": True}
+
+
+users = Router(prefix="/users", parent=admin)
+
+
+@users.get("/{user_id}", name="admin-user")
+async def admin_user(user_id: int):
+    return {"user_id": user_id}
+
+
+api.include_router(admin)
+
+v1 = BoltAPI(namespace="v1")
+
+
+@v1.get("/things/{thing_id}", name="thing")
+async def thing(thing_id: int):
+    return {"thing": thing_id}
+
+
+api.mount("/v1", v1)
+
+
+async def scope_app(scope, receive, send):
+    """An ASGI app that answers with what it was given."""
+    body = msgspec.json.encode(
+        {
+            "path": scope["path"],
+            "root_path": scope["root_path"],
+            "query": scope["query_string"].decode(),
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+api.mount_asgi("/asgi", scope_app)
+api.mount_django("/dj", clear_root_path=False)

@@ -17,7 +17,7 @@ WSGI adapter read it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .router import checked_prefix
@@ -74,16 +74,20 @@ def mount_api(parent: BoltAPI, prefix: str, child: BoltAPI) -> None:
     ]
 
 
-def with_mounts(apis: Iterable[BoltAPI], fallback: Any) -> Any:
+def with_mounts(apis: Sequence[BoltAPI], fallback: Any) -> Any:
     """The application for requests no Bolt route answers: ``fallback`` itself, or a
-    dispatcher to the ASGI mounts of ``apis`` in front of it."""
+    dispatcher to the ASGI mounts of ``apis`` in front of it. Raises ValueError for two
+    mounts at one prefix, or a mount at a route's path (the route would always win)."""
     mounts = [mount for api in apis for mount in api.asgi_mounts]
     if not mounts:
         return fallback
+    routes = {route.path.rstrip("/") or "/" for api in apis for route in api.routes}
     seen: set[str] = set()
     for mount in mounts:
         if mount.prefix in seen:
             raise ValueError(f"two ASGI mounts at {mount.prefix}")
+        if mount.prefix in routes:
+            raise ValueError(f"the ASGI mount at {mount.prefix} has the path of a Bolt route")
         seen.add(mount.prefix)
     return MountDispatcher(mounts, fallback)
 

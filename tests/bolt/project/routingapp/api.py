@@ -74,12 +74,30 @@ async def admin_user(user_id: int):
 
 api.include_router(admin)
 
-v1 = BoltAPI(namespace="v1")
+
+class V1Mark(BaseMiddleware):
+    async def process_request(self, request):
+        response = await self.get_response(request)
+        response.headers["x-api"] = "v1"
+        return response
+
+
+v1 = BoltAPI(namespace="v1", middleware=[V1Mark], trailing_slash="append")
 
 
 @v1.get("/things/{thing_id}", name="thing")
 async def thing(thing_id: int):
     return {"thing": thing_id}
+
+
+@v1.get("/private", auth=[APIKeyAuthentication(api_keys=["v1-key"])], guards=[IsAuthenticated()])
+async def v1_private():
+    return {"private": True}
+
+
+@v1.get("/unlisted", include_in_schema=False)
+async def v1_unlisted():
+    return {}
 
 
 api.mount("/v1", v1)
@@ -105,4 +123,5 @@ async def scope_app(scope, receive, send):
 
 
 api.mount_asgi("/asgi", scope_app)
+api.mount_asgi("/asgi/deeper", scope_app)
 api.mount_django("/dj", clear_root_path=False)

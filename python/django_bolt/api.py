@@ -11,6 +11,7 @@ from .cors import CORSConfig
 from .middleware import BaseMiddleware, api_middleware
 from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
+from .responses import Response
 from .router import Router, include
 from .routing import Route, analyse, describe
 from .views import APIView, view_routes
@@ -108,6 +109,7 @@ class BoltAPI:
         validate_response: bool | None = None,
         name: str | None = None,
         include_in_schema: bool | None = None,
+        response_class: type[Response] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler. ``response_model`` (or the return annotation) shapes the
         result; with ``validate_response`` (the API's default unless given) a result that
@@ -118,7 +120,8 @@ class BoltAPI:
 
         ``name`` is the route's name for Django's ``reverse()`` (the handler's name by
         default; see django_bolt.urls); ``include_in_schema=False`` leaves it out of
-        the OpenAPI document.
+        the OpenAPI document. ``response_class=EventSourceResponse`` serves a handler
+        that is a generator of Server-Sent Events (see django_bolt.sse).
         """
         auth, guards = checked_protection(f"{method.upper()} {path}", auth, guards)
         full_path = self._full_path(path)
@@ -127,7 +130,7 @@ class BoltAPI:
             route = Route(
                 method=method.upper(),
                 path=full_path,
-                handler=handler,
+                handler=handler if response_class is None else wrapped(response_class, handler),
                 status_code=status_code,
                 response_model=response_model,
                 tags=list(tags or []),
@@ -246,6 +249,17 @@ class BoltAPI:
         ``clear_root_path=True`` when its URL patterns already include ``prefix``."""
         mount = AsgiMount(self.prefix + prefix, app, clear_root_path=clear_root_path)
         self.asgi_mounts.append(mount)
+
+
+def wrapped(response_class: type[Response], handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The handler that answers with ``response_class`` of what ``handler`` yields."""
+    route_handler = getattr(response_class, "route_handler", None)
+    if route_handler is None:
+        raise TypeError(
+            f"{handler.__qualname__}: response_class takes EventSourceResponse; return "
+            f"{getattr(response_class, '__name__', response_class)}(...) from the handler instead"
+        )
+    return route_handler(handler)
 
 
 def route_table(

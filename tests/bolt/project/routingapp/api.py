@@ -2,10 +2,15 @@
 nested routers, a route at its API's prefix, a QUERY route, a mounted API, ASGI
 mounts, named and unlisted routes."""
 
+import asyncio
+from typing import Annotated
+
 import msgspec
 
 from django_bolt import APIKeyAuthentication, BaseMiddleware, BoltAPI, IsAuthenticated, Router
 from django_bolt.openapi import OpenAPIConfig
+from django_bolt.params import Header
+from django_bolt.responses import EventSourceResponse, ServerSentEvent
 
 
 class Tagged(BaseMiddleware):
@@ -125,3 +130,47 @@ async def scope_app(scope, receive, send):
 api.mount_asgi("/asgi", scope_app)
 api.mount_asgi("/asgi/deeper", scope_app)
 api.mount_django("/dj", clear_root_path=False)
+
+
+# Server-Sent Events (tests/bolt/test_sse.py).
+#: What each /sse/forever stream's generator has done, by its tag.
+STREAMS: dict[str, str] = {}
+
+
+@api.get("/sse/numbers", response_class=EventSourceResponse)
+async def numbers(last_event_id: Annotated[int | None, Header(alias="last-event-id")] = None):
+    start = last_event_id + 1 if last_event_id is not None else 1
+    for n in range(start, start + 3):
+        yield ServerSentEvent({"n": n}, event="number", id=n, retry=2500)
+
+
+@api.get("/sse/slow")
+async def slow_events():
+    async def late():
+        await asyncio.sleep(0.7)
+        yield "late"
+
+    return EventSourceResponse(late(), ping_interval=0.2)
+
+
+@api.get("/sse/forever/{tag}", response_class=EventSourceResponse)
+async def forever(tag: str):
+    STREAMS[tag] = "open"
+    try:
+        while True:
+            yield {"tick": tag}
+            await asyncio.sleep(0.05)
+    finally:
+        STREAMS[tag] = "closed"
+
+
+@api.get("/sse/streams/{tag}")
+async def stream_state(tag: str):
+    return {"state": STREAMS.get(tag)}
+
+
+@api.get("/sse/sync", response_class=EventSourceResponse)
+def sync_events():
+    yield "plain text"
+    yield {"b": 2}
+    yield ServerSentEvent(comment="just a comment")

@@ -20,12 +20,14 @@ from .enums import FileSize, MediaType
 from .exceptions import HTTPException
 from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
 from .openapi import (
+    JsonRenderPlugin,
     OpenAPIConfig,
     RapidocRenderPlugin,
     RedocRenderPlugin,
     ScalarRenderPlugin,
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
+    YamlRenderPlugin,
 )
 from .pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination, paginate
 from .param_functions import Depends
@@ -66,6 +68,7 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
+    "JsonRenderPlugin",
     "LimitOffsetPagination",
     "LoggingMiddleware",
     "MediaType",
@@ -87,6 +90,7 @@ __all__ = [
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
+    "YamlRenderPlugin",
     "cors",
     "create_jwt_for_user",
     "middleware",

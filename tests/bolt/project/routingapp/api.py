@@ -8,7 +8,12 @@ from typing import Annotated
 import msgspec
 
 from django_bolt import APIKeyAuthentication, BaseMiddleware, BoltAPI, IsAuthenticated, Router
-from django_bolt.openapi import OpenAPIConfig
+from django_bolt.openapi import (
+    JsonRenderPlugin,
+    OpenAPIConfig,
+    SwaggerRenderPlugin,
+    YamlRenderPlugin,
+)
 from django_bolt.params import Header
 from django_bolt.responses import EventSourceResponse, ServerSentEvent
 
@@ -22,7 +27,11 @@ class Tagged(BaseMiddleware):
         return response
 
 
-api = BoltAPI(prefix="/rt", namespace="rt", openapi_config=OpenAPIConfig(title="Routing"))
+docs = OpenAPIConfig(
+    title="Routing",
+    render_plugins=[SwaggerRenderPlugin(), JsonRenderPlugin(), YamlRenderPlugin()],
+)
+api = BoltAPI(prefix="/rt", namespace="rt", openapi_config=docs)
 
 
 @api.get("", name="home")

@@ -159,3 +159,21 @@ def test_a_mounted_api_carries_its_asgi_mounts_and_routes_declared_so_far():
         assert client.get("/p/c").json() == {"child": True}
         assert client.get("/p/c/a/z").json()["root_path"] == "/p/c/a"
         assert client.get("/p/c/late").status_code == 404
+
+
+async def websocket_app(scope, receive, send):
+    """Accepts, answers one message with its scope's paths, and closes."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    message = await receive()
+    text = f"{scope['root_path']}|{scope['path']}|{message['text']}"
+    await send({"type": "websocket.send", "text": text})
+    await send({"type": "websocket.close", "code": 1000})
+
+
+def test_a_websocket_handshake_under_a_mount_reaches_its_app():
+    one = BoltAPI()
+    one.mount_asgi("/live", websocket_app)
+    with TestClient(one) as client, client.websocket_connect("/live/room") as websocket:
+        websocket.send_text("hi")
+        assert websocket.receive_text() == "/live|/live/room|hi"

@@ -87,7 +87,7 @@ class BoltAPI:
     def _full_path(self, path: str) -> str:
         if path and not path.startswith("/"):
             raise ValueError(f"route path {path!r} must start with '/' (or be '' for the prefix)")
-        full = self.prefix + path
+        full = self.prefix + path or "/"
         if self.trailing_slash == "strip":
             full = full.rstrip("/") or "/"
         elif self.trailing_slash == "append" and not full.endswith("/"):

@@ -211,3 +211,26 @@ def test_router_websocket_routes_and_included_prefix():
     with TestClient(one) as client, client.websocket_connect("/v2/live/echo") as ws:
         ws.send_text("hi")
         assert ws.receive_text() == "hi"
+
+
+@pytest.mark.parametrize(
+    ("trailing_slash", "prefix", "expected"),
+    [
+        ("strip", "", "/"),
+        ("append", "", "/"),
+        ("keep", "", "/"),
+        ("strip", "/items", "/items"),
+        ("append", "/items", "/items/"),
+        ("keep", "/items", "/items"),
+    ],
+)
+def test_an_empty_path_in_every_trailing_slash_mode(trailing_slash, prefix, expected):
+    one = BoltAPI(prefix=prefix, trailing_slash=trailing_slash)
+
+    @one.get("")
+    async def root():
+        return {"root": True}
+
+    assert one.routes[0].path == expected
+    with TestClient(one) as client:
+        assert client.get(expected).json() == {"root": True}

@@ -5,6 +5,7 @@ through TestClient and a real runbolt (routes in tests/bolt/project/routingapp).
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import support
 from django_bolt import BoltAPI, WebSocket
 from django_bolt import Router as RootRouter
 from django_bolt.router import Router
-from django_bolt.testing import TestClient
+from django_bolt.testing import AsyncTestClient, TestClient
 
 PROJECT = Path(__file__).resolve().parent / "project"
 sys.path.insert(0, str(PROJECT))
@@ -110,9 +111,15 @@ def test_query_is_documented_as_the_query_operation(client):
     assert "requestBody" in document["paths"]["/rt/search"]["query"]
 
 
-def test_the_test_client_sends_query():
+def test_the_test_clients_send_query():
     with TestClient(api) as client:
         assert client.query("/rt/search", json={"term": "x"}).json() == {"term": "x", "limit": 20}
+
+    async def main() -> dict:
+        async with AsyncTestClient(api) as client:
+            return (await client.query("/rt/search", json={"term": "y", "limit": 2})).json()
+
+    assert asyncio.run(main()) == {"term": "y", "limit": 2}
 
 
 @pytest.mark.parametrize(

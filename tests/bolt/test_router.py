@@ -241,3 +241,30 @@ def test_an_empty_path_in_every_trailing_slash_mode(trailing_slash, prefix, expe
     assert one.routes[0].path == expected
     with TestClient(one) as client:
         assert client.get(expected).json() == {"root": True}
+
+
+@pytest.fixture(scope="module")
+def h3_client(tmp_path_factory):
+    tests = Path(__file__).resolve().parent.parent
+    sys.path[:0] = [str(tests / "transport"), str(tests / "asgi_conformance")]
+    import certs as test_certs
+    import h3sync
+
+    certs = test_certs.make(tmp_path_factory.mktemp("h3-routing-certs"))
+    port = support.free_port()
+    command = [sys.executable, "manage.py", "runbolt", "--host", support.HOST, "--port", str(port)]
+    command += ["--http3", "--cert", str(certs.cert), "--key", str(certs.key)]
+    env = support.subprocess_env((), DJANGO_SETTINGS_MODULE="boltproj.settings_routing")
+    server = support.start_server(command, port=port, cwd=PROJECT, env=env)
+    with support.running(server), h3sync.H3SyncClient(server.port, certs.ca) as client:
+        yield client
+
+
+def test_query_over_http3(h3_client):
+    body = b'{"term": "h3", "limit": 1}'
+    headers = {"content-type": "application/json"}
+    response = h3_client.request("QUERY", "/rt/search", content=body, headers=headers)
+    assert response.http_version == "HTTP/3"
+    assert response.json() == {"term": "h3", "limit": 1}
+    refused = h3_client.request("DELETE", "/rt/search")
+    assert refused.status_code == 405 and refused.headers["allow"] == "QUERY, GET, HEAD, OPTIONS"

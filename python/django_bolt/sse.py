@@ -49,6 +49,18 @@ def event(
 ) -> str:
     """One event. ``data`` that is not ``str`` is sent as JSON; multi-line data becomes
     several ``data:`` lines, as the SSE format requires."""
+    if data is not None and not isinstance(data, str):
+        data = msgspec.json.encode(data).decode()
+    return _frame(data, event, id, retry, comment)
+
+
+def _frame(
+    data: str | None,
+    event: str | None,
+    id: str | int | None,
+    retry: int | None,
+    comment: str | None,
+) -> str:
     lines = []
     if comment is not None:
         lines.extend(f": {line}" for line in comment.splitlines() or [""])
@@ -61,8 +73,7 @@ def event(
     if retry is not None:
         lines.append(f"retry: {int(retry)}")
     if data is not None:
-        text = data if isinstance(data, str) else msgspec.json.encode(data).decode()
-        lines.extend(f"data: {line}" for line in text.splitlines() or [""])
+        lines.extend(f"data: {line}" for line in data.splitlines() or [""])
     return "\n".join(lines) + "\n\n"
 
 
@@ -80,8 +91,7 @@ def format_sse_event(
         if data_str is not None:
             raise ValueError("pass data_str or data_bytes, not both")
         data_str = data_bytes.decode()
-    text = globals()["event"](data_str, event=event, id=id, retry=retry, comment=comment)
-    return text.encode()
+    return _frame(data_str, event, id, retry, comment).encode()
 
 
 class ServerSentEvent:

@@ -21,12 +21,14 @@ from .enums import FileSize, MediaType
 from .exceptions import HTTPException
 from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
 from .openapi import (
+    JsonRenderPlugin,
     OpenAPIConfig,
     RapidocRenderPlugin,
     RedocRenderPlugin,
     ScalarRenderPlugin,
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
+    YamlRenderPlugin,
 )
 from .pagination import (
     CursorPagination,
@@ -47,6 +49,7 @@ from .responses import (
     Response,
     StreamingResponse,
 )
+from .router import Router
 from .types import DjangoModel, UserType
 from .types import Request as RequestProtocol
 from .uploads import UploadFile
@@ -85,6 +88,7 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
+    "JsonRenderPlugin",
     "LimitOffsetPagination",
     "LoggingMiddleware",
     "MediaType",
@@ -99,6 +103,7 @@ __all__ = [
     "Request",
     "RequestProtocol",
     "Response",
+    "Router",
     "ScalarRenderPlugin",
     "SessionAuthentication",
     "StoplightRenderPlugin",
@@ -112,6 +117,7 @@ __all__ = [
     "WebSocketDisconnect",
     "WebSocketException",
     "WebSocketState",
+    "YamlRenderPlugin",
     "cors",
     "create_jwt_for_user",
     "middleware",

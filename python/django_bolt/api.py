@@ -9,7 +9,10 @@ from .auth.guards import checked_protection
 from .compression import CompressionConfig
 from .cors import CORSConfig
 from .middleware import BaseMiddleware, api_middleware
+from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
+from .responses import Response
+from .router import Router, include
 from .routing import Route, analyse, describe
 from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
 from .views import APIView, view_routes
@@ -57,6 +60,8 @@ class BoltAPI:
         enable_logging: bool = False,
         cors: CORSConfig | None = None,
         exception_handlers: dict[type[Exception], Callable[..., Any]] | None = None,
+        namespace: str | None = None,
+        include_in_schema: bool | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -79,11 +84,17 @@ class BoltAPI:
         self.cors = cors
         self.exception_handlers = checked_exception_handlers(exception_handlers)
         self.routes: list[Route] = []
+        #: Reverse names of this API's routes are ``namespace:name`` (django_bolt.urls).
+        self.namespace = namespace
+        #: A route's default OpenAPI visibility; None: as the API it is mounted into.
+        self.include_in_schema = include_in_schema
+        #: ASGI apps served under a path prefix when no route matches (mounts.py).
+        self.asgi_mounts: list[AsgiMount] = []
 
     def _full_path(self, path: str) -> str:
-        if not path.startswith("/"):
-            raise ValueError(f"route path {path!r} must start with '/'")
-        full = self.prefix + path
+        if path and not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/' (or be '' for the prefix)")
+        full = self.prefix + path or "/"
         if self.trailing_slash == "strip":
             full = full.rstrip("/") or "/"
         elif self.trailing_slash == "append" and not full.endswith("/"):
@@ -103,6 +114,9 @@ class BoltAPI:
         guards: list[Any] | None = None,
         auth: list[Any] | None = None,
         validate_response: bool | None = None,
+        name: str | None = None,
+        include_in_schema: bool | None = None,
+        response_class: type[Response] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler. ``response_model`` (or the return annotation) shapes the
         result; with ``validate_response`` (the API's default unless given) a result that
@@ -110,6 +124,11 @@ class BoltAPI:
 
         ``auth`` backends identify the client and ``guards`` decide whether it may call
         the route, both in Rust before the handler runs (401/403); see docs/auth.md.
+
+        ``name`` is the route's name for Django's ``reverse()`` (the handler's name by
+        default; see django_bolt.urls); ``include_in_schema=False`` leaves it out of
+        the OpenAPI document. ``response_class=EventSourceResponse`` serves a handler
+        that is a generator of Server-Sent Events (see django_bolt.sse).
         """
         auth, guards = checked_protection(f"{method.upper()} {path}", auth, guards)
         full_path = self._full_path(path)
@@ -118,7 +137,7 @@ class BoltAPI:
             route = Route(
                 method=method.upper(),
                 path=full_path,
-                handler=handler,
+                handler=handler if response_class is None else wrapped(response_class, handler),
                 status_code=status_code,
                 response_model=response_model,
                 tags=list(tags or []),
@@ -133,6 +152,11 @@ class BoltAPI:
                 cors=self.cors,
                 middleware=self.middleware,
                 exception_handlers=self.exception_handlers,
+                url_name=name,
+                namespace=self.namespace,
+                include_in_schema=(
+                    self.include_in_schema if include_in_schema is None else include_in_schema
+                ),
             )
             self.routes.append(analyse(route))
             return handler
@@ -220,6 +244,43 @@ class BoltAPI:
 
     def options(self, path: str, **options: Any):
         return self.route("OPTIONS", path, **options)
+
+    def query(self, path: str, **options: Any):
+        """A ``QUERY`` route: a safe, idempotent read whose parameters come in the
+        request body, as a POST's do."""
+        return self.route("QUERY", path, **options)
+
+    def include_router(self, router: Router, prefix: str = "") -> None:
+        """Serve every route of ``router`` (and its nested routers) under ``prefix``."""
+        include(self, router, prefix)
+
+    def mount(self, prefix: str, api: BoltAPI) -> None:
+        """Serve ``api``'s routes (as declared so far) under ``prefix``, each keeping
+        its own auth, guards, middleware and namespace; this API's ``trailing_slash``
+        applies to their paths."""
+        mount_api(self, prefix, api)
+
+    def mount_asgi(self, prefix: str, app: Any) -> None:
+        """Hand requests under ``prefix`` that no Bolt route answers to the ASGI ``app``
+        (``root_path`` is the prefix, ``path`` the whole path)."""
+        self.asgi_mounts.append(AsgiMount(self.prefix + prefix, app))
+
+    def mount_django(self, prefix: str, app: Any = None, *, clear_root_path: bool = False) -> None:
+        """``mount_asgi`` for Django's application (this process's, unless ``app``);
+        ``clear_root_path=True`` when its URL patterns already include ``prefix``."""
+        mount = AsgiMount(self.prefix + prefix, app, clear_root_path=clear_root_path)
+        self.asgi_mounts.append(mount)
+
+
+def wrapped(response_class: type[Response], handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The handler that answers with ``response_class`` of what ``handler`` yields."""
+    route_handler = getattr(response_class, "route_handler", None)
+    if route_handler is None:
+        raise TypeError(
+            f"{handler.__qualname__}: response_class takes EventSourceResponse; return "
+            f"{getattr(response_class, '__name__', response_class)}(...) from the handler instead"
+        )
+    return route_handler(handler)
 
 
 def route_table(

@@ -223,3 +223,13 @@ def _disposition(kind: str, filename: str) -> str:
     if fallback == filename:
         return f'{kind}; filename="{filename}"'
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def __getattr__(name: str) -> Any:
+    """The Server-Sent Events names, importable from here as in the original; they live
+    in ``sse.py``, which builds on ``StreamingResponse`` above."""
+    if name in ("EventSourceResponse", "ServerSentEvent", "format_sse_event"):
+        from . import sse
+
+        return getattr(sse, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

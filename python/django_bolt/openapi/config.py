@@ -7,7 +7,7 @@ from typing import Any
 
 from .assets import ASSETS_NAME, SOURCES
 from .django_auth import check_django_auth
-from .plugins import RenderPlugin, SwaggerRenderPlugin
+from .plugins import DocumentRenderPlugin, RenderPlugin, SwaggerRenderPlugin
 
 #: The document's sub-path under the docs path.
 DOCUMENT_NAME = "openapi.json"
@@ -53,8 +53,15 @@ class OpenAPIConfig:
                 raise TypeError(f"OpenAPIConfig: {plugin!r} is not a render plugin")
         if self.assets not in SOURCES:
             raise ValueError(f"OpenAPIConfig: assets {self.assets!r} must be one of {SOURCES}")
+        # A document plugin may take the document's own path (JsonRenderPlugin does).
+        paths = [
+            path
+            for plugin in self.render_plugins
+            for path in plugin.paths
+            if not (isinstance(plugin, DocumentRenderPlugin) and path == DOCUMENT_NAME)
+        ]
         reserved = [DOCUMENT_NAME, ASSETS_NAME]
-        paths = [plugin.path for plugin in self.render_plugins] + reserved
+        paths += reserved
         if len(set(paths)) != len(paths):
             raise ValueError(
                 f"OpenAPIConfig: render plugins need distinct paths, other than "

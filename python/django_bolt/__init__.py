@@ -15,7 +15,7 @@ from .auth.guards import (
 from .auth.tokens import create_jwt_for_user
 from .compression import CompressionConfig
 from .cors import CORSConfig, cors
-from .decorators import no_compress, skip_middleware
+from .decorators import action, no_compress, skip_middleware
 from .enums import FileSize, MediaType
 from .exceptions import HTTPException
 from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
@@ -40,7 +40,18 @@ from .responses import (
     StreamingResponse,
 )
 from .uploads import UploadFile
-from .views import APIView
+from .views import (
+    APIView,
+    CreateMixin,
+    DestroyMixin,
+    ListMixin,
+    ModelViewSet,
+    PartialUpdateMixin,
+    ReadOnlyModelViewSet,
+    RetrieveMixin,
+    UpdateMixin,
+    ViewSet,
+)
 from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
@@ -51,8 +62,10 @@ __all__ = [
     "BoltAPI",
     "CORSConfig",
     "CompressionConfig",
+    "CreateMixin",
     "CursorPagination",
     "Depends",
+    "DestroyMixin",
     "FileResponse",
     "FileSize",
     "HTML",
@@ -66,25 +79,33 @@ __all__ = [
     "JSON",
     "JWTAuthentication",
     "LimitOffsetPagination",
+    "ListMixin",
     "LoggingMiddleware",
     "MediaType",
+    "ModelViewSet",
     "OpenAPIConfig",
     "PageNumberPagination",
+    "PartialUpdateMixin",
     "PlainText",
     "RapidocRenderPlugin",
+    "ReadOnlyModelViewSet",
     "Redirect",
     "RedocRenderPlugin",
     "Request",
     "Response",
+    "RetrieveMixin",
     "ScalarRenderPlugin",
     "SessionAuthentication",
     "StoplightRenderPlugin",
     "StreamingResponse",
     "SwaggerRenderPlugin",
     "TimingMiddleware",
+    "UpdateMixin",
     "UploadFile",
+    "ViewSet",
     "WebSocket",
     "WebSocketDisconnect",
+    "action",
     "cors",
     "create_jwt_for_user",
     "middleware",

@@ -436,3 +436,16 @@ def test_a_partial_body_keeps_json_names_and_constraints():
     patch = partial_body(Renamed)
     assert msgspec.json.decode(b'{"firstName": "x"}', type=patch).first_name == "x"
     assert msgspec.json.decode(b"{}", type=patch).age is msgspec.UNSET
+
+
+def test_the_original_spelling_perform_destory_is_still_called():
+    import asyncio
+
+    removed = []
+
+    class Keeps(ModelViewSet):
+        async def perform_destory(self, instance):
+            removed.append(instance)
+
+    asyncio.run(Keeps().perform_destroy("an object"))
+    assert removed == ["an object"]

@@ -105,6 +105,11 @@ class ViewSet(APIView):
         await instance.asave()
 
     async def perform_destroy(self, instance: Any) -> None:
+        await self.perform_destory(instance)
+
+    async def perform_destory(self, instance: Any) -> None:
+        """The original django-bolt's spelling of ``perform_destroy``: code written for it
+        overrides this one, so ``perform_destroy`` calls it."""
         await instance.adelete()
 
 

@@ -297,6 +297,11 @@ def test_model_viewset_refuses_bad_input_with_422(client):
     shouting = client.post("/vs/articles", json={"batch": batch, "title": "LOUD", "slug": "x"})
     assert shouting.status_code == 422
     assert shouting.json()["detail"][0]["msg"] == "the title must not be all capitals"
+    body = {"batch": batch, "title": "t", "slug": f"taken-{uuid.uuid4().hex[:8]}"}
+    assert client.post("/vs/articles", json=body).status_code == 201
+    duplicate = client.post("/vs/articles", json=body)
+    assert duplicate.status_code == 409
+    assert "database constraint" in duplicate.json()["detail"]
     assert client.post("/vs/articles", content=b"{not json").status_code == 422
     assert client.post("/vs/articles").status_code == 422
 
@@ -424,6 +429,40 @@ def test_each_route_is_a_documented_operation(project_api):
     assert paths["/vs/articles/published"]["get"]["description"] == (
         "The published articles of a batch."
     )
+
+
+def test_a_patch_of_renamed_fields_is_checked_by_attribute_and_the_url_kwarg_is_named():
+    from types import SimpleNamespace
+
+    from django_bolt.views import PartialUpdateMixin
+
+    class Person(msgspec.Struct, rename="camel"):
+        first_name: str
+        age: int = 0
+
+    stored = SimpleNamespace(first_name="Al", age=3)
+    seen = []
+
+    class People(PartialUpdateMixin, ViewSet):
+        serializer_class = Person
+        lookup_url_kwarg = "person"
+
+        async def get_object(self):
+            seen.append(self.kwargs)
+            return stored
+
+        async def perform_update(self, instance):
+            pass
+
+    api = BoltAPI()
+    api.viewset("/people", People)
+    assert [(r.method, r.path) for r in api.routes] == [("PATCH", "/people/{person}")]
+    with TestClient(api) as client:
+        patched = client.patch("/people/7", json={"firstName": "Bo"})
+        assert patched.json() == {"firstName": "Bo", "age": 3}
+        assert seen == [{"person": "7"}]
+        assert client.patch("/people/7", json={"age": "old"}).status_code == 422
+    assert stored.first_name == "Bo"
 
 
 def test_a_partial_body_keeps_json_names_and_constraints():

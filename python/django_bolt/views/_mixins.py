@@ -12,11 +12,12 @@ before it is saved.
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
 
-from ..exceptions import RequestValidationError
+from ..exceptions import Conflict, RequestValidationError
 from ..responses import Response
 from ..routing._body import _body_error
 from ._viewset import ViewSet, resolve
@@ -55,7 +56,7 @@ class CreateMixin:
     async def create(self, request, data):
         queryset = await resolve(self.get_queryset())
         instance = queryset.model(**written_fields(data))
-        await self.perform_create(instance)
+        await _saved(self.perform_create(instance))
         return instance
 
 
@@ -67,7 +68,7 @@ class UpdateMixin:
         instance = await self.get_object()
         for name, value in written_fields(data).items():
             setattr(instance, name, value)
-        await self.perform_update(instance)
+        await _saved(self.perform_update(instance))
         return instance
 
 
@@ -86,12 +87,13 @@ class PartialUpdateMixin:
         }
         merged.update(sent)
         try:
-            checked = msgspec.convert(merged, serializer, from_attributes=True)
+            # By attribute, not by key: a renamed field's JSON name is not its attribute's.
+            checked = msgspec.convert(SimpleNamespace(**merged), serializer, from_attributes=True)
         except msgspec.ValidationError as exc:
             raise RequestValidationError([_body_error(exc, b"")]) from None
         for name in sent:
             setattr(instance, name, getattr(checked, name))
-        await self.perform_update(instance)
+        await _saved(self.perform_update(instance))
         return instance
 
 
@@ -118,6 +120,19 @@ class ModelViewSet(
 ):
     """All six standard actions over ``queryset`` with ``serializer_class`` (and the
     list, create and update serializers, when set)."""
+
+
+async def _saved(saving: Any) -> None:
+    """Await a save; a row the database refuses (a duplicate of a unique field, a
+    missing related row) is the client's 409, not a server error."""
+    from django.db import IntegrityError
+
+    try:
+        await saving
+    except IntegrityError:
+        raise Conflict(
+            "The object conflicts with another one or breaks a database constraint"
+        ) from None
 
 
 def written_fields(data: msgspec.Struct) -> dict[str, Any]:

@@ -40,6 +40,10 @@ def test_view_classes_are_exported_from_the_package_and_django_bolt_views(name):
     assert name in django_bolt.__all__ and name in django_bolt.views.__all__
 
 
+def test_a_viewset_can_be_parameterised_by_its_model_for_type_checkers():
+    assert ModelViewSet["Article"] is ModelViewSet
+
+
 def test_action_is_exported_from_the_package_and_decorators():
     assert django_bolt.action is django_bolt.decorators.action
     assert isinstance(action(detail=False)(lambda self: None), django_bolt.decorators.ActionHandler)
@@ -136,6 +140,28 @@ def test_api_view_takes_the_upstream_forms_and_refuses_actions():
         api.view("/x", Hello, methods=["PUT"])
     with pytest.raises(ValueError, match=r"Things.both is an @action: register the class with"):
         api.view("/x", Things)
+
+
+class Item(msgspec.Struct):
+    n: int
+
+
+def test_a_list_with_its_own_paginate_keeps_it():
+    from django_bolt import LimitOffsetPagination, PageNumberPagination, paginate
+
+    class Numbers(ViewSet):
+        pagination_class = LimitOffsetPagination  # not applied over the method's own
+
+        @paginate(PageNumberPagination)
+        async def list(self, request, odd: bool = False) -> list[Item]:
+            return [Item(n) for n in range(1, 8) if not odd or n % 2]
+
+    api = BoltAPI()
+    api.viewset("/numbers", Numbers)
+    with TestClient(api) as client:
+        page = client.get("/numbers", params={"odd": True, "page": 2, "page_size": 3}).json()
+        assert page["items"] == [{"n": 7}] and page["count"] == 4 and page["page"] == 2
+        assert client.get("/numbers", params={"limit": 1}).json()["page_size"] == 20
 
 
 def test_declaration_mistakes_fail_at_import():

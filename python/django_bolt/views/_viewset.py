@@ -41,6 +41,10 @@ class ViewSet(APIView):
         self.kwargs = {}
         super().__init__(**attributes)
 
+    def __class_getitem__(cls, model: Any) -> type[ViewSet]:
+        """``ModelViewSet[Article]``, as written for type checkers, is the class itself."""
+        return cls
+
     async def get_queryset(self) -> Any:
         """A fresh copy of ``queryset`` (override to filter by ``self.request``); an
         override may be ``async def`` or ``def``."""

@@ -164,6 +164,21 @@ def test_a_list_with_its_own_paginate_keeps_it():
         assert client.get("/numbers", params={"limit": 1}).json()["page_size"] == 20
 
 
+def test_a_serializer_chosen_from_the_request_leaves_the_response_unmodelled():
+    from django_bolt import ReadOnlyModelViewSet
+
+    class ByUser(ReadOnlyModelViewSet):
+        def get_serializer_class(self, action=None):
+            return Item if self.request.user.is_staff else Item
+
+    api = BoltAPI()
+    api.viewset("/by-user", ByUser)
+    assert [(r.path, r.response_model) for r in api.routes] == [
+        ("/by-user", None),
+        ("/by-user/{pk}", None),
+    ]
+
+
 def test_declaration_mistakes_fail_at_import():
     api = BoltAPI()
     with pytest.raises(TypeError, match="takes a ViewSet subclass"):

@@ -140,6 +140,9 @@ def _serializers(
         if built_in:
             raise
         return annotations, None  # the user's action answers what it returns
+    except (AttributeError, TypeError):
+        # A choice made from the request, which registration has not: no response model.
+        return annotations, None
     return annotations, list[serializer] if action == "list" else serializer
 
 

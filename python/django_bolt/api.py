@@ -183,7 +183,7 @@ class BoltAPI:
         or ``api.view(path, ViewClass)``."""
 
         def register(view_class: type[APIView]) -> type[APIView]:
-            # All checked before any is registered: a mistake leaves no route behind.
+            # The class is checked whole before any of its routes is registered.
             for method, handler, route_options in list(view_routes(view_class, options, methods)):
                 self.route(method, path, **route_options)(handler)
             return view_class
@@ -215,7 +215,7 @@ class BoltAPI:
             raise TypeError(f"api.viewset() needs a path string, not {path!r}")
 
         def register(viewset_class: type[ViewSet]) -> type[ViewSet]:
-            # All checked before any is registered: a mistake leaves no route behind.
+            # The class is checked whole before any of its routes is registered.
             routes = list(viewset_routes(viewset_class, path, options, lookup_field))
             for method, route_path, handler, route_options in routes:
                 self.route(method, route_path, **route_options)(handler)

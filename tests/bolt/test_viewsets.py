@@ -105,7 +105,8 @@ def test_a_viewset_routes_its_actions_in_every_registration_form():
                 "method": "GET",
             }
             DESTROYED.clear()
-            assert client.delete("/p/things/8").status_code == 204
+            gone = client.delete("/p/things/8")
+            assert (gone.status_code, gone.content) == (204, b"")
             assert DESTROYED == ["8"]
             assert client.post("/p/things/9/twice").json() == {"method": "POST", "pk": "9"}
             assert client.get("/p/things/count").json() == {
@@ -400,6 +401,8 @@ def test_auth_and_guards_of_the_class_and_of_an_action(client, bearer):
     assert client.get("/vs/guarded/1").status_code == 401
     assert client.post("/vs/guarded", json={}).status_code == 401
     assert client.get("/vs/guarded/ping").json() == {"pong": True}
+    assert client.get("/vs/guarded/whoami").status_code == 401
+    assert client.get("/vs/guarded/whoami", headers=bearer).json() == {"username": "ann"}
     assert client.get("/vs/guarded", headers=bearer).status_code == 200
     created = client.post(
         "/vs/guarded",
@@ -435,6 +438,7 @@ def test_each_route_is_a_documented_operation(project_api):
         "/vs/guarded": {"get", "post"},
         "/vs/guarded/{pk}": {"get", "delete"},
         "/vs/guarded/ping": {"get"},
+        "/vs/guarded/whoami": {"get"},
         "/vs/plain": {"get"},
         "/vs/plain/{pk}": {"get"},
     }

@@ -32,13 +32,15 @@ def bind(
     with_request: bool = False,
     lookup: tuple[str, Any] | None = None,
     annotations: dict[str, Any] | None = None,
+    on_none: Callable[[], Any] | None = None,
 ) -> Callable[..., Any]:
     """The handler of ``function`` (a method of ``view_class``, or a function taking
     its instance first), named ``name`` in logs and the OpenAPI document.
 
     ``with_request`` adds a Request argument when the method takes none; ``lookup``
     (argument name, type) adds the path's lookup argument when it is missing;
-    ``annotations`` replace the method's own (a body type chosen by the class)."""
+    ``annotations`` replace the method's own (a body type chosen by the class);
+    ``on_none`` makes the answer of a method that returns None."""
     signature = inspect.signature(function)
     parameters = list(signature.parameters.values())
     if not parameters or parameters[0].kind not in (
@@ -79,13 +81,15 @@ def bind(
 
         async def handler(**kwargs: Any) -> Any:
             view = prepare(kwargs)
-            return await function(view, **kwargs)
+            result = await function(view, **kwargs)
+            return on_none() if result is None and on_none is not None else result
 
     else:
 
         def handler(**kwargs: Any) -> Any:
             view = prepare(kwargs)
-            return function(view, **kwargs)
+            result = function(view, **kwargs)
+            return on_none() if result is None and on_none is not None else result
 
     functools.update_wrapper(handler, function)
     handler.__name__ = name

@@ -18,7 +18,6 @@ from typing import Any
 import msgspec
 
 from ..exceptions import Conflict, RequestValidationError
-from ..responses import Response
 from ..routing._body import _body_error
 from ._viewset import ViewSet, resolve
 
@@ -98,11 +97,11 @@ class PartialUpdateMixin:
 
 
 class DestroyMixin:
-    """``DELETE {path}/{lookup}``: the object deleted; 204 with no body."""
+    """``DELETE {path}/{lookup}``: the object deleted; 204 with no body (a ``destroy``
+    that returns None answers so)."""
 
     async def destroy(self, request):
         await self.perform_destroy(await self.get_object())
-        return Response(status_code=204, media_type=None)
 
 
 class ReadOnlyModelViewSet(ListMixin, RetrieveMixin, ViewSet):

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..decorators import ActionHandler
 from ..pagination import paginate
+from ..responses import Response
 from . import _mixins
 from ._apiview import class_options, vars_of
 from ._binding import bind
@@ -74,6 +75,7 @@ def viewset_routes(
             with_request=True,
             lookup=lookup if detail else None,
             annotations=annotations,
+            on_none=_no_content if action == "destroy" else None,
         )
         if (
             action == "list"
@@ -161,6 +163,11 @@ def _check_writable(viewset_class: type[ViewSet], serializer: Any) -> None:
             f"fields of {model.__name__}; make them read-only, or write create()/update() "
             "(or perform_create()/perform_update()) yourself"
         )
+
+
+def _no_content() -> Response:
+    """What a ``destroy`` that returns None answers: 204 without a body."""
+    return Response(status_code=204, media_type=None)
 
 
 def _with_lookup(viewset_class: type[ViewSet], lookup_field: str) -> type[ViewSet]:

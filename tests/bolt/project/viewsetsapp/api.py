@@ -145,6 +145,11 @@ class Guarded(ListMixin, RetrieveMixin, CreateMixin, DestroyMixin, ViewSet):
     async def ping(self, request):
         return {"pong": True}
 
+    @action(detail=False)
+    async def whoami(self) -> dict:
+        """``self.request`` is set though the action takes no request."""
+        return {"username": self.request.user.username}
+
 
 api.viewset(Guarded, path="/guarded")
 

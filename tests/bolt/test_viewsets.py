@@ -410,6 +410,7 @@ def test_auth_and_guards_of_the_class_and_of_an_action(client, bearer):
         headers=bearer,
     )
     assert created.status_code == 201
+    assert client.get("/vs/guarded", headers=bearer).json()[0] == created.json()
     assert client.delete(f"/vs/guarded/{created.json()['id']}", headers=bearer).status_code == 204
 
     assert client.get("/vs/articles/secret").status_code == 401

@@ -141,6 +141,10 @@ class Guarded(ListMixin, RetrieveMixin, CreateMixin, DestroyMixin, ViewSet):
     auth = [JWTAuthentication()]
     guards = [IsAuthenticated()]
 
+    def get_queryset(self):
+        """A sync override: it builds a query and runs none."""
+        return Article.objects.order_by("-id")
+
     @action(detail=False, guards=[AllowAny()])
     async def ping(self, request):
         return {"pong": True}

@@ -16,7 +16,7 @@ from .auth.tokens import create_jwt_for_user
 from .compression import CompressionConfig
 from .cookies import Cookie
 from .cors import CORSConfig, cors
-from .decorators import no_compress, skip_middleware
+from .decorators import action, no_compress, skip_middleware
 from .enums import FileSize, MediaType
 from .exceptions import HTTPException
 from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
@@ -53,7 +53,18 @@ from .router import Router
 from .types import DjangoModel, UserType
 from .types import Request as RequestProtocol
 from .uploads import UploadFile
-from .views import APIView
+from .views import (
+    APIView,
+    CreateMixin,
+    DestroyMixin,
+    ListMixin,
+    ModelViewSet,
+    PartialUpdateMixin,
+    ReadOnlyModelViewSet,
+    RetrieveMixin,
+    UpdateMixin,
+    ViewSet,
+)
 from .websocket import (
     CloseCode,
     WebSocket,
@@ -73,8 +84,10 @@ __all__ = [
     "CloseCode",
     "CompressionConfig",
     "Cookie",
+    "CreateMixin",
     "CursorPagination",
     "Depends",
+    "DestroyMixin",
     "DjangoModel",
     "FileResponse",
     "FileSize",
@@ -90,19 +103,24 @@ __all__ = [
     "JWTAuthentication",
     "JsonRenderPlugin",
     "LimitOffsetPagination",
+    "ListMixin",
     "LoggingMiddleware",
     "MediaType",
+    "ModelViewSet",
     "OpenAPIConfig",
     "PageNumberPagination",
     "PaginatedResponse",
     "PaginationBase",
+    "PartialUpdateMixin",
     "PlainText",
     "RapidocRenderPlugin",
+    "ReadOnlyModelViewSet",
     "Redirect",
     "RedocRenderPlugin",
     "Request",
     "RequestProtocol",
     "Response",
+    "RetrieveMixin",
     "Router",
     "ScalarRenderPlugin",
     "SessionAuthentication",
@@ -110,14 +128,17 @@ __all__ = [
     "StreamingResponse",
     "SwaggerRenderPlugin",
     "TimingMiddleware",
+    "UpdateMixin",
     "UploadFile",
     "UserType",
+    "ViewSet",
     "WebSocket",
     "WebSocketClose",
     "WebSocketDisconnect",
     "WebSocketException",
     "WebSocketState",
     "YamlRenderPlugin",
+    "action",
     "cors",
     "create_jwt_for_user",
     "middleware",

@@ -15,7 +15,9 @@ from .responses import Response
 from .router import Router, include
 from .routing import Route, analyse, describe
 from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
-from .views import APIView, view_routes
+from .views import APIView, ViewSet
+from .views._apiview import view_routes
+from .views._routes import viewset_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]
 
@@ -212,17 +214,59 @@ class BoltAPI:
 
         return register
 
-    def view(self, path: str, **options: Any) -> Callable[[type[APIView]], type[APIView]]:
+    def view(
+        self,
+        path: str,
+        view_class: type[APIView] | None = None,
+        *,
+        methods: list[str] | None = None,
+        **options: Any,
+    ) -> Any:
         """Register an ``APIView`` subclass: each of its ``get``/``post``/``put``/``patch``/
-        ``delete`` methods becomes a route on ``path``, with ``options`` (``tags``,
-        ``guards``, ``auth``, ...) passed to every one."""
+        ``delete`` methods (only ``methods``, when given) becomes a route on ``path``, with
+        ``options`` (``tags``, ``guards``, ``auth``, ...) passed to every one. A decorator,
+        or ``api.view(path, ViewClass)``."""
 
         def register(view_class: type[APIView]) -> type[APIView]:
-            for method, handler, route_options in view_routes(view_class, options):
+            # The class is checked whole before any of its routes is registered.
+            for method, handler, route_options in list(view_routes(view_class, options, methods)):
                 self.route(method, path, **route_options)(handler)
             return view_class
 
-        return register
+        return register if view_class is None else register(view_class)
+
+    def viewset(
+        self,
+        target: str | type[ViewSet] | None = None,
+        viewset_class: type[ViewSet] | None = None,
+        *,
+        path: str | None = None,
+        lookup_field: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Register a ``ViewSet`` subclass at ``path``: ``list``/``create`` on ``path``,
+        ``retrieve``/``update``/``partial_update``/``destroy`` on ``path/{lookup}``, and
+        its ``@action`` methods (see docs/viewsets.md); ``options`` (``tags``,
+        ``guards``, ``auth``, ``status_code``, ...) apply to every route unless an
+        ``@action`` gives its own. A decorator (``@api.viewset("/items")``), or
+        ``api.viewset("/items", ItemViewSet)``, or ``api.viewset(ItemViewSet,
+        path="/items")``."""
+        if isinstance(target, type):
+            target, viewset_class = None, target
+        if target is not None and path is not None:
+            raise TypeError("api.viewset() takes the path once, positionally or as path=")
+        path = target if path is None else path
+        if not isinstance(path, str):
+            raise TypeError(f"api.viewset() needs a path string, not {path!r}")
+
+        def register(viewset_class: type[ViewSet]) -> type[ViewSet]:
+            # The class is checked whole before any of its routes is registered.
+            routes = list(viewset_routes(viewset_class, path, options, lookup_field))
+            for method, route_path, handler, route_options in routes:
+                self.route(method, route_path, **route_options)(handler)
+            return viewset_class
+
+        return register if viewset_class is None else register(viewset_class)
 
     def get(self, path: str, **options: Any):
         return self.route("GET", path, **options)

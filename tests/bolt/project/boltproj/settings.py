@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "authapp",
     "pagesapp",
     "sessionapp",
+    "viewsetsapp",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

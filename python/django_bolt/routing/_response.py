@@ -14,6 +14,7 @@ import msgspec
 from .. import _loop, orm
 from ..exceptions import HTTPException
 from ..responses import Encoded, Response, StreamingResponse, Wire
+from ..serializers import loading
 
 if TYPE_CHECKING:
     from ._route import Route
@@ -46,9 +47,12 @@ def produce(route: Route, result: Any) -> Wire | StreamingResponse:
         return result  # Rust streams it from a Task of its own
     if isinstance(result, Response):
         return result.to_wire()
-    result = orm.evaluate(result)
     if route.response_model is not None and route.validate_response:
+        # Model results are built by the serializer, with its relations loaded up front.
+        result = loading.shape(result, route.response_model)
         result = msgspec.convert(result, route.response_model, from_attributes=True)
+    else:
+        result = orm.evaluate(result)
     return route.status_code, [("content-type", "application/json")], encoder.encode(result)
 
 

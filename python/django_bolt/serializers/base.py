@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import sys
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -144,14 +145,21 @@ def _take_field_configs(namespace: dict[str, Any]) -> dict[str, FieldConfig]:
         namespace[attr] = config.struct_field()
         meta = config.schema_meta()
         if meta is not None and attr in annotations:
-            annotations[attr] = _annotate(annotations[attr], meta)
+            annotations[attr] = _annotate(annotations[attr], meta, namespace)
     return configs
 
 
-def _annotate(annotation: Any, meta: msgspec.Meta) -> Any:
-    # A postponed (string) annotation is evaluated by msgspec later, in the class's
-    # module, where ``Annotated`` may not be imported: it keeps no documentation.
-    return annotation if isinstance(annotation, str) else Annotated[annotation, meta]
+def _annotate(annotation: Any, meta: msgspec.Meta, namespace: dict[str, Any]) -> Any:
+    """``Annotated[annotation, meta]``. A postponed (string) annotation is evaluated in
+    the class's module first; one naming what is not defined yet (a forward reference)
+    is left as it is, without the documentation."""
+    if isinstance(annotation, str):
+        module = sys.modules.get(namespace.get("__module__", ""))
+        try:
+            annotation = eval(annotation, vars(module) if module else {}, dict(namespace))  # noqa: S307
+        except Exception:
+            return annotation
+    return Annotated[annotation, meta]
 
 
 def _add_computed_slots(namespace: dict[str, Any]) -> dict[str, str]:

@@ -61,8 +61,13 @@ class SerializerView:
 
     @property
     def field_names(self) -> list[str]:
-        """The attribute names of the fields this view keeps, in field order."""
-        return [name for name, key in _keys_by_name(self.serializer).items() if key in self._keys]
+        """The attribute names of the output fields this view keeps, in field order."""
+        hidden = self.serializer.__write_only__
+        return [
+            name
+            for name, key in _keys_by_name(self.serializer).items()
+            if key in self._keys and name not in hidden
+        ]
 
     def _resolve(self, names: Iterable[str]) -> frozenset[str]:
         keys = _keys_by_name(self.serializer)
@@ -76,10 +81,9 @@ class SerializerView:
 
 
 def _keys_by_name(cls: type[Serializer]) -> dict[str, str]:
-    """Attribute name (a computed field's method name) to JSON key, output fields only."""
+    """Attribute name (a computed field's method name) to JSON key. Write-only fields
+    are named too: selecting one is no error, it is just never in any output."""
     keys = {}
     for info in msgspec.structs.fields(cls):
-        if info.name in cls.__write_only__:
-            continue
         keys[cls.__computed_fields__.get(info.name, info.name)] = info.encode_name
     return keys

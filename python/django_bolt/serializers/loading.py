@@ -50,7 +50,20 @@ class _Node:
 
 
 def build(cls: type[Serializer], instance: Any) -> Any:
-    """``cls`` from one object (see ``Serializer.from_model``)."""
+    """``cls`` from one object (see ``Serializer.from_model``); a model instance gets
+    the relations ``cls`` reads loaded first, one query per relation (those loaded
+    already, by ``select_related`` or ``prefetch_related``, are not queried again)."""
+    if _is_model(type(instance)):
+        load(cls, [instance])
+    return _build(cls, instance)
+
+
+def build_many(cls: type[Serializer], objects: Iterable[Any]) -> list[Any]:
+    """``cls`` from each object of a queryset or list, relations loaded up front."""
+    return [_build(cls, instance) for instance in load(cls, objects)]
+
+
+def _build(cls: type[Serializer], instance: Any) -> Any:
     if isinstance(instance, cls):
         return instance
     if isinstance(instance, dict):
@@ -59,11 +72,6 @@ def build(cls: type[Serializer], instance: Any) -> Any:
     if node.plain:
         return msgspec.convert(instance, cls, from_attributes=True)
     return msgspec.convert(_read(node, instance), cls)
-
-
-def build_many(cls: type[Serializer], objects: Iterable[Any]) -> list[Any]:
-    """``cls`` from each object of a queryset or list, relations loaded up front."""
-    return [build(cls, instance) for instance in load(cls, objects)]
 
 
 def load(cls: type[Serializer], objects: Iterable[Any]) -> Iterable[Any]:

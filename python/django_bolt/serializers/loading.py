@@ -123,14 +123,23 @@ def shape(result: Any, response_model: Any) -> Any:
     return list(result) if isinstance(result, models.QuerySet) else result
 
 
-@functools.cache
 def _serializer_of(response_model: Any) -> tuple[type[Serializer] | None, bool]:
     """The Serializer a response type is (``many`` False) or lists (True)."""
+    try:
+        return _cached_serializer_of(response_model)
+    except TypeError:  # an unhashable annotation
+        return _find_serializer(response_model)
+
+
+def _find_serializer(response_model: Any) -> tuple[type[Serializer] | None, bool]:
     many = get_origin(response_model) in (list, tuple, set, frozenset)
     inner = get_args(response_model)[0] if many and get_args(response_model) else response_model
     if isinstance(inner, type) and issubclass(inner, Serializer):
         return inner, many
     return None, False
+
+
+_cached_serializer_of = functools.cache(_find_serializer)
 
 
 # ---- reading --------------------------------------------------------------------------

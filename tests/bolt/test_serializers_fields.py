@@ -326,3 +326,29 @@ def test_unknown_serializer_names_are_not_guessed():
             @field_validator("missing")
             def check(cls, value):
                 return value
+
+
+def test_model_validate_checks_like_a_request_body():
+    from django_bolt.exceptions import RequestValidationError
+
+    account = Account.model_validate({"id": 5, "userName": "ANN"})
+    assert (account.id, account.login) == (0, "ann")  # read-only input ignored
+    assert Account.model_validate(account) is account
+    with pytest.raises(RequestValidationError) as caught:
+        Account.model_validate({"userName": 3})
+    assert caught.value.errors() == [
+        {
+            "loc": ["body", "userName"],
+            "msg": "Expected `str`, got `int`",
+            "type": "validation_error",
+        }
+    ]
+    assert Account.model_validate_json('{"userName": "Bo"}').login == "bo"
+    with pytest.raises(RequestValidationError) as caught:
+        Account.model_validate_json(b'{"userName": ')
+    assert caught.value.errors()[0]["type"] == "json_invalid"
+
+    class Source:
+        login = "Cy"
+
+    assert Account.model_validate(Source()).login == "cy"

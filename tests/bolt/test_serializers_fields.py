@@ -352,3 +352,81 @@ def test_model_validate_checks_like_a_request_body():
         login = "Cy"
 
     assert Account.model_validate(Source()).login == "cy"
+
+
+class Member(Serializer):
+    id: int = field(read_only=True, default=0)
+    name: str = field(alias="displayName")
+    email: str = ""
+    password: str = field(write_only=True, default="")
+
+    @field_validator("name")
+    def lower(cls, value):
+        return value.lower()
+
+    @field_validator("name", "email")
+    def no_spaces(cls, value):
+        if " " in value:
+            raise ValueError("No spaces")
+        return value
+
+    @computed_field
+    def shout(self) -> str:
+        return self.name.upper()
+
+    class Config:
+        field_sets = {"list": ["id", "name", "shout"], "login": ["name", "password"]}
+
+
+MemberList = Member.fields("list")
+MemberLogin = Member.fields("login")
+
+
+def test_subset_classes_are_real_types():
+    assert MemberList.__name__ == "MemberList" and issubclass(MemberList, Serializer)
+    assert Member.fields("list") is MemberList  # the same class each time
+    assert Member.subset("id", "name", "shout") is not MemberList  # another name
+    assert list(MemberList.__struct_fields__) == ["id", "name", "_computed_shout"]
+    member = Member(name="Ann", email="a@b.co", password="pw")
+    assert msgspec.to_builtins(MemberList.from_parent(member)) == {
+        "id": 0,
+        "displayName": "ann",
+        "shout": "ANN",
+    }
+    assert MemberLogin.__write_only__ == {"password"}
+    # Only validators whose fields are all kept come along.
+    assert set(MemberLogin.__field_validators__) == {"name"}
+    with pytest.raises(ValueError, match="no fields"):
+        Member.subset("nope")
+    with pytest.raises(KeyError, match="no field set"):
+        Member.fields("admin")
+
+    api = BoltAPI()
+
+    @api.get("/members")
+    async def members() -> list[MemberList]:
+        return [MemberList.from_parent(member)]
+
+    @api.post("/login")
+    async def login(data: MemberLogin) -> dict:
+        return {"name": data.name, "password_length": len(data.password)}
+
+    with TestClient(api) as client:
+        assert client.get("/members").json() == [{"id": 0, "displayName": "ann", "shout": "ANN"}]
+        response = client.post("/login", json={"displayName": "Bob", "password": "secret"})
+        assert response.json() == {"name": "bob", "password_length": 6}
+        response = client.post("/login", json={"displayName": 5})
+        assert response.status_code == 422
+    assert "MemberList" in schemas(api)
+
+
+def test_to_model_and_update_instance():
+    class Row:
+        def __init__(self, **values):
+            self.__dict__.update(values)
+
+    member = Member(name="Ann", email="a@b.co", password="pw")
+    row = member.to_model(Row)
+    assert (row.id, row.name, row.email, row.password) == (0, "ann", "a@b.co", "pw")
+    Member(name="Bo").update_instance(row)
+    assert (row.name, row.email, row.password) == ("bo", "", "")

@@ -326,7 +326,42 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
             if name not in computed and (value := getattr(self, name)) is not msgspec.UNSET
         }
 
+    def to_model(self, model: type) -> Any:
+        """An unsaved ``model`` instance from ``to_dict()``."""
+        return model(**self.to_dict())
+
+    def update_instance(self, instance: Any) -> Any:
+        """Set each field of ``to_dict()`` on ``instance`` (unsaved); returns it."""
+        for name, value in self.to_dict().items():
+            setattr(instance, name, value)
+        return instance
+
     # ---- projections -------------------------------------------------------------------
+
+    @classmethod
+    def subset(cls, *names: str) -> Any:
+        """A new Serializer class with only ``names`` (fields or computed fields), their
+        types, defaults, JSON names, sources, read/write-only marks and the field
+        validators that check only kept fields. Model validators are not carried over
+        (they may read a field left out). The same names give the same class."""
+        from .subsets import subset
+
+        return subset(cls, tuple(names))
+
+    @classmethod
+    def fields(cls, field_set: str) -> Any:
+        """``subset`` of ``Config.field_sets[field_set]``, named ``{Cls}{FieldSet}``."""
+        from .subsets import subset
+
+        if field_set not in cls.__field_sets__:
+            raise KeyError(f"{cls.__name__} has no field set {field_set!r}")
+        name = cls.__name__ + field_set.title().replace("_", "")
+        return subset(cls, tuple(cls.__field_sets__[field_set]), name)
+
+    @classmethod
+    def from_parent(cls: type[S], instance: Any) -> S:
+        """An instance of this (subset) class from an instance of the full serializer."""
+        return cls.from_model(instance)
 
     @classmethod
     def only(cls, *names: str) -> Any:

@@ -125,7 +125,24 @@ class _SerializerMeta(msgspec.StructMeta):
         if cls.__write_only__:
             cls.__getattribute__ = _read_hidden
             cls.__setattr__ = _write_hidden
+        cls.__checks_items__ = any(_inherited_flags(bases, "__checks_items__")) or any(
+            "Nested(" in (hint if isinstance(hint, str) else repr(hint))
+            for hint in namespace.get("__annotations__", {}).values()
+        )
+        #: Nothing for ``__post_init__`` to do: instances cost what a plain Struct costs.
+        cls.__plain_init__ = not (
+            cls.__read_only__
+            or cls.__write_only__
+            or cls.__field_validators__
+            or cls.__model_validators__
+            or cls.__computed_fields__
+            or cls.__checks_items__
+        )
         return cls
+
+
+def _inherited_flags(bases: tuple[type, ...], attr: str) -> list[bool]:
+    return [getattr(base, attr, False) for base in bases]
 
 
 def _options_class(meta: Any) -> Any:
@@ -218,13 +235,16 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
 
     def __post_init__(self) -> None:
         cls = type(self)
+        if cls.__plain_init__:
+            return
         if cls.__read_only__ and _reading_input.get():
             for field in _read_only_fields(cls):
                 setattr(self, field.name, _default_of(field))
-        for field, limit in _item_limits(cls):
-            value = getattr(self, field)
-            if value is not None and value is not msgspec.UNSET and len(value) > limit:
-                raise FieldValidationError(field, f"Expected at most {limit} items")
+        if cls.__checks_items__:
+            for field, limit in _item_limits(cls):
+                value = getattr(self, field)
+                if value is not None and value is not msgspec.UNSET and len(value) > limit:
+                    raise FieldValidationError(field, f"Expected at most {limit} items")
         for field, validators in cls.__field_validators__.items():
             value = getattr(self, field)
             for validator in validators:
@@ -240,7 +260,8 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
         for field in cls.__write_only__:
             # Through __setattr__: the value moves out of the slot msgspec encodes.
             setattr(self, field, getattr(self, field))
-        self.refresh_computed()
+        if cls.__computed_fields__:
+            self.refresh_computed()
 
     def refresh_computed(self) -> None:
         """Compute the ``@computed_field`` values again (they are computed when the

@@ -236,3 +236,15 @@ def test_nested_values_from_plain_objects_and_dicts():
         "leaves": [{"name": "x"}, {"name": "y"}, {"name": "z"}],
     }
     assert Box.from_model({"label": "d", "leaves": []}).label == "d"
+
+
+class OldStyle(Serializer):
+    leaf: Nested(Leaf)
+    leaves: Nested(Leaf, many=True, max_items=2) = []
+
+
+def test_the_older_bare_nested_annotation():
+    built = OldStyle.from_model(Thing("a", Thing("b")))
+    assert msgspec.to_builtins(built) == {"leaf": {"name": "b"}, "leaves": []}
+    with pytest.raises(msgspec.ValidationError, match="at most 2 items"):
+        msgspec.convert({"leaf": {"name": "x"}, "leaves": [{"name": "y"}] * 3}, OldStyle)

@@ -77,6 +77,7 @@ class _SerializerMeta(msgspec.StructMeta):
 
     def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):
         kw.setdefault("kw_only", True)
+        _expand_bare_nested(namespace)
         configs = _take_field_configs(namespace)
         computed = _add_computed_slots(namespace)
         cls = super().__new__(mcls, name, bases, namespace, **kw)
@@ -150,6 +151,33 @@ def _options_class(meta: Any) -> Any:
     return meta if isinstance(meta, type) else None
 
 
+def _expand_bare_nested(namespace: dict[str, Any]) -> None:
+    """``author: Nested(AuthorOut)`` (the original's older spelling, a value used as a
+    type) becomes ``Annotated[AuthorOut, Nested(AuthorOut)]`` (``list[...]`` with
+    ``many=True``)."""
+    from .nested import Nested
+
+    annotations = namespace.get("__annotations__", {})
+    for attr, hint in annotations.items():
+        if isinstance(hint, str):
+            if not hint.startswith("Nested("):
+                continue
+            hint = _evaluate(hint, namespace)
+        if isinstance(hint, Nested) and hint.serializer_class is not None:
+            target = hint.serializer_class
+            annotations[attr] = Annotated[list[target] if hint.many else target, hint]
+
+
+def _evaluate(hint: str, namespace: dict[str, Any]) -> Any:
+    """A postponed annotation evaluated in the class's module (and body), or the string
+    itself when it names what is not defined yet."""
+    module = sys.modules.get(namespace.get("__module__", ""))
+    try:
+        return eval(hint, vars(module) if module else {}, dict(namespace))  # noqa: S307
+    except Exception:
+        return hint
+
+
 def _take_field_configs(namespace: dict[str, Any]) -> dict[str, FieldConfig]:
     """Replace each ``field(...)`` default by the msgspec field it stands for; the
     documentation keywords go into the annotation as a ``Meta``."""
@@ -171,10 +199,8 @@ def _annotate(annotation: Any, meta: msgspec.Meta, namespace: dict[str, Any]) ->
     the class's module first; one naming what is not defined yet (a forward reference)
     is left as it is, without the documentation."""
     if isinstance(annotation, str):
-        module = sys.modules.get(namespace.get("__module__", ""))
-        try:
-            annotation = eval(annotation, vars(module) if module else {}, dict(namespace))  # noqa: S307
-        except Exception:
+        annotation = _evaluate(annotation, namespace)
+        if isinstance(annotation, str):
             return annotation
     return Annotated[annotation, meta]
 

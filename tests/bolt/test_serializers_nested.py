@@ -143,6 +143,8 @@ def test_nested_routes_over_a_real_socket(client):
     response = client.get(f"/shelf/books/{seeded['books'][0]}")
     assert response.status_code == 200
     assert response.json() == books[0]
+    built = client.get(f"/shelf/books-async/{seeded['books'][0]}").json()
+    assert built == {"book": books[0], "same": True}
     # Counted in the server's own process: no query per row.
     counted = client.get("/shelf/books-counted", params={"author": seeded["author"]}).json()
     assert counted["queries"] == 4 and counted["books"] == books

@@ -180,6 +180,17 @@ async def get_book(book_id: int):
     return await Book.objects.aget(pk=book_id)
 
 
+@api.get("/books-async/{book_id}")
+async def get_book_async(book_id: int):
+    """Built by hand in async code: relations load in Django's async ORM thread."""
+    book = await Book.objects.aget(pk=book_id)
+    same = await BookOut.afrom_queryset(Book.objects.filter(pk=book_id))
+    return {
+        "book": await BookOut.afrom_model(book),
+        "same": same[0] == (await BookOut.afrom_model(book)),
+    }
+
+
 @api.get("/books-counted")
 def books_counted(author: int):
     """Builds the books in this process and says how many queries it took."""

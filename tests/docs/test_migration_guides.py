@@ -132,11 +132,6 @@ MISSING_TODAY = [
     ("django_bolt.middleware", "rate_limit"),
     ("django_bolt.middleware", "no_compress"),
     ("django_bolt.middleware", "skip_middleware"),
-    ("django_bolt.serializers", "Email"),
-    ("django_bolt.serializers", "Nested"),
-    ("django_bolt.serializers", "computed_field"),
-    ("django_bolt.serializers", "field"),
-    ("django_bolt.serializers", "create_serializer"),
     ("django_bolt", "get_current_user"),
     ("django_bolt", "get_auth_context"),
     ("django_bolt.logging", "LoggingConfig"),
@@ -173,6 +168,20 @@ AVAILABLE_TODAY = [
     ("django_bolt.param_functions", "Query"),
     ("django_bolt.pagination", "PageNumberPagination"),
     ("django_bolt.serializers", "Serializer"),
+    *(
+        ("django_bolt.serializers", name)
+        for name in (
+            "Email",
+            "Char255",
+            "PositiveInt",
+            "Nested",
+            "computed_field",
+            "field",
+            "create_serializer",
+            "create_serializer_set",
+            "SerializerView",
+        )
+    ),
     *(
         ("django_bolt", name)
         for name in (

@@ -15,6 +15,7 @@ import msgspec
 from .. import _loop, orm
 from ..exceptions import HTTPException, ResponseValidationError
 from ..responses import Encoded, Response, StreamingResponse, Wire
+from ..serializers import loading
 from ._exception_handlers import ExceptionHandlerFunc
 
 if TYPE_CHECKING:
@@ -48,12 +49,15 @@ def produce(route: Route, result: Any) -> Wire | StreamingResponse:
         return result  # Rust streams it from a Task of its own
     if isinstance(result, Response):
         return result.to_wire()
-    result = orm.evaluate(result)
     if route.response_model is not None and route.validate_response:
+        # Model results are built by the serializer, with its relations loaded up front.
+        result = loading.shape(result, route.response_model)
         try:
             result = msgspec.convert(result, route.response_model, from_attributes=True)
         except msgspec.ValidationError as exc:
             raise ResponseValidationError([_response_error(exc)], body=result) from exc
+    else:
+        result = orm.evaluate(result)
     return route.status_code, [("content-type", "application/json")], encoder.encode(result)
 
 

@@ -11,6 +11,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django_bolt",
     "people",
+    "catalog",
     "depsapp",
     "authapp",
     "pagesapp",

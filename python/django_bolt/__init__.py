@@ -3,6 +3,7 @@
 from ._core import Request
 from .api import BoltAPI
 from .auth.backends import APIKeyAuthentication, JWTAuthentication, SessionAuthentication
+from .auth.context import APIKeyAuth, AuthContext, JWTClaims
 from .auth.guards import (
     AllowAny,
     HasAllPermissions,
@@ -12,7 +13,15 @@ from .auth.guards import (
     IsAuthenticated,
     IsStaff,
 )
-from .auth.tokens import create_jwt_for_user
+from .auth.jwt_utils import (
+    CurrentUser,
+    OptionalCurrentUser,
+    create_jwt_for_user,
+    extract_user_id_from_context,
+    get_auth_context,
+    get_current_user,
+)
+from .auth.token import Token
 from .compression import CompressionConfig
 from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
@@ -44,13 +53,16 @@ from .views import APIView
 from .websocket import WebSocket, WebSocketDisconnect
 
 __all__ = [
+    "APIKeyAuth",
     "APIKeyAuthentication",
     "APIView",
     "AllowAny",
+    "AuthContext",
     "BaseMiddleware",
     "BoltAPI",
     "CORSConfig",
     "CompressionConfig",
+    "CurrentUser",
     "CursorPagination",
     "Depends",
     "FileResponse",
@@ -65,10 +77,12 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
+    "JWTClaims",
     "LimitOffsetPagination",
     "LoggingMiddleware",
     "MediaType",
     "OpenAPIConfig",
+    "OptionalCurrentUser",
     "PageNumberPagination",
     "PlainText",
     "RapidocRenderPlugin",
@@ -82,11 +96,15 @@ __all__ = [
     "StreamingResponse",
     "SwaggerRenderPlugin",
     "TimingMiddleware",
+    "Token",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",
     "cors",
     "create_jwt_for_user",
+    "extract_user_id_from_context",
+    "get_auth_context",
+    "get_current_user",
     "middleware",
     "no_compress",
     "paginate",

@@ -129,9 +129,6 @@ MISSING_TODAY = [
     ("django_bolt", "ViewSet"),
     ("django_bolt", "action"),
     ("django_bolt", "Router"),
-    ("django_bolt.auth", "IsAuthenticated"),
-    ("django_bolt.auth", "AllowAny"),
-    ("django_bolt.auth", "create_jwt_for_user"),
     ("django_bolt.types", "Request"),
     ("django_bolt.middleware", "cors"),
     ("django_bolt.middleware", "rate_limit"),
@@ -144,8 +141,6 @@ MISSING_TODAY = [
     ("django_bolt.serializers", "computed_field"),
     ("django_bolt.serializers", "field"),
     ("django_bolt.serializers", "create_serializer"),
-    ("django_bolt", "get_current_user"),
-    ("django_bolt", "get_auth_context"),
     ("django_bolt.websocket", "CloseCode"),
     ("django_bolt.websocket", "WebSocketException"),
     ("django_bolt.testing", "WebSocketTestClient"),
@@ -190,6 +185,22 @@ AVAILABLE_TODAY = [
         for name in ("Path", "Header", "Cookie", "Body", "Form", "File", "Depends")
     ),
     ("django_bolt.auth", "APIKeyAuthentication"),
+    *(
+        ("django_bolt.auth", name)
+        for name in (
+            "IsAuthenticated",
+            "AllowAny",
+            "create_jwt_for_user",
+            "InMemoryRevocation",
+            "DjangoCacheRevocation",
+            "DjangoORMRevocation",
+            "register_auth_backend",
+            "get_current_user",
+            "get_auth_context",
+            "Token",
+        )
+    ),
+    *(("django_bolt", name) for name in ("get_current_user", "get_auth_context", "CurrentUser")),
     ("django_bolt.exceptions", "RequestValidationError"),
     *(
         ("django_bolt.exceptions", name)

@@ -170,7 +170,7 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
 }
 
 /// What a 401 says about a token that failed.
-fn refusal(kind: &ErrorKind) -> String {
+pub(super) fn refusal(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::ExpiredSignature => "Token has expired".into(),
         ErrorKind::ImmatureSignature => "Token is not valid yet (nbf)".into(),
@@ -183,20 +183,20 @@ fn refusal(kind: &ErrorKind) -> String {
     }
 }
 
-fn algorithm(name: &str) -> Result<Algorithm, String> {
+pub(super) fn algorithm(name: &str) -> Result<Algorithm, String> {
     Algorithm::from_str(name).map_err(|_| format!("unknown JWT algorithm {name:?}"))
 }
 
 /// The kind of key an algorithm verifies with.
 #[derive(PartialEq)]
-enum KeyKind {
+pub(super) enum KeyKind {
     Secret,
     Rsa,
     Ec,
     Ed,
 }
 
-fn family(algorithm: Algorithm) -> KeyKind {
+pub(super) fn family(algorithm: Algorithm) -> KeyKind {
     use Algorithm::*;
     match algorithm {
         HS256 | HS384 | HS512 => KeyKind::Secret,
@@ -207,7 +207,7 @@ fn family(algorithm: Algorithm) -> KeyKind {
 }
 
 /// The shared secret, or the PEM public key of an asymmetric algorithm.
-fn decoding_key(algorithm: Algorithm, secret: &[u8]) -> Result<DecodingKey, String> {
+pub(super) fn decoding_key(algorithm: Algorithm, secret: &[u8]) -> Result<DecodingKey, String> {
     let pem = |err: jsonwebtoken::errors::Error| format!("JWT public key is not valid PEM: {err}");
     match family(algorithm) {
         KeyKind::Secret if secret.is_empty() => Err("JWT secret is empty".into()),

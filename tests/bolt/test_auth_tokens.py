@@ -13,7 +13,7 @@ import time
 import jwt as pyjwt
 import pytest
 
-from django_bolt import AllowAny, BoltAPI, CurrentUser, JWTAuthentication, Request
+from django_bolt import AllowAny, BoltAPI, CurrentUser, JWTAuthentication, Request, WebSocket
 from django_bolt.testing import TestClient
 
 PASSWORD = "auth-tests-password-1"  # authapp's seed_auth_users
@@ -443,3 +443,32 @@ def test_context_helpers_read_a_request_or_the_originals_dict(client):
     assert get_auth_context(context)["auth_claims"] == {"sub": "3"}
     assert get_auth_context({}) == {}
     assert AuthContext.of(context).user_id == "3"
+
+
+def test_websocket_handshakes_check_revocation_and_loaders():
+    from django_bolt.auth import InMemoryRevocation
+    from django_bolt.testing_websocket import WebSocketRejected
+
+    store = InMemoryRevocation()
+
+    class Loader(JWTAuthentication):
+        async def get_user(self, user_id, auth_context):
+            return type("U", (), {"id": user_id, "username": f"user-{user_id}"})()
+
+    api = BoltAPI()
+
+    @api.websocket("/ws", auth=[Loader(secret=SECRET, revocation_store=store)])
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_json({"username": websocket.user.username})
+        await websocket.close()
+
+    token = pyjwt.encode({"sub": "8", "jti": "w-1", "exp": int(time.time()) + 60}, SECRET)
+    with TestClient(api) as client:
+        with client.websocket_connect("/ws", headers=bearer(token)) as socket:
+            assert socket.receive_json() == {"username": "user-8"}
+        asyncio.run(store.revoke("w-1"))
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/ws", headers=bearer(token))
+        assert refused.value.response.status_code == 401
+        assert refused.value.response.json() == {"detail": "Token has been revoked"}

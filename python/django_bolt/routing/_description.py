@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import dependencies, users
-from ..auth.revocation import RevocationCheck
-from ..auth.user_loader import UserLoader
+from ..auth.checks import TokenChecks
 from ..cors import describe_cors
 from ..dependencies import Runner
 from ..middleware import Chain, route_middleware
@@ -38,10 +37,10 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
     handler, is_async, request_param = route.handler, route.is_async, route.request_param
     session = SessionCheck.of(route.auth, route.guards)
     permissions = _permission_check(route)
-    prelude = _Prelude.of(route)
+    token_checks = TokenChecks.of(route.auth)
     # A session or a token's user is read from the Request, which the handler may
     # not take.
-    checks = session is not None or permissions is not None or prelude is not None
+    checks = session is not None or permissions is not None or token_checks is not None
     if checks and request_param is None and route.dependencies:
         request_param = dependencies.REQUEST_KEY
     uploads = [p.name for p in route.params if p.source == "file"]
@@ -82,7 +81,7 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
             from_database,
             session,
             permissions,
-            prelude,
+            token_checks,
             drop_request,
         )
     return {
@@ -124,6 +123,7 @@ def _describe_websocket(route: Route) -> dict[str, Any]:
         loads_user,
         session,
         _permission_check(route),
+        TokenChecks.of(route.auth),
     )
     return {
         "websocket": True,
@@ -177,7 +177,7 @@ def _loading_user(
     from_database: bool,
     session: SessionCheck | None,
     permissions: PermissionCheck | None,
-    prelude: _Prelude | None,
+    token_checks: TokenChecks | None,
     drop_request: bool,
 ) -> Callable[..., Any]:
     """``handler``, with ``request.user`` set first: the database user the request's
@@ -196,7 +196,7 @@ def _loading_user(
             if session is not None and session.defers(request):
                 await session.aauthenticate(request)
             else:
-                loaded = prelude is not None and await prelude.arun(request)
+                loaded = token_checks is not None and await token_checks.arun(request)
                 if permissions is not None and permissions.needed(request):
                     await permissions.acheck(request)
                 if from_database and not loaded:
@@ -210,7 +210,7 @@ def _loading_user(
         if session is not None and session.defers(request):
             session.authenticate(request)
         else:
-            loaded = prelude is not None and prelude.run(request)
+            loaded = token_checks is not None and token_checks.run(request)
             if permissions is not None and permissions.needed(request):
                 permissions.check(request)
             if from_database and not loaded:
@@ -218,45 +218,6 @@ def _loading_user(
         return handler(**kwargs)
 
     return run
-
-
-class _Prelude:
-    """What a route's JWT backends ask of Python before the handler, for a request a
-    token authenticated: the revocation check (a revoked token is a 401) and a custom
-    user loader (``request.user`` from the backend's ``get_user``). Routes without
-    either have none and pay nothing."""
-
-    def __init__(self, revocation: RevocationCheck | None, loader: UserLoader | None) -> None:
-        self.revocation = revocation
-        self.loader = loader
-
-    @classmethod
-    def of(cls, route: Route) -> _Prelude | None:
-        revocation, loader = RevocationCheck.of(route.auth), UserLoader.of(route.auth)
-        if revocation is None and loader is None:
-            return None
-        return cls(revocation, loader)
-
-    async def arun(self, request: Any) -> bool:
-        """Check the request; True when a custom loader set ``request.user`` (the
-        default query is then skipped)."""
-        if self.revocation is not None and self.revocation.needed(request):
-            await self.revocation.acheck(request)
-        backend = self.loader.backend_of(request) if self.loader is not None else None
-        if backend is None:
-            return False
-        await self.loader.aload(request, backend)
-        return True
-
-    def run(self, request: Any) -> bool:
-        """``arun`` from a worker thread (a sync handler's)."""
-        if self.revocation is not None and self.revocation.needed(request):
-            self.revocation.check(request)
-        backend = self.loader.backend_of(request) if self.loader is not None else None
-        if backend is None:
-            return False
-        self.loader.load(request, backend)
-        return True
 
 
 def _closing_uploads(handler: Callable[..., Any], names: list[str]) -> Callable[..., Any]:

@@ -216,9 +216,14 @@ def test_access_token_calls_routes_refresh_token_does_not(client):
     refused = client.get("/authn/tokens/me", headers=bearer(tokens["refresh_token"]))
     assert refused.status_code == 401
     assert refused.json()["detail"] == "Token type 'refresh' is not accepted"
-    # ... and the refresh route takes no access token.
+    # ... and the refresh route (token_type="refresh") takes no access token, nor a
+    # token that does not say what it is.
     refused = client.post("/authn/tokens/refresh", headers=bearer(tokens["access_token"]))
     assert refused.status_code == 401
+    assert refused.json()["detail"] == "Token type 'access' is not accepted"
+    untyped = pyjwt.encode({"sub": "1", "jti": "u", "exp": int(time.time()) + 60}, SECRET)
+    refused = client.post("/authn/tokens/refresh", headers=bearer(untyped))
+    assert refused.json()["detail"] == "Token has no 'typ' claim"
 
 
 def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_family(client):
@@ -279,6 +284,21 @@ def test_a_revoked_token_is_a_401_and_others_still_pass(client):
     # Another token of the same user is not revoked.
     other = pair(client, "sam")
     assert client.get("/authn/tokens/me", headers=bearer(other["access_token"])).status_code == 200
+
+
+def test_require_jti_without_revocation():
+    api = BoltAPI()
+
+    @api.get("/x", auth=[JWTAuthentication(secret=SECRET, require_jti=True)])
+    async def x():
+        return {"ok": True}
+
+    now = int(time.time())
+    with TestClient(api) as client:
+        without = pyjwt.encode({"sub": "1", "exp": now + 60}, SECRET)
+        assert client.get("/x", headers=bearer(without)).status_code == 401
+        with_jti = pyjwt.encode({"sub": "1", "jti": "a", "exp": now + 60}, SECRET)
+        assert client.get("/x", headers=bearer(with_jti)).status_code == 200
 
 
 def test_a_revocable_route_requires_a_jti(client):

@@ -73,7 +73,8 @@ class JWTAuthentication(AuthBackend):
     ``revoked_token_handler(jti)`` (or ``(jti, claims)``, sync or async), or a
     ``revocation_store`` (``revocation.py``), makes a revoked token a 401: checked in
     Python before the handler, on this backend's routes only; the ``jti`` claim is then
-    required.
+    required (as with ``require_jti=True``). ``token_type="refresh"`` (the original's
+    spelling) accepts only tokens whose ``typ`` claim says so.
     """
 
     kind = "jwt"
@@ -93,6 +94,8 @@ class JWTAuthentication(AuthBackend):
         load_user: bool = True,
         revoked_token_handler: Callable[..., Any] | None = None,
         revocation_store: Any | None = None,
+        token_type: str | None = None,
+        require_jti: bool = False,
     ) -> None:
         super().__init__(header)
         self.load_user = load_user
@@ -111,9 +114,13 @@ class JWTAuthentication(AuthBackend):
         self.token_types = None if token_types is None else _strings(token_types)
         if self.token_types == []:
             raise ValueError("JWTAuthentication: token_types is empty; pass None to accept any")
+        if token_type is not None:
+            # The original's spelling: the token must declare exactly this type.
+            self.token_types = [token_type]
+            self.required_claims.append("typ")
         self.revocation_store = revocation_store
         self.revoked_token_handler = revoked_token_handler or _revocation_handler(revocation_store)
-        if self.revoked_token_handler is not None and "jti" not in self.required_claims:
+        if (require_jti or self.revoked_token_handler) and "jti" not in self.required_claims:
             self.required_claims.append("jti")
 
     def describe(self) -> dict[str, Any]:

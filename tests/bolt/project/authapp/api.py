@@ -183,7 +183,7 @@ async def token_pair(username: str, password: str):
     return {"access_token": pair.access_token, "refresh_token": pair.refresh_token}
 
 
-@api.post("/tokens/refresh", auth=[JWTAuthentication(token_types=("refresh",))])
+@api.post("/tokens/refresh", auth=[JWTAuthentication(token_type="refresh")])
 async def refresh(request: Request):
     claims = get_auth_context(request)["auth_claims"]
     try:

@@ -272,7 +272,9 @@ def websocket_entry(
             if session is not None and session.defers(request):
                 await _authenticate_session(websocket, session)
             else:
-                loaded = token_checks is not None and await _check_token(websocket, token_checks)
+                loaded = token_checks is not None and await _check_token(
+                    websocket, token_checks, loads_user
+                )
                 if permissions is not None and permissions.needed(request):
                     await _check_permissions(websocket, permissions)
                 if loads_user and not loaded:
@@ -293,10 +295,10 @@ async def _load_user(websocket: WebSocket) -> None:
         await _refuse(websocket, refusal)
 
 
-async def _check_token(websocket: WebSocket, checks: TokenChecks) -> bool:
+async def _check_token(websocket: WebSocket, checks: TokenChecks, load: bool) -> bool:
     """Revocation and a custom user loader; True when the loader set the user."""
     try:
-        return await checks.arun(websocket._request)
+        return await checks.arun(websocket._request, load)
     except HTTPException as refusal:
         await _refuse(websocket, refusal)
         return False

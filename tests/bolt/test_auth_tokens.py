@@ -170,6 +170,17 @@ def test_token_encode_decode_round_trip():
     assert decoded.extras == {"tenant": "acme"} and decoded.exp.tzinfo is not None
 
 
+def test_token_encode_writes_header_fields():
+    from django_bolt.auth import Token
+
+    token = Token.create("1")
+    encoded = token.encode(SECRET, headers={"kid": "key-1"})
+    assert pyjwt.get_unverified_header(encoded) == {"alg": "HS256", "kid": "key-1", "typ": "JWT"}
+    assert Token.decode(encoded, SECRET).sub == "1"
+    with pytest.raises(ValueError, match="x5c"):
+        token.encode(SECRET, headers={"x5c": "chain"})
+
+
 def test_token_decode_refuses_what_a_route_refuses():
     from django_bolt.auth import Token
 

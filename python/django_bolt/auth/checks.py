@@ -29,23 +29,27 @@ class TokenChecks:
             return None
         return cls(revocation, loader)
 
-    async def arun(self, request: Any) -> bool:
-        """Check the request; True when a custom loader set ``request.user`` (the
-        default query is then skipped)."""
+    async def arun(self, request: Any, load: bool) -> bool:
+        """Check the request, and with ``load`` (the route loads users for a handler
+        that reads them) let a custom loader set ``request.user``: True when it did
+        (the default query is then skipped)."""
         if self.revocation is not None and self.revocation.needed(request):
             await self.revocation.acheck(request)
-        backend = self.loader.backend_of(request) if self.loader is not None else None
+        backend = self._loader_backend(request) if load else None
         if backend is None:
             return False
         await self.loader.aload(request, backend)
         return True
 
-    def run(self, request: Any) -> bool:
+    def run(self, request: Any, load: bool) -> bool:
         """``arun`` from a worker thread (a sync handler's)."""
         if self.revocation is not None and self.revocation.needed(request):
             self.revocation.check(request)
-        backend = self.loader.backend_of(request) if self.loader is not None else None
+        backend = self._loader_backend(request) if load else None
         if backend is None:
             return False
         self.loader.load(request, backend)
         return True
+
+    def _loader_backend(self, request: Any) -> Any | None:
+        return self.loader.backend_of(request) if self.loader is not None else None

@@ -72,11 +72,29 @@ def create_jwt_for_user(
     return sign(claims, secret, algorithm)
 
 
-def sign(claims: dict[str, Any], secret: str | bytes | None, algorithm: str) -> str:
-    """``claims`` signed in Rust with ``secret`` (default: ``JWTAuthentication``'s)."""
+#: The JOSE header fields a token may be given besides ``alg``.
+HEADER_FIELDS = frozenset({"kid", "typ", "cty", "jku", "x5u", "x5t"})
+
+
+def sign(
+    claims: dict[str, Any],
+    secret: str | bytes | None,
+    algorithm: str,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """``claims`` signed in Rust with ``secret`` (default: ``JWTAuthentication``'s);
+    ``headers`` adds fields to the JOSE header (``kid`` names the key)."""
     key = secret if secret is not None else jwt_secret()
     key = key.encode() if isinstance(key, str) else key
-    return encode_jwt(msgspec.json.encode(claims), key, algorithm)
+    if not headers:
+        return encode_jwt(msgspec.json.encode(claims), key, algorithm)
+    unknown = sorted(set(headers) - HEADER_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"token header fields {unknown} cannot be written; these can: {sorted(HEADER_FIELDS)}"
+        )
+    header = msgspec.json.encode({"typ": "JWT", **headers})
+    return encode_jwt(msgspec.json.encode(claims), key, algorithm, header)
 
 
 def seconds(value: int | float | datetime.timedelta) -> int:

@@ -95,12 +95,18 @@ class Token:
             claims[spec.name] = value
         return {**claims, **self.extras}
 
-    def encode(self, secret: str | bytes, algorithm: str = "HS256") -> str:
+    def encode(
+        self,
+        secret: str | bytes,
+        algorithm: str = "HS256",
+        headers: dict[str, str] | None = None,
+    ) -> str:
         """The signed token (signed in Rust): ``secret`` is the HMAC secret or the PEM
-        private key of RS*/PS*/ES*/EdDSA."""
+        private key of RS*/PS*/ES*/EdDSA; ``headers`` are more JOSE header fields
+        (``{"kid": "key-1"}``)."""
         if self.exp <= _now():
             raise ValueError("Token: exp is in the past; the token would never be valid")
-        return sign(self.to_dict(), secret, algorithm)
+        return sign(self.to_dict(), secret, algorithm, headers)
 
     @classmethod
     def decode(

@@ -196,7 +196,9 @@ def _loading_user(
             if session is not None and session.defers(request):
                 await session.aauthenticate(request)
             else:
-                loaded = token_checks is not None and await token_checks.arun(request)
+                loaded = token_checks is not None and await token_checks.arun(
+                    request, from_database
+                )
                 if permissions is not None and permissions.needed(request):
                     await permissions.acheck(request)
                 if from_database and not loaded:
@@ -210,7 +212,7 @@ def _loading_user(
         if session is not None and session.defers(request):
             session.authenticate(request)
         else:
-            loaded = token_checks is not None and token_checks.run(request)
+            loaded = token_checks is not None and token_checks.run(request, from_database)
             if permissions is not None and permissions.needed(request):
                 permissions.check(request)
             if from_database and not loaded:

@@ -503,3 +503,22 @@ def test_websocket_handshakes_check_revocation_and_loaders():
             client.websocket_connect("/ws", headers=bearer(token))
         assert refused.value.response.status_code == 401
         assert refused.value.response.json() == {"detail": "Token has been revoked"}
+
+
+def test_set_token_cookies_scopes_the_refresh_cookie():
+    from django_bolt import JSON
+    from django_bolt.auth import create_token_pair, set_token_cookies
+
+    api = BoltAPI()
+
+    @api.post("/login")
+    async def login():
+        pair = create_token_pair("3", secret=SECRET, access_ttl=60)
+        return set_token_cookies(JSON({"ok": True}), pair, refresh_path="/refresh")
+
+    with TestClient(api) as client:
+        cookies = client.post("/login").headers.get_list("set-cookie")
+    access, refresh = sorted(cookies)
+    assert access.startswith("access_token=") and "Max-Age=60" in access
+    assert "Path=/;" in access and "HttpOnly" in access and "Secure" in access
+    assert refresh.startswith("refresh_token=") and "Path=/refresh" in refresh

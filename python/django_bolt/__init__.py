@@ -3,6 +3,7 @@
 from ._core import Request
 from .api import BoltAPI
 from .auth.backends import APIKeyAuthentication, JWTAuthentication, SessionAuthentication
+from .auth.context import APIKeyAuth, AuthContext, JWTClaims
 from .auth.guards import (
     AllowAny,
     HasAllPermissions,
@@ -12,7 +13,15 @@ from .auth.guards import (
     IsAuthenticated,
     IsStaff,
 )
-from .auth.tokens import create_jwt_for_user
+from .auth.jwt_utils import (
+    CurrentUser,
+    OptionalCurrentUser,
+    create_jwt_for_user,
+    extract_user_id_from_context,
+    get_auth_context,
+    get_current_user,
+)
+from .auth.token import Token
 from .compression import CompressionConfig
 from .cookies import Cookie
 from .cors import CORSConfig, cors
@@ -75,9 +84,11 @@ from .websocket import (
 )
 
 __all__ = [
+    "APIKeyAuth",
     "APIKeyAuthentication",
     "APIView",
     "AllowAny",
+    "AuthContext",
     "BaseMiddleware",
     "BoltAPI",
     "CORSConfig",
@@ -85,6 +96,7 @@ __all__ = [
     "CompressionConfig",
     "Cookie",
     "CreateMixin",
+    "CurrentUser",
     "CursorPagination",
     "Depends",
     "DestroyMixin",
@@ -101,6 +113,7 @@ __all__ = [
     "IsStaff",
     "JSON",
     "JWTAuthentication",
+    "JWTClaims",
     "JsonRenderPlugin",
     "LimitOffsetPagination",
     "ListMixin",
@@ -108,6 +121,7 @@ __all__ = [
     "MediaType",
     "ModelViewSet",
     "OpenAPIConfig",
+    "OptionalCurrentUser",
     "PageNumberPagination",
     "PaginatedResponse",
     "PaginationBase",
@@ -128,6 +142,7 @@ __all__ = [
     "StreamingResponse",
     "SwaggerRenderPlugin",
     "TimingMiddleware",
+    "Token",
     "UpdateMixin",
     "UploadFile",
     "UserType",
@@ -141,6 +156,9 @@ __all__ = [
     "action",
     "cors",
     "create_jwt_for_user",
+    "extract_user_id_from_context",
+    "get_auth_context",
+    "get_current_user",
     "middleware",
     "no_compress",
     "paginate",

@@ -17,6 +17,7 @@ import msgspec
 from ._core import ClientDisconnected, Request
 from .auth._permissions import PermissionCheck
 from .auth._sessions import SessionCheck
+from .auth.checks import TokenChecks
 from .auth.users import aload_user
 from .exceptions import HTTPException
 
@@ -327,13 +328,15 @@ def websocket_entry(
     loads_user: bool,
     session: SessionCheck | None = None,
     permissions: PermissionCheck | None = None,
+    token_checks: TokenChecks | None = None,
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
     session's channel in a ``WebSocket`` and runs ``handler`` with it. With
     ``loads_user``, ``websocket.user`` is first loaded from the database; a token whose
     user is gone is refused. (A user read from the claims is made by Rust.) A Django session
     (``session``) is read here, and its guards refuse the handshake as Rust would; so do
-    permission guards Rust left to Django (``permissions``)."""
+    permission guards Rust left to Django (``permissions``), and a revoked token or a
+    user the backend's own loader does not find (``token_checks``)."""
 
     async def run(
         channel: Any,
@@ -349,9 +352,12 @@ def websocket_entry(
             if session is not None and session.defers(request):
                 await _authenticate_session(websocket, session)
             else:
+                loaded = token_checks is not None and await _check_token(
+                    websocket, token_checks, loads_user
+                )
                 if permissions is not None and permissions.needed(request):
                     await _check_permissions(websocket, permissions)
-                if loads_user:
+                if loads_user and not loaded:
                     await _load_user(websocket)
             await handler(**kwargs)
         except WebSocketDisconnect:
@@ -369,6 +375,15 @@ async def _load_user(websocket: WebSocket) -> None:
         await aload_user(websocket._request)
     except HTTPException as refusal:
         await _refuse(websocket, refusal)
+
+
+async def _check_token(websocket: WebSocket, checks: TokenChecks, load: bool) -> bool:
+    """Revocation and a custom user loader; True when the loader set the user."""
+    try:
+        return await checks.arun(websocket._request, load)
+    except HTTPException as refusal:
+        await _refuse(websocket, refusal)
+        return False
 
 
 async def _check_permissions(websocket: WebSocket, permissions: PermissionCheck) -> None:

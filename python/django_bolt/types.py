@@ -2,9 +2,10 @@
 imports (``from django_bolt.types import Request, JWTClaims, UserType``).
 
 ``Request`` is the server's own Request class (``django_bolt.Request``), so a handler
-annotated with it receives the request. The others are for type checkers only: the
-Protocols say what a Django model, a user and an authentication context offer, and
-the TypedDicts the shape of JWT claims, API-key auth and middleware state.
+annotated with it receives the request; ``AuthContext``, ``JWTClaims`` and
+``APIKeyAuth`` are the auth package's (``django_bolt.auth.context``). The others are for
+type checkers only: the Protocols say what a Django model and a user offer, and the
+TypedDicts the shape of middleware state.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, Protocol, TypedDict, runtime_checkable
 
 from ._core import Request
+from .auth.context import APIKeyAuth, AuthContext, JWTClaims
 
 __all__ = [
     "APIKeyAuth",
@@ -60,47 +62,6 @@ class UserType(DjangoModel, Protocol):
     def set_password(self, raw_password: str | None) -> None: ...
     def check_password(self, raw_password: str) -> bool: ...
     def has_usable_password(self) -> bool: ...
-
-
-class AuthContext(Protocol):
-    """What authentication found for a request: who (``user_id``), with which backend,
-    their flags and permissions, and a token's ``claims``."""
-
-    user_id: str | None
-    is_staff: bool
-    is_superuser: bool
-    backend: str
-    permissions: set[str] | None
-    claims: dict[str, Any] | None
-
-
-class JWTClaims(TypedDict, total=False):
-    """The registered claims of RFC 7519 and the ones ``create_jwt_for_user`` adds."""
-
-    sub: str
-    exp: int
-    iat: int
-    nbf: int
-    iss: str
-    aud: str
-    jti: str
-    user_id: int
-    username: str
-    email: str
-    is_staff: bool
-    is_superuser: bool
-    permissions: list[str]
-    groups: list[str]
-
-
-class APIKeyAuth(TypedDict, total=False):
-    """What API-key authentication tells a handler about the key."""
-
-    key_id: str
-    key_name: str
-    permissions: list[str]
-    rate_limit: NotRequired[int]
-    metadata: NotRequired[dict[str, Any]]
 
 
 class TimingState(TypedDict, total=False):

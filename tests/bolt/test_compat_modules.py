@@ -62,8 +62,11 @@ def test_types_protocols_and_typed_dicts(django_project):
     assert django_bolt.UserType is UserType and django_bolt.DjangoModel is DjangoModel
     claims: JWTClaims = {"sub": "1", "exp": 2}
     assert claims["sub"] == "1"
-    for typed in (APIKeyAuth, JWTClaims, MiddlewareResponse, TimingState, TracingState):
+    for typed in (JWTClaims, MiddlewareResponse, TimingState, TracingState):
         assert typed.__total__ is False
+    # APIKeyAuth is request.auth as an API key fills it: every key is always there.
+    assert APIKeyAuth.__total__ is True
+    assert set(APIKeyAuth.__annotations__) >= {"backend", "user_id", "permissions"}
     assert "user_id" in AuthContext.__annotations__
 
 

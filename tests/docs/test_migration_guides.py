@@ -30,7 +30,7 @@ from django_bolt.testing import TestClient
 GUIDES_DIR = support.REPO_ROOT / "docs" / "migrate"
 EXAMPLES_DIR = GUIDES_DIR / "examples"
 GUIDES = ["fastapi.md", "drf.md", "ninja.md", "django-bolt.md"]
-BOLT_PACKAGES = ["from_fastapi", "from_drf", "from_ninja", "from_bolt"]
+BOLT_PACKAGES = ["from_fastapi", "from_drf", "from_ninja", "from_bolt", "from_original"]
 BEFORE_SIDES = {
     "from_fastapi/test_fastapi_app.py": "fastapi",
     "from_drf/test_drf_app.py": "rest_framework",

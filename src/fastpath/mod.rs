@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 
 use crate::admission::Gate;
 use crate::body::{BoxError, ResponseBody};
-use crate::conn::{ConnInfo, Scheme};
+use crate::conn::ConnInfo;
 use crate::errors;
 use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
@@ -62,12 +62,13 @@ fn admit(
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
-    scheme: Scheme,
+    conn: &ConnInfo,
 ) -> Result<Admission, auth::Refusal> {
     let identity = match protection {
-        Some(protection) => protection.check(&parts.headers)?,
+        Some(protection) => protection.check(conn, parts)?,
         None => None,
     };
+    let scheme = conn.scheme;
     let identity = identity.map(|identity| auth::Identity { scheme, ..identity });
     let values = read_params(specs, path_params, parts)
         .map_err(|failures| Box::new(errors::unprocessable(&failures)))?;
@@ -90,7 +91,7 @@ pub fn enter(
             &route.params,
             path_params,
             head,
-            conn.scheme,
+            conn,
         )
     });
     admitted.map_err(|mut refusal| {

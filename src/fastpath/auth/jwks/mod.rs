@@ -305,3 +305,47 @@ fn runtime() -> tokio::runtime::Handle {
     *current = Some((pid, handle.clone()));
     handle
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validation(algorithms: &[Algorithm]) -> Validation {
+        let mut validation = Validation::new(algorithms[0]);
+        validation.algorithms = algorithms.to_vec();
+        validation
+    }
+
+    const DOCUMENT: &str = r#"{"keys": [
+        {"kty": "RSA", "kid": "rsa", "n": "AQAB", "e": "AQAB"},
+        {"kty": "RSA", "kid": "rsa-enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
+        {"kty": "RSA", "kid": "rsa-ps", "alg": "PS256", "n": "AQAB", "e": "AQAB"},
+        {"kty": "EC", "kid": "p256", "crv": "P-256", "x": "AQAB", "y": "AQAB"},
+        {"kty": "EC", "kid": "p384", "crv": "P-384", "x": "AQAB", "y": "AQAB"},
+        {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"}
+    ]}"#;
+
+    #[test]
+    fn each_key_keeps_the_accepted_algorithms_of_its_kind() {
+        let accepted = validation(&[Algorithm::RS256, Algorithm::ES256]);
+        let keys = parse(DOCUMENT.as_bytes(), &accepted).unwrap();
+        let mut kids: Vec<&str> = keys.keys().map(String::as_str).collect();
+        kids.sort();
+        // No encryption key, no key whose `alg` is not accepted, no other curve, no
+        // shared secret.
+        assert_eq!(kids, ["p256", "rsa"]);
+        assert_eq!(keys["rsa"].validation.algorithms, [Algorithm::RS256]);
+        assert_eq!(keys["p256"].validation.algorithms, [Algorithm::ES256]);
+    }
+
+    #[test]
+    fn a_document_is_a_key_set_or_an_error() {
+        let accepted = validation(&[Algorithm::RS256]);
+        assert!(parse(b"[]", &accepted).is_err());
+        assert!(KeySet::from_document(r#"{"keys": []}"#, &accepted).is_err());
+        let set = KeySet::from_document(DOCUMENT, &accepted).unwrap();
+        assert!(set.key(Some("rsa")).is_ok());
+        assert!(matches!(set.key(Some("p256")), Err(Missing::UnknownKid)));
+        assert!(matches!(set.key(None), Err(Missing::UnknownKid)));
+    }
+}

@@ -293,6 +293,11 @@ def test_bad_key_set_arguments_are_refused(options, message):
         JWTAuthentication(**options)
 
 
+def test_oidc_discovery_names_its_replacement():
+    with pytest.raises(ValueError, match="pass jwks_url="):
+        JWTAuthentication(oidc_issuer="https://issuer.test", audience=AUDIENCE)
+
+
 def test_a_url_needs_an_audience_and_an_issuer():
     with pytest.raises(ValueError, match="needs audience= and issuer="):
         JWTAuthentication(jwks_url="https://a.test/k", algorithms=["RS256"])

@@ -101,8 +101,14 @@ class JWTAuthentication(AuthBackend):
         jwks_url: str | None = None,
         jwks: Mapping[str, Any] | str | None = None,
         jwks_refresh_interval: int = 300,
+        oidc_issuer: str | None = None,
     ) -> None:
         super().__init__(header)
+        if oidc_issuer is not None:
+            raise ValueError(
+                "JWTAuthentication(oidc_issuer=...) is not offered: pass jwks_url= (the "
+                "jwks_uri of the issuer's /.well-known/openid-configuration) and issuer="
+            )
         self.load_user = load_user
         if public_key is not None and secret is not None:
             raise ValueError("JWTAuthentication takes secret= or public_key=, not both")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 
-from django_bolt import BoltAPI, JWTAuthentication, Request
+from django_bolt import APIKeyAuthentication, BoltAPI, JWTAuthentication, Request, rate_limit
 
 api = BoltAPI(prefix="/jwt")
 
 SECRET = "tests-only-jwt-secret-" + "x" * 48  # the project's BOLT_JWT_SECRET
+API_KEYS = ["key-one", "key-two"]
 JWKS_AUDIENCE = "bolt-tests"
 JWKS_ISSUER = "https://issuer.test/"
 
@@ -51,3 +52,19 @@ if os.environ.get("JWT_TEST_JWKS_URL"):
     @api.get("/jwks", auth=jwks_auth)
     async def jwks_read(request: Request) -> dict:
         return whoami(request)
+
+
+jwt_auth = [JWTAuthentication(load_user=False)]
+key_auth = [APIKeyAuthentication(api_keys=API_KEYS)]
+
+
+@api.get("/per-user", auth=jwt_auth)
+@rate_limit(rps=0.2, burst=2, key="user")
+async def per_user(request: Request) -> dict:
+    return whoami(request)
+
+
+@api.get("/per-key", auth=key_auth)
+@rate_limit(rps=0.2, burst=2, key="api_key")
+async def per_key() -> dict:
+    return {"ok": True}

@@ -10,8 +10,9 @@ import jwt as pyjwt
 import pytest
 import support
 
-from django_bolt import BoltAPI, JWTAuthentication, Request
+from django_bolt import BoltAPI, JWTAuthentication, Request, WebSocket
 from django_bolt.testing import TestClient
+from django_bolt.testing_websocket import WebSocketRejected
 
 SECRET = "tests-only-jwt-secret-" + "x" * 48  # the project's BOLT_JWT_SECRET
 
@@ -126,6 +127,32 @@ def test_through_testclient_with_same_origin_fetch_metadata(django_project):
         refused = client.delete("/thing", headers=cookie(token("9"), "jwt", Origin="http://x.test"))
         assert refused.status_code == 403
         assert client.delete("/thing").status_code == 401
+
+
+def test_a_websocket_handshake_with_the_cookie_needs_this_sites_origin(django_project):
+    api = BoltAPI()
+    auth = [JWTAuthentication(secret=SECRET, cookie="jwt", load_user=False)]
+
+    @api.websocket("/ws", auth=auth)
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json({"user_id": websocket.auth["user_id"]})
+        await websocket.close()
+
+    with TestClient(api) as client:
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect(
+                "/ws", headers=cookie(token("5"), "jwt", Origin="https://evil.test")
+            )
+        assert refused.value.response.status_code == 403
+        assert refused.value.response.json()["detail"].startswith("CSRF Failed: Origin")
+        own = cookie(token("5"), "jwt", Origin="http://testserver")
+        with client.websocket_connect("/ws", headers=own) as opened:
+            assert opened.receive_json() == {"user_id": "5"}
+        # A token in the header needs no origin.
+        header = {"Authorization": f"Bearer {token('6')}", "Origin": "https://evil.test"}
+        with client.websocket_connect("/ws", headers=header) as opened:
+            assert opened.receive_json() == {"user_id": "6"}
 
 
 def test_bad_cookie_arguments_are_refused():

@@ -275,6 +275,32 @@ def test_plain_http_on_loopback_and_a_server_that_never_answered(django_project,
     assert f"cannot fetch the JWKS at {closed}: cannot connect" in capfd.readouterr().err
 
 
+def test_backends_sharing_a_url_keep_their_own_audience(django_project):
+    with key_server() as server:
+        server.keys = [SigningKey("RS256")]
+        api = BoltAPI()
+        for audience in ("api-one", "api-two"):
+            auth = [
+                JWTAuthentication(
+                    jwks_url=server.url,
+                    algorithms=["RS256"],
+                    audience=audience,
+                    issuer=ISSUER,
+                    load_user=False,
+                )
+            ]
+
+            @api.get(f"/{audience}", auth=auth)
+            async def route() -> dict:
+                return {}
+
+        with TestClient(api) as client:
+            headers = bearer(server.keys[0].token(aud="api-one"))
+            assert client.get("/api-one", headers=headers).status_code == 200
+            refused = client.get("/api-two", headers=headers)
+            assert refused.json() == {"detail": "Token audience is not accepted"}
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -2,7 +2,7 @@
 //! requests other sites' pages make, and Bolt routes run no Django CSRF middleware, so
 //! an unsafe request authenticated by the cookie must show it comes from this site.
 //!
-//! Its `Origin` (else its `Referer`'s origin) must be the request's own scheme and host
+//! A WebSocket handshake is checked too. Its `Origin` (else its `Referer`'s origin) must be the request's own scheme and host
 //! (as a trusted proxy gives them) or one of Django's `CSRF_TRUSTED_ORIGINS`; without
 //! either header, `Sec-Fetch-Site: same-origin` or `none` passes. Everything else is
 //! refused, with the reason.
@@ -40,10 +40,14 @@ impl OriginCheck {
 
     /// Whether a request authenticated by the cookie may go on; why not if it may not.
     pub fn check(&self, conn: &ConnInfo, head: &http::request::Parts) -> Result<(), String> {
-        if matches!(
+        let safe = matches!(
             head.method,
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-        ) {
+        );
+        // A WebSocket handshake is a GET, yet it opens a channel for the page that made
+        // it: another site's page must not open one with the user's cookie. (Over
+        // HTTP/2 and HTTP/3 it is a CONNECT, unsafe anyway.)
+        if safe && !head.headers.contains_key(header::UPGRADE) {
             return Ok(());
         }
         let header_text = |name| head.headers.get(name).map(|v| v.to_str().unwrap_or(""));
@@ -159,6 +163,10 @@ mod tests {
         // Another scheme is another origin.
         assert!(check("DELETE", &[("origin", "http://api.example.com")]).is_err());
         assert!(check("POST", &[("origin", "null")]).is_err());
+        // A WebSocket handshake is a GET that needs the check.
+        let handshake = [("upgrade", "websocket"), ("origin", "https://evil.test")];
+        assert!(check("GET", &handshake).is_err());
+        assert!(check("GET", &[("upgrade", "websocket")]).is_err());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! it lacks. Fetches run on a thread of their own, never on a request's: one at a time,
 //! and at most one every `MIN_INTERVAL`, so a client sending random `kid`s costs the
 //! key server nothing. A failed fetch keeps the keys already known and says why on
-//! stderr. Routes naming the same URL share one set.
+//! stderr. Routes whose backends name the same URL and check tokens alike share one
+//! set.
 
 mod fetch;
 
@@ -83,7 +84,8 @@ impl KeySet {
         }))
     }
 
-    /// The set at `url`, shared with the routes already naming it, fetched once first.
+    /// The set at `url`, shared with the routes already naming it with the same checks,
+    /// fetched once first.
     pub fn fetched(
         url: &str,
         refresh_every: Duration,
@@ -98,11 +100,19 @@ impl KeySet {
         static SHARED: Mutex<Vec<(String, Weak<KeySet>)>> = Mutex::new(Vec::new());
         let mut shared = SHARED.lock();
         shared.retain(|(_, set)| set.strong_count() > 0);
-        if let Some(set) = shared
+        // Keys carry their backend's checks (audience, issuer...): only backends that
+        // check alike may share them.
+        let same = |set: &Arc<KeySet>| {
+            set.source
+                .as_ref()
+                .is_some_and(|source| source.validation == *validation)
+        };
+        let found = shared
             .iter()
-            .find(|(u, _)| u == url)
-            .and_then(|(_, s)| s.upgrade())
-        {
+            .filter(|(u, _)| u == url)
+            .filter_map(|(_, set)| set.upgrade())
+            .find(same);
+        if let Some(set) = found {
             return Ok(set);
         }
         let set = Arc::new(KeySet {

@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 
 use crate::admission::Gate;
 use crate::body::{BoxError, ResponseBody};
-use crate::conn::{ConnInfo, Scheme};
+use crate::conn::ConnInfo;
 use crate::errors;
 use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
@@ -62,12 +62,17 @@ fn admit(
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
-    scheme: Scheme,
+    conn: &ConnInfo,
+    limit_by_identity: Option<&rate_limit::RateLimit>,
 ) -> Result<Admission, auth::Refusal> {
     let identity = match protection {
-        Some(protection) => protection.check(&parts.headers)?,
+        Some(protection) => protection.check(conn, parts)?,
         None => None,
     };
+    if let Some(limit) = limit_by_identity {
+        limit.check(conn, &parts.headers, identity.as_ref())?;
+    }
+    let scheme = conn.scheme;
     let identity = identity.map(|identity| auth::Identity { scheme, ..identity });
     let values = read_params(specs, path_params, parts)
         .map_err(|failures| Box::new(errors::unprocessable(&failures)))?;
@@ -75,7 +80,7 @@ fn admit(
 }
 
 /// Let a request into a Bolt route, or a handshake into a Bolt WebSocket route: its
-/// rate limit (429), then `admit`. A refusal of a CORS route is marked for the origin,
+/// rate limit (429; after auth when it counts by user or API key), then `admit`. A refusal of a CORS route is marked for the origin,
 /// so that the page may read it.
 pub fn enter(
     route: &route::Common,
@@ -84,13 +89,18 @@ pub fn enter(
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
 ) -> Result<Admission, auth::Refusal> {
-    let admitted = limit(route.rate_limit.as_deref(), conn, head).and_then(|()| {
+    let (by_identity, by_client) = match route.rate_limit.as_deref() {
+        Some(limit) if limit.after_auth() => (Some(limit), None),
+        limit => (None, limit),
+    };
+    let admitted = limit(by_client, conn, head).and_then(|()| {
         admit(
             route.protection.as_deref(),
             &route.params,
             path_params,
             head,
-            conn.scheme,
+            conn,
+            by_identity,
         )
     });
     admitted.map_err(|mut refusal| {
@@ -110,7 +120,7 @@ fn limit(
     conn: &ConnInfo,
     head: &http::request::Parts,
 ) -> Result<(), auth::Refusal> {
-    rate_limit.map_or(Ok(()), |limit| limit.check(conn, &head.headers))
+    rate_limit.map_or(Ok(()), |limit| limit.check(conn, &head.headers, None))
 }
 
 /// Read a route's parameters from the request, or every field that failed.

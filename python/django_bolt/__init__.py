@@ -18,7 +18,18 @@ from .cors import CORSConfig, cors
 from .decorators import no_compress, skip_middleware
 from .enums import FileSize, MediaType
 from .exceptions import HTTPException
-from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
+from .middleware import (
+    BaseMiddleware,
+    DjangoMiddleware,
+    ErrorHandlerMiddleware,
+    LoggingMiddleware,
+    Middleware,
+    MiddlewareProtocol,
+    TimingMiddleware,
+    TimingState,
+    TracingState,
+    middleware,
+)
 from .openapi import (
     OpenAPIConfig,
     RapidocRenderPlugin,
@@ -53,6 +64,8 @@ __all__ = [
     "CompressionConfig",
     "CursorPagination",
     "Depends",
+    "DjangoMiddleware",
+    "ErrorHandlerMiddleware",
     "FileResponse",
     "FileSize",
     "HTML",
@@ -68,6 +81,8 @@ __all__ = [
     "LimitOffsetPagination",
     "LoggingMiddleware",
     "MediaType",
+    "Middleware",
+    "MiddlewareProtocol",
     "OpenAPIConfig",
     "PageNumberPagination",
     "PlainText",
@@ -82,6 +97,8 @@ __all__ = [
     "StreamingResponse",
     "SwaggerRenderPlugin",
     "TimingMiddleware",
+    "TimingState",
+    "TracingState",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",

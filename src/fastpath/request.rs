@@ -145,6 +145,18 @@ impl Request {
         *self.auth.lock() = Some(auth);
     }
 
+    /// Any other attribute is read from `state`: what Django middleware sets on its
+    /// request (`session`, `LANGUAGE_CODE`, a tenant, ...) reaches the handler as
+    /// `request.<name>`, as it would on Django's request.
+    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        match self.state.bind(py).get_item(name)? {
+            Some(value) => Ok(value.unbind()),
+            None => Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+                "'Request' object has no attribute '{name}'"
+            ))),
+        }
+    }
+
     fn __repr__(&self) -> String {
         format!("<Request {} {}>", self.head.method, self.head.uri)
     }

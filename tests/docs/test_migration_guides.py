@@ -133,10 +133,6 @@ MISSING_TODAY = [
     ("django_bolt.auth", "AllowAny"),
     ("django_bolt.auth", "create_jwt_for_user"),
     ("django_bolt.types", "Request"),
-    ("django_bolt.middleware", "cors"),
-    ("django_bolt.middleware", "rate_limit"),
-    ("django_bolt.middleware", "no_compress"),
-    ("django_bolt.middleware", "skip_middleware"),
     ("django_bolt.health", "add_health_check"),
     ("django_bolt.shortcuts", "render"),
     ("django_bolt.serializers", "Email"),
@@ -149,7 +145,6 @@ MISSING_TODAY = [
     ("django_bolt.websocket", "CloseCode"),
     ("django_bolt.websocket", "WebSocketException"),
     ("django_bolt.testing", "WebSocketTestClient"),
-    ("django_bolt.logging", "LoggingConfig"),
 ]
 AVAILABLE_TODAY = [
     ("django_bolt", "APIView"),
@@ -227,11 +222,9 @@ def test_names_the_guide_says_to_use_exist(module, name):
     assert offers(module, name)
 
 
-def test_boltapi_has_no_viewset_mount_or_django_middleware_yet():
+def test_boltapi_has_no_viewset_or_mount_yet():
     api = BoltAPI()
     assert not hasattr(api, "viewset") and not hasattr(api, "mount")
-    with pytest.raises(TypeError, match="django_middleware"):
-        BoltAPI(django_middleware=True)
 
 
 def test_boltapi_takes_enable_logging():

@@ -80,11 +80,14 @@ def _glob_pattern(globs: list[str] | None) -> re.Pattern[str] | None:
 class TimingMiddleware(BaseMiddleware):
     """Adds ``X-Response-Time`` (seconds the layers inside took, e.g. ``0.0012s``) and
     ``X-Request-ID``; the handler finds both in ``request.state`` (``request_id``,
-    ``start_time``: see ``TimingState``)."""
+    ``start_time``: see ``TimingState``). The id is the server's (the one its access
+    log names) when it made one, a new one otherwise (under the TestClient)."""
 
     async def process_request(self, request: Request) -> Response:
         start = time.perf_counter()
-        request_id = request.state.setdefault("request_id", uuid.uuid4().hex)
+        request_id = request.state.setdefault(
+            "request_id", request.headers.get("x-request-id") or uuid.uuid4().hex
+        )
         request.state["start_time"] = start
         response = await self.get_response(request)
         response.headers["X-Response-Time"] = f"{time.perf_counter() - start:.4f}s"

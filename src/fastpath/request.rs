@@ -20,6 +20,10 @@ pub struct Request {
 }
 
 impl Request {
+    fn conn(&self) -> Option<&crate::conn::ConnInfo> {
+        self.head.extensions.get::<std::sync::Arc<crate::conn::ConnInfo>>().map(|c| &**c)
+    }
+
     pub fn new(py: Python<'_>, head: http::request::Parts, body: Bytes) -> Self {
         Request {
             head,
@@ -49,6 +53,20 @@ impl Request {
     #[getter]
     fn query_string(&self) -> &str {
         self.head.uri.query().unwrap_or("")
+    }
+
+    /// `https` on a TLS connection (or one a trusted proxy said was), else `http`.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.conn().map_or("http", |conn| conn.scheme.as_str())
+    }
+
+    /// The client's `(address, port)` (after a trusted proxy's word), or None when
+    /// unknown (under the TestClient).
+    #[getter]
+    fn client(&self) -> Option<(String, u16)> {
+        let addr = self.conn()?.client?;
+        Some((addr.ip().to_string(), addr.port()))
     }
 
     /// The host the client asked for: HTTP/2's and HTTP/3's `:authority`, else `Host`.

@@ -133,6 +133,8 @@ def test_attributes_headers_and_cookies_of_project_middleware(client):
     assert response.headers["x-tag"] == "seen"
     assert response.headers["x-stamp"] == "acme"  # a Bolt middleware inside reads it too
     assert "tagged=yes" in response.headers["set-cookie"]
+    assert response.headers["x-secure"] == "False"
+    assert response.headers["x-remote"] == "127.0.0.1"  # REMOTE_ADDR: the client's
     # A handler that does not take the Request still runs behind them.
     assert client.get("/djmw2/no-request").headers["x-tag"] == "seen"
 
@@ -206,3 +208,39 @@ def test_django_middleware_wrapper_in_middleware_list(djmw):
         response = client.get("/t")
     assert response.json() == {"tenant": "acme"}
     assert response.headers["x-tag"] == "seen"
+
+
+# ---- over TLS: Django sees the scheme and the client -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    sys.path.insert(0, str(support.TESTS_DIR / "transport"))
+    import certs as test_certs
+
+    certs = test_certs.make(tmp_path_factory.mktemp("certs"))
+    database = support.migrated_database(tmp_path_factory.mktemp("db"), "seed_auth_users")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BOLT_TEST_DATABASE", str(database))
+        options = ("--settings", "boltproj.settings_djmw")
+        options += ("--cert", str(certs.cert), "--key", str(certs.key))
+        with support.serve_django(support.BOLT_PROJECT_DIR, *options) as server:
+            server.base_url = server.base_url.replace("http://", "https://")
+            server.ca = certs.ca
+            yield server
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_csrf_over_https_compares_the_https_origin(tls_server, protocol):
+    origin = tls_server.base_url
+    with support.make_client(origin, protocol, verify=tls_server.verify) as client:
+        credentials = {"username": "rita", "password": PASSWORD}
+        cookies = dict(client.post("/django/login", json=credentials).cookies)
+        headers = {**cookie_header(cookies), "X-CSRFToken": cookies["csrftoken"]}
+        same_site = client.post("/djmw/write", headers={**headers, "Origin": origin})
+        assert same_site.status_code == 200, same_site.text
+        insecure = origin.replace("https://", "http://")
+        downgraded = client.post("/djmw/write", headers={**headers, "Origin": insecure})
+        assert downgraded.status_code == 403
+        seen = client.get("/djmw2/tagged").headers
+        assert (seen["x-secure"], seen["x-remote"]) == ("True", "127.0.0.1")

@@ -163,9 +163,8 @@ def _django_request(request: Request) -> Any:
         "root_path": "",
         "query_string": query.encode("latin-1"),
         "headers": raw_headers,
-        # The Request does not say whether the connection was TLS; Django's
-        # SECURE_PROXY_SSL_HEADER still applies.
-        "scheme": "http",
+        "scheme": request.scheme,
+        "client": request.client,
     }
     django_request = ASGIRequest(scope, io.BytesIO(request.body))
     django_request.bolt_request = request

@@ -17,6 +17,8 @@ class TagMiddleware:
         request.LANGUAGE_CODE = "fr"
         response = self.get_response(request)
         response["X-Tag"] = "seen"
+        response["X-Secure"] = str(request.is_secure())
+        response["X-Remote"] = request.META.get("REMOTE_ADDR", "")
         response.set_cookie("tagged", "yes")
         return response
 

@@ -21,7 +21,10 @@ pub struct Request {
 
 impl Request {
     fn conn(&self) -> Option<&crate::conn::ConnInfo> {
-        self.head.extensions.get::<std::sync::Arc<crate::conn::ConnInfo>>().map(|c| &**c)
+        self.head
+            .extensions
+            .get::<std::sync::Arc<crate::conn::ConnInfo>>()
+            .map(|c| &**c)
     }
 
     pub fn new(py: Python<'_>, head: http::request::Parts, body: Bytes) -> Self {

@@ -120,11 +120,12 @@ def test_csrf_refuses_an_unsafe_request_without_token(client):
 
 
 def test_attributes_headers_and_cookies_of_project_middleware(client):
-    response = client.get("/djmw2/tagged")
+    response = client.get("/djmw2/tagged", headers={"Accept-Language": "fr"})
     assert response.status_code == 200
     assert response.json() == {
         "tenant": "acme",
-        "language": "fr",
+        "language": "fr",  # LocaleMiddleware's, from Accept-Language
+        "active_language": "fr",
         "stamp": "on",
         "in_state": "acme",
         "username": None,
@@ -133,6 +134,8 @@ def test_attributes_headers_and_cookies_of_project_middleware(client):
     assert response.headers["x-tag"] == "seen"
     assert response.headers["x-stamp"] == "acme"  # a Bolt middleware inside reads it too
     assert "tagged=yes" in response.headers["set-cookie"]
+    assert response.headers["content-language"] == "fr"
+    assert "Accept-Language" in response.headers["vary"]
     assert response.headers["x-secure"] == "False"
     assert response.headers["x-remote"] == "127.0.0.1"  # REMOTE_ADDR: the client's
     # A handler that does not take the Request still runs behind them.

@@ -14,7 +14,6 @@ class TagMiddleware:
 
     def __call__(self, request):
         request.tenant = "acme"
-        request.LANGUAGE_CODE = "fr"
         response = self.get_response(request)
         response["X-Tag"] = "seen"
         response["X-Secure"] = str(request.is_secure())

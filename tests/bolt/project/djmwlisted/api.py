@@ -1,6 +1,7 @@
 """Bolt routes behind a listed set of Django middleware, the project's own among them
 (tests/bolt/test_django_middleware.py)."""
 
+from django.utils.translation import get_language
 from djmwapp.api import who
 
 from django_bolt import BoltAPI, Request, middleware
@@ -10,6 +11,7 @@ api = BoltAPI(
     prefix="/djmw2",
     django_middleware=[
         "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.locale.LocaleMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "djmwapp.middleware.TagMiddleware",
         "djmwapp.middleware.GateMiddleware",
@@ -36,6 +38,7 @@ async def tagged(request: Request):
     return {
         "tenant": request.tenant,
         "language": request.LANGUAGE_CODE,
+        "active_language": get_language(),
         "stamp": request.stamp,
         "in_state": request.state["tenant"],
         **who(request),

@@ -247,3 +247,12 @@ def test_csrf_over_https_compares_the_https_origin(tls_server, protocol):
         assert downgraded.status_code == 403
         seen = client.get("/djmw2/tagged").headers
         assert (seen["x-secure"], seen["x-remote"]) == ("True", "127.0.0.1")
+
+
+def test_handlers_behind_django_middleware_run_on_the_servers_loop(client):
+    """The stack runs on a thread; the layers inside come back to the server's loop."""
+    behind = client.get("/djmw/loop")
+    assert behind.headers["vary"]  # the middleware ran
+    direct = client.get("/djmw/loop-direct")
+    assert "vary" not in direct.headers  # @skip_middleware("*"): the direct call
+    assert behind.json() == direct.json()

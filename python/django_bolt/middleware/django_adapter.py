@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.utils.functional import LazyObject, empty
+
+from .. import _loop
 from .._core import Request
+from ..db import call_in_request
 from ..responses import FileResponse, Response, StreamingResponse, Wire
 from .base import GetResponse
 
@@ -73,7 +78,12 @@ def _resolved(middleware: type | str | Callable[..., Any]) -> Any:
 
 
 class _StackLayer:
-    """One route's instances of the stack's middleware, awaited per request."""
+    """One route's instances of the stack's middleware, awaited per request.
+
+    The stack runs in sync mode, as under WSGI, on a thread of its own pool: one hop
+    off the event loop and one back (for the layers inside) per request, where async
+    mode would hop to a thread for each sync hook of each middleware. Async-only
+    middleware is adapted, as Django does."""
 
     def __init__(
         self,
@@ -82,25 +92,29 @@ class _StackLayer:
         on_error: Callable[[BaseException], Wire],
         view: Any,
     ) -> None:
+        from asgiref.sync import async_to_sync, sync_to_async
         from django.core.exceptions import MiddlewareNotUsed
         from django.core.handlers.base import BaseHandler
         from django.core.handlers.exception import convert_exception_to_response
 
         self.get_response = get_response
+        # asgiref's bridges, so the thread calls back into the loop that awaits it.
+        self.inner_layers = async_to_sync(get_response)
+        self.run_stack = sync_to_async(call_in_request, thread_sensitive=False, executor=_pool())
         self.on_error = on_error
         self.view = view
         adapter = BaseHandler()
         self.view_hooks: list[Callable[..., Any]] = []
         self.exception_hooks: list[Callable[..., Any]] = []
-        # As Django's BaseHandler.load_middleware(is_async=True), from the inside out.
+        # As Django's BaseHandler.load_middleware(is_async=False), from the inside out.
         handler: Callable[..., Any] = convert_exception_to_response(self._inner)
-        handler_is_async = True
+        handler_is_async = False
         for factory, kwargs in reversed(entries):
             sync_capable = getattr(factory, "sync_capable", True)
             async_capable = getattr(factory, "async_capable", False)
             if not sync_capable and not async_capable:
                 raise RuntimeError(f"{factory!r} is neither sync_capable nor async_capable")
-            is_async = async_capable
+            is_async = not sync_capable
             adapted = adapter.adapt_method_mode(is_async, handler, handler_is_async)
             try:
                 instance = factory(adapted, **kwargs)
@@ -109,33 +123,34 @@ class _StackLayer:
             if instance is None:
                 raise TypeError(f"Django middleware factory {factory!r} returned None")
             if hasattr(instance, "process_view"):
-                self.view_hooks.insert(0, adapter.adapt_method_mode(True, instance.process_view))
+                self.view_hooks.insert(0, adapter.adapt_method_mode(False, instance.process_view))
             if hasattr(instance, "process_exception"):
                 self.exception_hooks.append(
-                    adapter.adapt_method_mode(True, instance.process_exception)
+                    adapter.adapt_method_mode(False, instance.process_exception)
                 )
             handler = convert_exception_to_response(instance)
             handler_is_async = is_async
-        self.outermost = adapter.adapt_method_mode(True, handler, handler_is_async)
+        self.outermost = adapter.adapt_method_mode(False, handler, handler_is_async)
 
     async def __call__(self, request: Request) -> Response:
         django_request = _django_request(request)
-        django_response = await self.outermost(django_request)
+        django_response = await self.run_stack(self.outermost, {"request": django_request})
         return _bolt_response(django_response)
 
-    async def _inner(self, django_request: Any) -> Any:
-        """The view's place in Django's stack: the Bolt layers inside and the handler."""
+    def _inner(self, django_request: Any) -> Any:
+        """The view's place in Django's stack (on the stack's thread): the Bolt layers
+        inside and the handler, back on the loop."""
         request: Request = django_request.bolt_request
-        await _copy_attributes(django_request, request)
+        _copy_attributes(django_request, request)
         for hook in self.view_hooks:
-            response = await hook(django_request, self.view, (), {})
+            response = hook(django_request, self.view, (), {})
             if response is not None:
                 return response
         try:
-            response = await self.get_response(request)
+            response = self.inner_layers(request)
         except Exception as exc:
             for hook in self.exception_hooks:
-                answer = await hook(django_request, exc)
+                answer = hook(django_request, exc)
                 if answer is not None:
                     return answer
             # As a route without Django middleware: Bolt's 500 (logged), not Django's.
@@ -143,6 +158,21 @@ class _StackLayer:
 
             response = from_wire(self.on_error(exc))
         return _django_response(response)
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads Django middleware stacks run on: a pool of their own, as large as the
+    sync handlers' (each holds a thread while the layers inside run, so sharing theirs
+    could leave none for a sync handler inside)."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=_loop.sync_workers(), thread_name_prefix="bolt-django-mw"
+        )
+    return _executor
 
 
 def _django_request(request: Request) -> Any:
@@ -173,9 +203,9 @@ def _django_request(request: Request) -> Any:
     return django_request
 
 
-async def _copy_attributes(django_request: Any, request: Request) -> None:
-    """What the middleware set on Django's request, onto Bolt's: ``user`` (resolved
-    here, on the loop, so async handlers may read it) unless Bolt's own ``auth=``
+def _copy_attributes(django_request: Any, request: Request) -> None:
+    """What the middleware set on Django's request, onto Bolt's: ``user`` (loaded here,
+    on the stack's thread, so async handlers may read it) unless Bolt's own ``auth=``
     identified the client, the rest into ``request.state``."""
     added = vars(django_request).keys() - django_request.bolt_baseline
     for name in added:
@@ -183,8 +213,12 @@ async def _copy_attributes(django_request: Any, request: Request) -> None:
             continue
         request.state[name] = getattr(django_request, name)
     if "user" in added and not request.auth:
-        auser = getattr(django_request, "auser", None)
-        request.user = await auser() if auser is not None else django_request.user
+        user = django_request.user
+        if isinstance(user, LazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
+        request.user = user
 
 
 def _django_response(response: Response) -> Any:

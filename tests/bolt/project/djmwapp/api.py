@@ -1,8 +1,10 @@
 """Bolt routes behind the project's Django middleware (tests/bolt/test_django_middleware.py)."""
 
+import asyncio
+
 from django.views.decorators.csrf import csrf_exempt
 
-from django_bolt import BoltAPI, Request
+from django_bolt import BoltAPI, Request, skip_middleware
 
 #: settings.MIDDLEWARE: sessions, common, CSRF, authentication.
 api = BoltAPI(prefix="/djmw", django_middleware=True)
@@ -58,3 +60,14 @@ async def boom():
 @plain.get("/hello")
 async def hello():
     return {"hello": "world"}
+
+
+@api.get("/loop")
+async def loop_of_middleware_route():
+    return {"loop": id(asyncio.get_running_loop())}
+
+
+@api.get("/loop-direct")
+@skip_middleware("*")
+async def loop_of_direct_route():
+    return {"loop": id(asyncio.get_running_loop())}

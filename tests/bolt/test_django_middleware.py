@@ -4,7 +4,9 @@ real runbolt process over HTTP/1.1 and HTTP/2 (routes: project/djmwapp)."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from types import SimpleNamespace
 
 import httpx
@@ -256,3 +258,20 @@ def test_handlers_behind_django_middleware_run_on_the_servers_loop(client):
     direct = client.get("/djmw/loop-direct")
     assert "vary" not in direct.headers  # @skip_middleware("*"): the direct call
     assert behind.json() == direct.json()
+
+
+def test_shutdown_cuts_a_request_waiting_behind_django_middleware(tmp_path):
+    """A handler still running at the end of the grace period is cancelled, and the
+    stack's thread, waiting for it, lets the process exit."""
+    database = support.migrated_database(tmp_path, "seed_auth_users")
+    options = ("--settings", "boltproj.settings_djmw", "--shutdown-grace", "0.3")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BOLT_TEST_DATABASE", str(database))
+        with support.serve_django(support.BOLT_PROJECT_DIR, *options) as server:
+            sock = support.connect(server.address)
+            sock.sendall(b"GET /djmw/slow?seconds=30 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.5)
+            server.process.send_signal(signal.SIGTERM)
+            assert server.process.wait(10) == 0
+            sock.close()
+    assert "request GET /djmw/slow cancelled at shutdown" in server.stderr()

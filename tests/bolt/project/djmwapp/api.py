@@ -71,3 +71,9 @@ async def loop_of_middleware_route():
 @skip_middleware("*")
 async def loop_of_direct_route():
     return {"loop": id(asyncio.get_running_loop())}
+
+
+@api.get("/slow")
+async def slow(seconds: float):
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}

@@ -3,14 +3,14 @@ middleware chain.
 
 A ``DjangoMiddlewareStack`` makes its middleware once per route, as Django's handler
 does under WSGI (sync mode; an async-only one is adapted). For each request it builds
-one Django ``HttpRequest`` from the Bolt ``Request``, runs the stack on a thread, and
-at its inner end
-copies what the middleware set on the Django request onto the Bolt one (``user``, and
-anything else, ``session`` included, into ``request.state``, which the handler reads
-as ``request.<name>``), runs the ``process_view`` hooks (CSRF's check), then waits
-for the Bolt layers inside, which run on the event loop. The Bolt response goes out to the middleware as an
-``HttpResponse`` and comes back as a Bolt ``Response`` with whatever headers and
-cookies they added; a response a middleware returned itself is sent as it is.
+one Django ``HttpRequest`` from the Bolt ``Request`` and runs the stack on a thread. At
+its inner end it copies what the middleware set on the Django request onto the Bolt
+one (``user``, and anything else, ``session`` included, into ``request.state``, which
+the handler reads as ``request.<name>``), runs the ``process_view`` hooks (CSRF's
+check), then waits for the Bolt layers inside, which run on the event loop. The Bolt
+response goes out to the middleware as an ``HttpResponse`` and comes back as a Bolt
+``Response`` with whatever headers and cookies they added; a response a middleware
+returned itself is sent as it is.
 """
 
 from __future__ import annotations

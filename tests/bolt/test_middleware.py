@@ -585,3 +585,23 @@ def test_logging_config_levels_skips_and_slow_only(caplog):
 def test_timing_middleware_keeps_the_servers_request_id(client):
     response = client.get("/mw/shaped", headers={"X-Request-ID": "req-from-proxy-1"})
     assert response.headers["x-request-id"] == "req-from-proxy-1"
+
+
+def test_request_attributes_come_from_state_else_attribute_error():
+    api = BoltAPI()
+
+    @api.get("/attrs")
+    async def attrs(request: Request):
+        request.state["tenant"] = "acme"
+        try:
+            request.missing  # noqa: B018
+        except AttributeError as exc:
+            error = str(exc)
+        return {"tenant": request.tenant, "error": error, "has": hasattr(request, "nope")}
+
+    with TestClient(api) as client:
+        assert client.get("/attrs").json() == {
+            "tenant": "acme",
+            "error": "'Request' object has no attribute 'missing'",
+            "has": False,
+        }

@@ -38,10 +38,10 @@ H2LOAD_LOG = RESULTS_DIR / "h2load.log"
 CERTS = "benches/results/certs"
 # The same files as the TLS scenarios name them: they run in a sibling of results/.
 CERT, KEY = "../results/certs/cert.pem", "../results/certs/key.pem"
-# The API framework scenarios' POST body, and the wrk script that sends it (repo-relative:
-# load generators run in the repo root).
+# The API framework scenarios' POST body, and the wrk script that sends another method or
+# a body (repo-relative: load generators run in the repo root).
 ITEM_BODY = "benches/item.json"
-POST_SCRIPT = "benches/post_json.lua"
+REQUEST_SCRIPT = "benches/request.lua"
 
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
@@ -97,6 +97,10 @@ class Scenario:
     headers: tuple[str, ...] = ()  # request headers the load generator sends
     endpoint: Endpoint | None = None  # set for the API framework scenarios
     prefix: str = ""  # where the framework mounts the endpoint's path
+    # The measured request's method (default: GET, or POST with the endpoint's body) and
+    # the status every answer must have: the rejection scenarios measure a 4xx.
+    method_override: str | None = None
+    status: int = 200
 
     @property
     def scheme(self) -> str:
@@ -109,6 +113,10 @@ class Scenario:
 
     def request_body(self) -> bytes | None:
         return (ROOT / self.body).read_bytes() if self.body else None
+
+    @property
+    def method(self) -> str:
+        return self.method_override or ("POST" if self.body else "GET")
 
 
 def _granian(target: str, *extra: str) -> tuple[str, ...]:
@@ -202,6 +210,56 @@ JWT_ME = Endpoint(
     refusals=(401, 403),
 )
 JWT_ENDPOINTS = (("jwt-me", JWT_ME),)
+
+# A token for the same subject whose signature was altered: every server must refuse it.
+BAD_TOKEN = BENCH_TOKEN[:-4] + ("AAAA" if not BENCH_TOKEN.endswith("AAAA") else "BBBB")
+
+
+def _rejection(name: str, description: str, path: str, status: int, **options) -> Scenario:
+    """A request the bench project's runbolt refuses (or, for a CORS preflight, answers)
+    in Rust before any Python runs; every answer must have `status`."""
+    return Scenario(
+        f"bolt-{name}",
+        f"django-bolt answering {status} in Rust: {description}",
+        "benches/project",
+        _RUNBOLT,
+        path,
+        needs=("extension", "migrate"),
+        status=status,
+        **options,
+    )
+
+
+REJECTIONS = (
+    _rejection("404", "a path no route and no Django URL takes (Django's 404)", "/nope", 404),
+    _rejection("405", "POST to a GET-only route", "/", 405, method_override="POST"),
+    _rejection("401-missing", "a JWT route without a token", "/me", 401),
+    _rejection(
+        "401-invalid",
+        "a JWT route with a token whose signature is wrong",
+        "/me",
+        401,
+        headers=(f"Authorization: Bearer {BAD_TOKEN}",),
+    ),
+    _rejection(
+        "403",
+        "a JWT route whose IsStaff guard the token's claims fail",
+        "/staff",
+        403,
+        headers=(f"Authorization: Bearer {BENCH_TOKEN}",),
+    ),
+    _rejection("422-path", "an int path parameter given 'abc'", "/items/abc?q=widget", 422),
+    _rejection("422-query", "a query value below ge=1", "/items/42?q=widget&limit=0", 422),
+    _rejection("429", "a rate-limited route whose one token is spent", "/limited", 429),
+    _rejection(
+        "cors-preflight",
+        "a CORS preflight of a route with @cors",
+        "/cors",
+        204,
+        method_override="OPTIONS",
+        headers=("Origin: https://app.example", "Access-Control-Request-Method: GET"),
+    ),
+)
 
 _UVICORN_FASTAPI = (
     (".venv/bin/uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", "{port}")
@@ -399,6 +457,7 @@ SCENARIOS = (
         _granian("fastapi_app:app"),
         JWT_ENDPOINTS,
     ),
+    *REJECTIONS,
     *_api_scenarios(
         "ninja",
         "Django Ninja, sync views, through Granian's WSGI interface",
@@ -446,31 +505,33 @@ SETUP_STEPS = {
 
 # (numerator, denominator, target or None); each side is (scenario, protocol).
 RATIOS = (
-    (("bolt", "h1"), ("hyper-bare", "h1"), 0.6),
-    (("bolt", "h2"), ("hyper-bare", "h2"), 0.4),
+    (("bolt", "h1"), ("hyper-bare", "h1"), 0.9),
+    (("bolt", "h2"), ("hyper-bare", "h2"), 0.6),
     (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
     (("bolt-gzip", "h1"), ("bolt-rows", "h1"), None),
     (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
     (("bolt-django-mw", "h1"), ("bolt", "h1"), None),
     (("bolt-access-log", "h1"), ("bolt", "h1"), None),
-    (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.0),
-    (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), None),
+    (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.3),
+    (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), 1.3),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),
     (("ours-django", "h1"), ("granian-django", "h1"), 1.0),
     (("ours-django", "h2"), ("granian-django", "h2"), None),
-    (("ours-django", "h1"), ("granian-django-wsgi", "h1"), None),
+    (("ours-django", "h1"), ("granian-django-wsgi", "h1"), 1.2),
     (("ours-raw-asgi-tls", "h3"), ("hypercorn-raw-asgi-h3", "h3"), 10.0),
     (("ours-raw-asgi-tls", "h3"), ("ours-raw-asgi-tls", "h2tls"), 0.5),
-    (("bolt-tls", "h3"), ("bolt-tls", "h2tls"), 0.5),
-    (("ours-raw-asgi-tls", "h2tls"), ("granian-raw-asgi-tls", "h2tls"), 1.0),
+    (("bolt-tls", "h3"), ("bolt-tls", "h2tls"), 0.6),
+    (("ours-raw-asgi-tls", "h2tls"), ("granian-raw-asgi-tls", "h2tls"), 1.3),
     *(
         ((f"bolt-{verb}-item", "h1"), (f"{peer}-{verb}-item", "h1"), None)
         for verb in ("get", "post")
         for peer in ("fastapi", "fastapi-granian", "ninja", "drf")
     ),
     (("bolt-jwt-me", "h1"), ("bolt", "h1"), None),
+    (("bolt-jwt-me", "h1"), ("hyper-bare", "h1"), 0.7),
     (("bolt-jwt-me", "h1"), ("fastapi-jwt-me", "h1"), None),
     (("bolt-jwt-me", "h1"), ("fastapi-granian-jwt-me", "h1"), None),
+    *(((s.name, "h1"), ("hyper-bare", "h1"), 0.8) for s in REJECTIONS),
 )
 
 
@@ -536,27 +597,35 @@ def load_command(
     log: str | None = None,
     headers: tuple[str, ...] = (),
     body: str | None = None,
+    method: str | None = None,
 ) -> list[str]:
-    """The load generator's command; with `body` (a repo-relative file) it POSTs that JSON."""
+    """The load generator's command; with `body` (a repo-relative file) it POSTs that JSON,
+    with `method` it sends that method instead of GET or POST."""
     tool = PROTOCOLS[protocol].tool
+    method = method or ("POST" if body else "GET")
     sent = [word for header in headers for word in ("-H", header)]
     if tool == "wrk":
-        script = ["-s", POST_SCRIPT] if body else []
+        script = [] if method == "GET" else ["-s", REQUEST_SCRIPT]
+        arguments = [] if method == "GET" else [method, *([body] if body else [])]
         return [
             *("wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"),
-            *(*script, *sent, url, *([body] if body else [])),
+            *(*script, *sent, url, *arguments),
         ]
     if tool == "h2load":
         logging = ["--log-file", log] if log else []
         posted = ["-d", body, "-H", "Content-Type: application/json"] if body else []
+        # h2load sends GET, or POST with -d; any other request overrides the pseudo-header.
+        if method != ("POST" if body else "GET"):
+            posted += ["-H", f":method: {method}"]
         return [
             *("h2load", f"-c{CONNECTIONS}", f"-m{STREAMS}", "-D", str(seconds)),
             *(*logging, *posted, *sent, url),
         ]
+    methods = [] if method == "GET" else ["-m", method]
     return [
         *(oha, "--http-version", "3", "-c", str(CONNECTIONS), "-p", str(STREAMS)),
         *("-z", f"{seconds}s", "-w", "--worker-threads", "1", "--insecure", "--no-tui"),
-        *("--output-format", "json", "--stats-success-breakdown", *sent, url),
+        *("--output-format", "json", "--stats-success-breakdown", *methods, *sent, url),
     ]
 
 
@@ -616,9 +685,10 @@ def http_request(
     path: str,
     body: bytes | None = None,
     headers: tuple[str, ...] = (),
+    method: str | None = None,
 ) -> tuple[int, bytes]:
-    """Status and body of `GET path`, or of a JSON POST with `body`, with `headers`
-    ("Name: value"); over TLS the certificate is checked against the bench one."""
+    """Status and body of `GET path`, or of a JSON POST with `body`, or of `method`, with
+    `headers` ("Name: value"); over TLS the certificate is checked against the bench one."""
     if scheme == "https":
         trusted = ssl.create_default_context(cafile=ROOT / CERTS / "cert.pem")
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=trusted)
@@ -627,9 +697,10 @@ def http_request(
     sent = dict(header.split(": ", 1) for header in headers)
     try:
         if body is None:
-            conn.request("GET", path, headers=sent)
+            conn.request(method or "GET", path, headers=sent)
         else:
-            conn.request("POST", path, body, {"Content-Type": "application/json", **sent})
+            json_type = {"Content-Type": "application/json"}
+            conn.request(method or "POST", path, body, {**json_type, **sent})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -717,20 +788,27 @@ class Server:
         code = self.proc.poll()
         return None if code is None else f"server exited (code {code}): {tail(self.log)}"
 
-    def wait_ready(self, path: str, body: bytes | None, headers: tuple[str, ...]) -> str | None:
-        """Wait until `GET path` (a POST with `body`) answers 200; return the reason it did
-        not, or None."""
+    def wait_ready(self, scenario: Scenario) -> str | None:
+        """Wait until the scenario's request gets an answer, then check that the next one
+        has the scenario's status (a rate-limited route's first answer is a 200); return
+        the reason it did not, or None."""
         deadline = time.monotonic() + READY_TIMEOUT
+        body = scenario.request_body()
+        send = functools.partial(
+            http_request, self.scheme, self.port, scenario.path, body, scenario.headers
+        )
         while time.monotonic() < deadline:
             if reason := self.exited():
                 return reason
             try:
-                status, _ = http_request(self.scheme, self.port, path, body, headers)
+                send(scenario.method)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)
                 continue
-            method = "GET" if body is None else "POST"
-            return None if status == 200 else f"{method} {path} answered {status}"
+            status, answer = send(scenario.method)
+            if status == scenario.status:
+                return None
+            return f"{scenario.method} {scenario.path} answered {status} {answer[:200]!r}"
         return f"no answer on port {self.port} within {READY_TIMEOUT:.0f} s: {tail(self.log)}"
 
     def rss_mib(self) -> float:
@@ -761,18 +839,22 @@ def wrk_ms(text: str) -> float:
     return float(match.group(1)) * TIME_UNITS_MS[match.group(2)]
 
 
-def parse_wrk(out: str) -> dict:
+def parse_wrk(out: str, status: int = 200) -> dict:
+    """wrk's figures; wrk counts answers outside 2xx/3xx, so with a 4xx `status` every
+    answer must be among them (that it is this 4xx was checked before the load)."""
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"^\s+(\d+) requests in ", out, re.M)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
-    if not (rps and p50 and p99):
+    if not (rps and p50 and p99 and total):
         raise ValueError("unexpected wrk output")
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = sum(map(int, socket_errors.groups())) if socket_errors else 0
-    errors += int(non_2xx.group(1)) if non_2xx else 0
+    refused = int(non_2xx.group(1)) if non_2xx else 0
+    errors += refused if status < 400 else int(total.group(1)) - refused
     return {
         "rps": float(rps.group(1)),
         "p50_ms": wrk_ms(p50.group(1)),
@@ -786,41 +868,45 @@ def percentile(ordered: list[int], q: float) -> int:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def h2load_latencies(log: Path) -> list[int]:
-    """Per-request times in microseconds for the 2xx answers of an h2load --log-file."""
+def h2load_latencies(log: Path, status: int) -> list[int]:
+    """Per-request times in microseconds for the answers of an h2load --log-file that have
+    `status` (any 2xx when it is 200)."""
     times = []
     with log.open() as rows:
         for row in rows:
-            _, status, micros = row.split("\t")[:3]
-            if status.startswith("2"):
+            _, answered, micros = row.split("\t")[:3]
+            if answered == str(status) or (status == 200 and answered.startswith("2")):
                 times.append(int(micros))
     return sorted(times)
 
 
-def parse_h2load(out: str, log: Path, alpn: str) -> dict:
+def parse_h2load(out: str, log: Path, alpn: str, status: int = 200) -> dict:
     finished = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", out)
     # Errors are h2load's failed requests (non-2xx/3xx answers, stream errors, timeouts), not
     # done minus 2xx: status codes count when headers arrive, so the requests cut off at
     # the -D deadline can make 2xx exceed done.
     requests = re.search(r"^requests: \d+ total, .*, (\d+) failed.*$", out, re.M)
-    codes = re.search(r"^status codes: (\d+) 2xx.*$", out, re.M)
+    codes = re.search(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx$", out, re.M)
     if not (finished and requests and codes):
         raise ValueError("unexpected h2load output")
     if f"Application protocol: {alpn}\n" not in out:
         raise ValueError(f"{alpn} was not negotiated")
-    times = h2load_latencies(log)
+    times = h2load_latencies(log, status)
     if not times:
-        raise ValueError(f"no 2xx answer; h2load {requests.group(0)}; {codes.group(0)}")
+        raise ValueError(f"no {status} answer; h2load {requests.group(0)}; {codes.group(0)}")
+    # h2load counts 4xx and 5xx answers as failed: the expected ones are not errors.
+    expected = int(codes.group(1 + status // 100 - 2)) if status >= 400 else 0
     return {
         "rps": float(finished.group(1)),
         "p50_ms": percentile(times, 0.50) / 1000,
         "p99_ms": percentile(times, 0.99) / 1000,
-        "errors": int(requests.group(1)),
+        "errors": max(0, int(requests.group(1)) - expected),
     }
 
 
-def parse_oha(out: str, seconds: int) -> dict:
-    """Figures of the 2xx answers from oha's JSON summary, RPS over the `-z` duration (oha's
+def parse_oha(out: str, seconds: int, status: int = 200) -> dict:
+    """Figures of the 2xx answers (of `status`, when it is not 200) from oha's JSON summary,
+    RPS over the `-z` duration (oha's
     total run time also holds its wait for the server to close the connections);
     latencies oha has no value for (JSON null) stay None."""
     try:
@@ -830,10 +916,11 @@ def parse_oha(out: str, seconds: int) -> dict:
         latencies = summary["latencyPercentilesSuccessful"]
     except (ValueError, KeyError, TypeError):
         raise ValueError("unexpected oha output") from None
-    ok = sum(n for code, n in codes.items() if code.startswith("2"))
+    expected = (lambda code: code.startswith("2")) if status == 200 else str(status).__eq__
+    ok = sum(n for code, n in codes.items() if expected(code))
     if not ok:
-        raise ValueError(f"no 2xx answer; oha status codes {codes}, errors {failures}")
-    errors = sum(n for code, n in codes.items() if not code.startswith("2"))
+        raise ValueError(f"no {status} answer; oha status codes {codes}, errors {failures}")
+    errors = sum(n for code, n in codes.items() if not expected(code))
     errors += sum(failures.values())
     p50, p99 = latencies.get("p50"), latencies.get("p99")
     return {
@@ -864,15 +951,22 @@ def load(protocol: str, url: str, opts: Options, scenario: Scenario) -> dict:
     """One recorded measurement with the protocol's load generator."""
     spec, secs = PROTOCOLS[protocol], opts.duration
     argv = load_command(
-        protocol, url, secs, opts.oha, str(H2LOAD_LOG), scenario.headers, scenario.body
+        protocol,
+        url,
+        secs,
+        opts.oha,
+        str(H2LOAD_LOG),
+        scenario.headers,
+        scenario.body,
+        scenario.method,
     )
     if spec.tool == "wrk":
-        return parse_wrk(run_load(argv, secs))
+        return parse_wrk(run_load(argv, secs), scenario.status)
     if spec.tool == "oha":
-        return parse_oha(run_load(argv, secs), secs)
+        return parse_oha(run_load(argv, secs), secs, scenario.status)
     try:
         alpn = "h2" if spec.scheme == "https" else "h2c"
-        return parse_h2load(run_load(argv, secs), H2LOAD_LOG, alpn)
+        return parse_h2load(run_load(argv, secs), H2LOAD_LOG, alpn, scenario.status)
     finally:
         H2LOAD_LOG.unlink(missing_ok=True)
 
@@ -880,7 +974,13 @@ def load(protocol: str, url: str, opts: Options, scenario: Scenario) -> dict:
 def measure(server: Server, scenario: Scenario, protocol: str, opts: Options) -> dict:
     url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:{server.port}{scenario.path}"
     warmup = load_command(
-        protocol, url, opts.warmup, opts.oha, headers=scenario.headers, body=scenario.body
+        protocol,
+        url,
+        opts.warmup,
+        opts.oha,
+        headers=scenario.headers,
+        body=scenario.body,
+        method=scenario.method,
     )
     run_load(warmup, opts.warmup)
     figures = load(protocol, url, opts, scenario)
@@ -899,7 +999,7 @@ def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
     server = Server(scenario, free_port(), log)
     try:
         protocols = protocols_of(scenario, opts)
-        ready = server.wait_ready(scenario.path, scenario.request_body(), scenario.headers)
+        ready = server.wait_ready(scenario)
         send = functools.partial(http_request, server.scheme, server.port)
         if reason := ready or check_endpoint(send, scenario):
             return [Run(scenario.name, round_no, p, failure=reason) for p in protocols]
@@ -1114,7 +1214,9 @@ def commands_section(opts: Options) -> list[str]:
     ]
     for s in opts.scenarios:
         sent = "".join(f", header {h!r}" for h in s.headers)
-        sent += f", POST of {s.body}" if s.body else ""
+        sent += f", {s.method} of {s.body}" if s.body else ""
+        sent += f", {s.method}" if s.method not in ("GET", "POST") else ""
+        sent += f", answered {s.status}" if s.status != 200 else ""
         lines += [
             f"# {s.name}: {s.description}, path {s.path}{sent}",
             display(s.cwd, s.argv, SERVER_CPU),
@@ -1126,9 +1228,9 @@ def commands_section(opts: Options) -> list[str]:
     log = str(H2LOAD_LOG.relative_to(ROOT))
     for protocol in used_protocols(opts):
         url = f"{PROTOCOLS[protocol].scheme}://127.0.0.1:$PORT$PATH"
-        bodies = {s.body for s in opts.scenarios if protocol in s.protocols}
-        for body in sorted(bodies, key=lambda body: body or ""):  # GET (None) first
-            argv = load_command(protocol, url, opts.duration, "oha", log, body=body)
+        requests = {(s.body, s.method) for s in opts.scenarios if protocol in s.protocols}
+        for body, method in sorted(requests, key=lambda r: (r[0] or "", r[1])):  # GET first
+            argv = load_command(protocol, url, opts.duration, "oha", log, body=body, method=method)
             lines.append(" ".join(quoted(word) for word in pinned(LOADGEN_CPU, argv)))
     return [*lines, "```", ""]
 

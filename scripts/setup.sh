@@ -29,7 +29,7 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 
 # --- 1. System packages (Debian) -------------------------------------------
-step "System packages (wrk, h2load, curl, openssl; chromium and postgresql for tests)"
+step "System packages (wrk, h2load, curl, openssl; chromium, postgresql and redis for tests)"
 missing=()
 if [ "$EXAMPLE_ONLY" -eq 1 ]; then
     info "not needed by the example"
@@ -38,9 +38,11 @@ else
     command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-    # Browser tests drive a headless Chromium; database tests start their own PostgreSQL.
+    # Browser tests drive a headless Chromium; database tests start their own PostgreSQL,
+    # and the shared-state tests their own Redis.
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     if [ "${#missing[@]}" -eq 0 ]; then
         info "all present"
     elif ! command -v apt-get >/dev/null 2>&1; then

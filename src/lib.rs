@@ -56,6 +56,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(fastpath::auth::encode_jwt, m)?)?;
+    m.add_function(wrap_pyfunction!(fastpath::auth::decode_jwt, m)?)?;
     m.add(
         "ClientDisconnected",
         m.py().get_type::<python::ClientDisconnected>(),

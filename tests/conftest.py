@@ -40,3 +40,16 @@ def postgres_server():
         pytest.skip(reason)
     with postgres.running() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A Redis server of the module's own (``tests/redisserver.py``); skips with the
+    reason when Redis is not installed."""
+    import redisserver
+
+    reason = redisserver.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with redisserver.running() as server:
+        yield server

@@ -9,9 +9,15 @@ from .auth.guards import checked_protection
 from .compression import CompressionConfig
 from .cors import CORSConfig
 from .middleware import api_middleware
+from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
+from .responses import Response
+from .router import Router, include
 from .routing import Route, analyse, describe
-from .views import APIView, view_routes
+from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
+from .views import APIView, ViewSet
+from .views._apiview import view_routes
+from .views._routes import viewset_routes
 
 TrailingSlash = Literal["strip", "append", "keep"]
 
@@ -41,6 +47,10 @@ class BoltAPI:
     ``MIDDLEWARE`` outside them, ``enable_logging=True`` logs each request, and
     ``cors=CORSConfig(...)`` is the CORS of routes without ``@cors`` (see
     docs/middleware.md).
+
+    ``exception_handlers={ExcClass: handler}`` (or ``@api.exception_handler(ExcClass)``)
+    answers an exception of that class, or of a subclass, with ``handler(exc)``'s
+    ``Response`` (see docs/responses.md).
     """
 
     def __init__(
@@ -54,6 +64,9 @@ class BoltAPI:
         enable_logging: bool = False,
         django_middleware: bool | list[str] | dict[str, Any] | None = None,
         cors: CORSConfig | None = None,
+        exception_handlers: dict[type[Exception], Callable[..., Any]] | None = None,
+        namespace: str | None = None,
+        include_in_schema: bool | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -74,12 +87,19 @@ class BoltAPI:
         if cors is not None and not isinstance(cors, CORSConfig):
             raise TypeError(f"cors must be a CORSConfig, not {cors!r}")
         self.cors = cors
+        self.exception_handlers = checked_exception_handlers(exception_handlers)
         self.routes: list[Route] = []
+        #: Reverse names of this API's routes are ``namespace:name`` (django_bolt.urls).
+        self.namespace = namespace
+        #: A route's default OpenAPI visibility; None: as the API it is mounted into.
+        self.include_in_schema = include_in_schema
+        #: ASGI apps served under a path prefix when no route matches (mounts.py).
+        self.asgi_mounts: list[AsgiMount] = []
 
     def _full_path(self, path: str) -> str:
-        if not path.startswith("/"):
-            raise ValueError(f"route path {path!r} must start with '/'")
-        full = self.prefix + path
+        if path and not path.startswith("/"):
+            raise ValueError(f"route path {path!r} must start with '/' (or be '' for the prefix)")
+        full = self.prefix + path or "/"
         if self.trailing_slash == "strip":
             full = full.rstrip("/") or "/"
         elif self.trailing_slash == "append" and not full.endswith("/"):
@@ -99,6 +119,9 @@ class BoltAPI:
         guards: list[Any] | None = None,
         auth: list[Any] | None = None,
         validate_response: bool | None = None,
+        name: str | None = None,
+        include_in_schema: bool | None = None,
+        response_class: type[Response] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a handler. ``response_model`` (or the return annotation) shapes the
         result; with ``validate_response`` (the API's default unless given) a result that
@@ -106,6 +129,11 @@ class BoltAPI:
 
         ``auth`` backends identify the client and ``guards`` decide whether it may call
         the route, both in Rust before the handler runs (401/403); see docs/auth.md.
+
+        ``name`` is the route's name for Django's ``reverse()`` (the handler's name by
+        default; see django_bolt.urls); ``include_in_schema=False`` leaves it out of
+        the OpenAPI document. ``response_class=EventSourceResponse`` serves a handler
+        that is a generator of Server-Sent Events (see django_bolt.sse).
         """
         auth, guards = checked_protection(f"{method.upper()} {path}", auth, guards)
         full_path = self._full_path(path)
@@ -114,7 +142,7 @@ class BoltAPI:
             route = Route(
                 method=method.upper(),
                 path=full_path,
-                handler=handler,
+                handler=handler if response_class is None else wrapped(response_class, handler),
                 status_code=status_code,
                 response_model=response_model,
                 tags=list(tags or []),
@@ -128,6 +156,12 @@ class BoltAPI:
                 guards=guards,
                 cors=self.cors,
                 middleware=self.middleware,
+                exception_handlers=self.exception_handlers,
+                url_name=name,
+                namespace=self.namespace,
+                include_in_schema=(
+                    self.include_in_schema if include_in_schema is None else include_in_schema
+                ),
             )
             self.routes.append(analyse(route))
             return handler
@@ -170,17 +204,72 @@ class BoltAPI:
 
         return register
 
-    def view(self, path: str, **options: Any) -> Callable[[type[APIView]], type[APIView]]:
+    def exception_handler(
+        self, exc_class: type[Exception]
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register ``handler(exc) -> Response`` (sync or async) for ``exc_class`` and
+        its subclasses, on every route of this API, declared before or after it."""
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            check_exception_handler(exc_class, handler)
+            self.exception_handlers[exc_class] = handler
+            return handler
+
+        return register
+
+    def view(
+        self,
+        path: str,
+        view_class: type[APIView] | None = None,
+        *,
+        methods: list[str] | None = None,
+        **options: Any,
+    ) -> Any:
         """Register an ``APIView`` subclass: each of its ``get``/``post``/``put``/``patch``/
-        ``delete`` methods becomes a route on ``path``, with ``options`` (``tags``,
-        ``guards``, ``auth``, ...) passed to every one."""
+        ``delete`` methods (only ``methods``, when given) becomes a route on ``path``, with
+        ``options`` (``tags``, ``guards``, ``auth``, ...) passed to every one. A decorator,
+        or ``api.view(path, ViewClass)``."""
 
         def register(view_class: type[APIView]) -> type[APIView]:
-            for method, handler, route_options in view_routes(view_class, options):
+            # The class is checked whole before any of its routes is registered.
+            for method, handler, route_options in list(view_routes(view_class, options, methods)):
                 self.route(method, path, **route_options)(handler)
             return view_class
 
-        return register
+        return register if view_class is None else register(view_class)
+
+    def viewset(
+        self,
+        target: str | type[ViewSet] | None = None,
+        viewset_class: type[ViewSet] | None = None,
+        *,
+        path: str | None = None,
+        lookup_field: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Register a ``ViewSet`` subclass at ``path``: ``list``/``create`` on ``path``,
+        ``retrieve``/``update``/``partial_update``/``destroy`` on ``path/{lookup}``, and
+        its ``@action`` methods (see docs/viewsets.md); ``options`` (``tags``,
+        ``guards``, ``auth``, ``status_code``, ...) apply to every route unless an
+        ``@action`` gives its own. A decorator (``@api.viewset("/items")``), or
+        ``api.viewset("/items", ItemViewSet)``, or ``api.viewset(ItemViewSet,
+        path="/items")``."""
+        if isinstance(target, type):
+            target, viewset_class = None, target
+        if target is not None and path is not None:
+            raise TypeError("api.viewset() takes the path once, positionally or as path=")
+        path = target if path is None else path
+        if not isinstance(path, str):
+            raise TypeError(f"api.viewset() needs a path string, not {path!r}")
+
+        def register(viewset_class: type[ViewSet]) -> type[ViewSet]:
+            # The class is checked whole before any of its routes is registered.
+            routes = list(viewset_routes(viewset_class, path, options, lookup_field))
+            for method, route_path, handler, route_options in routes:
+                self.route(method, route_path, **route_options)(handler)
+            return viewset_class
+
+        return register if viewset_class is None else register(viewset_class)
 
     def get(self, path: str, **options: Any):
         return self.route("GET", path, **options)
@@ -202,6 +291,43 @@ class BoltAPI:
 
     def options(self, path: str, **options: Any):
         return self.route("OPTIONS", path, **options)
+
+    def query(self, path: str, **options: Any):
+        """A ``QUERY`` route: a safe, idempotent read whose parameters come in the
+        request body, as a POST's do."""
+        return self.route("QUERY", path, **options)
+
+    def include_router(self, router: Router, prefix: str = "") -> None:
+        """Serve every route of ``router`` (and its nested routers) under ``prefix``."""
+        include(self, router, prefix)
+
+    def mount(self, prefix: str, api: BoltAPI) -> None:
+        """Serve ``api``'s routes (as declared so far) under ``prefix``, each keeping
+        its own auth, guards, middleware and namespace; this API's ``trailing_slash``
+        applies to their paths."""
+        mount_api(self, prefix, api)
+
+    def mount_asgi(self, prefix: str, app: Any) -> None:
+        """Hand requests under ``prefix`` that no Bolt route answers to the ASGI ``app``
+        (``root_path`` is the prefix, ``path`` the whole path)."""
+        self.asgi_mounts.append(AsgiMount(self.prefix + prefix, app))
+
+    def mount_django(self, prefix: str, app: Any = None, *, clear_root_path: bool = False) -> None:
+        """``mount_asgi`` for Django's application (this process's, unless ``app``);
+        ``clear_root_path=True`` when its URL patterns already include ``prefix``."""
+        mount = AsgiMount(self.prefix + prefix, app, clear_root_path=clear_root_path)
+        self.asgi_mounts.append(mount)
+
+
+def wrapped(response_class: type[Response], handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The handler that answers with ``response_class`` of what ``handler`` yields."""
+    route_handler = getattr(response_class, "route_handler", None)
+    if route_handler is None:
+        raise TypeError(
+            f"{handler.__qualname__}: response_class takes EventSourceResponse; return "
+            f"{getattr(response_class, '__name__', response_class)}(...) from the handler instead"
+        )
+    return route_handler(handler)
 
 
 def route_table(

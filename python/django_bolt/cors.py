@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 Handler = TypeVar("Handler", bound=Callable)
 
-DEFAULT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+DEFAULT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "QUERY")
 
 
 @dataclass(frozen=True)

@@ -294,3 +294,53 @@ def _ready(produced: Any) -> Any:
     if isinstance(produced, (Encoded, StreamingResponse)):
         return produced
     return Encoded(produced)
+
+
+async def resolve_dependency(
+    dependency: Depends | Callable[..., Any],
+    request: Any = None,
+    cache: dict[Callable[..., Any], Any] | None = None,
+    **values: Any,
+) -> Any:
+    """The value of ``dependency`` (a ``Depends(...)`` or the function itself) outside
+    a route, as a handler would get it: its own ``Depends`` resolved first, its
+    Request arguments given ``request``, its other arguments taken from ``values``
+    (or their defaults). ``cache`` (a dict kept by the caller) shares values between
+    calls as one request does. Generator dependencies need a route, whose response
+    ends them: refused here with a TypeError."""
+    depends = dependency if isinstance(dependency, Depends) else Depends(dependency)
+    defaults: dict[str, Any] = {}
+    missing: list[str] = []
+
+    def read_value(param: inspect.Parameter, annotation: Any) -> None:
+        if param.name in values:
+            return
+        if param.default is inspect.Parameter.empty:
+            missing.append(param.name)
+        else:
+            defaults[param.name] = param.default
+
+    node = declare(depends, read_value)
+    if missing:
+        raise TypeError(f"dependency {node.name} needs {', '.join(sorted(set(missing)))}")
+    _refuse_generators(node)
+    solution = _Solution({**defaults, **values}, request)
+    if cache is not None:
+        solution.cache = cache
+    return await _on_loop(solution.value_of(node))
+
+
+async def call_dependency(call: Callable[..., Any], request: Any = None, **values: Any) -> Any:
+    """``call``'s value for ``request``, computed afresh (no cache); see
+    :func:`resolve_dependency`."""
+    return await resolve_dependency(Depends(call, use_cache=False), request, **values)
+
+
+def _refuse_generators(node: Dependency) -> None:
+    if node.kind != "call":
+        raise TypeError(
+            f"dependency {node.name} is a generator: its cleanup runs after a response, so"
+            " it is resolved by a route (Depends() on a handler), not by resolve_dependency"
+        )
+    for sub in node.sub.values():
+        _refuse_generators(sub)

@@ -227,9 +227,16 @@ class RequestValidationError(ValidationException):
 
 class ResponseValidationError(ValidationException):
     """What a handler returned did not match its declared response type: a 500 (the
-    server is at fault, not the client)."""
+    server is at fault, not the client), logged, answering
+    ``{"detail": "Response validation error", "extra": {"validation_errors": [...]}}``."""
 
     status_code = 500
+
+    def content(self) -> Any:
+        return {
+            "detail": "Response validation error",
+            "extra": {"validation_errors": self._errors},
+        }
 
 
 _DECODE_POSITION = re.compile(r"^(?:JSON is malformed: )?(.*?)\s*\(byte (\d+)\)$", re.S)

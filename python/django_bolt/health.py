@@ -10,12 +10,20 @@
 Either is off when its setting is None. A Bolt route or Django view of the project at
 the same path wins (the built-in one is left out, and start-up says so). Neither is in
 the OpenAPI document.
+
+Checks of the project's own (Redis, a queue, ...) are added with
+``add_health_check(check)``: each is a sync or async callable returning
+``(healthy, message)`` (or a bool), and ``/ready`` runs them with the databases,
+answering 503 when one fails. ``register_health_checks(api)`` serves ``health_handler``
+and ``ready_handler`` as routes of ``api`` instead (as the original django-bolt did).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from .responses import Response
@@ -69,6 +77,110 @@ def _report(alias: str, error: BaseException | None) -> None:
         logger.info("readiness: database %r is available again", alias)
 
 
+#: What a check says: ``(healthy, message)``, or a bare bool.
+CheckResult = tuple[bool, str] | bool
+
+
+class HealthCheck:
+    """A set of checks run together, each within ``timeout`` seconds."""
+
+    def __init__(self) -> None:
+        self._checks: list[Callable[[], Any]] = []
+
+    def add_check(self, check: Callable[[], Any]) -> None:
+        """Add ``check``: a sync or async callable without arguments returning
+        ``(healthy, message)`` or a bool; raising is unhealthy."""
+        if not callable(check):
+            raise TypeError(f"a health check must be callable, not {check!r}")
+        self._checks.append(check)
+
+    @property
+    def checks(self) -> list[Callable[[], Any]]:
+        return list(self._checks)
+
+    async def run_checks(self, timeout: float | None = None) -> dict[str, Any]:
+        """``{"status": "healthy" | "unhealthy", "checks": {name: {"healthy": ...,
+        "message": ...}}}``, the checks run concurrently."""
+        outcomes = await asyncio.gather(*(_run(check, timeout) for check in self._checks))
+        results = {
+            _name(check): outcome for check, outcome in zip(self._checks, outcomes, strict=True)
+        }
+        healthy = all(outcome["healthy"] for outcome in results.values())
+        return {"status": "healthy" if healthy else "unhealthy", "checks": results}
+
+
+async def _run(check: Callable[[], Any], timeout: float | None) -> dict[str, Any]:
+    from asgiref.sync import sync_to_async
+
+    try:
+        if inspect.iscoroutinefunction(check):
+            pending = check()
+        else:
+            pending = sync_to_async(check, thread_sensitive=False)()
+        result = await asyncio.wait_for(pending, timeout)
+    except TimeoutError:
+        return {"healthy": False, "message": f"Check timed out after {timeout} s"}
+    except Exception as exc:  # a check that raises is a failing check, not a 500
+        logger.warning("health check %s failed", _name(check), exc_info=exc)
+        return {"healthy": False, "message": f"Check failed: {exc}"}
+    if isinstance(result, tuple):
+        healthy, message = result
+        return {"healthy": bool(healthy), "message": str(message)}
+    return {"healthy": bool(result), "message": "OK" if result else "Failed"}
+
+
+def _name(check: Callable[[], Any]) -> str:
+    return getattr(check, "__name__", type(check).__name__)
+
+
+#: The project's checks, run by ``/ready`` and ``ready_handler``.
+_health_check = HealthCheck()
+
+
+def add_health_check(check: Callable[[], Any]) -> None:
+    """Run ``check`` on every readiness probe (see the module's docstring)."""
+    _health_check.add_check(check)
+
+
+async def check_database() -> tuple[bool, str]:
+    """Every database of ``DATABASES`` reachable: ``(True, "Database connection OK")``,
+    or ``(False, ...)`` naming those that are not."""
+    from asgiref.sync import sync_to_async
+
+    progress: dict[str, str] = {}
+    await sync_to_async(check_databases)(progress)
+    failing = {alias: outcome for alias, outcome in progress.items() if outcome != "ok"}
+    if failing:
+        return False, "Database error: " + ", ".join(f"{a} ({o})" for a, o in failing.items())
+    return True, "Database connection OK"
+
+
+async def health_handler() -> dict[str, str]:
+    """Liveness as a Bolt route: the process answers."""
+    return {"status": "ok"}
+
+
+async def ready_handler() -> Response:
+    """Readiness as a Bolt route: ``check_database`` and the project's checks, 200
+    when all pass, 503 otherwise."""
+    checks = HealthCheck()
+    for check in [check_database, *_health_check.checks]:
+        checks.add_check(check)
+    results = await checks.run_checks(setting("BOLT_READY_TIMEOUT", DEFAULT_READY_TIMEOUT))
+    healthy = results["status"] == "healthy"
+    return Response(
+        results, status_code=200 if healthy else 503, headers={"cache-control": "no-store"}
+    )
+
+
+def register_health_checks(api: Any) -> None:
+    """Serve ``health_handler`` at ``/health`` and ``ready_handler`` at ``/ready`` as
+    routes of ``api`` (under its prefix). Without a prefix, they take the place of
+    the built-in ones, which leave the paths to the project's routes."""
+    api.get("/health")(health_handler)
+    api.get("/ready")(ready_handler)
+
+
 class ReadinessCheck:
     """The readiness route's handler: one check at a time, shared by the probes that
     come while it runs (a database that hangs does not pile up checks)."""
@@ -92,8 +204,13 @@ class ReadinessCheck:
             pass
         databases = {alias: progress.get(alias, TIMED_OUT) for alias in connections}
         ok = all(outcome == "ok" for outcome in databases.values())
+        body: dict[str, Any] = {"databases": databases}
+        if _health_check.checks:
+            results = await _health_check.run_checks(self.timeout)
+            body["checks"] = results["checks"]
+            ok = ok and results["status"] == "healthy"
         return Response(
-            {"status": "ok" if ok else "unavailable", "databases": databases},
+            {"status": "ok" if ok else "unavailable", **body},
             status_code=200 if ok else 503,
             headers={"cache-control": "no-store"},
         )

@@ -35,7 +35,9 @@ __all__ = [
     "NumberedPage",
     "OffsetPage",
     "PageNumberPagination",
+    "PaginatedResponse",
     "Pagination",
+    "PaginationBase",
     "PaginationError",
     "paginate",
 ]
@@ -90,6 +92,27 @@ class CursorPage(msgspec.Struct, Generic[T]):
     next_cursor: str | None
 
 
+class PaginatedResponse(msgspec.Struct, Generic[T], omit_defaults=True):
+    """A page as the original django-bolt shaped every page, for handlers that build
+    one themselves; the fields of another paging scheme are left out when unset. As
+    a paginated route's return annotation, ``PaginatedResponse[Item]`` says the same as
+    ``list[Item]``: the route answers its paginator's ``page_type``."""
+
+    items: list[T]
+    total: int
+    has_next: bool
+    has_previous: bool
+    page: int | None = None
+    page_size: int | None = None
+    total_pages: int | None = None
+    next_page: int | None = None
+    previous_page: int | None = None
+    limit: int | None = None
+    offset: int | None = None
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+
+
 class Pagination:
     """A way to cut a result into pages. Subclasses say which query parameters they
     read (``parameters``) and cut one page from them (``page``, run in a thread when
@@ -103,6 +126,11 @@ class Pagination:
 
     def page(self, results: Any, **values: Any) -> msgspec.Struct:
         raise NotImplementedError
+
+
+#: The base of the paginators under the original django-bolt's name (its subclasses
+#: implement ``parameters``/``page`` here, see docs/compatibility.md).
+PaginationBase = Pagination
 
 
 class PageNumberPagination(Pagination):
@@ -370,7 +398,10 @@ def prepare_route(route: Any) -> None:
     item = route.response_model
     if typing.get_origin(item) is paginator.page_type:
         return
-    if typing.get_origin(item) in (list, Sequence) and len(typing.get_args(item)) == 1:
+    if (
+        typing.get_origin(item) in (list, Sequence, PaginatedResponse)
+        and len(typing.get_args(item)) == 1
+    ):
         item = typing.get_args(item)[0]
     route.response_model = paginator.page_type[item]
 

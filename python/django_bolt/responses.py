@@ -5,14 +5,13 @@ from __future__ import annotations
 import mimetypes
 import os
 from datetime import datetime
-from email.utils import format_datetime
-from http.cookies import SimpleCookie
 from typing import Any, Literal
 from urllib.parse import quote
 
 import msgspec
 
 from ._core import SendFile
+from .cookies import Cookie, make_delete_cookie
 from .uploads import UploadFile  # noqa: F401 - imported from here by code for the original
 
 _encoder = msgspec.json.Encoder()
@@ -50,7 +49,8 @@ class Response:
         self.content = content
         self.status_code = status_code
         self.headers: dict[str, str] = dict(headers or {})
-        self.cookies: list[str] = []
+        #: ``Set-Cookie`` values: strings, or ``Cookie``s appended directly.
+        self.cookies: list[str | Cookie] = []
         if media_type is not None:
             self.media_type = media_type
 
@@ -67,30 +67,16 @@ class Response:
         samesite: Literal["Strict", "Lax", "None"] | None = "Lax",
     ) -> Response:
         """Add a ``Set-Cookie`` header; returns the response so calls chain."""
-        jar: SimpleCookie = SimpleCookie()
-        jar[key] = value
-        morsel = jar[key]
-        if max_age is not None:
-            morsel["max-age"] = max_age
-        if expires is not None:
-            morsel["expires"] = (
-                format_datetime(expires, usegmt=True) if isinstance(expires, datetime) else expires
-            )
-        for attribute, setting in (("path", path), ("domain", domain), ("samesite", samesite)):
-            if setting:
-                morsel[attribute] = setting
-        morsel["secure"] = secure
-        morsel["httponly"] = httponly
-        self.cookies.append(morsel.OutputString())
+        cookie = Cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite)
+        self.cookies.append(cookie.to_header_value())
         return self
 
     def delete_cookie(
         self, key: str, path: str | None = "/", domain: str | None = None
     ) -> Response:
         """Expire the cookie ``key`` in the client."""
-        return self.set_cookie(
-            key, max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain
-        )
+        self.cookies.append(make_delete_cookie(key, path, domain).to_header_value())
+        return self
 
     def render(self) -> bytes:
         if isinstance(self.content, bytes):
@@ -103,7 +89,7 @@ class Response:
         headers = list(self.headers.items())
         if self.media_type and not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("content-type", self.media_type))
-        headers.extend(("set-cookie", cookie) for cookie in self.cookies)
+        headers.extend(("set-cookie", str(cookie)) for cookie in self.cookies)
         return self.status_code, headers, self.render()
 
 
@@ -237,3 +223,13 @@ def _disposition(kind: str, filename: str) -> str:
     if fallback == filename:
         return f'{kind}; filename="{filename}"'
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def __getattr__(name: str) -> Any:
+    """The Server-Sent Events names, importable from here as in the original; they live
+    in ``sse.py``, which builds on ``StreamingResponse`` above."""
+    if name in ("EventSourceResponse", "ServerSentEvent", "format_sse_event"):
+        from . import sse
+
+        return getattr(sse, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

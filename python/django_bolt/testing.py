@@ -27,14 +27,24 @@ from ._core import App, Bridge, InProcess
 from .api import BoltAPI, route_table
 from .hosts import allowed_hosts
 from .lifespan import Lifespan
+from .mounts import with_mounts
 from .openapi import docs_assets
 from .static_files import served
-from .testing_websocket import WebSocketRejected, WebSocketTestSession
+from .testing_websocket import (
+    ConnectionClosed,
+    HandshakeRejected,
+    WebSocketRejected,
+    WebSocketTestClient,
+    WebSocketTestSession,
+)
 
 __all__ = [
     "AsyncTestClient",
+    "ConnectionClosed",
+    "HandshakeRejected",
     "TestClient",
     "WebSocketRejected",
+    "WebSocketTestClient",
     "WebSocketTestSession",
     "multipart",
 ]
@@ -342,6 +352,10 @@ class TestClient(httpx.Client):
         )
         super().__init__(base_url=base_url, transport=transport, **kwargs)
 
+    def query(self, url: str, **kwargs: Any) -> httpx.Response:
+        """A ``QUERY`` request (``json=``, ``content=``... as for ``post``)."""
+        return self.request("QUERY", url, **kwargs)
+
     def websocket_connect(
         self,
         path: str,
@@ -419,6 +433,10 @@ class AsyncTestClient(httpx.AsyncClient):
         )
         super().__init__(base_url=base_url, transport=AsyncBoltTransport(sync), **kwargs)
 
+    async def query(self, url: str, **kwargs: Any) -> httpx.Response:
+        """A ``QUERY`` request (``json=``, ``content=``... as for ``post``)."""
+        return await self.request("QUERY", url, **kwargs)
+
 
 class AsyncBoltTransport(httpx.AsyncBaseTransport):
     """``BoltTransport`` driven from async code, on asgiref's thread-sensitive thread."""
@@ -483,6 +501,7 @@ def _server(
         "forwarded_host": forwarded_host,
     }
     docs = docs_assets(apis)
+    asgi = with_mounts(apis, asgi)
     return _InProcessServer(routes, asgi, proxy, served([docs] if docs else []))
 
 

@@ -17,16 +17,97 @@ import msgspec
 from ._core import ClientDisconnected, Request
 from .auth._permissions import PermissionCheck
 from .auth._sessions import SessionCheck
+from .auth.checks import TokenChecks
 from .auth.users import aload_user
 from .exceptions import HTTPException
 
-__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
+__all__ = [
+    "WS_1000_NORMAL_CLOSURE",
+    "WS_1001_GOING_AWAY",
+    "WS_1002_PROTOCOL_ERROR",
+    "WS_1003_UNSUPPORTED_DATA",
+    "WS_1005_NO_STATUS_RCVD",
+    "WS_1006_ABNORMAL_CLOSURE",
+    "WS_1007_INVALID_FRAME_PAYLOAD_DATA",
+    "WS_1008_POLICY_VIOLATION",
+    "WS_1009_MESSAGE_TOO_BIG",
+    "WS_1010_MANDATORY_EXT",
+    "WS_1011_INTERNAL_ERROR",
+    "WS_1012_SERVICE_RESTART",
+    "WS_1013_TRY_AGAIN_LATER",
+    "CloseCode",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
+]
 
 #: Close codes that end ``iter_text()`` and friends quietly: a normal close, the client
 #: going away, or a close frame without a code.
 NORMAL_CLOSURES = frozenset({1000, 1001, 1005})
 
 _encoder = msgspec.json.Encoder()
+
+
+class CloseCode(enum.IntEnum):
+    """The close codes of RFC 6455 (section 7.4.1); 1005 and 1006 are only received,
+    never sent."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    NO_STATUS_RECEIVED = 1005
+    ABNORMAL_CLOSURE = 1006
+    INVALID_DATA = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+
+
+# The same codes under the names Starlette and FastAPI code uses.
+WS_1000_NORMAL_CLOSURE = CloseCode.NORMAL
+WS_1001_GOING_AWAY = CloseCode.GOING_AWAY
+WS_1002_PROTOCOL_ERROR = CloseCode.PROTOCOL_ERROR
+WS_1003_UNSUPPORTED_DATA = CloseCode.UNSUPPORTED_DATA
+WS_1005_NO_STATUS_RCVD = CloseCode.NO_STATUS_RECEIVED
+WS_1006_ABNORMAL_CLOSURE = CloseCode.ABNORMAL_CLOSURE
+WS_1007_INVALID_FRAME_PAYLOAD_DATA = CloseCode.INVALID_DATA
+WS_1008_POLICY_VIOLATION = CloseCode.POLICY_VIOLATION
+WS_1009_MESSAGE_TOO_BIG = CloseCode.MESSAGE_TOO_BIG
+WS_1010_MANDATORY_EXT = CloseCode.MANDATORY_EXTENSION
+WS_1011_INTERNAL_ERROR = CloseCode.INTERNAL_ERROR
+WS_1012_SERVICE_RESTART = CloseCode.SERVICE_RESTART
+WS_1013_TRY_AGAIN_LATER = CloseCode.TRY_AGAIN_LATER
+
+
+class WebSocketException(Exception):
+    """Raised by a WebSocket handler to close the connection with ``code`` and
+    ``reason`` (before ``accept()``: the handshake is refused with 403)."""
+
+    default_code = CloseCode.INTERNAL_ERROR
+
+    def __init__(self, code: int | None = None, reason: str = "") -> None:
+        code = type(self).default_code if code is None else int(code)
+        if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+            raise ValueError(f"{code} is not a close code a server may send")
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, reason={self.reason!r})"
+
+
+class WebSocketClose(WebSocketException):
+    """``raise WebSocketClose()`` ends the connection normally (1000) from anywhere in
+    the handler; give another ``code``/``reason`` as for ``WebSocketException``."""
+
+    default_code = CloseCode.NORMAL
 
 
 class WebSocketDisconnect(Exception):
@@ -247,13 +328,15 @@ def websocket_entry(
     loads_user: bool,
     session: SessionCheck | None = None,
     permissions: PermissionCheck | None = None,
+    token_checks: TokenChecks | None = None,
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
     session's channel in a ``WebSocket`` and runs ``handler`` with it. With
     ``loads_user``, ``websocket.user`` is first loaded from the database; a token whose
     user is gone is refused. (A user read from the claims is made by Rust.) A Django session
     (``session``) is read here, and its guards refuse the handshake as Rust would; so do
-    permission guards Rust left to Django (``permissions``)."""
+    permission guards Rust left to Django (``permissions``), and a revoked token or a
+    user the backend's own loader does not find (``token_checks``)."""
 
     async def run(
         channel: Any,
@@ -269,13 +352,18 @@ def websocket_entry(
             if session is not None and session.defers(request):
                 await _authenticate_session(websocket, session)
             else:
+                loaded = token_checks is not None and await _check_token(
+                    websocket, token_checks, loads_user
+                )
                 if permissions is not None and permissions.needed(request):
                     await _check_permissions(websocket, permissions)
-                if loads_user:
+                if loads_user and not loaded:
                     await _load_user(websocket)
             await handler(**kwargs)
         except WebSocketDisconnect:
             pass  # the client left, or was refused for bad input: both already closed
+        except WebSocketException as exc:
+            await websocket.close(exc.code, exc.reason)
 
     return run
 
@@ -287,6 +375,15 @@ async def _load_user(websocket: WebSocket) -> None:
         await aload_user(websocket._request)
     except HTTPException as refusal:
         await _refuse(websocket, refusal)
+
+
+async def _check_token(websocket: WebSocket, checks: TokenChecks, load: bool) -> bool:
+    """Revocation and a custom user loader; True when the loader set the user."""
+    try:
+        return await checks.arun(websocket._request, load)
+    except HTTPException as refusal:
+        await _refuse(websocket, refusal)
+        return False
 
 
 async def _check_permissions(websocket: WebSocket, permissions: PermissionCheck) -> None:

@@ -75,7 +75,8 @@ enum Answer<'py> {
     /// A StreamingResponse: its body is produced in a Task of its own.
     Stream(Bound<'py, PyAny>),
     /// A coroutine from `finalize` that must await (the ORM, off the loop thread)
-    /// before the response exists; what it returns is answered in turn.
+    /// or from `on_error` (an async exception handler) before the response exists;
+    /// what it returns is answered in turn.
     Later(Bound<'py, PyAny>),
 }
 
@@ -148,7 +149,8 @@ fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Boun
 }
 
 /// Turn the handler's outcome into a response; Python's `finalize`/`on_error` shape
-/// everything but a plain dict or list, which is encoded straight away.
+/// everything but a plain dict or list, which is encoded straight away. Either may
+/// return a coroutine, whose result (an `Encoded`) is answered in turn.
 fn respond<'py>(py: Python<'py>, route: &Route, outcome: Outcome<'py>) -> Answer<'py> {
     let response = match outcome {
         Ok(value) => match &route.encode {
@@ -165,14 +167,25 @@ fn respond<'py>(py: Python<'py>, route: &Route, outcome: Outcome<'py>) -> Answer
                 Ok(wire) if is_coroutine(&wire) => return Answer::Later(wire),
                 Ok(wire) if !wire.is_instance_of::<PyTuple>() => return Answer::Stream(wire),
                 Ok(wire) => from_wire(&wire),
-                Err(err) => Err(err),
+                // A result that does not fit the response model, answered as an error.
+                Err(err) => return fail(py, route, err),
             },
         },
-        Err(err) => route
-            .on_error
-            .bind(py)
-            .call1((err.into_value(py),))
-            .and_then(|wire| from_wire(&wire)),
+        Err(err) => return fail(py, route, err),
+    };
+    Answer::Now(response.unwrap_or_else(|err| {
+        log_failure(py, route, err);
+        errors::internal_error()
+    }))
+}
+
+/// The answer to an exception: `on_error`'s response, or the coroutine of a custom
+/// async exception handler.
+fn fail<'py>(py: Python<'py>, route: &Route, err: PyErr) -> Answer<'py> {
+    let response = match route.on_error.bind(py).call1((err.into_value(py),)) {
+        Ok(wire) if is_coroutine(&wire) => return Answer::Later(wire),
+        Ok(wire) => from_wire(&wire),
+        Err(err) => Err(err),
     };
     Answer::Now(response.unwrap_or_else(|err| {
         log_failure(py, route, err);

@@ -34,7 +34,8 @@ pub struct Route {
     pub encode: Option<Py<PyAny>>,
     /// `finalize(result) -> (status, headers, body)` for any other result.
     pub finalize: Py<PyAny>,
-    /// `on_error(exception) -> (status, headers, body)`.
+    /// `on_error(exception) -> (status, headers, body)`, or a coroutine returning an
+    /// `Encoded` (an async exception handler).
     pub on_error: Py<PyAny>,
     /// None when the API does not compress or the route is `@no_compress`.
     pub compression: Option<super::compression::Config>,

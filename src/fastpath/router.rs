@@ -224,3 +224,41 @@ impl RouteTable {
         self.len
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table of `GET /search` and `QUERY /search`, as Python describes routes.
+    fn search_table(py: Python<'_>) -> RouteTable {
+        let code = std::ffi::CString::new(
+            "[{'name': f'app.{m.lower()}', 'path': '/search', 'method': m, 'handler': len, \
+             'is_async': False, 'status_code': 200, 'finalize': len, 'on_error': len, \
+             'structs': [], 'auth': [], 'guards': [], 'params': []} for m in ('GET', 'QUERY')]",
+        )
+        .expect("no NUL");
+        let routes = py.eval(&code, None, None).expect("valid Python");
+        RouteTable::new(routes.cast::<PyList>().expect("a list")).expect("a valid table")
+    }
+
+    /// QUERY (a safe method with a body) is routed like any other method, and a
+    /// method the path lacks is answered 405 with QUERY among the allowed ones.
+    #[test]
+    fn the_query_method_is_routed_and_listed_in_allow() {
+        Python::initialize();
+        Python::attach(|py| {
+            let table = search_table(py);
+            let query = Method::from_bytes(b"QUERY").expect("an extension method");
+            match table.lookup(&query, "/search") {
+                Lookup::Found(route, _) => assert_eq!(route.common.name, "app.query"),
+                _ => panic!("QUERY /search is not found"),
+            }
+            match table.lookup(&Method::DELETE, "/search/") {
+                Lookup::MethodNotAllowed(allow) => {
+                    assert_eq!(allow, "GET, QUERY, HEAD, OPTIONS")
+                }
+                _ => panic!("DELETE /search is not a 405"),
+            }
+        });
+    }
+}

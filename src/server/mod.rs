@@ -398,6 +398,11 @@ struct Connections {
 impl Connections {
     /// Serve one accepted connection until it closes, over TLS when the listener
     /// has a certificate. The TLS handshake is part of the time `first` allows.
+    ///
+    /// This future is the connection's task, held for as long as the connection is
+    /// open, idle ones included: each step that needs much state (the handshake, each
+    /// protocol's connection) is boxed, so a connection holds only what its own
+    /// protocol needs rather than the largest of them all.
     async fn serve(
         self: Arc<Self>,
         stream: TcpStream,
@@ -410,7 +415,8 @@ impl Connections {
         };
         // A failed or slow handshake only concerns that client.
         let log = self.app.access_log.as_ref().map(|log| (log, peer));
-        if let Some(Some(tls)) = first.within(handshake(&acceptor, stream, log)).await {
+        let handshake = Box::pin(first.within(handshake(&acceptor, stream, log)));
+        if let Some(Some(tls)) = handshake.await {
             let info = Arc::new(TlsInfo::of(tls.get_ref().1));
             self.run(tls, peer, Some(info), first, watcher).await;
         }
@@ -428,7 +434,7 @@ impl Connections {
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let h2 = tls.as_ref().is_some_and(|tls| tls.h2);
-        let Some(Some(io)) = first.within(preface::screen(io, h2)).await else {
+        let Some(Some(io)) = Box::pin(first.within(preface::screen(io, h2))).await else {
             return;
         };
         let scheme = if tls.is_some() {
@@ -437,45 +443,75 @@ impl Connections {
             Scheme::Http
         };
         let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
-        let marker = first.marker();
         if io.http2() {
-            let io = TokioIo::new(Gather::new(io));
-            let resets = ResetBudget::new();
-            let budget = resets.clone();
-            // Each stream's future is moved into a task of its own: boxed, moving it
-            // copies a pointer instead of the whole request's state.
-            let shared = self.clone();
-            let service = service_fn(move |request| {
-                marker.mark();
-                let pending = budget.pending();
-                Box::pin(shared.clone().respond(&info, request, Some(pending)))
-            });
-            let connection = watcher.watch(self.http2.serve_connection(io, service));
-            tokio::select! {
-                served = first.within(connection) => {
-                    if let Some(Err(err)) = served {
-                        report_http2_error(peer, &err);
-                    }
-                }
-                _ = resets.exhausted() => RESETS_EXHAUSTED.print(|| format!(
-                    "closed {peer}: HTTP/2 streams cancelled faster than {} a second \
-                     (bursts of {})", resets::PER_SECOND, resets::BURST
-                )),
-            }
+            Box::pin(self.serve_http2(io, peer, info, first, watcher)).await;
         } else {
-            let io = TokioIo::new(io);
-            let shared = self.clone();
-            let service = service_fn(move |request| {
-                marker.mark();
-                shared.clone().respond(&info, request, None)
-            });
-            let connection = self.http1.serve_connection_with_upgrades(io, service);
-            // Errors here are the client's (reset, bad request already answered).
-            let served = first.within(watcher.watch(connection)).await;
-            if let (Some(Err(err)), Some(log)) = (served, &self.app.access_log) {
-                if let Some(status) = parser_answer(err.as_ref()) {
-                    log.refused(status, http::Version::HTTP_11, Some(peer.ip()));
+            Box::pin(self.serve_http1(io, peer, info, first, watcher)).await;
+        }
+    }
+
+    async fn serve_http2<I>(
+        self: Arc<Self>,
+        io: I,
+        peer: std::net::SocketAddr,
+        info: Arc<ConnInfo>,
+        first: FirstRequest,
+        watcher: Watcher,
+    ) where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(Gather::new(io));
+        let resets = ResetBudget::new();
+        let budget = resets.clone();
+        let marker = first.marker();
+        // Each stream's future is moved into a task of its own: boxed, moving it
+        // copies a pointer instead of the whole request's state.
+        let shared = self.clone();
+        let service = service_fn(move |request| {
+            marker.mark();
+            let pending = budget.pending();
+            Box::pin(shared.clone().respond(&info, request, Some(pending)))
+        });
+        let connection = watcher.watch(self.http2.serve_connection(io, service));
+        tokio::select! {
+            served = first.within(connection) => {
+                if let Some(Err(err)) = served {
+                    report_http2_error(peer, &err);
                 }
+            }
+            _ = resets.exhausted() => RESETS_EXHAUSTED.print(|| format!(
+                "closed {peer}: HTTP/2 streams cancelled faster than {} a second \
+                 (bursts of {})", resets::PER_SECOND, resets::BURST
+            )),
+        }
+    }
+
+    async fn serve_http1<I>(
+        self: Arc<Self>,
+        io: I,
+        peer: std::net::SocketAddr,
+        info: Arc<ConnInfo>,
+        first: FirstRequest,
+        watcher: Watcher,
+    ) where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(io);
+        let marker = first.marker();
+        let shared = self.clone();
+        // Boxed per request: hyper keeps the slot of the request in flight for the
+        // connection's whole life, so an idle connection holds a pointer, not the
+        // request's whole state.
+        let service = service_fn(move |request| {
+            marker.mark();
+            Box::pin(shared.clone().respond(&info, request, None))
+        });
+        let connection = self.http1.serve_connection_with_upgrades(io, service);
+        // Errors here are the client's (reset, bad request already answered).
+        let served = first.within(watcher.watch(connection)).await;
+        if let (Some(Err(err)), Some(log)) = (served, &self.app.access_log) {
+            if let Some(status) = parser_answer(err.as_ref()) {
+                log.refused(status, http::Version::HTTP_11, Some(peer.ip()));
             }
         }
     }

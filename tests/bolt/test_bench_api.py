@@ -101,6 +101,18 @@ def test_the_jwt_endpoint_refuses_a_missing_or_forged_token():
         assert bad.json() == {"detail": "Token signature is invalid"}
 
 
+@pytest.mark.parametrize("scenario", run.REJECTIONS, ids=lambda s: s.name)
+def test_rejection_scenario_gets_its_status(server, scenario):
+    # As run.py checks before measuring: the second answer has the scenario's status.
+    for _ in range(2):
+        status, answer = run.http_request(
+            "http", server.port, scenario.path, None, scenario.headers, scenario.method
+        )
+    assert status == scenario.status, answer
+    if status != 204:
+        assert isinstance(run.json_or_none(answer), dict) or scenario.name == "bolt-404"
+
+
 def test_the_django_middleware_scenario_runs_the_default_stack(server):
     """bolt-django-mw's route answers the bolt route's JSON behind Django's MIDDLEWARE
     (their headers are on it), over a real socket; the plain route stays without."""

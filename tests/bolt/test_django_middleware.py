@@ -275,3 +275,23 @@ def test_shutdown_cuts_a_request_waiting_behind_django_middleware(tmp_path):
             assert server.process.wait(10) == 0
             sock.close()
     assert "request GET /djmw/slow cancelled at shutdown" in server.stderr()
+
+
+def test_custom_exception_handler_answers_behind_django_middleware(djmw):
+    from django_bolt import JSON
+
+    async def teapot(exc):
+        return JSON({"detail": str(exc)}, status_code=418)
+
+    api = BoltAPI(
+        django_middleware=["django.contrib.sessions.middleware.SessionMiddleware"],
+        exception_handlers={ValueError: teapot},
+    )
+
+    @api.get("/value")
+    async def value():
+        raise ValueError("no tea")
+
+    with TestClient(api) as client:
+        response = client.get("/value")
+    assert (response.status_code, response.json()) == (418, {"detail": "no tea"})

@@ -6,9 +6,12 @@ from django_bolt import (
     BoltAPI,
     CompressionConfig,
     IsAuthenticated,
+    IsStaff,
     JWTAuthentication,
     Request,
+    cors,
     no_compress,
+    rate_limit,
 )
 from django_bolt.param_functions import Query
 
@@ -71,3 +74,28 @@ async def create_item(item: Item) -> Item:
 @no_compress
 async def me(request: Request):
     return {"user": request.auth["user_id"]}
+
+
+# The rejection scenarios: answers Rust gives before any Python runs. /me without a token
+# (401), POST / (405) and /items with bad values (422) reuse the routes above.
+
+
+@api.get(
+    "/staff",
+    auth=[JWTAuthentication(JWT_SECRET, load_user=False)],
+    guards=[IsStaff()],
+)
+async def staff_only():
+    return {"staff": True}
+
+
+@api.get("/limited")
+@rate_limit(rps=0.001, burst=1)
+async def limited():
+    return {"limited": True}
+
+
+@api.get("/cors")
+@cors(origins=["https://app.example"])
+async def cross_origin():
+    return {"cors": True}

@@ -11,14 +11,16 @@ cookie, and Python reads the session (see ``_sessions.py``).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
     "APIKeyAuthentication",
     "AuthBackend",
+    "BaseAuthentication",
     "JWTAuthentication",
     "SessionAuthentication",
+    "get_default_authentication_classes",
     "jwt_secret",
 ]
 
@@ -67,6 +69,12 @@ class JWTAuthentication(AuthBackend):
     ``request.user`` is the Django user whose primary key is the ``sub`` claim (a 401 if
     it is gone or inactive); with ``load_user=False`` (tokens from another issuer, or no
     database query per request) it is a ``TokenUser`` read from the claims.
+
+    ``revoked_token_handler(jti)`` (or ``(jti, claims)``, sync or async), or a
+    ``revocation_store`` (``revocation.py``), makes a revoked token a 401: checked in
+    Python before the handler, on this backend's routes only; the ``jti`` claim is then
+    required (as with ``require_jti=True``). ``token_type="refresh"`` (the original's
+    spelling) accepts only tokens whose ``typ`` claim says so.
     """
 
     kind = "jwt"
@@ -84,6 +92,10 @@ class JWTAuthentication(AuthBackend):
         required_claims: Iterable[str] = ("exp",),
         token_types: Iterable[str] | None = ("access",),
         load_user: bool = True,
+        revoked_token_handler: Callable[..., Any] | None = None,
+        revocation_store: Any | None = None,
+        token_type: str | None = None,
+        require_jti: bool = False,
     ) -> None:
         super().__init__(header)
         self.load_user = load_user
@@ -102,6 +114,14 @@ class JWTAuthentication(AuthBackend):
         self.token_types = None if token_types is None else _strings(token_types)
         if self.token_types == []:
             raise ValueError("JWTAuthentication: token_types is empty; pass None to accept any")
+        if token_type is not None:
+            # The original's spelling: the token must declare exactly this type.
+            self.token_types = [token_type]
+            self.required_claims.append("typ")
+        self.revocation_store = revocation_store
+        self.revoked_token_handler = revoked_token_handler or _revocation_handler(revocation_store)
+        if (require_jti or self.revoked_token_handler) and "jti" not in self.required_claims:
+            self.required_claims.append("jti")
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -196,6 +216,24 @@ class SessionAuthentication(AuthBackend):
 
     def __repr__(self) -> str:
         return "SessionAuthentication()"
+
+
+#: The original django-bolt's name for the base of the backends.
+BaseAuthentication = AuthBackend
+
+
+def get_default_authentication_classes() -> list[AuthBackend]:
+    """``settings.BOLT_AUTHENTICATION_CLASSES``: the backends of a route declared
+    without ``auth=`` (none when unset)."""
+    return list(_setting("BOLT_AUTHENTICATION_CLASSES", None) or [])
+
+
+def _revocation_handler(store: Any) -> Callable[..., Any] | None:
+    if store is None:
+        return None
+    from .revocation import create_revocation_handler
+
+    return create_revocation_handler(store)
 
 
 def jwt_secret() -> str:

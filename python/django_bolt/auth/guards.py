@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._permissions import has_perms
-from .backends import AuthBackend
+from .backends import AuthBackend, _setting, get_default_authentication_classes
 
 __all__ = [
     "AllowAny",
+    "BasePermission",
     "Guard",
     "HasAllPermissions",
     "HasAnyPermission",
@@ -27,6 +28,7 @@ __all__ = [
     "IsAdminUser",
     "IsAuthenticated",
     "IsStaff",
+    "get_default_permission_classes",
 ]
 
 
@@ -65,13 +67,18 @@ def checked_protection(
     what: str, auth: Iterable[Any] | None, guards: Iterable[Any] | None
 ) -> tuple[list[AuthBackend], list[Guard]]:
     """A route's ``auth`` and ``guards``, refused at declaration when they cannot work:
-    a route must never start less protected than it was declared."""
+    a route must never start less protected than it was declared. A route declared
+    without ``auth=`` or ``guards=`` gets the project's defaults, when it sets them."""
+    if auth is None:
+        auth = get_default_authentication_classes()
+    if guards is None:
+        guards = _setting("BOLT_DEFAULT_PERMISSION_CLASSES", None)
     auth, guards = list(auth or []), list(guards or [])
     for kind, items, base in (("auth", auth, AuthBackend), ("guards", guards, Guard)):
         for item in items:
             if isinstance(item, type) and issubclass(item, base):
                 raise TypeError(f"{what}: {kind} takes instances: {item.__name__}()")
-            if not isinstance(item, base):
+            if not isinstance(item, base) or not item.kind:
                 raise TypeError(
                     f"{what}: {item!r} is not one of django_bolt's {kind}; a custom check "
                     "belongs in a Depends() that raises HTTPException"
@@ -81,6 +88,19 @@ def checked_protection(
             f"{what}: guards need an auth backend to identify the client: add auth=[...]"
         )
     return auth, guards
+
+
+#: The original django-bolt's name for the base of the guards. Subclasses of your own
+#: are refused: guards are decided in Rust; a check of your own belongs in a Depends().
+BasePermission = Guard
+
+
+def get_default_permission_classes() -> list[Guard]:
+    """``settings.BOLT_DEFAULT_PERMISSION_CLASSES``, else ``[AllowAny()]``: the guards
+    of a route declared without ``guards=`` (when unset, a route with ``auth=`` and no
+    guards requires authentication, as ``IsAuthenticated()`` would)."""
+    configured = _setting("BOLT_DEFAULT_PERMISSION_CLASSES", None)
+    return list(configured) if configured is not None else [AllowAny()]
 
 
 class _Plain(Guard):

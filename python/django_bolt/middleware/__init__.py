@@ -6,6 +6,7 @@ from ..compression import CompressionConfig
 from ..cors import cors
 from ..decorators import no_compress, skip_middleware
 from ..rate_limit import rate_limit
+from ..types import MiddlewareResponse, TimingState, TracingState
 from .base import (
     BaseMiddleware,
     ErrorHandlerMiddleware,
@@ -14,6 +15,7 @@ from .base import (
     MiddlewareProtocol,
     MiddlewareType,
     TimingMiddleware,
+    checked,
     middleware,
 )
 from .chain import Chain, api_middleware, from_wire, route_middleware
@@ -24,7 +26,6 @@ from .django_loader import (
     load_django_middleware,
 )
 from .request_logging import LoggingConfig, LoggingMiddleware, create_logging_middleware
-from .types import MiddlewareResponse, TimingState, TracingState
 
 __all__ = [
     "DEFAULT_EXCLUDED_MIDDLEWARE",
@@ -45,6 +46,7 @@ __all__ = [
     "TimingState",
     "TracingState",
     "api_middleware",
+    "checked",
     "cors",
     "create_logging_middleware",
     "from_wire",

@@ -118,9 +118,18 @@ def _answering(call: GetResponse, on_error: Callable[[BaseException], Wire]) -> 
         try:
             return await call(request)
         except HTTPException as exc:
-            return from_wire(on_error(exc))
+            return await answer(on_error, exc)
 
     return get_response
+
+
+async def answer(on_error: Callable[[BaseException], Any], exc: BaseException) -> Response:
+    """The response ``on_error`` gives for ``exc`` (an async custom exception handler's
+    too)."""
+    wire = on_error(exc)
+    if inspect.iscoroutine(wire):
+        wire = (await wire).wire
+    return from_wire(wire)
 
 
 def from_wire(wire: Wire) -> Response:

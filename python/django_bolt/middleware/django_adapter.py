@@ -27,6 +27,7 @@ from .._core import Request
 from ..db import call_in_request
 from ..responses import FileResponse, Response, StreamingResponse, Wire
 from .base import GetResponse
+from .chain import answer
 
 #: Headers of a body Django measured that the server sets itself for the body it sends.
 _BODY_HEADERS = frozenset(("content-length", "transfer-encoding"))
@@ -100,6 +101,7 @@ class _StackLayer:
         self.get_response = get_response
         # asgiref's bridges, so the thread calls back into the loop that awaits it.
         self.inner_layers = async_to_sync(get_response)
+        self.answer = async_to_sync(answer)
         self.run_stack = sync_to_async(call_in_request, thread_sensitive=False, executor=_pool())
         self.on_error = on_error
         self.view = view
@@ -153,10 +155,9 @@ class _StackLayer:
                 answer = hook(django_request, exc)
                 if answer is not None:
                     return answer
-            # As a route without Django middleware: Bolt's 500 (logged), not Django's.
-            from .chain import from_wire
-
-            response = from_wire(self.on_error(exc))
+            # As a route without Django middleware: Bolt's answer (a custom exception
+            # handler's, or a logged 500), not Django's.
+            response = self.answer(self.on_error, exc)
         return _django_response(response)
 
 

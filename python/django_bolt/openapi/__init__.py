@@ -4,16 +4,19 @@ OpenAPI 3.1 document of every Bolt route and pages that show it (see docs/openap
 from .config import OpenAPIConfig
 from .document import build_document
 from .plugins import (
+    JsonRenderPlugin,
     RapidocRenderPlugin,
     RedocRenderPlugin,
     RenderPlugin,
     ScalarRenderPlugin,
     StoplightRenderPlugin,
     SwaggerRenderPlugin,
+    YamlRenderPlugin,
 )
 from .routes import docs_assets, docs_routes
 
 __all__ = [
+    "JsonRenderPlugin",
     "OpenAPIConfig",
     "RapidocRenderPlugin",
     "RedocRenderPlugin",
@@ -21,6 +24,7 @@ __all__ = [
     "ScalarRenderPlugin",
     "StoplightRenderPlugin",
     "SwaggerRenderPlugin",
+    "YamlRenderPlugin",
     "build_document",
     "docs_assets",
     "docs_routes",

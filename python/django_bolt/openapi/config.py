@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .assets import ASSETS_NAME, SOURCES
-from .plugins import RenderPlugin, SwaggerRenderPlugin
+from .django_auth import check_django_auth
+from .plugins import DocumentRenderPlugin, RenderPlugin, SwaggerRenderPlugin
 
 #: The document's sub-path under the docs path.
 DOCUMENT_NAME = "openapi.json"
@@ -24,6 +26,9 @@ class OpenAPIConfig:
     ``include_error_responses``: describe the 422 a route with inputs may answer.
     ``use_handler_docstrings``: a handler's docstring describes a route that was given
     no ``description``.
+    ``django_auth``: serve the docs only to whom a Django view decorator lets through
+    (``True`` is ``login_required``; ``staff_member_required``, ...), judged on the
+    request's Django session.
     """
 
     title: str = "API"
@@ -36,8 +41,10 @@ class OpenAPIConfig:
     include_error_responses: bool = True
     use_handler_docstrings: bool = True
     assets: str = "package"
+    django_auth: Any = None
 
     def __post_init__(self) -> None:
+        check_django_auth(self.django_auth)
         if not self.path.startswith("/"):
             raise ValueError(f"OpenAPIConfig: path {self.path!r} must start with '/'")
         self.path = self.path.rstrip("/") or "/"
@@ -46,8 +53,15 @@ class OpenAPIConfig:
                 raise TypeError(f"OpenAPIConfig: {plugin!r} is not a render plugin")
         if self.assets not in SOURCES:
             raise ValueError(f"OpenAPIConfig: assets {self.assets!r} must be one of {SOURCES}")
+        # A document plugin may take the document's own path (JsonRenderPlugin does).
+        paths = [
+            path
+            for plugin in self.render_plugins
+            for path in plugin.paths
+            if not (isinstance(plugin, DocumentRenderPlugin) and path == DOCUMENT_NAME)
+        ]
         reserved = [DOCUMENT_NAME, ASSETS_NAME]
-        paths = [plugin.path for plugin in self.render_plugins] + reserved
+        paths += reserved
         if len(set(paths)) != len(paths):
             raise ValueError(
                 f"OpenAPIConfig: render plugins need distinct paths, other than "

@@ -64,9 +64,14 @@ class ValidationErrorResponse(msgspec.Struct):
 
 
 def build_document(routes: Iterable[Route], config: OpenAPIConfig) -> dict[str, Any]:
-    """The document describing ``routes`` (WebSocket routes and excluded paths left out)."""
+    """The document describing ``routes`` (WebSocket routes, excluded paths and routes
+    declared with ``include_in_schema=False`` left out)."""
     return _DocumentBuilder(config).build(
-        route for route in routes if not route.websocket and not config.excludes(route.path)
+        route
+        for route in routes
+        if not route.websocket
+        and route.include_in_schema is not False
+        and not config.excludes(route.path)
     )
 
 

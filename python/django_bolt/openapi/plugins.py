@@ -1,5 +1,8 @@
 """Render plugins: the HTML pages that show the OpenAPI document with a JavaScript UI.
 
+``JsonRenderPlugin`` and ``YamlRenderPlugin`` serve the document itself, encoded, at
+their paths instead of a page.
+
 Each page loads its UI from the files this package serves under ``{docs path}/assets/``
 (or from a CDN: ``OpenAPIConfig(assets="cdn")``, see ``assets.py``) and points it at the
 document's URL. No page has an inline script or style, so every page works under a
@@ -11,16 +14,22 @@ sub-path.
 from __future__ import annotations
 
 import html
+from typing import Any
+
+import msgspec
 
 from .assets import AssetURLs
 
 __all__ = [
+    "DocumentRenderPlugin",
+    "JsonRenderPlugin",
     "RapidocRenderPlugin",
     "RedocRenderPlugin",
     "RenderPlugin",
     "ScalarRenderPlugin",
     "StoplightRenderPlugin",
     "SwaggerRenderPlugin",
+    "YamlRenderPlugin",
 ]
 
 
@@ -66,6 +75,11 @@ class RenderPlugin:
 
     def _asset(self, name: str, assets: AssetURLs) -> str:
         return assets.url(self.ui, name) if self.ui and name else ""
+
+    @property
+    def paths(self) -> list[str]:
+        """Every sub-path it is served at."""
+        return [self.path]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(path={self.path!r})"
@@ -150,3 +164,65 @@ class StoplightRenderPlugin(RenderPlugin):
             f'<elements-api apiDescriptionUrl="{_attribute(openapi_url)}" router="hash" '
             'layout="sidebar"></elements-api>'
         )
+
+
+class MissingDependency(RuntimeError):
+    """A plugin cannot encode the document without a package that is not installed."""
+
+
+class DocumentRenderPlugin(RenderPlugin):
+    """The document itself, encoded by ``encode``, served as ``media_type`` at each of
+    ``path`` (one sub-path or a list of them)."""
+
+    default_paths: tuple[str, ...] = ()
+    media_type = ""
+
+    def __init__(self, *, path: str | list[str] | None = None, media_type: str | None = None):
+        names = [path] if isinstance(path, str) else list(path or self.default_paths)
+        self._paths = [name.strip("/") for name in names]
+        if not self._paths or any(not name or "/" in name for name in self._paths):
+            raise ValueError(f"{type(self).__name__}: path {path!r} must be one path segment each")
+        self.path = self._paths[0]
+        self.js_url = self.css_url = None
+        if media_type is not None:
+            self.media_type = media_type
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self._paths)
+
+    def encode(self, document: dict[str, Any]) -> bytes:
+        raise NotImplementedError
+
+    def render(self, openapi_url: str, title: str, assets: AssetURLs) -> str:
+        raise TypeError(f"{type(self).__name__} serves the document, not a page")
+
+
+class JsonRenderPlugin(DocumentRenderPlugin):
+    """The document as JSON (at the document's own path by default, which it then
+    serves with the OpenAPI JSON media type)."""
+
+    default_paths = ("openapi.json",)
+    media_type = "application/vnd.oai.openapi+json"
+
+    def encode(self, document: dict[str, Any]) -> bytes:
+        return msgspec.json.encode(document)
+
+
+class YamlRenderPlugin(DocumentRenderPlugin):
+    """The document as YAML, written by PyYAML (``pip install pyyaml``); without it the
+    paths answer 501 saying so."""
+
+    default_paths = ("openapi.yaml", "openapi.yml")
+    media_type = "text/yaml; charset=utf-8"
+
+    def encode(self, document: dict[str, Any]) -> bytes:
+        try:
+            import yaml
+        except ImportError:
+            raise MissingDependency(
+                "YamlRenderPlugin needs PyYAML to write the document: pip install pyyaml "
+                "(or serve it as JSON with JsonRenderPlugin)"
+            ) from None
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        return text.encode()

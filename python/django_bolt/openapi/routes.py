@@ -19,8 +19,9 @@ from ..responses import HTML, Response
 from ..routing import Route, analyse
 from .assets import ASSETS_NAME, AssetURLs, asset_mount
 from .config import DOCUMENT_NAME, OpenAPIConfig
+from .django_auth import gated
 from .document import build_document
-from .plugins import RenderPlugin
+from .plugins import DocumentRenderPlugin, MissingDependency, RenderPlugin
 
 logger = logging.getLogger("django_bolt")
 
@@ -71,32 +72,54 @@ def _assets_base(config: OpenAPIConfig) -> str:
 def _routes_for(config: OpenAPIConfig, apis: list[Documented]) -> list[Route]:
     document = _CachedDocument(config, apis)
     openapi_url = config.url(DOCUMENT_NAME)
-    routes = [_get(openapi_url, document.response)]
+    served: dict[str, Callable[..., Any]] = {openapi_url: document.response}
     assets = AssetURLs(_assets_base(config), config.assets)
-    pages = [
-        (config.url(plugin.path), _page(plugin, openapi_url, config, assets))
-        for plugin in config.render_plugins
-    ]
+    pages = []
+    for plugin in config.render_plugins:
+        if isinstance(plugin, DocumentRenderPlugin):
+            served.update((config.url(path), document.encoded_by(plugin)) for path in plugin.paths)
+        else:
+            pages.append((config.url(plugin.path), _page(plugin, openapi_url, config, assets)))
+    routes = [_get(path, handler, config) for path, handler in served.items()]
     if pages:
-        routes.append(_get(config.path, pages[0][1]))
-    routes += [_get(path, page) for path, page in pages]
+        routes.append(_get(config.path, pages[0][1], config))
+    routes += [_get(path, page, config) for path, page in pages]
     return routes
 
 
 class _CachedDocument:
     """The document, built at its first request (every route is declared by then) and
-    kept encoded."""
+    kept, with each encoding of it."""
 
     def __init__(self, config: OpenAPIConfig, apis: list[Documented]) -> None:
         self.config = config
         self.apis = apis
+        self.built: dict[str, Any] | None = None
         self.encoded: bytes | None = None
+
+    def document(self) -> dict[str, Any]:
+        if self.built is None:
+            routes = [route for api in self.apis for route in api.routes]
+            self.built = build_document(routes, self.config)
+        return self.built
 
     async def response(self) -> Response:
         if self.encoded is None:
-            routes = [route for api in self.apis for route in api.routes]
-            self.encoded = msgspec.json.encode(build_document(routes, self.config))
+            self.encoded = msgspec.json.encode(self.document())
         return Response(self.encoded, media_type="application/json")
+
+    def encoded_by(self, plugin: DocumentRenderPlugin) -> Callable[[], Any]:
+        body: list[bytes] = []
+
+        async def respond() -> Response:
+            if not body:
+                try:
+                    body.append(plugin.encode(self.document()))
+                except MissingDependency as exc:
+                    return Response({"detail": str(exc)}, status_code=501)
+            return Response(body[0], media_type=plugin.media_type)
+
+        return respond
 
 
 def _page(
@@ -110,5 +133,7 @@ def _page(
     return render_page
 
 
-def _get(path: str, handler: Callable[..., Any]) -> Route:
+def _get(path: str, handler: Callable[..., Any], config: OpenAPIConfig) -> Route:
+    if config.django_auth:
+        handler = gated(config.django_auth, handler)
     return analyse(Route(method="GET", path=path, handler=handler))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import dependencies, users
+from ..auth.checks import TokenChecks
 from ..cors import describe_cors
 from ..dependencies import Runner
 from ..middleware import Chain, route_middleware
@@ -36,9 +37,10 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
     handler, is_async, request_param = route.handler, route.is_async, route.request_param
     session = SessionCheck.of(route.auth, route.guards)
     permissions = _permission_check(route)
+    token_checks = TokenChecks.of(route.auth)
     # A session or a token's user is read from the Request, which the handler may
     # not take.
-    checks = session is not None or permissions is not None
+    checks = session is not None or permissions is not None or token_checks is not None
     if checks and request_param is None and route.dependencies:
         request_param = dependencies.REQUEST_KEY
     uploads = [p.name for p in route.params if p.source == "file"]
@@ -55,7 +57,9 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
             handler, route.dependencies, request_param, finalize_result, produce_result
         )
         is_async = True
-    on_error = ErrorHandler(route.name, f"{route.method} {route.path}", debug)
+    on_error = ErrorHandler(
+        route.name, f"{route.method} {route.path}", debug, route.exception_handlers
+    )
     layers = route_middleware(route.handler, route.middleware)
     if layers:
         # Middleware needs the Request, even when the handler does not take it.
@@ -80,7 +84,14 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
         # A handler that never sees the Request needs no user loaded for it.
         from_database = route.loads_users and not drop_request
         handler = _loading_user(
-            handler, request_param, is_async, from_database, session, permissions, drop_request
+            handler,
+            request_param,
+            is_async,
+            from_database,
+            session,
+            permissions,
+            token_checks,
+            drop_request,
         )
     return {
         "method": route.method,
@@ -121,6 +132,7 @@ def _describe_websocket(route: Route) -> dict[str, Any]:
         loads_user,
         session,
         _permission_check(route),
+        TokenChecks.of(route.auth),
     )
     return {
         "websocket": True,
@@ -174,6 +186,7 @@ def _loading_user(
     from_database: bool,
     session: SessionCheck | None,
     permissions: PermissionCheck | None,
+    token_checks: TokenChecks | None,
     drop_request: bool,
 ) -> Callable[..., Any]:
     """``handler``, with ``request.user`` set first: the database user the request's
@@ -192,9 +205,12 @@ def _loading_user(
             if session is not None and session.defers(request):
                 await session.aauthenticate(request)
             else:
+                loaded = token_checks is not None and await token_checks.arun(
+                    request, from_database
+                )
                 if permissions is not None and permissions.needed(request):
                     await permissions.acheck(request)
-                if from_database:
+                if from_database and not loaded:
                     await users.aload_user(request)
             return await handler(**kwargs)
 
@@ -205,9 +221,10 @@ def _loading_user(
         if session is not None and session.defers(request):
             session.authenticate(request)
         else:
+            loaded = token_checks is not None and token_checks.run(request, from_database)
             if permissions is not None and permissions.needed(request):
                 permissions.check(request)
-            if from_database:
+            if from_database and not loaded:
                 users.load_user(request)
         return handler(**kwargs)
 

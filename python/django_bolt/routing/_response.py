@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from collections.abc import Coroutine
@@ -12,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .. import _loop, orm
-from ..exceptions import HTTPException
+from ..exceptions import HTTPException, ResponseValidationError
 from ..responses import Encoded, Response, StreamingResponse, Wire
+from ..serializers import loading
+from ._exception_handlers import ExceptionHandlerFunc
 
 if TYPE_CHECKING:
     from ._route import Route
@@ -46,21 +49,68 @@ def produce(route: Route, result: Any) -> Wire | StreamingResponse:
         return result  # Rust streams it from a Task of its own
     if isinstance(result, Response):
         return result.to_wire()
-    result = orm.evaluate(result)
     if route.response_model is not None and route.validate_response:
-        result = msgspec.convert(result, route.response_model, from_attributes=True)
+        # Model results are built by the serializer, with its relations loaded up front.
+        result = loading.shape(result, route.response_model)
+        try:
+            result = msgspec.convert(result, route.response_model, from_attributes=True)
+        except msgspec.ValidationError as exc:
+            raise ResponseValidationError([_response_error(exc)], body=result) from exc
+    else:
+        result = orm.evaluate(result)
     return route.status_code, [("content-type", "application/json")], encoder.encode(result)
 
 
-class ErrorHandler:
-    """Turns an exception from a handler into the response to send."""
+def _response_error(exc: msgspec.ValidationError) -> dict[str, Any]:
+    """msgspec's ``Expected `int`, got `str` - at `$.id``` as a located error."""
+    message, _, where = str(exc).partition(" - at `")
+    path = where.rstrip("`").removeprefix("$")
+    loc = [
+        "response",
+        *(part for part in path.replace("]", "").replace("[", ".").split(".") if part),
+    ]
+    return {"loc": loc, "msg": message, "type": "validation_error"}
 
-    def __init__(self, route_name: str, label: str, debug: bool) -> None:
+
+class ErrorHandler:
+    """Turns an exception from a handler into the response to send.
+
+    ``handlers`` is the API's dict of custom exception handlers (shared, so one
+    registered after the route still applies): the most specific class in the
+    exception's MRO wins. A sync handler's response is sent at once; an async one
+    makes this return a coroutine that Rust awaits. A handler that raises, or returns
+    something other than a ``Response``, is a logged 500.
+    """
+
+    def __init__(
+        self,
+        route_name: str,
+        label: str,
+        debug: bool,
+        handlers: dict[type[BaseException], ExceptionHandlerFunc] | None = None,
+    ) -> None:
         self.route_name = route_name
         self.label = label
         self.debug = debug
+        self.handlers = {} if handlers is None else handlers
 
-    def __call__(self, exc: BaseException) -> Wire:
+    def __call__(self, exc: BaseException) -> Wire | Coroutine[Any, Any, Encoded]:
+        if self.handlers and isinstance(exc, Exception):
+            for cls in type(exc).__mro__:
+                handler = self.handlers.get(cls)
+                if handler is not None:
+                    return self._custom(handler, exc)
+        return self.default(exc)
+
+    def default(self, exc: BaseException) -> Wire:
+        """The built-in answer: an HTTPException's own response, else a logged 500."""
+        if isinstance(exc, ResponseValidationError):
+            logger.error(
+                "Response of route %s did not match its response model: %s",
+                self.route_name,
+                exc.errors(),
+                exc_info=exc,
+            )
         if isinstance(exc, HTTPException):
             headers = [*exc.headers.items(), ("content-type", "application/json")]
             return exc.status_code, headers, encoder.encode(exc.content())
@@ -72,11 +122,48 @@ class ErrorHandler:
             detail = {"detail": "The request was cancelled"}
             return 503, [("content-type", "application/json")], encoder.encode(detail)
         logger.error("Exception in route %s", self.route_name, exc_info=exc)
+        return self._internal_error(exc)
+
+    def _internal_error(self, exc: BaseException) -> Wire:
         _note_for_test_client(exc)
         body: dict[str, Any] = {"detail": "Internal Server Error"}
         if self.debug:
             body["traceback"] = traceback.format_exception(exc)
         return 500, [("content-type", "application/json")], encoder.encode(body)
+
+    def _custom(
+        self, handler: ExceptionHandlerFunc, exc: Exception
+    ) -> Wire | Coroutine[Any, Any, Encoded]:
+        try:
+            result = handler(exc)
+            if inspect.isawaitable(result):
+                return self._awaited(handler, exc, result)
+            return _wire_of(result)
+        except Exception as failure:
+            return self._failed(handler, exc, failure)
+
+    async def _awaited(self, handler: ExceptionHandlerFunc, exc: Exception, result: Any) -> Encoded:
+        try:
+            return Encoded(_wire_of(await result))
+        except Exception as failure:
+            return Encoded(self._failed(handler, exc, failure))
+
+    def _failed(self, handler: ExceptionHandlerFunc, exc: Exception, failure: Exception) -> Wire:
+        name = getattr(handler, "__qualname__", repr(handler))
+        logger.error(
+            "Exception handler %s failed on %s in route %s",
+            name,
+            type(exc).__name__,
+            self.route_name,
+            exc_info=failure,
+        )
+        return self._internal_error(failure)
+
+
+def _wire_of(result: Any) -> Wire:
+    if not isinstance(result, Response) or isinstance(result, StreamingResponse):
+        raise TypeError(f"an exception handler must return a Response, not {result!r}")
+    return result.to_wire()
 
 
 def _note_for_test_client(exc: BaseException) -> None:

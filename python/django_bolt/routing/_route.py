@@ -72,10 +72,18 @@ class Route:
     #: The API's CORS (a route's ``@cors`` replaces it) and Python middleware.
     cors: CORSConfig | None = None
     middleware: tuple[Any, ...] = ()
+    #: The API's custom exception handlers (its own dict: later ones apply too).
+    exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
 
     #: Scalars of a POST/PUT/PATCH/DELETE handler without a Struct body: read from a
     #: JSON object body when one is sent, from the query string otherwise.
     body_fields: list[Param] = field(default_factory=list)
+    #: Django ``reverse()`` name (None: the handler's name) and its namespace.
+    url_name: str | None = None
+    namespace: str | None = None
+    #: In the OpenAPI document; None: unless the API it is mounted into says not.
+    include_in_schema: bool | None = None
+
     #: Handler arguments filled by ``Depends(...)``.
     dependencies: dict[str, Dependency] = field(default_factory=dict)
     #: Struct parameters filled field by field: (argument name, builder from the fields).

@@ -34,7 +34,7 @@ _CONVERTED: dict[type, tuple[str, Callable[[str], Any]]] = {
     datetime.time: ("time", datetime.time.fromisoformat),
 }
 _PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE", "QUERY"}
 
 #: Sources a msgspec.Struct parameter can be filled from, field by field.
 _STRUCT_SOURCES = {"query", "header", "form"}

@@ -170,7 +170,7 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
 }
 
 /// What a 401 says about a token that failed.
-fn refusal(kind: &ErrorKind) -> String {
+pub(super) fn refusal(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::ExpiredSignature => "Token has expired".into(),
         ErrorKind::ImmatureSignature => "Token is not valid yet (nbf)".into(),
@@ -183,20 +183,20 @@ fn refusal(kind: &ErrorKind) -> String {
     }
 }
 
-fn algorithm(name: &str) -> Result<Algorithm, String> {
+pub(super) fn algorithm(name: &str) -> Result<Algorithm, String> {
     Algorithm::from_str(name).map_err(|_| format!("unknown JWT algorithm {name:?}"))
 }
 
 /// The kind of key an algorithm verifies with.
 #[derive(PartialEq)]
-enum KeyKind {
+pub(super) enum KeyKind {
     Secret,
     Rsa,
     Ec,
     Ed,
 }
 
-fn family(algorithm: Algorithm) -> KeyKind {
+pub(super) fn family(algorithm: Algorithm) -> KeyKind {
     use Algorithm::*;
     match algorithm {
         HS256 | HS384 | HS512 => KeyKind::Secret,
@@ -207,7 +207,7 @@ fn family(algorithm: Algorithm) -> KeyKind {
 }
 
 /// The shared secret, or the PEM public key of an asymmetric algorithm.
-fn decoding_key(algorithm: Algorithm, secret: &[u8]) -> Result<DecodingKey, String> {
+pub(super) fn decoding_key(algorithm: Algorithm, secret: &[u8]) -> Result<DecodingKey, String> {
     let pem = |err: jsonwebtoken::errors::Error| format!("JWT public key is not valid PEM: {err}");
     match family(algorithm) {
         KeyKind::Secret if secret.is_empty() => Err("JWT secret is empty".into()),
@@ -219,8 +219,15 @@ fn decoding_key(algorithm: Algorithm, secret: &[u8]) -> Result<DecodingKey, Stri
 }
 
 /// Sign `claims` (a JSON object) with `key`: a shared secret, or a PEM private key.
+/// `header`: more fields of the JOSE header (a JSON object: `kid`, `typ`, ...).
 #[pyfunction]
-pub fn encode_jwt(claims: &[u8], key: &[u8], algorithm: &str) -> PyResult<String> {
+#[pyo3(signature = (claims, key, algorithm, header=None))]
+pub fn encode_jwt(
+    claims: &[u8],
+    key: &[u8],
+    algorithm: &str,
+    header: Option<&[u8]>,
+) -> PyResult<String> {
     let algorithm = self::algorithm(algorithm).map_err(PyValueError::new_err)?;
     let claims: Map<String, Value> = serde_json::from_slice(claims)
         .map_err(|err| PyValueError::new_err(format!("claims must be a JSON object: {err}")))?;
@@ -236,7 +243,21 @@ pub fn encode_jwt(claims: &[u8], key: &[u8], algorithm: &str) -> PyResult<String
         KeyKind::Ec => EncodingKey::from_ec_pem(key).map_err(pem)?,
         KeyKind::Ed => EncodingKey::from_ed_pem(key).map_err(pem)?,
     };
-    jsonwebtoken::encode(&Header::new(algorithm), &claims, &key)
+    let header = match header {
+        None => Header::new(algorithm),
+        Some(raw) => {
+            let invalid = |err: serde_json::Error| {
+                PyValueError::new_err(format!("the token header is not valid: {err}"))
+            };
+            let mut fields: Map<String, Value> = serde_json::from_slice(raw).map_err(invalid)?;
+            fields.insert(
+                "alg".into(),
+                serde_json::to_value(algorithm).map_err(invalid)?,
+            );
+            serde_json::from_value(Value::Object(fields)).map_err(invalid)?
+        }
+    };
+    jsonwebtoken::encode(&header, &claims, &key)
         .map_err(|err| PyValueError::new_err(format!("cannot sign the token: {err}")))
 }
 
@@ -259,7 +280,7 @@ mod tests {
     }
 
     fn token(claims: serde_json::Value, secret: &[u8]) -> String {
-        encode_jwt(claims.to_string().as_bytes(), secret, "HS256").unwrap()
+        encode_jwt(claims.to_string().as_bytes(), secret, "HS256", None).unwrap()
     }
 
     fn in_an_hour() -> u64 {

@@ -13,6 +13,7 @@
 //! is decided here, and Python asks Django about that user's permissions.
 
 mod api_key;
+mod decode;
 mod guards;
 mod identity;
 mod jwt;
@@ -24,6 +25,7 @@ use super::description::{AuthDescription, GuardDescription};
 use crate::body::ResponseBody;
 use crate::errors;
 use api_key::ApiKeyBackend;
+pub use decode::decode_jwt;
 use guards::{Denial, Guard};
 pub use identity::Identity;
 pub use jwt::encode_jwt;

@@ -1,5 +1,6 @@
 """What `python manage.py runbolt` serves: one guide's django-bolt API, chosen with
-`BOOKSHOP_GUIDE=from_fastapi|from_drf|from_ninja|from_bolt` (default from_fastapi)."""
+`BOOKSHOP_GUIDE=from_fastapi|from_drf|from_ninja|from_bolt|from_original` (default
+from_fastapi)."""
 
 import importlib
 import os

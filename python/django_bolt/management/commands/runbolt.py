@@ -23,6 +23,7 @@ from ...health import (
     readiness_route,
     setting,
 )
+from ...mounts import with_mounts
 from ...openapi import docs_assets
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
@@ -161,7 +162,11 @@ class Command(BaseCommand):
         except ValueError as exc:  # a folder vanished since the settings named it
             raise CommandError(str(exc)) from None
         options = dataclasses.replace(options_from(opts), static_files=folders)
-        serve(routes, self._asgi_app(opts), options)
+        try:
+            asgi_app = with_mounts([api for _, api in apis], self._asgi_app(opts))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        serve(routes, asgi_app, options)
 
     def _health_checks(self, opts, routes):
         """Settle the health check paths (flag, else setting, else default; empty or

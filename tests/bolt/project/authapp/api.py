@@ -23,6 +23,17 @@ from django_bolt import (
     WebSocket,
     create_jwt_for_user,
 )
+from django_bolt.auth import (
+    CurrentUser,
+    DjangoORMRevocation,
+    OptionalCurrentUser,
+    TokenRotationError,
+    create_token_pair,
+    extract_user_id_from_context,
+    get_auth_context,
+    rotate_refresh_token,
+)
+from django_bolt.exceptions import HTTPException
 from django_bolt.users import aget_permissions
 
 api = BoltAPI(prefix="/authn")
@@ -155,3 +166,71 @@ async def ws_staff(websocket: WebSocket, room: str):
     await websocket.accept()
     await websocket.send_json({"room": room, "staff": websocket.auth["is_staff"]})
     await websocket.close()
+
+
+# ---- the original django-bolt's auth extras: token pairs, revocation, CurrentUser ----
+
+revocations = DjangoORMRevocation()  # the django_bolt.RevokedToken table
+revocable = JWTAuthentication(revocation_store=revocations)
+
+
+@api.post("/tokens/pair")
+async def token_pair(username: str, password: str):
+    user = await verify_credentials(username, password)
+    if not user:
+        raise HTTPException(status_code=401, detail="Invalid credentials")
+    pair = create_token_pair(user, method="pwd")
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token}
+
+
+@api.post("/tokens/refresh", auth=[JWTAuthentication(token_type="refresh")])
+async def refresh(request: Request):
+    claims = get_auth_context(request)["auth_claims"]
+    try:
+        pair = await rotate_refresh_token(claims, store=revocations)
+    except TokenRotationError:
+        raise HTTPException(status_code=401, detail="Refresh token is not valid") from None
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token}
+
+
+@api.get("/tokens/me", auth=[revocable])
+async def tokens_me(user: CurrentUser):
+    return {"username": user.username}
+
+
+@api.get("/tokens/me-sync", auth=[revocable])
+def tokens_me_sync(request: Request):
+    return {"username": request.user.username, "user_id": extract_user_id_from_context(request)}
+
+
+@api.post("/tokens/logout", auth=[revocable])
+async def logout(request: Request):
+    claims = get_auth_context(request)["auth_claims"]
+    await revocations.revoke(claims["jti"], exp=claims["exp"])
+    return {"revoked": claims["jti"]}
+
+
+@api.get("/tokens/whoami", auth=[JWTAuthentication()], guards=[AllowAny()])
+async def whoami(user: OptionalCurrentUser):
+    return {"username": user.username if user is not None else None}
+
+
+class DirectoryJWT(JWTAuthentication):
+    """Users come from a directory, not Django's table: the backend's own loader."""
+
+    async def get_user(self, user_id, auth_context):
+        if user_id == "404":
+            return None
+        return DirectoryUser(user_id, auth_context["auth_claims"].get("name", ""))
+
+
+class DirectoryUser:
+    is_active = is_authenticated = True
+
+    def __init__(self, user_id, name):
+        self.id, self.username = user_id, name
+
+
+@api.get("/tokens/directory", auth=[DirectoryJWT()])
+async def directory(user: CurrentUser):
+    return {"id": user.id, "username": user.username, "kind": type(user).__name__}

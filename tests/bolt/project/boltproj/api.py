@@ -1,10 +1,11 @@
 import asyncio
 import os
+import sys
 import time
 
 import msgspec
 
-from django_bolt import JSON, BoltAPI, HTTPException, Request, StreamingResponse
+from django_bolt import JSON, BoltAPI, HTTPException, Request, StreamingResponse, cors, rate_limit
 
 api = BoltAPI(prefix="/api")
 
@@ -109,3 +110,30 @@ async def stream_state(key: str):
 async def request_id(request: Request):
     """The X-Request-ID the handler sees (kept from the request or made by the server)."""
     return {"request_id": request.headers.get("x-request-id")}
+
+
+@api.get("/hold-gil")
+def hold_gil(seconds: float = 2.0):
+    """Keep the GIL for ``seconds`` on a worker thread: other threads wanting it wait, as
+    the switch interval is made longer than the hold."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds + 5)
+    try:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            pass
+    finally:
+        sys.setswitchinterval(previous)
+    return {"held": seconds}
+
+
+@api.get("/limited")
+@rate_limit(rps=0.001, burst=1)
+async def limited():
+    return {"limited": True}
+
+
+@api.get("/cross-origin")
+@cors(origins=["https://app.example"])
+async def cross_origin():
+    return {"cors": True}

@@ -11,10 +11,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django_bolt",
     "people",
+    "catalog",
     "depsapp",
     "authapp",
     "pagesapp",
     "sessionapp",
+    "viewsetsapp",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

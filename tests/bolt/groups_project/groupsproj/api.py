@@ -13,7 +13,7 @@ from django_bolt.auth.revocation import DjangoCacheRevocation
 
 api = BoltAPI()
 
-JWT_SECRET = "groups-tests-secret"
+JWT_SECRET = "groups-tests-secret-of-32-bytes-or-more"
 store = DjangoCacheRevocation(negative_ttl=float(os.environ.get("BOLT_TEST_NEGATIVE_TTL", "0")))
 jwt = JWTAuthentication(secret=JWT_SECRET, load_user=False, revocation_store=store)
 

@@ -118,3 +118,22 @@ def test_negative_cache_bounds_and_checks():
     with pytest.raises(ValueError, match="negative_size is a number of tokens"):
         DjangoCacheRevocation(negative_ttl=5, negative_size=0)
     assert DjangoCacheRevocation().negative is None
+
+
+def test_while_the_cache_is_down_tokens_are_refused_with_503(machines, redis_server):
+    """Fail closed: no token goes through unchecked; logged once, then it recovers."""
+    first, _ = machines
+    bearer = token()
+    assert me(first, bearer) == 200
+    redis_server.stop()
+    try:
+        headers = {"authorization": f"Bearer {bearer}"}
+        for _ in range(3):
+            response = httpx.get(f"{first.base_url}/me", headers=headers, timeout=10)
+            assert response.status_code == 503
+            assert response.json() == {"detail": "Token revocation check unavailable"}
+            assert response.headers["retry-after"] == "1"
+    finally:
+        redis_server.start()
+    assert me(first, bearer) == 200
+    assert first.stderr().count("Token revocation check failed") == 1

@@ -13,6 +13,7 @@ already revoked") is what refresh-token rotation needs to detect a replay.
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -27,6 +28,8 @@ __all__ = [
     "RevocationStore",
     "create_revocation_handler",
 ]
+
+logger = logging.getLogger("django_bolt")
 
 #: How long an entry is kept when the caller does not give the token's ``exp``.
 DEFAULT_TTL = 7 * 24 * 3600
@@ -310,6 +313,8 @@ class RevocationCheck:
 
     def __init__(self, handlers: list[RevokedTokenHandler]) -> None:
         self.handlers = [(handler, _takes_claims(handler)) for handler in handlers]
+        #: A check failed since the last one that worked (its failure was logged).
+        self._failing = False
 
     @classmethod
     def of(cls, auth: list[Any]) -> RevocationCheck | None:
@@ -328,11 +333,26 @@ class RevocationCheck:
             # Only a backend without a handler (which need not require jti) let it in.
             return
         for handler, takes_claims in self.handlers:
-            answer = handler(jti, claims) if takes_claims else handler(jti)
-            if inspect.isawaitable(answer):
-                answer = await answer
+            try:
+                answer = handler(jti, claims) if takes_claims else handler(jti)
+                if inspect.isawaitable(answer):
+                    answer = await answer
+            except Exception as exc:
+                raise self._unavailable(exc) from exc
             if answer:
                 raise _revoked()
+        self._failing = False
+
+    def _unavailable(self, exc: Exception) -> Exception:
+        """The answer while the store fails (a cache server down, say): 503, never the
+        token let through unchecked. The first failure of a run is logged with its
+        traceback, the others are not, until a check works again."""
+        from ..exceptions import HTTPException
+
+        if not self._failing:
+            self._failing = True
+            logger.error("Token revocation check failed: 503 until it works again", exc_info=exc)
+        return HTTPException(503, "Token revocation check unavailable", {"retry-after": "1"})
 
     def check(self, request: Any) -> None:
         """``acheck`` from a worker thread (a sync handler's)."""

@@ -4,6 +4,7 @@ backend, and through the TestClient. The project is ``groups_project``."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
@@ -81,6 +82,23 @@ def test_leave_and_close_end_membership_with_one_subscription_per_process(machin
     assert wait_until(
         lambda: redis_server.command("PUBSUB", "NUMSUB", channel).split() == [channel, "0"]
     )
+
+
+def test_processes_of_one_server_share_the_groups(redis_server):
+    """``--processes 2``: the kernel spreads the members over both processes."""
+    with serve("--processes", "2", BOLT_TEST_REDIS=redis_server.url) as server:
+        with contextlib.ExitStack() as stack:
+
+            def subscribers() -> str:
+                return redis_server.command("PUBSUB", "NUMSUB", "bolt:group:forked").split()[1]
+
+            members = []
+            while len(members) < 8 or (subscribers() != "2" and len(members) < 64):
+                members.append(stack.enter_context(member(server, "forked")))
+            assert subscribers() == "2"  # one subscription per process
+            for n in range(3):
+                broadcast(server, "forked", f"to all {n}")
+                assert [next_message(ws) for ws in members] == [f"to all {n}"] * len(members)
 
 
 def test_a_plain_django_view_and_a_management_command_broadcast(machines, redis_server):

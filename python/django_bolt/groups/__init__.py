@@ -9,6 +9,7 @@ One layer per backend and process holds the members and the Redis subscription.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -33,6 +34,9 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 _layers: dict[str, LocalGroups] = {}
 _lock = threading.Lock()
+# A process forked by --processes makes its own layers: members, tasks and Redis
+# connections belong to the process that made them.
+os.register_at_fork(after_in_child=_layers.clear)
 
 
 def checked_backend(value: Any) -> str:

@@ -61,8 +61,10 @@ class Member:
         self.websocket = websocket
         self.groups: set[str] = set()
         self.dropped = 0
+        #: The event loop the connection runs on: its queue is only touched there.
+        self.loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Message] = asyncio.Queue(queue_size)
-        self._task = asyncio.get_running_loop().create_task(self._send_queued())
+        self._task = self.loop.create_task(self._send_queued())
 
     def offer(self, message: Message) -> None:
         """Queue ``message``, or drop it when the client is that far behind."""
@@ -92,14 +94,13 @@ class Member:
 
 
 class LocalGroups:
-    """Groups delivered within this process (no backend set): members on the event loop
-    that first joined one, broadcasts from any thread. Subclasses add another process's
-    broadcasts by overriding the ``_first_joined``/``_last_left``/``_published`` hooks."""
+    """Groups delivered within this process (no backend set), broadcasts from any
+    thread. Subclasses add another process's broadcasts by overriding the
+    ``_first_joined``/``_last_left``/``_published`` hooks."""
 
     def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.queue_size = queue_size
         self.members: dict[str, set[Member]] = {}
-        self.loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
 
     # ---- membership (on the loop) ----------------------------------------------------
@@ -108,7 +109,6 @@ class LocalGroups:
         group = checked_group(group)
         member = websocket._member
         if member is None:
-            self.loop = asyncio.get_running_loop()
             member = websocket._member = Member(websocket, self.queue_size)
         if group in member.groups:
             return
@@ -152,28 +152,26 @@ class LocalGroups:
     # ---- delivery ---------------------------------------------------------------------
 
     def deliver(self, group: str, message: Message) -> None:
-        """Queue ``message`` for this process's members of ``group`` (loop thread)."""
-        for member in list(self.members.get(group, ())):
-            member.offer(message)
-
-    def deliver_threadsafe(self, group: str, message: Message) -> None:
-        """``deliver`` from any thread: on the members' loop when called elsewhere."""
-        loop = self.loop
-        if loop is None or group not in self.members:
+        """Queue ``message`` for this process's members of ``group``, from any thread:
+        each member's queue is filled on its own event loop."""
+        members = self.members.get(group)
+        if not members:
             return
-        if _running_loop() is loop:
-            self.deliver(group, message)
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(self.deliver, group, message)
+        here = _running_loop()
+        for member in list(members):
+            if member.loop is here:
+                member.offer(message)
+            elif not member.loop.is_closed():
+                member.loop.call_soon_threadsafe(member.offer, message)
 
     async def broadcast(self, group: str, message: Any) -> None:
         group, asgi = checked_group(group), as_message(message)
-        self.deliver_threadsafe(group, asgi)
+        self.deliver(group, asgi)
         await self._published(group, asgi)
 
     def broadcast_sync(self, group: str, message: Any) -> None:
         group, asgi = checked_group(group), as_message(message)
-        self.deliver_threadsafe(group, asgi)
+        self.deliver(group, asgi)
         self._published_sync(group, asgi)
 
     # ---- hooks for a backend reaching other processes ---------------------------------

@@ -282,3 +282,24 @@ def test_an_unreachable_redis_does_not_fail_the_handler(caplog):
         response = client.post("/send/solo")
         assert response.status_code == 200
     assert "publishing: Redis at" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({"BOLT_TEST_REDIS": "memcached://127.0.0.1:1"}, "BOLT_GROUPS_BACKEND (or BoltAPI"),
+        ({"BOLT_TEST_QUEUE_SIZE": "0"}, "BOLT_GROUPS_QUEUE_SIZE is a number of messages"),
+    ],
+)
+def test_runbolt_refuses_bad_group_settings_before_serving(env, error):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runbolt", "--port", str(support.free_port())],
+        cwd=PROJECT,
+        env=support.subprocess_env((), **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert error in result.stderr
+    assert "Traceback" not in result.stderr

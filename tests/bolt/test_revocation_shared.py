@@ -14,7 +14,9 @@ import jwt
 import pytest
 from groups import serve
 
+from django_bolt import BoltAPI, HTTPException, JWTAuthentication, Request
 from django_bolt.auth.revocation import DjangoCacheRevocation, NegativeCache
+from django_bolt.testing import TestClient
 
 JWT_SECRET = "groups-tests-secret-of-32-bytes-or-more"
 
@@ -137,3 +139,30 @@ def test_while_the_cache_is_down_tokens_are_refused_with_503(machines, redis_ser
         redis_server.start()
     assert me(first, bearer) == 200
     assert first.stderr().count("Token revocation check failed") == 1
+
+
+def test_a_failing_revocation_handler_is_a_503_and_its_own_refusal_passes(django_project):
+    def failing(jti: str) -> bool:
+        if jti.startswith("refuse"):
+            raise HTTPException(403, "Not this one")
+        raise ConnectionError("cache down")
+
+    api = BoltAPI()
+    backend = JWTAuthentication(
+        secret=JWT_SECRET, load_user=False, revoked_token_handler=failing, require_jti=True
+    )
+
+    @api.get("/me", auth=[backend])
+    async def who(request: Request) -> dict:
+        return {"ok": True}
+
+    claims = {"sub": "7", "exp": int(time.time()) + 600}
+    with TestClient(api) as client:
+        bearer = jwt.encode({**claims, "jti": "any"}, JWT_SECRET, algorithm="HS256")
+        response = client.get("/me", headers={"authorization": f"Bearer {bearer}"})
+        assert response.status_code == 503
+        assert response.json() == {"detail": "Token revocation check unavailable"}
+        bearer = jwt.encode({**claims, "jti": "refuse-1"}, JWT_SECRET, algorithm="HS256")
+        response = client.get("/me", headers={"authorization": f"Bearer {bearer}"})
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Not this one"}

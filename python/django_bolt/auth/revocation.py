@@ -327,6 +327,8 @@ class RevocationCheck:
         return request.auth.get("backend") == "jwt"
 
     async def acheck(self, request: Any) -> None:
+        from ..exceptions import HTTPException
+
         claims = request.auth.get("claims") or {}
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
@@ -337,6 +339,8 @@ class RevocationCheck:
                 answer = handler(jti, claims) if takes_claims else handler(jti)
                 if inspect.isawaitable(answer):
                     answer = await answer
+            except HTTPException:
+                raise  # the handler's own answer
             except Exception as exc:
                 raise self._unavailable(exc) from exc
             if answer:

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from ._local import DEFAULT_QUEUE_SIZE, LocalGroups, as_message, checked_group
-from ._redis import RedisGroups
+from ._redis import RedisGroups, _redis_module
 
 __all__ = [
     "LOCAL",
@@ -25,6 +25,7 @@ __all__ = [
     "broadcast_sync",
     "checked_backend",
     "checked_group",
+    "checked_settings",
     "layer",
 ]
 
@@ -61,6 +62,15 @@ def _settings() -> tuple[Any, int]:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"BOLT_GROUPS_QUEUE_SIZE is a number of messages, 1 or more, not {size!r}")
     return getattr(settings, "BOLT_GROUPS_BACKEND", None), size
+
+
+def checked_settings() -> None:
+    """ValueError for a bad ``BOLT_GROUPS_BACKEND`` or ``BOLT_GROUPS_QUEUE_SIZE``,
+    ImportError for a Redis URL without the ``redis`` package: runbolt checks them
+    before serving, rather than at a WebSocket's first ``join``."""
+    setting, _ = _settings()
+    if checked_backend(setting) != LOCAL:
+        _redis_module()
 
 
 def layer(backend: str | None = None) -> LocalGroups:

@@ -158,6 +158,22 @@ def test_without_a_backend_groups_stay_in_the_process():
             assert [next_message(ws) for ws in (a, b, c)] == ["three"] * 3
 
 
+def test_the_test_client_with_the_redis_backend(machines, redis_server):
+    """A TestClient's members and a server's share the groups; a second TestClient (a
+    new event loop) gets a subscription of its own."""
+    api = make_api(groups_backend=redis_server.url)
+    for attempt in range(2):
+        with TestClient(api) as client, client.websocket_connect("/ws/mixed") as ws:
+            assert ws.receive_json() == ["mixed"]
+            with member(machines[0], "mixed") as a:
+                broadcast(machines[0], "mixed", f"from a server {attempt}")
+                assert ws.receive_text() == f"from a server {attempt}"
+                assert next_message(a) == f"from a server {attempt}"
+                ws.send_text(f"from the test client {attempt}")
+                assert ws.receive_text() == f"from the test client {attempt}"
+                assert next_message(a) == f"from the test client {attempt}"
+
+
 def test_redis_outage_then_broadcasts_resume(machines, redis_server):
     """Redis killed: each process still reaches its own members; back: broadcasts
     cross processes again, the subscription having reconnected by itself. The

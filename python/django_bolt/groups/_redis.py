@@ -54,6 +54,18 @@ async def _in_task(coro: Any) -> Any:
     return await asyncio.get_running_loop().create_task(coro)
 
 
+async def _close(pubsub: Any, client: Any) -> None:
+    with contextlib.suppress(Exception):
+        await pubsub.aclose()
+        await client.aclose()
+
+
+def _stopped(task: asyncio.Task) -> bool:
+    """Whether ``task``'s event loop has stopped (a test client's, say) with it pending."""
+    loop = task.get_loop()
+    return loop.is_closed() or not loop.is_running()
+
+
 class Outage:
     """One kind of failure talking to Redis, logged when it starts and when it ends."""
 
@@ -165,7 +177,7 @@ class RedisGroups(LocalGroups):
     # ---- the subscription -----------------------------------------------------------
 
     async def _first_joined(self, group: str) -> None:
-        if self._listener is None or self._listener.done():
+        if self._listener is None or self._listener.done() or _stopped(self._listener):
             self._wanted = asyncio.Event()
             self._listener = asyncio.get_running_loop().create_task(self._listen())
         self._wanted.set()
@@ -199,29 +211,38 @@ class RedisGroups(LocalGroups):
             if not self.members:
                 self._wanted.clear()
                 await self._wanted.wait()
+            channels = self._channels()
+            if not channels:
+                continue
             client = self.redis.asyncio.Redis.from_url(self.url, **self._options())
             pubsub = client.pubsub()
             try:
-                channels = [CHANNEL_PREFIX + group.encode() for group in list(self.members)]
-                if not channels:
-                    continue
                 await pubsub.subscribe(*channels)
                 self._pubsub = pubsub
-                delay = RETRY_DELAYS[0]
+                # Groups first joined while subscribing found no connection to use.
+                if joined_meanwhile := self._channels() - channels:
+                    await pubsub.subscribe(*joined_meanwhile)
                 while True:
                     received = await pubsub.get_message(timeout=None)
                     if received is not None:
+                        delay = RETRY_DELAYS[0]  # Redis answers: a later failure is new
                         self._received(received)
             except (self.redis.RedisError, OSError) as exc:
                 self.subscribe_outage.failed(exc)
                 self._stop_waiting()
+            except asyncio.CancelledError:  # the server is stopping
+                await _close(pubsub, client)
+                raise
             finally:
+                # Nothing awaited here: a task left behind by a closed event loop (a
+                # test client's) is closed with GeneratorExit, which must not await.
                 self._pubsub = None
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                    await client.aclose()
+            await _close(pubsub, client)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_DELAYS[1])
+
+    def _channels(self) -> set[bytes]:
+        return {CHANNEL_PREFIX + group.encode() for group in list(self.members)}
 
     def _stop_waiting(self) -> None:
         """Let the joins waiting for a confirmation go on: none is coming now."""

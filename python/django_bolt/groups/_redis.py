@@ -100,7 +100,6 @@ class RedisGroups(LocalGroups):
         self._sync_lock = threading.Lock()
         self._pubsub: Any = None
         self._listener: asyncio.Task | None = None
-        self._wanted: asyncio.Event | None = None
         self._confirmations: dict[bytes, list[asyncio.Future]] = {}
         self.publish_outage = Outage("publishing", url)
         self.subscribe_outage = Outage("subscription", url)
@@ -178,9 +177,7 @@ class RedisGroups(LocalGroups):
 
     async def _first_joined(self, group: str) -> None:
         if self._listener is None or self._listener.done() or _stopped(self._listener):
-            self._wanted = asyncio.Event()
             self._listener = asyncio.get_running_loop().create_task(self._listen())
-        self._wanted.set()
         if self.subscribe_outage.since is not None:
             return  # subscribed once Redis is back
         channel = CHANNEL_PREFIX + group.encode()
@@ -199,6 +196,14 @@ class RedisGroups(LocalGroups):
                 waiting.remove(confirmed)
 
     async def _last_left(self, group: str) -> None:
+        if not self.members and self._listener is not None:
+            # No member left in the process: the subscription ends with its connection
+            # (the next join starts another).
+            listener, self._listener, self._pubsub = self._listener, None, None
+            listener.cancel()
+            if not _stopped(listener):
+                await asyncio.wait([listener])  # closed when the last socket is
+            return
         if self._pubsub is not None:
             with contextlib.suppress(self.redis.RedisError, OSError):
                 await _in_task(self._pubsub.unsubscribe(CHANNEL_PREFIX + group.encode()))
@@ -207,13 +212,7 @@ class RedisGroups(LocalGroups):
         """Hold the process's subscription while it has members, reconnecting after a
         failure with a back-off."""
         delay = RETRY_DELAYS[0]
-        while True:
-            if not self.members:
-                self._wanted.clear()
-                await self._wanted.wait()
-            channels = self._channels()
-            if not channels:
-                continue
+        while channels := self._channels():
             client = self.redis.asyncio.Redis.from_url(self.url, **self._options())
             pubsub = client.pubsub()
             try:
@@ -230,13 +229,14 @@ class RedisGroups(LocalGroups):
             except (self.redis.RedisError, OSError) as exc:
                 self.subscribe_outage.failed(exc)
                 self._stop_waiting()
-            except asyncio.CancelledError:  # the server is stopping
+            except asyncio.CancelledError:  # no member left, or the server is stopping
                 await _close(pubsub, client)
                 raise
             finally:
                 # Nothing awaited here: a task left behind by a closed event loop (a
                 # test client's) is closed with GeneratorExit, which must not await.
-                self._pubsub = None
+                if self._pubsub is pubsub:
+                    self._pubsub = None
             await _close(pubsub, client)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_DELAYS[1])

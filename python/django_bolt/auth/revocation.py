@@ -311,10 +311,12 @@ class RevocationCheck:
     """The revocation handlers of a route's JWT backends, run before the handler for a
     request a JWT authenticated: a revoked token is a 401, as an expired one is."""
 
+    #: A check (of any route) failed since the last one that worked; that failure was
+    #: logged, the next ones are not.
+    failing = False
+
     def __init__(self, handlers: list[RevokedTokenHandler]) -> None:
         self.handlers = [(handler, _takes_claims(handler)) for handler in handlers]
-        #: A check failed since the last one that worked (its failure was logged).
-        self._failing = False
 
     @classmethod
     def of(cls, auth: list[Any]) -> RevocationCheck | None:
@@ -345,7 +347,8 @@ class RevocationCheck:
                 raise self._unavailable(exc) from exc
             if answer:
                 raise _revoked()
-        self._failing = False
+        if RevocationCheck.failing:
+            RevocationCheck.failing = False
 
     def _unavailable(self, exc: Exception) -> Exception:
         """The answer while the store fails (a cache server down, say): 503, never the
@@ -353,8 +356,8 @@ class RevocationCheck:
         traceback, the others are not, until a check works again."""
         from ..exceptions import HTTPException
 
-        if not self._failing:
-            self._failing = True
+        if not RevocationCheck.failing:
+            RevocationCheck.failing = True
             logger.error("Token revocation check failed: 503 until it works again", exc_info=exc)
         return HTTPException(503, "Token revocation check unavailable", {"retry-after": "1"})
 

@@ -14,9 +14,10 @@ import jwt
 import pytest
 from groups import serve
 
-from django_bolt import BoltAPI, HTTPException, JWTAuthentication, Request
+from django_bolt import BoltAPI, HTTPException, JWTAuthentication, Request, WebSocket
 from django_bolt.auth.revocation import DjangoCacheRevocation, NegativeCache
 from django_bolt.testing import TestClient
+from django_bolt.testing_websocket import WebSocketRejected
 
 JWT_SECRET = "groups-tests-secret-of-32-bytes-or-more"
 
@@ -156,6 +157,10 @@ def test_a_failing_revocation_handler_is_a_503_and_its_own_refusal_passes(django
     async def who(request: Request) -> dict:
         return {"ok": True}
 
+    @api.websocket("/ws", auth=[backend])
+    async def ws(websocket: WebSocket):
+        await websocket.accept()
+
     claims = {"sub": "7", "exp": int(time.time()) + 600}
     with TestClient(api) as client:
         bearer = jwt.encode({**claims, "jti": "any"}, JWT_SECRET, algorithm="HS256")
@@ -166,3 +171,8 @@ def test_a_failing_revocation_handler_is_a_503_and_its_own_refusal_passes(django
         response = client.get("/me", headers={"authorization": f"Bearer {bearer}"})
         assert response.status_code == 403
         assert response.json() == {"detail": "Not this one"}
+        bearer = jwt.encode({**claims, "jti": "any"}, JWT_SECRET, algorithm="HS256")
+        with pytest.raises(WebSocketRejected) as refused:
+            with client.websocket_connect("/ws", headers={"authorization": f"Bearer {bearer}"}):
+                pass
+        assert refused.value.response.status_code == 503

@@ -43,6 +43,12 @@ CERT, KEY = "../results/certs/cert.pem", "../results/certs/key.pem"
 ITEM_BODY = "benches/item.json"
 REQUEST_SCRIPT = "benches/request.lua"
 
+#: Sections other scripts keep at the end of the report (benches/soak.py,
+#: benches/idle.py); a full run rewrites the rest. A run of some scenarios (`--only`)
+#: writes its own section instead, below the last full run's report.
+KEPT_SECTIONS = ("## Soak", "## Idle connections")
+FOCUSED_SECTION = "## Focused run"
+
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
 CONNECTIONS = 64
@@ -557,6 +563,7 @@ class Options:
     scenarios: list[Scenario]
     oha: str  # the oha executable, for HTTP/3
     unavailable: dict[str, str] = field(default_factory=dict)  # protocol -> why skipped
+    focused: bool = False  # some scenarios only (--only): the report gets a section
 
 
 # --- commands ---------------------------------------------------------------
@@ -1264,18 +1271,52 @@ def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: 
         "served on the TCP port's number over UDP.",
         "",
     ]
+    tables = []
     for frameworks in (False, True):
         for protocol in PROTOCOLS:
-            lines += protocol_table(runs, blocked, opts, protocol, frameworks)
-    lines += ratio_table(runs) + commands_section(opts)
-    REPORT.write_text("\n".join(lines) + soak_section())
+            tables += protocol_table(runs, blocked, opts, protocol, frameworks)
+    kept = report_sections(KEPT_SECTIONS)
+    if opts.focused:
+        focused = focused_section(runs, tables, opts, meta)
+        REPORT.write_text(report_without(FOCUSED_SECTION) + "\n\n" + focused)
+        return
+    lines += tables + ratio_table(runs) + commands_section(opts)
+    REPORT.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
-def soak_section() -> str:
-    """The "Soak" section benches/soak.py keeps at the end of the report, if any."""
+def focused_section(runs: list[Run], tables: list[str], opts: Options, meta: dict) -> str:
+    """A run of some scenarios (`--only`), kept below the last full run's report."""
+    ratios = [line for line in ratio_table(runs) if "not measured" not in line]
+    names = ", ".join(s.name for s in opts.scenarios)
+    head = [
+        FOCUSED_SECTION,
+        "",
+        f"{meta['date']}: {names}; {opts.rounds} interleaved rounds of {opts.duration} s "
+        f"after a {opts.warmup} s warm-up, as above (same machine, pinning and load "
+        "generators). Ratios are between servers of this run only.",
+        "",
+    ]
+    return "\n".join(head + [demote(line) for line in tables + ratios])
+
+
+def demote(line: str) -> str:
+    """A heading of the full report as a subheading of a focused run's section."""
+    return "#" + line if line.startswith("## ") else line
+
+
+def report_sections(headings: tuple[str, ...]) -> str:
+    """The sections of the current report with these headings (written by other
+    tools), in their order, as text."""
     text = REPORT.read_text() if REPORT.exists() else ""
-    start = text.find("\n## Soak\n")
-    return "\n" + text[start + 1 :] if start >= 0 else ""
+    blocks = re.split(r"\n(?=## )", text)
+    return "\n".join(b.rstrip("\n") + "\n" for b in blocks if b.startswith(headings))
+
+
+def report_without(heading: str) -> str:
+    """The current report without the section of this heading."""
+    text = REPORT.read_text() if REPORT.exists() else ""
+    blocks = re.split(r"\n(?=## )", text)
+    return "\n".join(b for b in blocks if not b.startswith(heading)).rstrip("\n")
 
 
 def write_json(runs: list[Run], blocked: dict[str, str], meta: dict) -> None:
@@ -1309,6 +1350,7 @@ def parse_args() -> Options:
         build=not args.no_build,
         scenarios=[s for s in SCENARIOS if s.name in names],
         oha=args.oha,
+        focused=bool(args.only),
     )
 
 

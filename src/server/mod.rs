@@ -116,6 +116,9 @@ impl ServerConfig {
 pub struct Server {
     app: Arc<AppInner>,
     addr: std::net::SocketAddr,
+    /// A listening socket bound by a supervisor and shared by its processes (see
+    /// [`listen`]): accepted from instead of binding one.
+    inherited: Option<i32>,
     config: ServerConfig,
     stop: Option<watch::Sender<Option<Duration>>>,
     tasks: Vec<JoinHandle<()>>,
@@ -126,7 +129,7 @@ impl Server {
     #[new]
     #[pyo3(signature = (app, host="127.0.0.1", port=8000, *, backlog=1024, reuse_port=false,
         keep_alive=5.0, header_timeout=30.0, max_header_size=65536, max_concurrent_streams=200,
-        cert=None, key=None, key_password=None, client_ca=None, http3=false))]
+        cert=None, key=None, key_password=None, client_ca=None, http3=false, fd=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         app: &App,
@@ -143,6 +146,7 @@ impl Server {
         key_password: Option<String>,
         client_ca: Option<PathBuf>,
         http3: bool,
+        fd: Option<i32>,
     ) -> PyResult<Self> {
         let addr = listener::resolve(host, port)?;
         let seconds = |s: f64, what: &str| {
@@ -176,6 +180,7 @@ impl Server {
         Ok(Server {
             app: app.inner.clone(),
             addr,
+            inherited: fd,
             config: ServerConfig {
                 port,
                 backlog,
@@ -197,7 +202,10 @@ impl Server {
         if self.stop.is_some() {
             return Err(PyRuntimeError::new_err("the server is already started"));
         }
-        let tcp = listener::bind(self.addr, self.config.backlog, self.config.reuse_port)?;
+        let tcp = match self.inherited.take() {
+            Some(fd) => listener::inherit(fd)?,
+            None => listener::bind(self.addr, self.config.backlog, self.config.reuse_port)?,
+        };
         let bound = tcp.local_addr()?;
         self.config.port = bound.port();
         let udp = match self.config.http3 {
@@ -246,11 +254,26 @@ impl Server {
         }
     }
 
-    /// Stop accepting, let in-flight requests finish for up to `grace` seconds.
-    /// Returns an asyncio future completed when the server has stopped.
-    fn shutdown<'py>(&mut self, py: Python<'py>, grace: f64) -> PyResult<Bound<'py, PyAny>> {
+    /// Requests answered so far (every protocol), for recycling the process.
+    #[getter]
+    fn requests(&self) -> u64 {
+        self.app.lifecycle.requests()
+    }
+
+    /// Stop accepting, let in-flight requests finish for up to `grace` seconds, and
+    /// close open WebSockets with `websocket_close` (1001, going away; 1012, service
+    /// restart, when another process takes over). Returns an asyncio future completed
+    /// when the server has stopped.
+    #[pyo3(signature = (grace, websocket_close=1001))]
+    fn shutdown<'py>(
+        &mut self,
+        py: Python<'py>,
+        grace: f64,
+        websocket_close: u16,
+    ) -> PyResult<Bound<'py, PyAny>> {
         // Checked first, so a server that cannot report its end is not stopped.
         self.app.bridge.event_loop()?;
+        self.app.lifecycle.close_websockets(websocket_close);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));
         }
@@ -266,6 +289,22 @@ impl Server {
             |py, ()| Ok(py.None().into_bound(py)),
         )
     }
+}
+
+/// Bind a listening TCP socket for a supervisor to share with the processes it starts
+/// (each passes it to `Server(fd=...)`): its accept queue outlives any one process, so
+/// connections waiting there when one dies are accepted by another. Returns the
+/// descriptor, which the caller owns.
+#[pyfunction]
+#[pyo3(signature = (host, port, backlog=1024))]
+pub fn listen(host: &str, port: u16, backlog: i32) -> PyResult<i32> {
+    use std::os::fd::IntoRawFd;
+    let addr = listener::resolve(host, port)?;
+    let socket = listener::bind(addr, backlog, false)?;
+    // Blocking, as a descriptor handed to another process is expected to be; each
+    // server sets its own copy non-blocking.
+    socket.set_nonblocking(false)?;
+    Ok(socket.into_raw_fd())
 }
 
 impl Server {

@@ -18,6 +18,9 @@ class ServerOptions:
     port: int = 8000
     workers: int = 1
     processes: int = 1
+    max_requests: int = 0
+    max_requests_jitter: int = 0
+    max_rss: int = 0
     backlog: int = 1024
     keep_alive: float = 5.0
     header_timeout: float = 30.0
@@ -61,7 +64,22 @@ _FLAGS: list[tuple[str, str]] = [
     ("host", "address to listen on"),
     ("port", "TCP port"),
     ("workers", "tokio threads per process"),
-    ("processes", "server processes sharing the port (SO_REUSEPORT)"),
+    (
+        "processes",
+        "server processes accepting from one listening socket, restarted when they die; "
+        "SIGHUP replaces them one at a time",
+    ),
+    (
+        "max_requests",
+        "replace a process after it answered this many requests (0: never); its "
+        "replacement starts first",
+    ),
+    (
+        "max_requests_jitter",
+        "each process's --max-requests is drawn from N to N + this, so they are not "
+        "replaced all at once",
+    ),
+    ("max_rss", "replace a process whose resident memory passes this many MiB (0: never)"),
     ("backlog", "listen backlog"),
     ("keep_alive", "seconds an idle kept-alive connection stays open"),
     (
@@ -156,6 +174,9 @@ _NUMBER_TYPES: dict[str, Any] = {
     "port": whole_number(0, 65535),
     "workers": whole_number(1, 1024),
     "processes": whole_number(1, 1024),
+    "max_requests": whole_number(0, MAX_SIZE),
+    "max_requests_jitter": whole_number(0, MAX_SIZE),
+    "max_rss": whole_number(0, MAX_SIZE),
     "backlog": whole_number(1, 2**31 - 1),
     "keep_alive": seconds(positive=True),
     "header_timeout": seconds(positive=True),

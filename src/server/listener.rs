@@ -1,5 +1,5 @@
-//! Binding the listening socket: backlog, address reuse, SO_REUSEPORT (the UDP socket
-//! of HTTP/3 in each of several processes), or taking over one a supervisor bound.
+//! Binding the listening socket and HTTP/3's UDP socket: backlog, address reuse,
+//! SO_REUSEPORT so several share one port; or taking over those a supervisor bound.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -49,6 +49,21 @@ pub fn inherit(fd: i32) -> io::Result<std::net::TcpListener> {
     }
     listener.set_nonblocking(true)?;
     Ok(listener)
+}
+
+/// The UDP socket of HTTP/3 bound by a supervisor, taken over as [`inherit`] does.
+pub fn inherit_udp(fd: i32) -> io::Result<std::net::UdpSocket> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: as in `inherit`.
+    let socket = unsafe { std::net::UdpSocket::from_raw_fd(fd) };
+    if socket2::SockRef::from(&socket).r#type()? != Type::DGRAM {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("descriptor {fd} is not a UDP socket"),
+        ));
+    }
+    socket.set_nonblocking(true)?;
+    Ok(socket)
 }
 
 fn describe(err: io::Error, addr: SocketAddr) -> io::Error {

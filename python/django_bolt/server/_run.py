@@ -149,15 +149,13 @@ def _tune_gc(threshold: int) -> None:
 
 def _new_server(app: Any, options: ServerOptions, link: Supervised | None) -> Any:
     """The Rust server for ``app``; a bad TLS file is a one-line StartupError. Under a
-    supervisor it accepts from the supervisor's socket, and binds its own HTTP/3 UDP
-    socket with SO_REUSEPORT (see ``_supervision``)."""
+    supervisor it serves from the sockets the supervisor bound (see ``_supervision``)."""
     try:
         return _core.Server(
             app,
             options.host,
             options.port,
             backlog=options.backlog,
-            reuse_port=link is not None,
             keep_alive=options.keep_alive,
             header_timeout=options.header_timeout,
             max_header_size=options.max_header_size,
@@ -168,6 +166,7 @@ def _new_server(app: Any, options: ServerOptions, link: Supervised | None) -> An
             client_ca=options.client_ca or None,
             http3=options.http3,
             fd=link.listen_fd if link else None,
+            udp_fd=link.udp_fd if link else None,
         )
     except (ValueError, OSError) as exc:
         raise StartupError(str(exc)) from None

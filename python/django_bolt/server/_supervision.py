@@ -7,19 +7,23 @@ after :data:`MAX_START_FAILURES` in a row), replaces one that reaches
 ``--max-requests`` or ``--max-rss`` (the replacement first), and on SIGHUP replaces
 them all, one at a time.
 
-Why one socket, bound here and shared: a listening socket's accept queue belongs to
-the socket. When each process bound its own with SO_REUSEPORT, the kernel spread new
-connections over the sockets, and those queued on the socket of a process that died
-were reset with it; clients connecting while its replacement started were refused
-or reset. One socket, held open by this process and accepted from by every server
-process, keeps every queued connection for whichever process accepts next, whatever
-dies, and also while none accepts (up to ``--backlog``). TLS is unaffected: it is
-negotiated after accept. HTTP/3 differs: a QUIC connection's state lives in the
-process that accepted it, and every datagram of it must reach that process. A shared
-UDP socket would hand each datagram to whichever process reads first, so each process
-binds its own UDP socket with SO_REUSEPORT, whose hash keeps a client's datagrams on
-one socket; the QUIC connections of a process that stops end with it, and clients
-reconnect (over TCP too: HTTP/3 is advertised, not required).
+Why the sockets are bound here, one per process place: a listening socket's accept
+queue belongs to the socket, and the kernel drops what is queued there when its last
+descriptor closes. When each server process bound its own socket, connections waiting
+on the socket of a process that died were reset with it, and clients sent there while
+its replacement started were refused. The supervisor binds one SO_REUSEPORT socket per
+place (``--processes``) before starting anything and keeps them all open: the kernel
+spreads new connections over them as before (one socket shared by every process would
+leave the spread to whichever process wakes first), and a connection queued on the
+socket of a process that dies waits there until its replacement, handed the same
+socket, accepts it (up to ``--backlog``). A replacement for recycling or SIGHUP shares
+the socket with the process it replaces until that one stops accepting, so nothing
+queued is lost either. TLS is negotiated after accept, so it changes nothing here.
+HTTP/3 needs the same thought for a different reason: a QUIC connection lives in one
+process, and SO_REUSEPORT keeps a client's datagrams on one socket only while the group
+of sockets does not change. Bound once per place and handed on, the group never
+changes, so restarting one process leaves the QUIC connections of the others alone
+(those of the process that stopped end with it; clients reconnect).
 
 Why the same command again rather than ``fork()``: a process forked from this one
 would run the code this one imported at start, and SIGHUP is meant to load new code.
@@ -104,9 +108,11 @@ def check_port_free(options: ServerOptions) -> None:
 
 @dataclass(eq=False)
 class _Process:
-    """One server process: its pipe, and where it stands."""
+    """One server process: its place (whose sockets it serves from), its pipe, and
+    where it stands."""
 
     popen: subprocess.Popen
+    slot: int
     control: int
     #: The process this one is started to replace, until this one accepts.
     replaces: _Process | None = None
@@ -122,9 +128,11 @@ class _Process:
 
 @dataclass(eq=False)
 class _Start:
-    """A process to start at ``due``, to replace ``replaces`` or to fill a place."""
+    """A process to start at ``due`` in place ``slot``, to replace ``replaces`` or to
+    fill the place."""
 
     due: float
+    slot: int
     replaces: _Process | None = None
 
 
@@ -135,10 +143,8 @@ class Supervisor:
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
         self.command = [sys.executable, *sys.orig_argv[1:]]
-        try:
-            self.listen_fd = _core.listen(options.host, options.port, options.backlog)
-        except (ValueError, OSError) as exc:
-            raise StartupError(str(exc)) from None
+        #: Per place: the listening socket and HTTP/3's UDP socket.
+        self.sockets = _bind(options)
         self.processes: list[_Process] = []
         self.starts: list[_Start] = []
         #: SIGHUP: processes still to replace, one at a time.
@@ -159,13 +165,16 @@ class Supervisor:
             signal.signal(signum, lambda *_: None)
         self.selector.register(wake_read, selectors.EVENT_READ)
         try:
-            for _ in range(self.options.processes):
-                self._start()
+            for slot in range(self.options.processes):
+                self._start(slot)
             while self.processes or (self.starts and not self.stopping):
                 self._step(wake_read)
         finally:
             signal.set_wakeup_fd(-1)
-            os.close(self.listen_fd)
+            for tcp, udp in self.sockets:
+                os.close(tcp)
+                if udp is not None:
+                    os.close(udp)
         if self.gave_up:
             raise StartupError(self.gave_up)
         if self.stop_failed:
@@ -177,7 +186,7 @@ class Supervisor:
             timeout = max(0.0, min(start.due for start in self.starts) - time.monotonic())
         for key, _ in self.selector.select(timeout):
             if key.fd == wake_read:
-                for signum in _drain(wake_read):
+                for signum in _read_all(wake_read):
                     self._signalled(signum)
             else:
                 self._read(key.data)
@@ -185,21 +194,21 @@ class Supervisor:
         now = time.monotonic()
         for start in [start for start in self.starts if start.due <= now]:
             self.starts.remove(start)
-            self._start(start.replaces)
+            self._start(start.slot, start.replaces)
 
     # ---- processes ---------------------------------------------------------------------
 
-    def _start(self, replaces: _Process | None = None) -> None:
+    def _start(self, slot: int, replaces: _Process | None = None) -> None:
+        tcp, udp = self.sockets[slot]
         control_read, control_write = os.pipe()
-        env = {**os.environ, HANDOFF_ENV: handoff(self.listen_fd, control_write)}
+        env = {**os.environ, HANDOFF_ENV: handoff(tcp, control_write, udp)}
+        fds = (tcp, control_write) if udp is None else (tcp, control_write, udp)
         try:
-            popen = subprocess.Popen(
-                self.command, env=env, pass_fds=(self.listen_fd, control_write)
-            )
+            popen = subprocess.Popen(self.command, env=env, pass_fds=fds)
         finally:
             os.close(control_write)
         os.set_blocking(control_read, False)
-        process = _Process(popen, control_read, replaces)
+        process = _Process(popen, slot, control_read, replaces)
         self.processes.append(process)
         self.selector.register(control_read, selectors.EVENT_READ, process)
         if replaces:
@@ -239,7 +248,7 @@ class Supervisor:
         if self.stopping or process.draining or self._replacement_of(process):
             return
         logger.info("server process %s %s: starting its replacement", process.pid, reason)
-        self._start(process)
+        self._start(process.slot, process)
 
     def _drain(self, process: _Process) -> None:
         process.draining = True
@@ -266,7 +275,9 @@ class Supervisor:
         how = _how(code)
         if self.stopping or process.draining:
             logger.info("server process %s stopped (%s)", process.pid, how)
-            self.stop_failed |= self.stopping and not process.draining and code != 0
+            # Stopped before its handlers were set, a process ends by the signal itself.
+            clean = code in (0, -signal.SIGTERM, -signal.SIGINT)
+            self.stop_failed |= self.stopping and not process.draining and not clean
             return
         now = time.monotonic()
         failed = process.ready_at is None or now - process.ready_at < MIN_UPTIME
@@ -301,7 +312,7 @@ class Supervisor:
             return
         pause = min(FIRST_PAUSE * 2 ** (self.failures - 1), MAX_PAUSE) if failed else 0.0
         logger.info("restarting it in %.1f s", pause)
-        self.starts.append(_Start(now + pause, replaces))
+        self.starts.append(_Start(now + pause, process.slot, replaces))
 
     def _replacement_of(self, process: _Process) -> _Process | _Start | None:
         """The process (or pending start) replacing ``process``, if one is."""
@@ -329,7 +340,7 @@ class Supervisor:
         while self.rolling:
             old = self.rolling.pop(0)
             if old in self.processes and not old.draining and not self._replacement_of(old):
-                self._start(old)
+                self._start(old.slot, old)
                 return
 
     def _stop(self) -> None:
@@ -345,7 +356,27 @@ class Supervisor:
         self._stop()
 
 
-def _drain(fd: int) -> bytes:
+def _bind(options: ServerOptions) -> list[tuple[int, int | None]]:
+    """One listening socket per place, and a UDP socket with ``--http3``, all on one port
+    (the first one bound decides it when the port is 0)."""
+    check_port_free(options)  # SO_REUSEPORT would join another server's sockets
+    sockets: list[tuple[int, int | None]] = []
+    port = options.port
+    try:
+        for _ in range(options.processes):
+            tcp, port = _core.listen(options.host, port, options.backlog)
+            udp = _core.listen(options.host, port, udp=True)[0] if options.http3 else None
+            sockets.append((tcp, udp))
+    except (ValueError, OSError) as exc:
+        for tcp, udp in sockets:
+            os.close(tcp)
+            if udp is not None:
+                os.close(udp)
+        raise StartupError(str(exc)) from None
+    return sockets
+
+
+def _read_all(fd: int) -> bytes:
     """Everything in the non-blocking pipe ``fd``: here, signal numbers."""
     data = b""
     while True:

@@ -1,5 +1,5 @@
-"""A server process's side of supervision: the listening socket and the control pipe
-its supervisor handed it, the messages it sends back (``ready`` once it accepts,
+"""A server process's side of supervision: the sockets and the control pipe its
+supervisor handed it, the messages it sends back (``ready`` once it accepts,
 ``retire`` when a recycling limit is reached), and the watch on those limits.
 
 The supervisor starts each process by running the same command again (see
@@ -21,7 +21,8 @@ from ._options import ServerOptions
 
 logger = logging.getLogger("django_bolt")
 
-#: ``listen=FD,control=FD``: the shared listening socket and the pipe to the parent.
+#: ``listen=FD,control=FD[,udp=FD]``: the listening socket of this process's place, the
+#: pipe to the parent, and the UDP socket of HTTP/3.
 HANDOFF_ENV = "DJANGO_BOLT_SUPERVISED"
 #: Sent by the supervisor once a replacement accepts: drain and stop, closing open
 #: WebSockets with 1012 (service restart) so their clients reconnect to another process.
@@ -31,9 +32,10 @@ CHECK_INTERVAL = 0.5
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
-def handoff(listen_fd: int, control_fd: int) -> str:
+def handoff(listen_fd: int, control_fd: int, udp_fd: int | None) -> str:
     """The value of :data:`HANDOFF_ENV` for a process started by a supervisor."""
-    return f"listen={listen_fd},control={control_fd}"
+    udp = f",udp={udp_fd}" if udp_fd is not None else ""
+    return f"listen={listen_fd},control={control_fd}{udp}"
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Supervised:
 
     listen_fd: int
     control_fd: int
+    udp_fd: int | None
     parent: int
 
     @classmethod
@@ -52,9 +55,11 @@ class Supervised:
         if value is None:
             return None
         fds = dict(part.split("=", 1) for part in value.split(","))
-        link = cls(int(fds["listen"]), int(fds["control"]), os.getppid())
-        for fd in (link.listen_fd, link.control_fd):
-            os.set_inheritable(fd, False)
+        udp = int(fds["udp"]) if "udp" in fds else None
+        link = cls(int(fds["listen"]), int(fds["control"]), udp, os.getppid())
+        for fd in (link.listen_fd, link.control_fd, udp):
+            if fd is not None:
+                os.set_inheritable(fd, False)
         return link
 
     def tell(self, message: str) -> None:

@@ -7,6 +7,7 @@ version of the "code" in every answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import h3client
 import httpx
 import pytest
 import support
@@ -242,3 +244,35 @@ def test_a_reload_whose_new_processes_fail_at_start_keeps_the_old_ones(tmp_path)
         )
         assert serving_pids(server) == old
         assert server.process.poll() is None
+
+
+def test_max_rss_replaces_a_process_that_passes_it():
+    with supervised("--max-rss", "1") as server:  # every process is over 1 MiB
+        first = serving_pids(server)
+        with Load(server, threads=2) as load:
+            assert support.wait_for(
+                lambda: {pid for _, pid, _ in list(load.answers)} - first, timeout=30
+            ), server.stderr()
+        assert load.errors == []
+        assert re.search(r"uses \d+ MiB \(--max-rss 1\): starting its replacement", server.stderr())
+
+
+def test_http3_is_served_by_every_process_and_after_a_restart(certs):
+    options = ("--cert", str(certs.cert), "--key", str(certs.key), "--http3")
+    with supervised(*options) as server:
+
+        def h3_pid() -> int:
+            [response] = h3client.run(server.port, certs.ca, [("GET", "/pid", b"")])
+            assert response.status == 200
+            return json.loads(response.body)["pid"]
+
+        pids: set[int] = set()
+        deadline = time.monotonic() + 20
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids.add(h3_pid())
+        assert len(pids) == 2
+        victim = min(pids)
+        os.kill(victim, signal.SIGKILL)
+        after = {h3_pid() for _ in range(12)}
+        assert victim not in after
+        assert support.wait_for(lambda: h3_pid() not in pids, timeout=20)

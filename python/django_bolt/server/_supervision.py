@@ -66,7 +66,8 @@ MIN_UPTIME = 1.0
 
 def serve(routes: Any, asgi_app: Any, options: ServerOptions) -> None:
     """Serve until SIGINT/SIGTERM: in this process, or from ``options.processes``
-    supervised processes sharing one listening socket."""
+    supervised processes (this process then supervises them); in a process started by
+    a supervisor, from the sockets it was handed."""
     if options.gc_threshold < 0:
         raise StartupError("--gc-threshold must be 0 or more")
     if not options.slow_callback_warning >= 0:
@@ -223,9 +224,7 @@ class Supervisor:
         except BlockingIOError:
             return
         if not data:
-            self.selector.unregister(process.control)
-            os.close(process.control)
-            process.control = -1
+            self._close_pipe(process)
             return
         *lines, process.unread = (process.unread + data).split(b"\n")
         for line in lines:
@@ -260,16 +259,17 @@ class Supervisor:
             code = process.popen.poll()
             if code is None:
                 continue
-            while process.control != -1:  # lines written just before it ended
-                before = process.control
+            if process.control != -1:  # what it wrote just before it ended: a line or two
                 self._read(process)
-                if process.control == before:
-                    break
             if process.control != -1:
-                self.selector.unregister(process.control)
-                os.close(process.control)
+                self._close_pipe(process)
             self.processes.remove(process)
             self._ended(process, code)
+
+    def _close_pipe(self, process: _Process) -> None:
+        self.selector.unregister(process.control)
+        os.close(process.control)
+        process.control = -1
 
     def _ended(self, process: _Process, code: int) -> None:
         how = _how(code)

@@ -164,8 +164,15 @@ def test_sighup_replaces_the_processes_one_at_a_time_with_the_new_code(tmp_path)
     version.write_text("1")
     with supervised(env={"SUPERVISED_VERSION_FILE": str(version)}) as server:
         old = serving_pids(server)
+        kept = kept_alive_on(server, min(old))
+        in_flight = {}
+        slow = threading.Thread(
+            target=lambda: in_flight.update(kept.get("/slow", params={"seconds": 3}).json())
+        )
         with Load(server) as load:
             time.sleep(0.5)
+            slow.start()
+            time.sleep(0.2)
             version.write_text("2")
             hup_at = time.monotonic()
             server.send_signal(signal.SIGHUP)
@@ -179,6 +186,10 @@ def test_sighup_replaces_the_processes_one_at_a_time_with_the_new_code(tmp_path)
         new = {pid for when, pid, v in load.answers if when > hup_at and v == "2"}
         assert not new & old and len(new) == 2
         assert load.errors == []
+        # The request in flight on an old process was finished by it while it drained.
+        slow.join(10)
+        kept.close()
+        assert in_flight == {"pid": min(old), "version": "1"}
         stderr = server.stderr()
     # Each old process drained once its replacement accepted, and only then was the
     # next replacement started.

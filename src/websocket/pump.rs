@@ -50,22 +50,15 @@ pub async fn run<P: Peer>(
     closing: watch::Receiver<Option<u16>>,
     peer: Arc<P>,
 ) {
-    let stopping = stopping(closing, peer.clone());
     let config = WebSocketConfig::default()
         .max_message_size(Some(max_message_size))
         .max_frame_size(Some(max_message_size));
     match upgrade {
         Upgrade::Hyper(upgrade) => match upgrade.await {
-            Ok(upgraded) => {
-                let pumped = pump(TokioIo::new(upgraded), config, outbound, peer);
-                tokio::select! { _ = pumped => {}, _ = stopping => {} }
-            }
+            Ok(upgraded) => pump(TokioIo::new(upgraded), config, outbound, closing, peer).await,
             Err(_) => peer.gone(1006, ""),
         },
-        Upgrade::InProcess(socket) => {
-            let pumped = pump(socket.stream, config, outbound, peer);
-            tokio::select! { _ = pumped => {}, _ = stopping => {} }
-        }
+        Upgrade::InProcess(socket) => pump(socket.stream, config, outbound, closing, peer).await,
     }
 }
 
@@ -85,6 +78,7 @@ async fn pump<S, P>(
     io: S,
     config: WebSocketConfig,
     mut outbound: mpsc::Receiver<Message>,
+    closing: watch::Receiver<Option<u16>>,
     peer: Arc<P>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -94,8 +88,8 @@ async fn pump<S, P>(
     let (mut sink, mut stream) = socket.split();
     let writer = async move {
         while let Some(message) = outbound.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
+            let last = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || last {
                 break;
             }
         }
@@ -121,5 +115,8 @@ async fn pump<S, P>(
             }
         }
     };
-    tokio::join!(reader, writer);
+    tokio::select! {
+        _ = async { tokio::join!(reader, writer) } => {}
+        _ = stopping(closing, peer.clone()) => {}
+    }
 }

@@ -66,8 +66,8 @@ _FLAGS: list[tuple[str, str]] = [
     ("workers", "tokio threads per process"),
     (
         "processes",
-        "server processes accepting from one listening socket, restarted when they die; "
-        "SIGHUP replaces them one at a time",
+        "server processes on the port, under a parent that binds their sockets, restarts "
+        "one that dies and on SIGHUP replaces them one at a time (new code)",
     ),
     (
         "max_requests",
@@ -111,7 +111,10 @@ _FLAGS: list[tuple[str, str]] = [
         "allocations between Python's youngest garbage collections while serving "
         "(0: Python's own settings)",
     ),
-    ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
+    (
+        "shutdown_grace",
+        "seconds in-flight requests get on SIGTERM, or when their process is replaced",
+    ),
     (
         "slow_callback_warning",
         "log a handler that holds the event loop this many seconds (0: never; "

@@ -287,3 +287,21 @@ def test_http3_is_served_by_every_process_and_after_a_restart(certs):
         after = {h3_pid() for _ in range(12)}
         assert victim not in after
         assert support.wait_for(lambda: h3_pid() not in pids, timeout=20)
+
+
+def _running(pid: int) -> bool:
+    """``pid`` is alive and not a zombie (whoever inherited it may not reap it)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_server_processes_stop_when_their_supervisor_is_killed():
+    with supervised() as server:
+        pids = serving_pids(server)
+        server.process.kill()
+        server.process.wait(10)
+        assert support.wait_for(lambda: not any(map(_running, pids)), timeout=10), pids
+        assert "supervisor gone: stopping" in server.stderr()

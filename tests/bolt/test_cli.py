@@ -134,6 +134,7 @@ BAD_NUMBERS = [
     ("--processes", "0", "must be from 1 to 1024, not 0"),
     ("--max-requests", "-1", "must be at least 0, not -1"),
     ("--max-rss", "lots", "'lots' is not a whole number"),
+    ("--start-timeout", "0", "must be more than 0, not 0"),
     ("--backlog", "3000000000", "must be from 1 to 2147483647, not 3000000000"),
     ("--max-body-size", "-5", "must be at least 0, not -5"),
     ("--keep-alive", "0", "must be more than 0, not 0"),

@@ -7,7 +7,8 @@ names the process that gave it, and the version of the code it runs.
 - ``SUPERVISED_VERSION_FILE``: the file whose text is the version, read at import, so
   a process started after it changed runs the new "code";
 - ``SUPERVISED_FAIL_FILE``: while this file exists, the lifespan startup fails, so
-  processes started meanwhile end at once.
+  processes started meanwhile end at once;
+- ``SUPERVISED_HANG_FILE``: while this file exists, the lifespan startup never ends.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ async def _lifespan(receive, send):
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            hang = os.environ.get("SUPERVISED_HANG_FILE")
+            if hang and Path(hang).exists():
+                await asyncio.Event().wait()
             fail = os.environ.get("SUPERVISED_FAIL_FILE")
             if fail and Path(fail).exists():
                 await send({"type": "lifespan.startup.failed", "message": "told to fail"})

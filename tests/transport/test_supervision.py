@@ -289,6 +289,21 @@ def test_http3_is_served_by_every_process_and_after_a_restart(certs):
         assert support.wait_for(lambda: h3_pid() not in pids, timeout=20)
 
 
+def test_a_new_process_that_does_not_accept_in_time_is_killed(tmp_path):
+    hang = tmp_path / "hang"
+    env = {"SUPERVISED_HANG_FILE": str(hang)}
+    with supervised("--start-timeout", "2", env=env) as server:
+        old = serving_pids(server)
+        hang.touch()
+        server.send_signal(signal.SIGHUP)
+        server.signalled = False
+        assert support.wait_for(
+            lambda: "did not accept within 2.0 s: killing it" in server.stderr(), timeout=20
+        ), server.stderr()
+        assert support.wait_for(lambda: "SIGKILL at start" in server.stderr(), timeout=5)
+        assert serving_pids(server) == old  # the old processes serve meanwhile
+
+
 def _running(pid: int) -> bool:
     """``pid`` is alive and not a zombie (whoever inherited it may not reap it)."""
     try:

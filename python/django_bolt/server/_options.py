@@ -21,6 +21,7 @@ class ServerOptions:
     max_requests: int = 0
     max_requests_jitter: int = 0
     max_rss: int = 0
+    start_timeout: float = 60.0
     backlog: int = 1024
     keep_alive: float = 5.0
     header_timeout: float = 30.0
@@ -80,6 +81,11 @@ _FLAGS: list[tuple[str, str]] = [
         "replaced all at once",
     ),
     ("max_rss", "replace a process whose resident memory passes this many MiB (0: never)"),
+    (
+        "start_timeout",
+        "seconds a new server process gets to load the project and accept before it is "
+        "killed and counts as failed at start (with a supervising parent)",
+    ),
     ("backlog", "listen backlog"),
     ("keep_alive", "seconds an idle kept-alive connection stays open"),
     (
@@ -180,6 +186,7 @@ _NUMBER_TYPES: dict[str, Any] = {
     "max_requests": whole_number(0, MAX_SIZE),
     "max_requests_jitter": whole_number(0, MAX_SIZE),
     "max_rss": whole_number(0, MAX_SIZE),
+    "start_timeout": seconds(positive=True),
     "backlog": whole_number(1, 2**31 - 1),
     "keep_alive": seconds(positive=True),
     "header_timeout": seconds(positive=True),

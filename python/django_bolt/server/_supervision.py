@@ -42,7 +42,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _core
@@ -117,7 +117,10 @@ class _Process:
     control: int
     #: The process this one is started to replace, until this one accepts.
     replaces: _Process | None = None
+    started: float = field(default_factory=time.monotonic)
     ready_at: float | None = None
+    #: Killed for not accepting within ``--start-timeout``.
+    overdue: bool = False
     #: Sent the drain signal: its end is expected.
     draining: bool = False
     unread: bytes = b""
@@ -182,9 +185,12 @@ class Supervisor:
             raise StartupError("a server process exited with an error")
 
     def _step(self, wake_read: int) -> None:
-        timeout = None
-        if self.starts:
-            timeout = max(0.0, min(start.due for start in self.starts) - time.monotonic())
+        deadlines = [start.due for start in self.starts] + [
+            process.started + self.options.start_timeout
+            for process in self.processes
+            if process.ready_at is None and not process.overdue
+        ]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
         for key, _ in self.selector.select(timeout):
             if key.fd == wake_read:
                 for signum in _read_all(wake_read):
@@ -193,6 +199,16 @@ class Supervisor:
                 self._read(key.data)
         self._reap()
         now = time.monotonic()
+        for process in self.processes:
+            late = process.ready_at is None and not process.overdue and not self.stopping
+            if late and now - process.started >= self.options.start_timeout:
+                logger.warning(
+                    "server process %s did not accept within %s s: killing it",
+                    process.pid,
+                    self.options.start_timeout,
+                )
+                process.overdue = True
+                _kill(process, signal.SIGKILL)
         for start in [start for start in self.starts if start.due <= now]:
             self.starts.remove(start)
             self._start(start.slot, start.replaces)

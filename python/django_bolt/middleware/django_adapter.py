@@ -136,8 +136,17 @@ class _StackLayer:
 
     async def __call__(self, request: Request) -> Response:
         django_request = _django_request(request)
-        django_response = await self.run_stack(self.outermost, {"request": django_request})
+        django_response = await self.run_stack(self._outer, {"request": django_request})
         return _bolt_response(django_response)
+
+    def _outer(self, request: Any) -> Any:
+        """The stack, on its thread; then the thread's connections go back to the public
+        schema (django-tenants), so a stack without the tenant middleware that runs next
+        on this thread does not query the last request's tenant."""
+        try:
+            return self.outermost(request)
+        finally:
+            _public_schemas()
 
     def _inner(self, django_request: Any) -> Any:
         """The view's place in Django's stack (on the stack's thread): the Bolt layers
@@ -148,6 +157,9 @@ class _StackLayer:
             response = hook(django_request, self.view, (), {})
             if response is not None:
                 return response
+        # The handler's sync work runs on this thread, whose database connection the
+        # middleware may have set up (django-tenants' schema): see _loop.run_sync.
+        held = _loop.behind_django_middleware.set(True)
         try:
             response = self.inner_layers(request)
         except Exception as exc:
@@ -158,7 +170,20 @@ class _StackLayer:
             # As a route without Django middleware: Bolt's answer (a custom exception
             # handler's, or a logged 500), not Django's.
             response = self.answer(self.on_error, exc)
+        finally:
+            _loop.behind_django_middleware.reset(held)
         return _django_response(response)
+
+
+def _public_schemas() -> None:
+    """Put this thread's django-tenants connections back on the public schema (what
+    ``TenantMainMiddleware`` does first on each request); others are left alone."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        reset = getattr(connection, "set_schema_to_public", None)
+        if reset is not None:
+            reset()
 
 
 _executor: ThreadPoolExecutor | None = None

@@ -1,0 +1,132 @@
+"""Third-party Django middleware around Bolt routes (``BoltAPI(django_middleware=...)``),
+with the real packages: django-tenants' ``TenantMainMiddleware`` on a real PostgreSQL
+(each Host sees its own tenant's rows, concurrent requests of two tenants never mix).
+Project: tests/bolt/thirdparty_project."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import support
+
+PROJECT = support.TESTS_DIR / "bolt" / "thirdparty_project"
+#: What customers' seed_tenants command writes in each tenant's schema.
+NOTES = {"alpha": ["a1", "a2"], "beta": ["b1", "b2", "b3"]}
+KINDS = ["sync", "async"]
+SETTINGS = "tenantsproj.settings"
+
+pytest.importorskip("django_tenants", reason="django-tenants is in the test extra")
+
+
+@pytest.fixture(scope="module")
+def tenants_env(postgres_server):
+    """The tenants project's settings on the module's PostgreSQL server, migrated and
+    seeded with the tenants alpha (alpha.test) and beta (beta.test)."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tenantsproj.settings",
+        "BOLT_PG_PORT": str(postgres_server.port),
+    }
+    support.manage(PROJECT, "migrate_schemas", "--shared", "-v", "0", env=env)
+    support.manage(PROJECT, "seed_tenants", env=env)
+    return env
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], **extra: str):
+    with pytest.MonkeyPatch.context() as patch:
+        # Not DJANGO_SETTINGS_MODULE: this process's Django (pytest-django) reads it.
+        for name, value in {**env, **extra}.items():
+            if name == "DJANGO_SETTINGS_MODULE":
+                continue
+            patch.setenv(name, value)
+        with support.serve_django(PROJECT, "--settings", SETTINGS) as server:
+            yield server
+
+
+@pytest.fixture(scope="module")
+def tenants_server(tenants_env):
+    with served(tenants_env, BOLT_SYNC_WORKERS="4") as server:
+        yield server
+
+
+def expected(tenant: str) -> dict:
+    return {"tenant": tenant, "notes": NOTES[tenant], "again": NOTES[tenant]}
+
+
+def read(client: httpx.Client, tenant: str, kind: str) -> dict:
+    response = client.get(f"/notes/{kind}", headers={"Host": f"{tenant}.test"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    body.pop("schema", None)
+    return body
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_each_host_sees_its_tenants_rows(tenants_server, protocol):
+    with support.make_client(tenants_server.base_url, protocol) as client:
+        for tenant, kind in itertools.product(NOTES, KINDS):
+            assert read(client, tenant, kind) == expected(tenant), (
+                f"{tenant} {kind}\n{tenants_server.stderr()[-3000:]}"
+            )
+        # The sync handler's own thread has the tenant's schema set on its connection.
+        response = client.get("/notes/sync", headers={"Host": "beta.test"})
+        assert response.json()["schema"] == "beta"
+
+
+def test_unknown_host_is_djangos_404(tenants_server):
+    with httpx.Client(base_url=tenants_server.base_url) as client:
+        for kind in KINDS:
+            response = client.get(f"/notes/{kind}", headers={"Host": "nowhere.test"})
+            assert response.status_code == 404, response.text
+
+
+def test_concurrent_requests_of_two_tenants_never_mix(tenants_server):
+    """Many threads, both tenants and both handler kinds interleaved: the handlers pause
+    between two reads, so each request's queries overlap with others'."""
+    jobs = list(itertools.product(NOTES, KINDS)) * 40
+
+    with httpx.Client(base_url=tenants_server.base_url, timeout=20) as client:
+
+        def one(job: tuple[str, str]) -> tuple[tuple[str, str], dict]:
+            return job, read(client, *job)
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(one, jobs))
+    wrong = [(job, body) for job, body in results if body != expected(job[0])]
+    assert not wrong, f"{len(wrong)} of {len(jobs)} mixed up, e.g. {wrong[:3]}"
+
+
+def test_persistent_connections_keep_tenants_apart(tenants_env):
+    """With CONN_MAX_AGE the middleware threads keep their connections between requests
+    (and the tenant's search_path on them): the next request's tenant still wins."""
+    with served(tenants_env, BOLT_SYNC_WORKERS="2", BOLT_CONN_MAX_AGE="60") as server:
+        with httpx.Client(base_url=server.base_url) as client:
+            for tenant, kind in [*itertools.product(NOTES, KINDS)] * 3:
+                assert read(client, tenant, kind) == expected(tenant)
+
+
+def test_tenants_through_testclient(tenants_env):
+    """TestClient runs the middleware and the handler's sync work on the test's thread;
+    Django is set up for the tenants project in a process of its own."""
+    result = subprocess.run(
+        [sys.executable, "check_tenants_testclient.py"],
+        cwd=PROJECT,
+        env=support.subprocess_env((PROJECT,), **tenants_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    for tenant, kind in itertools.product(NOTES, KINDS):
+        status, body = seen[f"{tenant}.test {kind}"]
+        body.pop("schema", None)
+        assert (status, body) == (200, expected(tenant))
+    assert [seen[f"nowhere.test {kind}"][0] for kind in KINDS] == [404, 404]

@@ -1,0 +1,39 @@
+"""Bolt routes behind django-tenants' TenantMainMiddleware: each reads the notes of the
+tenant the Host names, twice with a pause between, so concurrent requests interleave."""
+
+import asyncio
+import time
+
+from django.db import connection
+
+from django_bolt import BoltAPI, Request
+
+from .models import Note
+
+api = BoltAPI(django_middleware=True)
+
+PAUSE = 0.005
+
+
+def texts() -> list[str]:
+    return sorted(Note.objects.values_list("text", flat=True))
+
+
+@api.get("/notes/sync")
+def notes_sync(request: Request):
+    first = texts()
+    time.sleep(PAUSE)
+    return {
+        "tenant": request.tenant.schema_name,
+        "schema": connection.schema_name,
+        "notes": first,
+        "again": texts(),
+    }
+
+
+@api.get("/notes/async")
+async def notes_async(request: Request):
+    first = [note.text async for note in Note.objects.order_by("text")]
+    await asyncio.sleep(PAUSE)
+    again = sorted([note.text async for note in Note.objects.all()])
+    return {"tenant": request.tenant.schema_name, "notes": first, "again": again}

@@ -1,6 +1,8 @@
 """Third-party Django middleware around Bolt routes (``BoltAPI(django_middleware=...)``),
 with the real packages: django-tenants' ``TenantMainMiddleware`` on a real PostgreSQL
-(each Host sees its own tenant's rows, concurrent requests of two tenants never mix).
+(each Host sees its own tenant's rows, concurrent requests of two tenants never mix),
+and django-debug-toolbar's ``DebugToolbarMiddleware`` (JSON untouched, the toolbar in
+HTML pages, its panels served).
 Project: tests/bolt/thirdparty_project."""
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ PROJECT = support.TESTS_DIR / "bolt" / "thirdparty_project"
 NOTES = {"alpha": ["a1", "a2"], "beta": ["b1", "b2", "b3"]}
 KINDS = ["sync", "async"]
 SETTINGS = "tenantsproj.settings"
+TOOLBAR_SETTINGS = "toolbarproj.settings"
 
-pytest.importorskip("django_tenants", reason="django-tenants is in the test extra")
+sys.path.insert(0, str(PROJECT))
+import toolbar_checks  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tenants_env(postgres_server):
     """The tenants project's settings on the module's PostgreSQL server, migrated and
     seeded with the tenants alpha (alpha.test) and beta (beta.test)."""
+    pytest.importorskip("django_tenants", reason="django-tenants is in the test extra")
     env = {
         "DJANGO_SETTINGS_MODULE": "tenantsproj.settings",
         "BOLT_PG_PORT": str(postgres_server.port),
@@ -112,6 +117,19 @@ def test_persistent_connections_keep_tenants_apart(tenants_env):
                 assert read(client, tenant, kind) == expected(tenant)
 
 
+def test_other_routes_query_the_public_schema(tenants_env):
+    """After a tenant's request, a stack without the tenant middleware on the same
+    (single) middleware thread, and a route without Django middleware, are on the
+    public schema: the tenant does not outlive its request."""
+    with served(tenants_env, BOLT_SYNC_WORKERS="1", BOLT_CONN_MAX_AGE="60") as server:
+        with httpx.Client(base_url=server.base_url) as client:
+            for tenant, kind in itertools.product(NOTES, KINDS):
+                assert read(client, tenant, kind) == expected(tenant)
+                for path in ("/probe/schema", "/plain/schema"):
+                    response = client.get(path, headers={"Host": f"{tenant}.test"})
+                    assert response.json() == {"schema": "public"}, f"{path} after {tenant}"
+
+
 def test_tenants_through_testclient(tenants_env):
     """TestClient runs the middleware and the handler's sync work on the test's thread;
     Django is set up for the tenants project in a process of its own."""
@@ -130,3 +148,47 @@ def test_tenants_through_testclient(tenants_env):
         body.pop("schema", None)
         assert (status, body) == (200, expected(tenant))
     assert [seen[f"nowhere.test {kind}"][0] for kind in KINDS] == [404, 404]
+
+
+# ---- django-debug-toolbar ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toolbar_env(tmp_path_factory):
+    pytest.importorskip("debug_toolbar", reason="django-debug-toolbar is in the test extra")
+    database = tmp_path_factory.mktemp("toolbar") / "db.sqlite3"
+    env = {"DJANGO_SETTINGS_MODULE": TOOLBAR_SETTINGS, "BOLT_TEST_DATABASE": str(database)}
+    support.manage(PROJECT, "migrate", "-v", "0", env=env)
+    return env
+
+
+@pytest.mark.parametrize("protocol", support.PROTOCOLS)
+def test_debug_toolbar_over_a_socket(toolbar_env, protocol):
+    """JSON of a Bolt route untouched, the toolbar in its HTML pages as in a Django
+    view's, every panel of their requests served by the toolbar's own (Django) URLs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BOLT_TEST_DATABASE", toolbar_env["BOLT_TEST_DATABASE"])
+        with support.serve_django(PROJECT, "--settings", TOOLBAR_SETTINGS) as server:
+            with support.make_client(server.base_url, protocol) as client:
+
+                def get(path: str):
+                    response = client.get(path)
+                    return response.status_code, dict(response.headers), response.text
+
+                try:
+                    toolbar_checks.exercise(get)
+                except AssertionError as failure:
+                    raise AssertionError(f"{failure}\n{server.stderr()[-3000:]}") from None
+
+
+def test_debug_toolbar_through_testclient(toolbar_env):
+    result = subprocess.run(
+        [sys.executable, "check_toolbar_testclient.py"],
+        cwd=PROJECT,
+        env=support.subprocess_env((PROJECT,), **toolbar_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert result.stdout.strip() == "ok"

@@ -11,7 +11,14 @@ USE_TZ = True
 ROOT_URLCONF = "tenantsproj.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SHARED_APPS = ["django_tenants", "customers", "django.contrib.contenttypes", "django_bolt"]
+SHARED_APPS = [
+    "django_tenants",
+    "customers",
+    "probe",
+    "plainprobe",
+    "django.contrib.contenttypes",
+    "django_bolt",
+]
 TENANT_APPS = ["notes"]
 INSTALLED_APPS = [*SHARED_APPS, *[app for app in TENANT_APPS if app not in SHARED_APPS]]
 TENANT_MODEL = "customers.Client"

@@ -37,3 +37,9 @@ async def notes_async(request: Request):
     await asyncio.sleep(PAUSE)
     again = sorted([note.text async for note in Note.objects.all()])
     return {"tenant": request.tenant.schema_name, "notes": first, "again": again}
+
+
+@api.get("/notes/queryset")
+def notes_queryset(request: Request):
+    """A lazy queryset: the server reads it once the handler returned."""
+    return Note.objects.order_by("text").values("text")

@@ -7,7 +7,9 @@ one Django ``HttpRequest`` from the Bolt ``Request`` and runs the stack on a thr
 its inner end it copies what the middleware set on the Django request onto the Bolt
 one (``user``, and anything else, ``session`` included, into ``request.state``, which
 the handler reads as ``request.<name>``), runs the ``process_view`` hooks (CSRF's
-check), then waits for the Bolt layers inside, which run on the event loop. The Bolt
+check), then waits for the Bolt layers inside, which run on the event loop; the
+handler's database work comes back to this thread (a ``def`` handler, an async one's
+ORM calls), so it sees what the middleware set on the thread's connection. The Bolt
 response goes out to the middleware as an ``HttpResponse`` and comes back as a Bolt
 ``Response`` with whatever headers and cookies they added; a response a middleware
 returned itself is sent as it is.

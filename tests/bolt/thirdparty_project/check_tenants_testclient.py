@@ -17,7 +17,7 @@ from django_bolt.testing import TestClient  # noqa: E402
 seen = {}
 with TestClient(api, raise_server_exceptions=False) as client:
     for host in ("alpha.test", "beta.test", "nowhere.test"):
-        for kind in ("sync", "async"):
+        for kind in ("sync", "async", "depends"):
             response = client.get(f"/notes/{kind}", headers={"Host": host})
             body = response.json() if response.status_code == 200 else None
             seen[f"{host} {kind}"] = [response.status_code, body]

@@ -6,7 +6,7 @@ import time
 
 from django.db import connection
 
-from django_bolt import BoltAPI, Request
+from django_bolt import BoltAPI, Depends, Request
 
 from .models import Note
 
@@ -43,3 +43,18 @@ async def notes_async(request: Request):
 def notes_queryset(request: Request):
     """A lazy queryset: the server reads it once the handler returned."""
     return Note.objects.order_by("text").values("text")
+
+
+async def note_count() -> int:
+    """An async dependency of a sync handler: its query runs on the loop's side."""
+    return await Note.objects.acount()
+
+
+@api.get("/notes/depends")
+def notes_depends(request: Request, count: int = Depends(note_count)):
+    return {
+        "tenant": request.tenant.schema_name,
+        "notes": texts(),
+        "again": texts(),
+        "count": count,
+    }

@@ -40,6 +40,13 @@ def exercise(get: Get) -> None:
     assert json_request, f"the toolbar did not record the JSON request: {headers}"
     check_panels(get, json_request, "/bolt/json")
 
+    status, headers, text = get("/bolt/boom")
+    assert status == 500 and headers["content-type"] == "application/json", (status, text)
+
+    status, headers, text = get("/bolt/stream")
+    assert (status, text) == (200, "<html><body><p>streamed</p></body></html>"), text
+    assert headers["content-type"].startswith("text/html"), headers
+
     for path in ("/bolt/page", "/bolt/page-async", "/django/page"):
         status, headers, text = get(path)
         assert status == 200, f"{path}: {status} {text[:500]}"

@@ -3,7 +3,7 @@
 from django.contrib.auth.models import User
 
 from django_bolt import BoltAPI, Request
-from django_bolt.responses import HTML
+from django_bolt.responses import HTML, StreamingResponse
 
 api = BoltAPI(django_middleware=True)
 
@@ -31,3 +31,19 @@ async def page_async(request: Request):
 async def echo(request: Request):
     """A body the toolbar's request panel reads too (as request.POST)."""
     return {"length": len(request.body)}
+
+
+@api.get("/bolt/stream")
+async def stream(request: Request):
+    """A streamed HTML page: sent as produced, so the toolbar leaves it alone."""
+
+    async def parts():
+        for part in ("<html><body>", "<p>streamed</p>", "</body></html>"):
+            yield part
+
+    return StreamingResponse(parts(), media_type="text/html")
+
+
+@api.get("/bolt/boom")
+async def boom(request: Request):
+    raise RuntimeError("handler failed")

@@ -147,8 +147,9 @@ def test_other_routes_query_the_public_schema(tenants_env):
 
 
 def test_tenants_through_testclient(tenants_env):
-    """TestClient runs the middleware and the handler's sync work on the test's thread;
-    Django is set up for the tenants project in a process of its own."""
+    """TestClient runs the middleware and the handler's sync work on the test's thread,
+    whose own tenant comes back after each request; Django is set up for the tenants
+    project in a process of its own."""
     result = subprocess.run(
         [sys.executable, "check_tenants_testclient.py"],
         cwd=PROJECT,
@@ -163,6 +164,8 @@ def test_tenants_through_testclient(tenants_env):
         status, body = seen[f"{tenant}.test {kind}"]
         assert (status, without_extras(body)) == (200, expected(tenant))
     assert [seen[f"nowhere.test {kind}"][0] for kind in HANDLERS] == [404] * len(HANDLERS)
+    # The test's own tenant (set before the requests) is back on its connection.
+    assert seen["schema after"] == "beta"
 
 
 # ---- django-debug-toolbar ---------------------------------------------------------------

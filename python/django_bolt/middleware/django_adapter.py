@@ -135,6 +135,8 @@ class _StackLayer:
             handler = convert_exception_to_response(instance)
             handler_is_async = is_async
         self.outermost = adapter.adapt_method_mode(False, handler, handler_is_async)
+        #: The database aliases whose connections have a tenant (django-tenants).
+        self.tenant_aliases = _tenant_aliases()
 
     async def __call__(self, request: Request) -> Response:
         django_request = _django_request(request)
@@ -142,13 +144,24 @@ class _StackLayer:
         return _bolt_response(django_response)
 
     def _outer(self, request: Any) -> Any:
-        """The stack, on its thread; then the thread's connections go back to the public
-        schema (django-tenants), so a stack without the tenant middleware that runs next
-        on this thread does not query the last request's tenant."""
+        """The stack, on its thread. With django-tenants, the thread's connections get
+        back the tenant they had (the public schema on the stack's own threads) once
+        the middleware returned: the next stack run on this thread may have no tenant
+        middleware, and under TestClient the thread is the test's."""
+        if not self.tenant_aliases:
+            return self.outermost(request)
+        from django.db import connections
+
+        before = [
+            (connection, connection.tenant, connection.include_public_schema)
+            for connection in map(connections.__getitem__, self.tenant_aliases)
+        ]
         try:
             return self.outermost(request)
         finally:
-            _public_schemas()
+            for connection, tenant, include_public in before:
+                if connection.tenant is not tenant:
+                    connection.set_tenant(tenant, include_public)
 
     def _inner(self, django_request: Any) -> Any:
         """The view's place in Django's stack (on the stack's thread): the Bolt layers
@@ -177,15 +190,12 @@ class _StackLayer:
         return _django_response(response)
 
 
-def _public_schemas() -> None:
-    """Put this thread's django-tenants connections back on the public schema (what
-    ``TenantMainMiddleware`` does first on each request); others are left alone."""
+def _tenant_aliases() -> list[str]:
+    """The aliases of ``DATABASES`` whose backend is django-tenants' (it can
+    ``set_tenant``), so projects without it pay nothing for restoring tenants."""
     from django.db import connections
 
-    for connection in connections.all(initialized_only=True):
-        reset = getattr(connection, "set_schema_to_public", None)
-        if reset is not None:
-            reset()
+    return [alias for alias in connections if hasattr(connections[alias], "set_tenant")]
 
 
 _executor: ThreadPoolExecutor | None = None

@@ -45,7 +45,8 @@ REQUEST_SCRIPT = "benches/request.lua"
 
 #: Sections other scripts keep at the end of the report (benches/soak.py,
 #: benches/idle.py); a full run rewrites the rest. A run of some scenarios (`--only`)
-#: writes its own section instead, below the last full run's report.
+#: adds a section of its own instead, below the last full run's report; a full run drops
+#: those.
 KEPT_SECTIONS = ("## Soak", "## Idle connections")
 FOCUSED_SECTION = "## Focused run"
 
@@ -1278,7 +1279,7 @@ def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: 
     kept = report_sections(KEPT_SECTIONS)
     if opts.focused:
         focused = focused_section(runs, tables, opts, meta)
-        REPORT.write_text(report_without(FOCUSED_SECTION) + "\n\n" + focused)
+        REPORT.write_text(REPORT.read_text().rstrip("\n") + "\n\n" + focused + "\n")
         return
     lines += tables + ratio_table(runs) + commands_section(opts)
     REPORT.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
@@ -1289,9 +1290,9 @@ def focused_section(runs: list[Run], tables: list[str], opts: Options, meta: dic
     ratios = [line for line in ratio_table(runs) if "not measured" not in line]
     names = ", ".join(s.name for s in opts.scenarios)
     head = [
-        FOCUSED_SECTION,
+        f"{FOCUSED_SECTION}, {meta['date']}",
         "",
-        f"{meta['date']}: {names}; {opts.rounds} interleaved rounds of {opts.duration} s "
+        f"{names}; {opts.rounds} interleaved rounds of {opts.duration} s "
         f"after a {opts.warmup} s warm-up, as above (same machine, pinning and load "
         "generators). Ratios are between servers of this run only.",
         "",
@@ -1310,13 +1311,6 @@ def report_sections(headings: tuple[str, ...]) -> str:
     text = REPORT.read_text() if REPORT.exists() else ""
     blocks = re.split(r"\n(?=## )", text)
     return "\n".join(b.rstrip("\n") + "\n" for b in blocks if b.startswith(headings))
-
-
-def report_without(heading: str) -> str:
-    """The current report without the section of this heading."""
-    text = REPORT.read_text() if REPORT.exists() else ""
-    blocks = re.split(r"\n(?=## )", text)
-    return "\n".join(b for b in blocks if not b.startswith(heading)).rstrip("\n")
 
 
 def write_json(runs: list[Run], blocked: dict[str, str], meta: dict) -> None:

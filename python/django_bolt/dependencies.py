@@ -66,11 +66,14 @@ class Dependency:
 
 
 def is_request(param: inspect.Parameter, hints: dict[str, Any]) -> bool:
-    """A parameter that receives the Request: annotated ``Request`` or named ``request``
-    without an annotation."""
+    """A parameter that receives the Request: annotated ``Request`` (or the original's
+    generic ``Request[User, Claims, State]``) or named ``request`` without an
+    annotation."""
     annotation = hints.get(param.name)
     if typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is Request:
+        annotation = Request
     return annotation is Request or (param.name == "request" and param.name not in hints)
 
 

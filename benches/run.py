@@ -326,6 +326,14 @@ SCENARIOS = (
         needs=("extension", "migrate"),
     ),
     Scenario(
+        "bolt-processes-2",
+        "django-bolt fast path with --processes 2, both on the server's one pinned CPU",
+        "benches/project",
+        (*_RUNBOLT, "--processes", "2"),
+        "/",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
         "bolt-access-log",
         "django-bolt fast path with the access log on (text lines, to the server's log file)",
         "benches/project",
@@ -519,6 +527,7 @@ RATIOS = (
     (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
     (("bolt-django-mw", "h1"), ("bolt", "h1"), None),
     (("bolt-access-log", "h1"), ("bolt", "h1"), None),
+    (("bolt-processes-2", "h1"), ("bolt", "h1"), None),
     (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.3),
     (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), 1.3),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),

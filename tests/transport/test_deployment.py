@@ -18,6 +18,7 @@ import shutil
 import signal
 import ssl
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,6 +264,67 @@ def test_a_server_that_dies_leaves_the_rotation_without_failed_requests(kind, tm
         # nginx retries a refused connection on the next server (proxy_next_upstream);
         # HAProxy redispatches it (option redispatch) until the check marks it down.
         assert set(answering(client, 12)) == {survivor.process.pid}
+        for _ in range(4):  # a POST too: the request never reached the dead server
+            made = client.post("/deploy/token")
+            assert made.status_code == 200, made.text
+            assert made.json()["pid"] == survivor.process.pid
         if kind == "haproxy":
             wait_until(lambda: "bolt1 is DOWN" in read(tmp_path), "HAProxy marks bolt1 down")
             assert set(answering(client, 4)) == {survivor.process.pid}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_server_restarted_under_load_fails_no_request(kind, tmp_path, certs):
+    """A rolling restart: SIGTERM to one server while GETs keep coming; it finishes what
+    it has, the proxy sends the rest to the other, and no request fails."""
+    with (
+        two_servers() as (leaving, staying),
+        proxied(kind, tmp_path, [leaving, staying], certs) as client,
+    ):
+        failures: list[str] = []
+        answered: list[int] = []
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                try:
+                    response = client.get("/deploy/peer")
+                except httpx.HTTPError as error:
+                    failures.append(repr(error))
+                    continue
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text}")
+                else:
+                    answered.append(response.json()["pid"])
+
+        worker = threading.Thread(target=load)
+        worker.start()
+        try:
+            wait_until(lambda: leaving.process.pid in answered, "the first server answers")
+            leaving.assert_stops_cleanly()
+            count = len(answered)
+            wait_until(lambda: len(answered) > count + 20, "20 more answers")
+        finally:
+            stop.set()
+            worker.join(TIMEOUT)
+        assert not failures, failures[:5]
+        assert answered[-20:] == [staying.process.pid] * 20
+
+
+def test_the_guide_s_kubernetes_probes(backends):
+    """The probes as the kubelet sends them (to the pod's address, as its Host unless
+    the probe names one): liveness answers whatever the host, readiness with the
+    probe's Host header; readiness without it is refused, as the guide warns."""
+    section = GUIDE.read_text().split("## Health checks", 1)[1].split("\n## ", 1)[0]
+    probes = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(probes) == 1, "expected one Kubernetes block in the guide's Health checks"
+    liveness, readiness = probes[0].split("readinessProbe:")
+    assert "path: /health" in liveness and "path: /ready" in readiness
+    host = re.search(r"\{name: Host, value: ([\w.-]+)\}", readiness).group(1)
+    pod = {"host": f"10.1.2.3:{backends[0].port}"}
+    with httpx.Client(base_url=backends[0].base_url, timeout=TIMEOUT) as client:
+        assert client.get("/health", headers=pod).json() == {"status": "ok"}
+        ready = client.get("/ready", headers={"host": host})
+        assert ready.status_code == 200, ready.text
+        assert ready.json() == {"status": "ok", "databases": {"default": "ok"}}
+        assert client.get("/ready", headers=pod).status_code == 400

@@ -29,7 +29,7 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 
 # --- 1. System packages (Debian) -------------------------------------------
-step "System packages (wrk, h2load, curl, openssl; chromium, postgresql and redis for tests)"
+step "System packages (wrk, h2load, curl, openssl; chromium, postgresql, redis, nginx and haproxy for tests)"
 missing=()
 if [ "$EXAMPLE_ONLY" -eq 1 ]; then
     info "not needed by the example"
@@ -39,10 +39,13 @@ else
     command -v curl >/dev/null 2>&1 || missing+=(curl)
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     # Browser tests drive a headless Chromium; database tests start their own PostgreSQL,
-    # and the shared-state tests their own Redis.
+    # the shared-state tests their own Redis, and the deployment tests their own nginx and
+    # HAProxy in front of two servers.
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
     if [ "${#missing[@]}" -eq 0 ]; then
         info "all present"
     elif ! command -v apt-get >/dev/null 2>&1; then

@@ -74,6 +74,13 @@ fn admit(
     Ok(Admission { values, identity })
 }
 
+/// What `enter` decided, and the route's shared rate limit still to be asked (one
+/// round trip to Redis): its refusal, if any, answers before the decision does.
+pub struct Entry {
+    pub decision: Result<Admission, auth::Refusal>,
+    pub shared_limit: Option<rate_limit::Pending>,
+}
+
 /// Let a request into a Bolt route, or a handshake into a Bolt WebSocket route: its
 /// rate limit (429), then `admit`. A refusal of a CORS route is marked for the origin,
 /// so that the page may read it.
@@ -83,8 +90,22 @@ pub fn enter(
     conn: &ConnInfo,
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
-) -> Result<Admission, auth::Refusal> {
-    let admitted = limit(route.rate_limit.as_deref(), conn, head).and_then(|()| {
+) -> Entry {
+    let decorate = |headers: &mut http::HeaderMap| {
+        if let Some(cors) = cors {
+            cors.decorate(head.headers.get(http::header::ORIGIN), headers);
+        }
+    };
+    let mut shared_limit = None;
+    let decision = limit(route.rate_limit.as_deref(), conn, head).and_then(|pending| {
+        shared_limit = pending.map(|pending| match cors {
+            Some(_) => {
+                let mut headers = http::HeaderMap::new();
+                decorate(&mut headers);
+                pending.with_headers(headers)
+            }
+            None => pending,
+        });
         admit(
             route.protection.as_deref(),
             &route.params,
@@ -93,24 +114,22 @@ pub fn enter(
             conn.scheme,
         )
     });
-    admitted.map_err(|mut refusal| {
-        if let Some(cors) = cors {
-            cors.decorate(
-                head.headers.get(http::header::ORIGIN),
-                refusal.headers_mut(),
-            );
-        }
-        refusal
-    })
+    Entry {
+        decision: decision.map_err(|mut refusal| {
+            decorate(refusal.headers_mut());
+            refusal
+        }),
+        shared_limit,
+    }
 }
 
-/// Take a token from the route's rate limit, if it has one.
+/// Take a token from the route's rate limit, if it has one (or say what to ask Redis).
 fn limit(
     rate_limit: Option<&rate_limit::RateLimit>,
     conn: &ConnInfo,
     head: &http::request::Parts,
-) -> Result<(), auth::Refusal> {
-    rate_limit.map_or(Ok(()), |limit| limit.check(conn, &head.headers))
+) -> Result<Option<rate_limit::Pending>, auth::Refusal> {
+    rate_limit.map_or(Ok(None), |limit| limit.check(conn, &head.headers))
 }
 
 /// Read a route's parameters from the request, or every field that failed.

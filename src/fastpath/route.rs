@@ -112,7 +112,7 @@ impl Common {
         .map_err(named)?
         .map(Box::new);
         let rate_limit = rate_limit
-            .map(|Strict(limit)| RateLimit::from_description(limit, &path).map(Box::new))
+            .map(|Strict(limit)| RateLimit::from_description(limit, &name, &path).map(Box::new))
             .transpose()
             .map_err(named)?;
         let common = Common {

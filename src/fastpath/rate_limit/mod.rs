@@ -1,6 +1,7 @@
 //! Rate limits for routes declared with `@rate_limit`: a token bucket per client,
-//! checked in Rust before auth and before Python. Each server process keeps its own
-//! buckets (with `--processes N` a client may get N times the rate).
+//! checked in Rust before auth and before Python. By default each server process keeps
+//! its own buckets here (with `--processes N` a client may get N times the rate); with
+//! a Redis backend the processes share them (`redis.rs`).
 //!
 //! A bucket holds up to `burst` tokens and gains `rps` per second; a request takes one,
 //! and one that finds none is answered 429 with `Retry-After`. Memory is bounded: each
@@ -10,6 +11,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -22,11 +24,16 @@ use crate::conn::ConnInfo;
 use crate::errors;
 use crate::notice::Notice;
 
+mod redis;
+pub use redis::Pending;
+
 /// Buckets a route keeps at most unless `max_clients` says otherwise.
 const MAX_KEYS: usize = 65_536;
 /// Locks the buckets are spread over, each holding at least `MIN_SHARD` of them.
 const SHARDS: usize = 16;
 const MIN_SHARD: usize = 256;
+/// How long a request waits for Redis at most, unless the route says otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
 /// Whose requests share a bucket.
 #[derive(Debug)]
 enum KeyKind {
@@ -72,6 +79,8 @@ pub struct RateLimit {
     path: String,
     /// That line, at most once a second.
     full: Notice,
+    /// Buckets kept in Redis instead, shared with other processes and machines.
+    shared: Option<Arc<redis::Shared>>,
 }
 
 /// Why a request gets no token.
@@ -86,8 +95,15 @@ enum Refused {
 impl RateLimit {
     /// Compile the route's `rate_limit` description: `rps` (> 0), `burst` (>= 1),
     /// `key` (`"ip"` or `"header:<name>"`), `ipv6_prefix` (1 to 128, default 64) and
-    /// `max_clients` (the buckets kept, default 65536).
-    pub fn from_description(desc: RateLimitDescription, path: &str) -> Result<RateLimit, String> {
+    /// `max_clients` (the buckets kept, default 65536). With a `backend` (a Redis URL)
+    /// the buckets are kept there, namespaced by the route's `name` and `path`, with the
+    /// `failure` policy (`"open"`, the default, or `"closed"`) and `timeout` (seconds,
+    /// default 0.1) of each round trip.
+    pub fn from_description(
+        desc: RateLimitDescription,
+        name: &str,
+        path: &str,
+    ) -> Result<RateLimit, String> {
         let positive = |value: f64, key: &str| match value.is_finite() && value > 0.0 {
             true => Ok(value),
             false => Err(format!("rate_limit {key} must be a positive number")),
@@ -123,8 +139,38 @@ impl RateLimit {
             key,
         );
         limit.ipv6_prefix = ipv6_prefix;
-        limit.set_max_clients(max_clients);
         limit.path = path.to_owned();
+        match desc.backend {
+            Some(url) => {
+                let fail_closed = match desc.failure.as_deref() {
+                    None | Some("open") => false,
+                    Some("closed") => true,
+                    Some(other) => {
+                        return Err(format!(
+                            "rate_limit failure must be \"open\" or \"closed\", not {other:?}"
+                        ))
+                    }
+                };
+                let timeout = match desc.timeout {
+                    None => DEFAULT_TIMEOUT,
+                    Some(t) if t.is_finite() && t > 0.0 && t <= 60.0 => Duration::from_secs_f64(t),
+                    Some(_) => return Err("rate_limit timeout must be 0 to 60 seconds".into()),
+                };
+                let shared = redis::Shared::new(
+                    &url,
+                    timeout,
+                    fail_closed,
+                    name,
+                    path,
+                    limit.rps,
+                    limit.burst,
+                )?;
+                // No buckets here: they are all in Redis.
+                limit.shards = Vec::new();
+                limit.shared = Some(Arc::new(shared));
+            }
+            None => limit.set_max_clients(max_clients),
+        }
         Ok(limit)
     }
 
@@ -139,6 +185,7 @@ impl RateLimit {
             shards: Vec::new(),
             path: String::new(),
             full: Notice::new(),
+            shared: None,
         };
         limit.set_max_clients(MAX_KEYS);
         limit
@@ -152,13 +199,19 @@ impl RateLimit {
         self.shards = (0..shards).map(|_| Mutex::default()).collect();
     }
 
-    /// Take a token for this request's client, or answer 429.
+    /// Take a token for this request's client, or answer 429. A limit kept in Redis
+    /// answers later: its check is returned, to be awaited before the route goes on.
     pub fn check(
         &self,
         conn: &ConnInfo,
         headers: &HeaderMap,
-    ) -> Result<(), Box<Response<ResponseBody>>> {
-        self.take(self.key_of(conn, headers), Instant::now())
+    ) -> Result<Option<Pending>, Box<Response<ResponseBody>>> {
+        let key = self.key_of(conn, headers);
+        if let Some(shared) = &self.shared {
+            return Ok(Some(shared.pending(&key)));
+        }
+        self.take(key, Instant::now())
+            .map(|()| None)
             .map_err(|refused| Box::new(too_many_requests(refused)))
     }
 

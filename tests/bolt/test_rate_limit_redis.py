@@ -13,9 +13,16 @@ import httpx
 import pytest
 import support
 
-from django_bolt import BoltAPI, rate_limit
+from django_bolt import (
+    APIKeyAuthentication,
+    BoltAPI,
+    IsAuthenticated,
+    WebSocket,
+    cors,
+    rate_limit,
+)
 from django_bolt.routing import describe
-from django_bolt.testing import TestClient
+from django_bolt.testing import TestClient, WebSocketRejected
 
 PROJECT = support.BOLT_PROJECT_DIR
 sys.path.insert(0, str(PROJECT))
@@ -173,6 +180,50 @@ def test_testclient_counts_in_redis(redis_server):
     with TestClient(api) as client:
         assert [client.get("/tc").status_code for _ in range(3)] == [200, 200, 429]
     assert redis_server.command("KEYS", "bolt:rl:*").count(":/tc:") == 1
+
+
+def test_the_shared_limit_comes_before_auth_and_keeps_cors(redis_server):
+    api = BoltAPI(rate_limit_backend=redis_server.url)
+    origin = "https://app.example"
+
+    @api.get("/guarded", auth=[APIKeyAuthentication(["k1"])], guards=[IsAuthenticated()])
+    @rate_limit(rps=0.01, burst=2)
+    async def guarded() -> dict:
+        return {}
+
+    @api.get("/cors")
+    @cors(origins=[origin])
+    @rate_limit(rps=0.01, burst=1)
+    async def cross_origin() -> dict:
+        return {}
+
+    with TestClient(api) as client:
+        # Refused requests count too: guessing keys is limited like anything else.
+        assert [client.get("/guarded").status_code for _ in range(3)] == [401, 401, 429]
+        assert client.get("/guarded", headers={"x-api-key": "k1"}).status_code == 429
+        assert client.get("/cors", headers={"origin": origin}).status_code == 200
+        refused = client.get("/cors", headers={"origin": origin})
+        assert refused.status_code == 429
+        # The page may read the refusal.
+        assert refused.headers["access-control-allow-origin"] == origin
+
+
+def test_the_shared_limit_counts_websocket_handshakes(redis_server):
+    api = BoltAPI(rate_limit_backend=redis_server.url)
+
+    @api.websocket("/ws")
+    @rate_limit(rps=0.01, burst=2)
+    async def limited(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text("in")
+
+    with TestClient(api) as client:
+        for _ in range(2):
+            with client.websocket_connect("/ws") as ws:
+                assert ws.receive_text() == "in"
+        with pytest.raises(WebSocketRejected) as refused:
+            client.websocket_connect("/ws")
+        assert refused.value.response.status_code == 429
 
 
 def test_the_backend_is_checked_when_routes_are_described(django_project):

@@ -232,7 +232,7 @@ enum Route<'a> {
 }
 
 impl<'a> Route<'a> {
-    /// `self`, after the shared rate limit of `entry`'s route when it has one.
+    /// `self`, once the route's shared rate limit (if it has one) lets the request in.
     fn after(self, shared_limit: Option<fastpath::rate_limit::Pending>) -> Route<'a> {
         match shared_limit {
             Some(limit) => Route::Limited(limit, Box::new(self)),

@@ -307,6 +307,14 @@ SCENARIOS = (
         headers=("Accept-Encoding: gzip",),
     ),
     Scenario(
+        "bolt-django-mw",
+        "django-bolt route behind the project's default Django MIDDLEWARE (django_middleware=True)",
+        "benches/project",
+        _RUNBOLT,
+        "/mw",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
         "bolt-static",
         "django-bolt static file: a 1.5 KB CSS file of STATIC_ROOT sent from Rust",
         "benches/project",
@@ -524,6 +532,7 @@ RATIOS = (
     (("bolt", "h1"), ("granian-raw-asgi", "h1"), 1.6),
     (("bolt-gzip", "h1"), ("bolt-rows", "h1"), None),
     (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
+    (("bolt-django-mw", "h1"), ("bolt", "h1"), None),
     (("bolt-access-log", "h1"), ("bolt", "h1"), None),
     (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.3),
     (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), 1.3),

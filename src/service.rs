@@ -159,6 +159,11 @@ where
     // are boxed so that the fast path's future stays small.
     match route {
         Route::Bolt(route, values) => {
+            if route.request_param.is_some() {
+                // What `Request.scheme` and `Request.client` read; routes whose
+                // handler never sees the Request skip it.
+                head.extensions.insert(conn);
+            }
             fastpath::serve(
                 &app.bridge,
                 route,

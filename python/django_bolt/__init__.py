@@ -28,7 +28,16 @@ from .cors import CORSConfig, cors
 from .decorators import action, no_compress, skip_middleware
 from .enums import FileSize, MediaType
 from .exceptions import HTTPException
-from .middleware import BaseMiddleware, LoggingMiddleware, TimingMiddleware, middleware
+from .middleware import (
+    BaseMiddleware,
+    DjangoMiddleware,
+    ErrorHandlerMiddleware,
+    LoggingMiddleware,
+    Middleware,
+    MiddlewareProtocol,
+    TimingMiddleware,
+    middleware,
+)
 from .openapi import (
     JsonRenderPlugin,
     OpenAPIConfig,
@@ -59,7 +68,7 @@ from .responses import (
     StreamingResponse,
 )
 from .router import Router
-from .types import DjangoModel, UserType
+from .types import DjangoModel, TimingState, TracingState, UserType
 from .types import Request as RequestProtocol
 from .uploads import UploadFile
 from .views import (
@@ -100,7 +109,9 @@ __all__ = [
     "CursorPagination",
     "Depends",
     "DestroyMixin",
+    "DjangoMiddleware",
     "DjangoModel",
+    "ErrorHandlerMiddleware",
     "FileResponse",
     "FileSize",
     "HTML",
@@ -119,6 +130,8 @@ __all__ = [
     "ListMixin",
     "LoggingMiddleware",
     "MediaType",
+    "Middleware",
+    "MiddlewareProtocol",
     "ModelViewSet",
     "OpenAPIConfig",
     "OptionalCurrentUser",
@@ -142,7 +155,9 @@ __all__ = [
     "StreamingResponse",
     "SwaggerRenderPlugin",
     "TimingMiddleware",
+    "TimingState",
     "Token",
+    "TracingState",
     "UpdateMixin",
     "UploadFile",
     "UserType",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from .auth.guards import checked_protection
 from .compression import CompressionConfig
 from .cors import CORSConfig
-from .middleware import BaseMiddleware, api_middleware
+from .middleware import api_middleware
 from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
 from .rate_limit_backend import check_backend
@@ -43,9 +43,11 @@ class BoltAPI:
     ``openapi_config=OpenAPIConfig(...)`` serves an OpenAPI document of every API served
     with this one, and pages showing it (off by default; see docs/openapi.md).
 
-    ``middleware=[...]`` runs BaseMiddleware classes around every route's handler,
-    ``enable_logging=True`` logs each request, and ``cors=CORSConfig(...)`` is the CORS
-    of routes without ``@cors`` (see docs/middleware.md).
+    ``middleware=[...]`` runs middleware classes around every route's handler,
+    ``django_middleware=True`` (or a list of dotted paths) the project's Django
+    ``MIDDLEWARE`` outside them, ``enable_logging=True`` logs each request, and
+    ``cors=CORSConfig(...)`` is the CORS of routes without ``@cors`` (see
+    docs/middleware.md).
 
     ``exception_handlers={ExcClass: handler}`` (or ``@api.exception_handler(ExcClass)``)
     answers an exception of that class, or of a subclass, with ``handler(exc)``'s
@@ -63,8 +65,9 @@ class BoltAPI:
         validate_response: bool = True,
         compression: CompressionConfig | None = None,
         openapi_config: OpenAPIConfig | None = None,
-        middleware: list[type[BaseMiddleware]] | tuple[type[BaseMiddleware], ...] = (),
+        middleware: list[Any] | tuple[Any, ...] = (),
         enable_logging: bool = False,
+        django_middleware: bool | list[str] | dict[str, Any] | None = None,
         cors: CORSConfig | None = None,
         exception_handlers: dict[type[Exception], Callable[..., Any]] | None = None,
         namespace: str | None = None,
@@ -86,7 +89,7 @@ class BoltAPI:
         if openapi_config is not None and not isinstance(openapi_config, OpenAPIConfig):
             raise TypeError(f"openapi_config must be an OpenAPIConfig, not {openapi_config!r}")
         self.openapi_config = openapi_config
-        self.middleware = api_middleware(middleware, enable_logging)
+        self.middleware = api_middleware(middleware, enable_logging, django_middleware)
         if cors is not None and not isinstance(cors, CORSConfig):
             raise TypeError(f"cors must be a CORSConfig, not {cors!r}")
         self.cors = cors

@@ -1,6 +1,8 @@
 """``@rate_limit(rps=, burst=, key=)``: a token bucket per client, kept and checked in
-Rust before auth and before Python; a client over the limit gets 429 with
-``Retry-After``. Each server process limits on its own (docs/middleware.md)."""
+Rust before Python (and before auth, unless clients are told apart by user or API key);
+a client over the limit gets 429 with ``Retry-After``. Each server process limits on
+its own, unless ``BOLT_RATE_LIMIT_BACKEND`` keeps the buckets in Redis
+(rate_limit_backend.py, docs/middleware.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ Handler = TypeVar("Handler", bound=Callable)
 #: An HTTP header name (RFC 9110 token).
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
+#: The keys naming who authentication found rather than the request itself.
+IDENTITY_KEYS = ("user", "api_key")
+
 
 def rate_limit(
     rps: float,
@@ -26,8 +31,12 @@ def rate_limit(
     """Allow each client ``rps`` requests a second on average, and bursts of up to
     ``burst`` (default: ``rps`` rounded up). ``key="ip"`` tells clients apart by address
     (as trusted proxy headers give it; IPv6 addresses by their first ``ipv6_prefix``
-    bits, a /64 network by default); ``key="header:x-api-key"`` by that header's value,
-    falling back to the address for requests without it.
+    bits, a /64 network by default); ``key="user"`` by the authenticated user (a
+    token's ``sub``) and ``key="api_key"`` by the API key that authenticated the
+    request, both checked after the route's auth; ``key="header:x-api-key"`` (or just
+    ``"x-api-key"``) by that header's value. Each falls back to the address for
+    requests without what it names (no user: an anonymous request, or a Django session,
+    whose user only Python knows).
 
     The route keeps about ``max_clients`` buckets. Only buckets that have refilled are
     forgotten to make room; when every bucket is still limiting someone, a client not
@@ -37,10 +46,7 @@ def rate_limit(
     burst = math.ceil(rps) if burst is None else burst
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
         raise ValueError(f"rate_limit burst must be an int >= 1, not {burst!r}")
-    if not isinstance(key, str) or (
-        key != "ip" and not (key.startswith("header:") and HEADER_NAME.match(key[7:]))
-    ):
-        raise ValueError(f"rate_limit key must be 'ip' or 'header:<name>', not {key!r}")
+    key = _key(key)
     if (
         isinstance(ipv6_prefix, bool)
         or not isinstance(ipv6_prefix, int)
@@ -64,6 +70,18 @@ def rate_limit(
         return handler
 
     return decorate
+
+
+def _key(key: object) -> str:
+    """``key`` as Rust reads it: ``ip``, ``user``, ``api_key`` or ``header:<name>``."""
+    if isinstance(key, str) and (key == "ip" or key in IDENTITY_KEYS):
+        return key
+    if isinstance(key, str) and HEADER_NAME.match(key.removeprefix("header:")):
+        return "header:" + key.removeprefix("header:")
+    raise ValueError(
+        f"rate_limit key must be 'ip', 'user', 'api_key' or a header name "
+        f"('header:<name>'), not {key!r}"
+    )
 
 
 def describe_rate_limit(handler: Callable[..., Any]) -> dict[str, Any] | None:

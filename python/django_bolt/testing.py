@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import httpx
 from asgiref.current_thread_executor import CurrentThreadExecutor
-from asgiref.sync import sync_to_async
+from asgiref.sync import AsyncToSync, sync_to_async
 
 from ._core import App, Bridge, InProcess
 from .api import BoltAPI, route_table
@@ -71,9 +71,11 @@ class _TestLoop(asyncio.SelectorEventLoop):
 
     def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> Any:
         # A CurrentThreadExecutor is already a test thread waiting (asgiref's nested
-        # async_to_sync): sending its work elsewhere would deadlock.
+        # async_to_sync): sending its work elsewhere would deadlock. Work of a task an
+        # async_to_sync of the test's thread started (the layers inside Django
+        # middleware) goes to that one, which the thread is waiting in.
         if self.caller is not None and not isinstance(executor, CurrentThreadExecutor):
-            executor = self.caller
+            executor = getattr(AsyncToSync.executors, "current", None) or self.caller
         return super().run_in_executor(executor, func, *args)
 
 

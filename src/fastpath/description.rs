@@ -271,6 +271,16 @@ description! {
         pub keys: Option<Vec<(String, Vec<String>)>>,
         #[pyo3(default)]
         pub cookie: Option<String>,
+        #[pyo3(default, from_py_with = optional_truthy)]
+        pub csrf: Option<bool>,
+        #[pyo3(default)]
+        pub trusted_origins: Option<Vec<String>>,
+        #[pyo3(default)]
+        pub jwks_url: Option<String>,
+        #[pyo3(default)]
+        pub jwks: Option<String>,
+        #[pyo3(default)]
+        pub jwks_refresh_interval: Option<u64>,
     }
 }
 

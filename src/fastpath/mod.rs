@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 
 use crate::admission::Gate;
 use crate::body::{BoxError, ResponseBody};
-use crate::conn::{ConnInfo, Scheme};
+use crate::conn::ConnInfo;
 use crate::errors;
 use crate::python::BridgeInner;
 use params::{RequestParts, Source, Value};
@@ -54,20 +54,28 @@ impl Admission {
     }
 }
 
-/// Let a request into a route: auth and guards first (401/403), then its parameters
-/// (422). Nothing of the route runs for a request refused here. The identity learns the
-/// connection's `scheme`: a session's CSRF check compares `Origin` and `Referer` with it.
+/// Let a request into a route: auth and guards first (401/403), then a rate limit that
+/// counts by user or API key (429), then its parameters (422). Nothing of the route runs
+/// for a request refused here. A limit kept in Redis is not asked here: its check is
+/// left in `shared_limit`. The identity learns the connection's `scheme`: a session's
+/// CSRF check compares `Origin` and `Referer` with it.
 fn admit(
     protection: Option<&auth::Protection>,
     specs: &[params::ParamSpec],
     path_params: matchit::Params<'_, '_>,
     parts: &http::request::Parts,
-    scheme: Scheme,
+    conn: &ConnInfo,
+    limit_by_identity: Option<&rate_limit::RateLimit>,
+    shared_limit: &mut Option<rate_limit::Pending>,
 ) -> Result<Admission, auth::Refusal> {
     let identity = match protection {
-        Some(protection) => protection.check(&parts.headers)?,
+        Some(protection) => protection.check(conn, parts)?,
         None => None,
     };
+    if let Some(limit) = limit_by_identity {
+        *shared_limit = limit.check(conn, &parts.headers, identity.as_ref())?;
+    }
+    let scheme = conn.scheme;
     let identity = identity.map(|identity| auth::Identity { scheme, ..identity });
     let values = read_params(specs, path_params, parts)
         .map_err(|failures| Box::new(errors::unprocessable(&failures)))?;
@@ -82,8 +90,8 @@ pub struct Entry {
 }
 
 /// Let a request into a Bolt route, or a handshake into a Bolt WebSocket route: its
-/// rate limit (429), then `admit`. A refusal of a CORS route is marked for the origin,
-/// so that the page may read it.
+/// rate limit (429; after auth when it counts by user or API key), then `admit`. A
+/// refusal of a CORS route is marked for the origin, so that the page may read it.
 pub fn enter(
     route: &route::Common,
     cors: Option<&cors::Cors>,
@@ -91,28 +99,35 @@ pub fn enter(
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
 ) -> Entry {
-    let decorate = |headers: &mut http::HeaderMap| {
-        if let Some(cors) = cors {
-            cors.decorate(head.headers.get(http::header::ORIGIN), headers);
-        }
+    let (by_identity, by_client) = match route.rate_limit.as_deref() {
+        Some(limit) if limit.after_auth() => (Some(limit), None),
+        limit => (None, limit),
     };
     let mut shared_limit = None;
-    let decision = limit(route.rate_limit.as_deref(), conn, head).and_then(|pending| {
-        shared_limit = pending.map(|pending| match cors {
-            Some(_) => {
-                let mut headers = http::HeaderMap::new();
-                decorate(&mut headers);
-                pending.with_headers(headers)
-            }
-            None => pending,
-        });
+    let decision = limit(by_client, conn, head).and_then(|pending| {
+        shared_limit = pending;
         admit(
             route.protection.as_deref(),
             &route.params,
             path_params,
             head,
-            conn.scheme,
+            conn,
+            by_identity,
+            &mut shared_limit,
         )
+    });
+    let decorate = |headers: &mut http::HeaderMap| {
+        if let Some(cors) = cors {
+            cors.decorate(head.headers.get(http::header::ORIGIN), headers);
+        }
+    };
+    let shared_limit = shared_limit.map(|pending| match cors {
+        Some(_) => {
+            let mut headers = http::HeaderMap::new();
+            decorate(&mut headers);
+            pending.with_headers(headers)
+        }
+        None => pending,
     });
     Entry {
         decision: decision.map_err(|mut refusal| {
@@ -129,7 +144,7 @@ fn limit(
     conn: &ConnInfo,
     head: &http::request::Parts,
 ) -> Result<Option<rate_limit::Pending>, auth::Refusal> {
-    rate_limit.map_or(Ok(None), |limit| limit.check(conn, &head.headers))
+    rate_limit.map_or(Ok(None), |limit| limit.check(conn, &head.headers, None))
 }
 
 /// Read a route's parameters from the request, or every field that failed.

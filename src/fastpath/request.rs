@@ -20,6 +20,13 @@ pub struct Request {
 }
 
 impl Request {
+    fn conn(&self) -> Option<&crate::conn::ConnInfo> {
+        self.head
+            .extensions
+            .get::<std::sync::Arc<crate::conn::ConnInfo>>()
+            .map(|c| &**c)
+    }
+
     pub fn new(py: Python<'_>, head: http::request::Parts, body: Bytes) -> Self {
         Request {
             head,
@@ -49,6 +56,20 @@ impl Request {
     #[getter]
     fn query_string(&self) -> &str {
         self.head.uri.query().unwrap_or("")
+    }
+
+    /// `https` on a TLS connection (or one a trusted proxy said was), else `http`.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.conn().map_or("http", |conn| conn.scheme.as_str())
+    }
+
+    /// The client's `(address, port)` (after a trusted proxy's word), or None when
+    /// unknown (under the TestClient).
+    #[getter]
+    fn client(&self) -> Option<(String, u16)> {
+        let addr = self.conn()?.client?;
+        Some((addr.ip().to_string(), addr.port()))
     }
 
     /// The host the client asked for: HTTP/2's and HTTP/3's `:authority`, else `Host`.
@@ -143,6 +164,18 @@ impl Request {
     #[setter]
     fn set_auth(&self, auth: Py<PyAny>) {
         *self.auth.lock() = Some(auth);
+    }
+
+    /// Any other attribute is read from `state`: what Django middleware sets on its
+    /// request (`session`, `LANGUAGE_CODE`, a tenant, ...) reaches the handler as
+    /// `request.<name>`, as it would on Django's request.
+    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        match self.state.bind(py).get_item(name)? {
+            Some(value) => Ok(value.unbind()),
+            None => Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+                "'Request' object has no attribute '{name}'"
+            ))),
+        }
     }
 
     fn __repr__(&self) -> String {

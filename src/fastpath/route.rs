@@ -111,6 +111,9 @@ impl Common {
         )
         .map_err(named)?
         .map(Box::new);
+        if let Some(protection) = &protection {
+            py.detach(|| protection.wait_for_keys());
+        }
         let rate_limit = rate_limit
             .map(|Strict(limit)| RateLimit::from_description(limit, &name, &path).map(Box::new))
             .transpose()

@@ -297,7 +297,10 @@ pub fn jwt(data: &[u8]) {
                 .expect("a valid JWT backend")
                 .expect("with a backend")
         });
-        match protection.check(&headers) {
+        let mut head = http::Request::new(()).into_parts().0;
+        head.headers = headers;
+        let conn = crate::conn::ConnInfo::new(None, None, crate::conn::Scheme::Http, None);
+        match protection.check(&conn, &head) {
             Ok(Some(identity)) => {
                 identity.to_py(py).expect("claims convert to Python");
             }

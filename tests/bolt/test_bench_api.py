@@ -111,3 +111,17 @@ def test_rejection_scenario_gets_its_status(server, scenario):
     assert status == scenario.status, answer
     if status != 204:
         assert isinstance(run.json_or_none(answer), dict) or scenario.name == "bolt-404"
+
+
+def test_the_django_middleware_scenario_runs_the_default_stack(server):
+    """bolt-django-mw's route answers the bolt route's JSON behind Django's MIDDLEWARE
+    (their headers are on it), over a real socket; the plain route stays without."""
+    [scenario] = [s for s in run.SCENARIOS if s.name == "bolt-django-mw"]
+    with support.make_client(server.base_url, "http1") as client:
+        behind = client.get(scenario.path)
+        plain = client.get("/")
+    assert behind.status_code == 200
+    assert behind.json() == plain.json() == {"message": "hello"}
+    assert behind.headers["x-frame-options"] == "DENY"  # XFrameOptionsMiddleware
+    assert behind.headers["x-content-type-options"] == "nosniff"  # SecurityMiddleware
+    assert "x-frame-options" not in plain.headers

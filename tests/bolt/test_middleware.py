@@ -318,7 +318,7 @@ def test_http_only_decorators_are_refused_on_a_websocket_route():
 
 
 def test_bad_rate_limits_are_refused_at_declaration():
-    for kwargs in ({"rps": 0}, {"rps": 1, "burst": 0}, {"rps": 1, "key": "user"}):
+    for kwargs in ({"rps": 0}, {"rps": 1, "burst": 0}, {"rps": 1, "key": "no such key"}):
         with pytest.raises(ValueError, match="rate_limit"):
             rate_limit(**kwargs)
     with pytest.raises(ValueError, match="key"):
@@ -494,3 +494,114 @@ def test_routes_without_middleware_keep_the_direct_call():
     assert described["/plain"]["handler"] is plain
     assert described["/plain"]["request_param"] is None
     assert described["/layered"]["handler"] is not layered
+
+
+# ---- middleware written for the original django-bolt -------------------------------------
+
+
+def test_django_shaped_middleware_runs_around_the_route(client):
+    response = client.get("/mw/shaped")
+    assert response.status_code == 200
+    assert response.json() == {"shaped": "yes", "has_request_id": True}
+    assert response.headers["x-shaped"] == "1"
+    assert response.headers["x-watched"] == "1"
+    assert response.headers["x-request-id"]  # the server's, or one of its own
+    assert response.headers["x-response-time"].endswith("s")
+
+
+def test_excluded_paths_pass_a_middleware_by(client):
+    response = client.get("/mw/shaped/healthz")
+    assert response.json() == {"ok": True}
+    assert response.headers["x-shaped"] == "1"
+    assert "x-watched" not in response.headers
+
+
+def test_error_handler_middleware_answers_500_inside_the_outer_layers(client):
+    response = client.get("/mw/shaped/broken")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert "x-shaped" not in response.headers  # ErrorHandler is outside DjangoShaped
+
+
+def test_skip_middleware_star_leaves_every_python_middleware_out(client):
+    response = client.get("/mw/shaped/bare")
+    assert response.json() == {"bare": True}
+    assert "x-shaped" not in response.headers and "x-layers" not in response.headers
+
+
+def test_old_and_new_module_paths_are_one_implementation():
+    import django_bolt
+    import django_bolt.logging as bolt_logging
+    from django_bolt.middleware import LoggingMiddleware as from_middleware
+    from django_bolt.middleware import Middleware, MiddlewareProtocol, cors, rate_limit
+
+    assert bolt_logging.LoggingMiddleware is from_middleware is django_bolt.LoggingMiddleware
+    assert (cors, rate_limit) == (django_bolt.cors, django_bolt.rate_limit)
+    assert issubclass(Middleware, django_bolt.BaseMiddleware)
+    assert isinstance(mwapp.DjangoShaped(None), MiddlewareProtocol)
+
+
+def test_logging_config_levels_skips_and_slow_only(caplog):
+    from django_bolt.logging import LoggingConfig, create_logging_middleware
+
+    quiet = create_logging_middleware(
+        "tests.requests", skip_paths={"/skipped"}, min_duration_ms=60_000
+    )
+    api = BoltAPI(middleware=[quiet], enable_logging=True)
+
+    @api.get("/ok")
+    async def ok():
+        return {}
+
+    @api.get("/skipped")
+    async def skipped():
+        raise HTTPException(404)
+
+    @api.get("/missing")
+    async def missing():
+        raise HTTPException(404)
+
+    with (
+        caplog.at_level(logging.DEBUG, logger="tests.requests"),
+        TestClient(api) as client,
+    ):
+        client.get("/ok")
+        client.get("/skipped")
+        client.get("/missing")
+    records = [r for r in caplog.records if r.name == "tests.requests"]
+    # /ok was faster than 60 s (not logged), /skipped is skipped, the 404 is a WARNING.
+    assert [(r.levelname, r.getMessage().rsplit(" ", 1)[0]) for r in records] == [
+        ("WARNING", "GET /missing 404")
+    ]
+    assert records[0].status_code == 404
+    # enable_logging added no second LoggingMiddleware beside the configured one.
+    assert not [r for r in caplog.records if r.name == "django_bolt"]
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        create_logging_middleware(no_such_option=True)
+    with pytest.raises(ValueError, match="sample_rate"):
+        LoggingConfig(sample_rate=2)
+
+
+def test_timing_middleware_keeps_the_servers_request_id(client):
+    response = client.get("/mw/shaped", headers={"X-Request-ID": "req-from-proxy-1"})
+    assert response.headers["x-request-id"] == "req-from-proxy-1"
+
+
+def test_request_attributes_come_from_state_else_attribute_error():
+    api = BoltAPI()
+
+    @api.get("/attrs")
+    async def attrs(request: Request):
+        request.state["tenant"] = "acme"
+        try:
+            request.missing  # noqa: B018
+        except AttributeError as exc:
+            error = str(exc)
+        return {"tenant": request.tenant, "error": error, "has": hasattr(request, "nope")}
+
+    with TestClient(api) as client:
+        assert client.get("/attrs").json() == {
+            "tenant": "acme",
+            "error": "'Request' object has no attribute 'missing'",
+            "has": False,
+        }

@@ -208,6 +208,25 @@ def test_the_shared_limit_comes_before_auth_and_keeps_cors(redis_server):
         assert refused.headers["access-control-allow-origin"] == origin
 
 
+def test_a_shared_limit_by_api_key_counts_each_key_apart(redis_server):
+    api = BoltAPI(rate_limit_backend=redis_server.url)
+
+    @api.get("/keyed", auth=[APIKeyAuthentication(["first-key", "second-key"])])
+    @rate_limit(rps=0.01, burst=2, key="api_key")
+    async def keyed() -> dict:
+        return {}
+
+    with TestClient(api) as client:
+        first = [client.get("/keyed", headers={"x-api-key": "first-key"}) for _ in range(3)]
+        assert [r.status_code for r in first] == [200, 200, 429]
+        assert client.get("/keyed", headers={"x-api-key": "second-key"}).status_code == 200
+        # Auth refuses a bad key before the limit counts it.
+        assert client.get("/keyed", headers={"x-api-key": "wrong"}).status_code == 401
+    keys = redis_server.command("KEYS", "bolt:rl:*").split()
+    assert len(keys) == 2, keys
+    assert all(":key:" in key and "first" not in key for key in keys), keys
+
+
 def test_the_shared_limit_counts_websocket_handshakes(redis_server):
     api = BoltAPI(rate_limit_backend=redis_server.url)
 

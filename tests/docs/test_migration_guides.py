@@ -124,13 +124,7 @@ def test_the_guides_are_linked_from_the_readme_and_the_index():
 
 # What docs/migrate/django-bolt.md says code written for the original django-bolt must
 # change today. When one of these names arrives, the guide must say so: update it.
-MISSING_TODAY = [
-    ("django_bolt.middleware", "cors"),
-    ("django_bolt.middleware", "rate_limit"),
-    ("django_bolt.middleware", "no_compress"),
-    ("django_bolt.middleware", "skip_middleware"),
-    ("django_bolt.logging", "LoggingConfig"),
-]
+MISSING_TODAY = []
 AVAILABLE_TODAY = [
     ("django_bolt", "Router"),
     ("django_bolt.router", "Router"),
@@ -255,11 +249,10 @@ def test_names_the_guide_says_to_use_exist(module, name):
     assert offers(module, name)
 
 
-def test_boltapi_has_viewset_and_mount_but_no_django_middleware_yet():
-    api = BoltAPI()
+def test_boltapi_has_viewset_mount_and_django_middleware():
+    api = BoltAPI(django_middleware=False)
     assert hasattr(api, "viewset") and hasattr(api, "mount")
-    with pytest.raises(TypeError, match="django_middleware"):
-        BoltAPI(django_middleware=True)
+    assert api.middleware == ()
 
 
 def test_boltapi_takes_enable_logging():

@@ -16,6 +16,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_bolt",
+    # The bolt-django-mw scenario's API (django_middleware=True).
+    "benchmw",
     # Its default browsable-API renderer needs its templates.
     "rest_framework",
 ]

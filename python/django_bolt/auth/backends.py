@@ -14,6 +14,10 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..rate_limit import HEADER_NAME
+from .csrf import csrf_description
+from .jwks import JwksSource
+
 __all__ = [
     "APIKeyAuthentication",
     "AuthBackend",
@@ -64,7 +68,14 @@ class JWTAuthentication(AuthBackend):
     "access"; a token declaring no type is accepted. ``token_types=None`` checks nothing.
 
     ``secret`` is the HMAC secret (default: ``settings.BOLT_JWT_SECRET``, else
-    ``settings.SECRET_KEY``), or the PEM public key for RS*/PS*/ES*/EdDSA algorithms.
+    ``settings.SECRET_KEY``), or the PEM public key for RS*/PS*/ES*/EdDSA algorithms
+    (``public_key=`` says the same more plainly). An identity provider's keys come from
+    its JSON Web Key Set instead: ``jwks_url`` (see ``jwks.py``), or the document
+    itself as ``jwks``.
+
+    ``cookie`` also reads the token from that cookie (a browser's ``HttpOnly`` one),
+    after the header. A request whose token came from the cookie and whose method is
+    unsafe must come from this site (``csrf=True``, see ``csrf.py``), or it is a 403.
 
     ``request.user`` is the Django user whose primary key is the ``sub`` claim (a 401 if
     it is gone or inactive); with ``load_user=False`` (tokens from another issuer, or no
@@ -96,10 +107,29 @@ class JWTAuthentication(AuthBackend):
         revocation_store: Any | None = None,
         token_type: str | None = None,
         require_jti: bool = False,
+        cookie: str | None = None,
+        csrf: bool = True,
+        public_key: str | bytes | None = None,
+        jwks_url: str | None = None,
+        jwks: Mapping[str, Any] | str | None = None,
+        jwks_refresh_interval: int = 300,
+        oidc_issuer: str | None = None,
     ) -> None:
         super().__init__(header)
+        if oidc_issuer is not None:
+            raise ValueError(
+                "JWTAuthentication(oidc_issuer=...) is not offered: pass jwks_url= (the "
+                "jwks_uri of the issuer's /.well-known/openid-configuration) and issuer="
+            )
         self.load_user = load_user
-        self.secret = secret
+        if public_key is not None and secret is not None:
+            raise ValueError("JWTAuthentication takes secret= or public_key=, not both")
+        self.secret = secret if public_key is None else public_key
+        self.cookie = _cookie_name(cookie)
+        self.csrf = bool(csrf)
+        self.jwks = JwksSource.configure(
+            jwks_url, jwks, jwks_refresh_interval, self.secret, audience, issuer
+        )
         self.algorithms = _strings(algorithms)
         if not self.algorithms:
             raise ValueError("JWTAuthentication needs at least one algorithm")
@@ -124,9 +154,11 @@ class JWTAuthentication(AuthBackend):
             self.required_claims.append("jti")
 
     def describe(self) -> dict[str, Any]:
+        keys = self.jwks.describe() if self.jwks else {"secret": _bytes(self.key())}
         return {
             **super().describe(),
-            "secret": _bytes(self.secret if self.secret is not None else jwt_secret()),
+            **keys,
+            **({"cookie": self.cookie, **csrf_description(self.csrf)} if self.cookie else {}),
             "algorithms": self.algorithms,
             "audience": self.audience,
             "issuer": self.issuer,
@@ -135,6 +167,10 @@ class JWTAuthentication(AuthBackend):
             "token_types": self.token_types,
             "load_user": self.load_user,
         }
+
+    def key(self) -> str | bytes:
+        """The secret or PEM public key tokens are checked with (not with ``jwks``)."""
+        return self.secret if self.secret is not None else jwt_secret()
 
 
 class APIKeyAuthentication(AuthBackend):
@@ -245,6 +281,12 @@ def jwt_secret() -> str:
             "SECRET_KEY (or BOLT_JWT_SECRET)"
         )
     return secret
+
+
+def _cookie_name(name: str | None) -> str | None:
+    if name is not None and not (name and HEADER_NAME.match(name)):
+        raise ValueError(f"JWTAuthentication: cookie {name!r} is not a cookie name")
+    return name
 
 
 def _setting(name: str, default: Any) -> Any:

@@ -66,7 +66,14 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
         # Middleware needs the Request, even when the handler does not take it.
         key = request_param or dependencies.REQUEST_KEY
         handler = Chain(
-            layers, handler, is_async, key, request_param is not None, finalize_result, on_error
+            layers,
+            handler,
+            is_async,
+            key,
+            request_param is not None,
+            finalize_result,
+            on_error,
+            view=route.handler,
         )
         request_param, is_async = key, True
     # Only the checks need the Request: they take it from the handler's arguments.

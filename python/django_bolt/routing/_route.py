@@ -14,7 +14,6 @@ from ..compression import CompressionConfig
 from ..cors import CORSConfig
 from ..dependencies import Dependency
 from ..guards import Guard
-from ..middleware import BaseMiddleware
 from ..param_functions import ParamMarker
 
 
@@ -72,7 +71,7 @@ class Route:
     guards: list[Guard] = field(default_factory=list)
     #: The API's CORS (a route's ``@cors`` replaces it) and Python middleware.
     cors: CORSConfig | None = None
-    middleware: tuple[type[BaseMiddleware], ...] = ()
+    middleware: tuple[Any, ...] = ()
     #: The API's ``rate_limit_backend`` (None: ``BOLT_RATE_LIMIT_BACKEND``).
     rate_limit_backend: str | None = None
     #: The API's custom exception handlers (its own dict: later ones apply too).

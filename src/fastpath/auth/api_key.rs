@@ -1,11 +1,13 @@
 //! API keys: a header compared against the configured keys, in constant time.
 
+use std::sync::Arc;
+
 use super::identity::Identity;
 
 /// `APIKeyAuthentication(...)`, compiled: each key with the permissions it grants.
 /// Without keys (none configured) it accepts none: its routes fail closed.
 pub struct ApiKeyBackend {
-    keys: Vec<(Vec<u8>, Vec<String>)>,
+    keys: Vec<(Arc<str>, Vec<String>)>,
 }
 
 impl ApiKeyBackend {
@@ -15,7 +17,7 @@ impl ApiKeyBackend {
         }
         let keys = keys
             .into_iter()
-            .map(|(key, permissions)| (key.into_bytes(), permissions))
+            .map(|(key, permissions)| (Arc::from(key), permissions))
             .collect();
         Ok(ApiKeyBackend { keys })
     }
@@ -26,14 +28,15 @@ impl ApiKeyBackend {
         }
         // Every key is compared in full, so timing tells nothing about which is close.
         let mut found = None;
-        for (key, permissions) in &self.keys {
-            if constant_time_eq(key, presented.as_bytes()) {
-                found = Some(permissions);
+        for entry in &self.keys {
+            if constant_time_eq(entry.0.as_bytes(), presented.as_bytes()) {
+                found = Some(entry);
             }
         }
-        let permissions = found.ok_or("API key is not valid")?;
+        let (key, permissions) = found.ok_or("API key is not valid")?;
         Ok(Identity {
             backend: "api_key",
+            api_key: Some(key.clone()),
             permissions: permissions.clone(),
             ..Identity::default()
         })

@@ -1,5 +1,7 @@
 //! `Identity`: who authentication found behind a request, and how Python sees it.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::{Map, Value};
@@ -26,6 +28,9 @@ pub struct Identity {
     /// A permission guard Rust could not grant is left to Python, which asks Django
     /// about the user (`django_bolt.permissions`); every other guard passed.
     pub check_permissions: bool,
+    /// The API key that authenticated the request (`@rate_limit(key="api_key")`
+    /// counts by it); shared with the backend, never copied.
+    pub api_key: Option<Arc<str>>,
     /// A JWT's whole payload; `None` for an API key.
     pub claims: Option<Map<String, Value>>,
     /// A session cookie Rust cannot verify: Python loads the session and runs the guards.

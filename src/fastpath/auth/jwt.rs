@@ -2,6 +2,8 @@
 //! `create_jwt_for_user` from Python.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -10,10 +12,11 @@ use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
 use super::identity::Identity;
+use super::jwks::{KeySet, Missing};
 
 /// `JWTAuthentication(...)`, compiled: the key and what a token must satisfy.
 pub struct JwtBackend {
-    key: DecodingKey,
+    verifier: Verifier,
     validation: Validation,
     /// Every claim a token must carry (jsonwebtoken checks only the registered ones).
     required_claims: Vec<String>,
@@ -23,9 +26,26 @@ pub struct JwtBackend {
     user_from_claims: bool,
 }
 
+/// What checks a token's signature.
+enum Verifier {
+    Key(DecodingKey),
+    /// A JSON Web Key Set: the token's `kid` picks the key.
+    Set(Arc<KeySet>),
+}
+
+/// Where a backend's keys come from.
+pub enum Keys {
+    /// The shared secret, or the PEM public key of an asymmetric algorithm.
+    Secret(Vec<u8>),
+    /// A JWKS document.
+    Document(String),
+    /// A JWKS URL, fetched again every `refresh_every` seconds.
+    Fetched { url: String, refresh_every: u64 },
+}
+
 /// What `JWTAuthentication.describe()` hands over.
 pub struct JwtSettings {
-    pub secret: Vec<u8>,
+    pub keys: Keys,
     pub algorithms: Vec<String>,
     pub audience: Vec<String>,
     pub issuer: Vec<String>,
@@ -46,10 +66,20 @@ impl JwtBackend {
         let first = *algorithms
             .first()
             .ok_or("JWTAuthentication needs an algorithm")?;
-        if algorithms.iter().any(|a| family(*a) != family(first)) {
+        let secret = match &settings.keys {
+            Keys::Secret(secret) => Some(secret),
+            _ => None,
+        };
+        if secret.is_some() && algorithms.iter().any(|a| family(*a) != family(first)) {
             return Err("JWTAuthentication's algorithms must share one key type".into());
         }
-        let key = decoding_key(first, &settings.secret)?;
+        if secret.is_none() && algorithms.iter().any(|a| family(*a) == KeyKind::Secret) {
+            return Err(
+                "JWTAuthentication with a key set takes public-key algorithms \
+                        (RS256, ES256, ...), not HS*"
+                    .into(),
+            );
+        }
         let mut validation = Validation::new(first);
         validation.algorithms = algorithms;
         validation.leeway = settings.leeway;
@@ -69,8 +99,19 @@ impl JwtBackend {
         let token_types = settings
             .token_types
             .map(|types| types.iter().map(|t| t.to_ascii_lowercase()).collect());
+        let verifier = match settings.keys {
+            Keys::Secret(secret) => Verifier::Key(decoding_key(first, &secret)?),
+            Keys::Document(document) => {
+                Verifier::Set(KeySet::from_document(&document, &validation)?)
+            }
+            Keys::Fetched { url, refresh_every } => Verifier::Set(KeySet::fetched(
+                &url,
+                Duration::from_secs(refresh_every),
+                &validation,
+            )?),
+        };
         Ok(JwtBackend {
-            key,
+            verifier,
             validation,
             required_claims: settings.required_claims,
             token_types,
@@ -78,10 +119,31 @@ impl JwtBackend {
         })
     }
 
+    /// Wait for the first fetch of a key set from a URL (nothing for other keys).
+    pub fn wait_for_keys(&self) {
+        if let Verifier::Set(set) = &self.verifier {
+            set.wait_for_first_fetch();
+        }
+    }
+
     /// The identity a token proves, or why it proves none.
     pub fn authenticate(&self, token: &str) -> Result<Identity, String> {
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
-            .map_err(|err| refusal(err.kind()))?;
+        let data = match &self.verifier {
+            Verifier::Key(key) => jsonwebtoken::decode(token, key, &self.validation),
+            Verifier::Set(set) => {
+                let header =
+                    jsonwebtoken::decode_header(token).map_err(|err| refusal(err.kind()))?;
+                let key = set
+                    .key(header.kid.as_deref())
+                    .map_err(|missing| match missing {
+                        Missing::UnknownKid => "Token key id is not in the key set",
+                        Missing::Unavailable => "Token signing keys are unavailable",
+                    })?;
+                jsonwebtoken::decode(token, &key.key, &key.validation)
+            }
+        };
+        let data: jsonwebtoken::TokenData<Map<String, Value>> =
+            data.map_err(|err| refusal(err.kind()))?;
         let claims = data.claims;
         if let Some(missing) = self
             .required_claims
@@ -267,7 +329,7 @@ mod tests {
 
     fn backend(audience: &[&str]) -> JwtBackend {
         JwtBackend::new(JwtSettings {
-            secret: b"s3cret".to_vec(),
+            keys: Keys::Secret(b"s3cret".to_vec()),
             algorithms: vec!["HS256".into()],
             audience: audience.iter().map(|a| a.to_string()).collect(),
             issuer: Vec::new(),
@@ -419,7 +481,7 @@ mod tests {
     #[test]
     fn algorithms_of_different_key_types_are_refused() {
         let settings = JwtSettings {
-            secret: b"s".to_vec(),
+            keys: Keys::Secret(b"s".to_vec()),
             algorithms: vec!["HS256".into(), "RS256".into()],
             audience: Vec::new(),
             issuer: Vec::new(),

@@ -13,9 +13,11 @@
 //! is decided here, and Python asks Django about that user's permissions.
 
 mod api_key;
+mod csrf;
 mod decode;
 mod guards;
 mod identity;
+mod jwks;
 mod jwt;
 mod session;
 
@@ -23,13 +25,16 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
 use super::description::{AuthDescription, GuardDescription};
 use crate::body::ResponseBody;
+use crate::conn::ConnInfo;
 use crate::errors;
+use crate::fastpath::cookies;
 use api_key::ApiKeyBackend;
+use csrf::OriginCheck;
 pub use decode::decode_jwt;
 use guards::{Denial, Guard};
 pub use identity::Identity;
 pub use jwt::encode_jwt;
-use jwt::{JwtBackend, JwtSettings};
+use jwt::{JwtBackend, JwtSettings, Keys};
 use session::SessionBackend;
 
 enum Backend {
@@ -42,6 +47,21 @@ enum Backend {
 struct Authenticator {
     backend: Backend,
     header: HeaderName,
+    /// `JWTAuthentication(cookie=...)`: the cookie read when the header is absent.
+    cookie: Option<Box<TokenCookie>>,
+}
+
+/// A cookie a token may come in, and the cross-site check of the requests it
+/// authenticates (`None` with `csrf=False`).
+struct TokenCookie {
+    name: String,
+    csrf: Option<OriginCheck>,
+}
+
+/// Credentials a request carries, and whether a browser attached them by itself.
+struct Credentials<'h> {
+    value: &'h [u8],
+    from_cookie: bool,
 }
 
 /// A route's auth backends and guards.
@@ -57,11 +77,31 @@ pub struct Protection {
 
 impl Authenticator {
     /// The credentials the request carries for this backend, if any: the token of an
-    /// `Authorization: Bearer` header, or the whole value of any other header.
-    fn credentials<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
+    /// `Authorization: Bearer` header, or the whole value of any other header, else
+    /// the backend's cookie.
+    fn credentials<'h>(&self, headers: &'h HeaderMap) -> Option<Credentials<'h>> {
         if let Backend::Session(session) = &self.backend {
-            return session.credentials(headers);
+            let value = session.credentials(headers)?;
+            return Some(Credentials {
+                value,
+                from_cookie: false, // Python makes Django's own CSRF check
+            });
         }
+        let from_header = self.header_credentials(headers).map(|value| Credentials {
+            value,
+            from_cookie: false,
+        });
+        from_header.or_else(|| {
+            let cookie = self.cookie.as_ref()?;
+            let value = cookies::raw(headers, &cookie.name).filter(|v| !v.is_empty())?;
+            Some(Credentials {
+                value,
+                from_cookie: true,
+            })
+        })
+    }
+
+    fn header_credentials<'h>(&self, headers: &'h HeaderMap) -> Option<&'h [u8]> {
         let value = headers.get(&self.header)?.as_bytes();
         if self.header != header::AUTHORIZATION {
             return Some(value.trim_ascii());
@@ -93,6 +133,16 @@ impl Authenticator {
 
     fn is_session(&self) -> bool {
         matches!(self.backend, Backend::Session(_))
+    }
+
+    /// The cross-site check of a request its cookie authenticated (a 403 if it fails).
+    fn check_origin(&self, conn: &ConnInfo, head: &http::request::Parts) -> Result<(), Refusal> {
+        let check = self.cookie.as_ref().and_then(|cookie| cookie.csrf.as_ref());
+        check.map_or(Ok(()), |check| {
+            check
+                .check(conn, head)
+                .map_err(|reason| Box::new(errors::detail(StatusCode::FORBIDDEN, &reason)))
+        })
     }
 }
 
@@ -140,19 +190,36 @@ impl Protection {
         })
     }
 
+    /// Wait for the first fetch of the key sets its JWT backends fetch from a URL, so
+    /// that the first requests find keys (a few seconds at most, when it fails).
+    pub fn wait_for_keys(&self) {
+        for authenticator in &self.authenticators {
+            if let Backend::Jwt(jwt) = &authenticator.backend {
+                jwt.wait_for_keys();
+            }
+        }
+    }
+
     /// Who sent the request, or the 401/403 that keeps them out.
-    pub fn check(&self, headers: &HeaderMap) -> Result<Option<Identity>, Refusal> {
+    pub fn check(
+        &self,
+        conn: &ConnInfo,
+        head: &http::request::Parts,
+    ) -> Result<Option<Identity>, Refusal> {
         let mut failure = None;
         let mut identity = None;
         for authenticator in &self.authenticators {
-            let Some(credentials) = authenticator.credentials(headers) else {
+            let Some(credentials) = authenticator.credentials(&head.headers) else {
                 continue;
             };
             if authenticator.is_session() && failure.is_some() {
                 break; // a bad token is refused: whether the session is good is unknown
             }
-            match authenticator.authenticate(credentials) {
+            match authenticator.authenticate(credentials.value) {
                 Ok(found) => {
+                    if credentials.from_cookie {
+                        authenticator.check_origin(conn, head)?;
+                    }
                     identity = Some(found);
                     break;
                 }
@@ -201,22 +268,35 @@ fn unauthorized(reason: &str, challenge: HeaderValue) -> Refusal {
     Box::new(response)
 }
 
-fn authenticator(desc: AuthDescription) -> Result<Authenticator, String> {
+fn authenticator(mut desc: AuthDescription) -> Result<Authenticator, String> {
     let kind = desc.kind;
     let header = HeaderName::from_bytes(desc.header.to_ascii_lowercase().as_bytes())
         .map_err(|_| format!("{kind}: header is not a valid header name"))?;
     let missing = |key: &str| format!("{kind}: auth description has no {key:?}");
+    let mut cookie = None;
     let backend = match kind.as_str() {
-        "jwt" => Backend::Jwt(Box::new(JwtBackend::new(JwtSettings {
-            secret: desc.secret.ok_or_else(|| missing("secret"))?,
-            algorithms: desc.algorithms.unwrap_or_default(),
-            audience: desc.audience.unwrap_or_default(),
-            issuer: desc.issuer.unwrap_or_default(),
-            leeway: desc.leeway.ok_or_else(|| missing("leeway"))?,
-            required_claims: desc.required_claims.unwrap_or_default(),
-            token_types: desc.token_types,
-            load_user: desc.load_user.ok_or_else(|| missing("load_user"))?,
-        })?)),
+        "jwt" => {
+            cookie = token_cookie(desc.cookie.take(), desc.csrf, desc.trusted_origins.take())?;
+            let keys = match (desc.secret, desc.jwks_url, desc.jwks) {
+                (_, Some(url), _) => Keys::Fetched {
+                    url,
+                    refresh_every: desc.jwks_refresh_interval.unwrap_or(300),
+                },
+                (_, None, Some(document)) => Keys::Document(document),
+                (Some(secret), None, None) => Keys::Secret(secret),
+                (None, None, None) => return Err(missing("secret")),
+            };
+            Backend::Jwt(Box::new(JwtBackend::new(JwtSettings {
+                keys,
+                algorithms: desc.algorithms.unwrap_or_default(),
+                audience: desc.audience.unwrap_or_default(),
+                issuer: desc.issuer.unwrap_or_default(),
+                leeway: desc.leeway.ok_or_else(|| missing("leeway"))?,
+                required_claims: desc.required_claims.unwrap_or_default(),
+                token_types: desc.token_types,
+                load_user: desc.load_user.ok_or_else(|| missing("load_user"))?,
+            })?))
+        }
         "api_key" => Backend::ApiKey(ApiKeyBackend::new(
             desc.keys.ok_or_else(|| missing("keys"))?,
         )?),
@@ -225,7 +305,30 @@ fn authenticator(desc: AuthDescription) -> Result<Authenticator, String> {
         )?),
         other => return Err(format!("unknown auth backend kind {other:?}")),
     };
-    Ok(Authenticator { backend, header })
+    Ok(Authenticator {
+        backend,
+        header,
+        cookie,
+    })
+}
+
+/// `JWTAuthentication(cookie=..., csrf=...)`, compiled.
+fn token_cookie(
+    name: Option<String>,
+    csrf: Option<bool>,
+    trusted_origins: Option<Vec<String>>,
+) -> Result<Option<Box<TokenCookie>>, String> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    if name.is_empty() || !name.bytes().all(session::is_cookie_name_byte) {
+        return Err(format!("jwt: {name:?} is not a cookie name"));
+    }
+    let csrf = match csrf.unwrap_or(true) {
+        true => Some(OriginCheck::new(trusted_origins.unwrap_or_default())?),
+        false => None,
+    };
+    Ok(Some(Box::new(TokenCookie { name, csrf })))
 }
 
 #[cfg(test)]
@@ -236,11 +339,13 @@ mod tests {
         let session = Authenticator {
             backend: Backend::Session(SessionBackend::new("sessionid".into()).unwrap()),
             header: header::COOKIE,
+            cookie: None,
         };
         let keys = ApiKeyBackend::new(vec![("k1".into(), Vec::new())]).unwrap();
         let api_key = Authenticator {
             backend: Backend::ApiKey(keys),
             header: HeaderName::from_static("x-api-key"),
+            cookie: None,
         };
         let guards = guards.into_iter().map(|g| (g, "denied".into())).collect();
         Protection::new(vec![session, api_key], guards).unwrap()
@@ -258,6 +363,13 @@ mod tests {
             .collect()
     }
 
+    fn check(protection: &Protection, headers: HeaderMap) -> Result<Option<Identity>, Refusal> {
+        let mut head = http::Request::new(()).into_parts().0;
+        head.headers = headers;
+        let conn = ConnInfo::new(None, None, crate::conn::Scheme::Http, None);
+        protection.check(&conn, &head)
+    }
+
     fn status(checked: Result<Option<Identity>, Refusal>) -> StatusCode {
         checked
             .err()
@@ -267,7 +379,7 @@ mod tests {
     #[test]
     fn a_session_cookie_defers_the_guards_to_python() {
         let staff_only = protection(vec![Guard::IsStaff]);
-        let Ok(Some(identity)) = staff_only.check(&headers(&[("cookie", "sessionid=abc")])) else {
+        let Ok(Some(identity)) = check(&staff_only, headers(&[("cookie", "sessionid=abc")])) else {
             panic!("a session cookie is let through");
         };
         assert!(identity.deferred);
@@ -278,20 +390,23 @@ mod tests {
     fn keys_are_checked_before_the_session_and_keep_their_guards() {
         let staff_only = protection(vec![Guard::IsStaff]);
         let both = headers(&[("cookie", "sessionid=abc"), ("x-api-key", "k1")]);
-        assert_eq!(status(staff_only.check(&both)), StatusCode::FORBIDDEN);
+        assert_eq!(
+            status(check(&staff_only, both.clone())),
+            StatusCode::FORBIDDEN
+        );
         let open = protection(vec![Guard::AllowAny]);
-        let Ok(Some(identity)) = open.check(&both) else {
+        let Ok(Some(identity)) = check(&open, both) else {
             panic!("a good key is let in");
         };
         assert_eq!(identity.backend, "api_key");
         // A bad key is refused, whatever the session would say.
         let bad = headers(&[("cookie", "sessionid=abc"), ("x-api-key", "k2")]);
-        assert_eq!(status(open.check(&bad)), StatusCode::UNAUTHORIZED);
+        assert_eq!(status(check(&open, bad)), StatusCode::UNAUTHORIZED);
     }
 
     #[test]
     fn without_credentials_the_first_declared_backend_challenges() {
-        let Err(refused) = protection(Vec::new()).check(&HeaderMap::new()) else {
+        let Err(refused) = check(&protection(Vec::new()), HeaderMap::new()) else {
             panic!("no credentials, no entry");
         };
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);

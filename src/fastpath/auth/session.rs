@@ -42,7 +42,7 @@ pub fn deferred() -> Identity {
 }
 
 /// RFC 6265's cookie-name: an RFC 9110 token.
-fn is_cookie_name_byte(byte: u8) -> bool {
+pub(super) fn is_cookie_name_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 

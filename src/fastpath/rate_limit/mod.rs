@@ -1,7 +1,8 @@
 //! Rate limits for routes declared with `@rate_limit`: a token bucket per client,
-//! checked in Rust before auth and before Python. By default each server process keeps
-//! its own buckets here (with `--processes N` a client may get N times the rate); with
-//! a Redis backend the processes share them (`redis.rs`).
+//! checked in Rust before Python: before auth for a client told apart by address or
+//! header, after it for one told apart by user or API key. By default each server
+//! process keeps its own buckets here (with `--processes N` a client may get N times
+//! the rate); with a Redis backend the processes share them (`redis.rs`).
 //!
 //! A bucket holds up to `burst` tokens and gains `rps` per second; a request takes one,
 //! and one that finds none is answered 429 with `Retry-After`. Memory is bounded: each
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use parking_lot::Mutex;
 
+use super::auth::Identity;
 use super::description::RateLimitDescription;
 use crate::body::ResponseBody;
 use crate::client::{network, IPV6_PREFIX};
@@ -41,6 +43,11 @@ enum KeyKind {
     Ip,
     /// The value of this header; requests without it are keyed by IP.
     Header(HeaderName),
+    /// The authenticated user (`sub`); requests without one are keyed by IP.
+    User,
+    /// The API key that authenticated the request; requests without one are keyed
+    /// by IP.
+    ApiKey,
 }
 
 /// The buckets of one shard, and when the earliest of them will have refilled.
@@ -55,6 +62,8 @@ struct Shard {
 enum Key {
     Ip(IpAddr),
     Value(Box<[u8]>),
+    User(Box<str>),
+    Credential(Arc<str>),
 }
 
 #[derive(Debug)]
@@ -94,11 +103,11 @@ enum Refused {
 
 impl RateLimit {
     /// Compile the route's `rate_limit` description: `rps` (> 0), `burst` (>= 1),
-    /// `key` (`"ip"` or `"header:<name>"`), `ipv6_prefix` (1 to 128, default 64) and
-    /// `max_clients` (the buckets kept, default 65536). With a `backend` (a Redis URL)
-    /// the buckets are kept there, namespaced by the route's `name` and `path`, with the
-    /// `failure` policy (`"open"`, the default, or `"closed"`) and `timeout` (seconds,
-    /// default 0.1) of each round trip.
+    /// `key` (`"ip"`, `"user"`, `"api_key"` or `"header:<name>"`), `ipv6_prefix` (1 to
+    /// 128, default 64) and `max_clients` (the buckets kept, default 65536). With a
+    /// `backend` (a Redis URL) the buckets are kept there, namespaced by the route's
+    /// `name` and `path`, with the `failure` policy (`"open"`, the default, or
+    /// `"closed"`) and `timeout` (seconds, default 0.1) of each round trip.
     pub fn from_description(
         desc: RateLimitDescription,
         name: &str,
@@ -111,6 +120,10 @@ impl RateLimit {
         let key = desc.key.unwrap_or_else(|| "ip".into());
         let key = if key == "ip" {
             KeyKind::Ip
+        } else if key == "user" {
+            KeyKind::User
+        } else if key == "api_key" {
+            KeyKind::ApiKey
         } else if let Some(name) = key.strip_prefix("header:") {
             KeyKind::Header(
                 HeaderName::from_bytes(name.trim().as_bytes())
@@ -118,7 +131,8 @@ impl RateLimit {
             )
         } else {
             return Err(format!(
-                "rate_limit key must be \"ip\" or \"header:<name>\", not {key:?}"
+                "rate_limit key must be \"ip\", \"user\", \"api_key\" or \"header:<name>\", \
+                 not {key:?}"
             ));
         };
         let ipv6_prefix = match desc.ipv6_prefix {
@@ -199,14 +213,21 @@ impl RateLimit {
         self.shards = (0..shards).map(|_| Mutex::default()).collect();
     }
 
+    /// Whether clients are told apart by who authentication found: the limit is
+    /// checked after auth, with the request's identity.
+    pub fn after_auth(&self) -> bool {
+        matches!(self.key, KeyKind::User | KeyKind::ApiKey)
+    }
+
     /// Take a token for this request's client, or answer 429. A limit kept in Redis
     /// answers later: its check is returned, to be awaited before the route goes on.
     pub fn check(
         &self,
         conn: &ConnInfo,
         headers: &HeaderMap,
+        identity: Option<&Identity>,
     ) -> Result<Option<Pending>, Box<Response<ResponseBody>>> {
-        let key = self.key_of(conn, headers);
+        let key = self.key_of(conn, headers, identity);
         if let Some(shared) = &self.shared {
             return Ok(Some(shared.pending(&key)));
         }
@@ -215,11 +236,24 @@ impl RateLimit {
             .map_err(|refused| Box::new(too_many_requests(refused)))
     }
 
-    fn key_of(&self, conn: &ConnInfo, headers: &HeaderMap) -> Key {
-        if let KeyKind::Header(name) = &self.key {
-            if let Some(value) = headers.get(name) {
-                return Key::Value(value.as_bytes().into());
+    fn key_of(&self, conn: &ConnInfo, headers: &HeaderMap, identity: Option<&Identity>) -> Key {
+        match &self.key {
+            KeyKind::Header(name) => {
+                if let Some(value) = headers.get(name) {
+                    return Key::Value(value.as_bytes().into());
+                }
             }
+            KeyKind::User => {
+                if let Some(user) = identity.and_then(|found| found.user_id.as_deref()) {
+                    return Key::User(user.into());
+                }
+            }
+            KeyKind::ApiKey => {
+                if let Some(key) = identity.and_then(|found| found.api_key.as_ref()) {
+                    return Key::Credential(key.clone());
+                }
+            }
+            KeyKind::Ip => {}
         }
         let ip = conn
             .client
@@ -396,7 +430,8 @@ mod tests {
     fn ipv6_clients_are_keyed_by_their_network() {
         let mut limit = RateLimit::new(1.0, 1.0, KeyKind::Ip);
         let conn = |addr: &str| ConnInfo::new(addr.parse().ok(), None, Scheme::Http, None);
-        let key = |limit: &RateLimit, addr: &str| limit.key_of(&conn(addr), &HeaderMap::new());
+        let key =
+            |limit: &RateLimit, addr: &str| limit.key_of(&conn(addr), &HeaderMap::new(), None);
         assert_eq!(
             key(&limit, "[2001:db8:1:2:aaaa::1]:80"),
             key(&limit, "[2001:db8:1:2:bbbb::9]:80")
@@ -422,12 +457,45 @@ mod tests {
         );
         let conn = ConnInfo::new("10.0.0.9:1234".parse().ok(), None, Scheme::Http, None);
         let mut headers = HeaderMap::new();
-        assert_eq!(limit.key_of(&conn, &headers), ip("10.0.0.9"));
+        assert_eq!(limit.key_of(&conn, &headers, None), ip("10.0.0.9"));
         headers.insert("x-api-key", HeaderValue::from_static("k1"));
         assert_eq!(
-            limit.key_of(&conn, &headers),
+            limit.key_of(&conn, &headers, None),
             Key::Value(b"k1".as_slice().into())
         );
+    }
+
+    #[test]
+    fn users_and_api_keys_are_keyed_by_identity_else_by_ip() {
+        let conn = ConnInfo::new("10.0.0.9:1234".parse().ok(), None, Scheme::Http, None);
+        let headers = HeaderMap::new();
+        let user = Identity {
+            user_id: Some("7".into()),
+            ..Identity::default()
+        };
+        let key: Arc<str> = Arc::from("k1");
+        let api_key = Identity {
+            api_key: Some(key.clone()),
+            ..Identity::default()
+        };
+        let per_user = RateLimit::new(1.0, 1.0, KeyKind::User);
+        assert!(per_user.after_auth());
+        assert_eq!(
+            per_user.key_of(&conn, &headers, Some(&user)),
+            Key::User("7".into())
+        );
+        assert_eq!(
+            per_user.key_of(&conn, &headers, Some(&api_key)),
+            ip("10.0.0.9")
+        );
+        assert_eq!(per_user.key_of(&conn, &headers, None), ip("10.0.0.9"));
+        let per_key = RateLimit::new(1.0, 1.0, KeyKind::ApiKey);
+        assert_eq!(
+            per_key.key_of(&conn, &headers, Some(&api_key)),
+            Key::Credential(key)
+        );
+        assert_eq!(per_key.key_of(&conn, &headers, Some(&user)), ip("10.0.0.9"));
+        assert!(!RateLimit::new(1.0, 1.0, KeyKind::Ip).after_auth());
     }
 
     #[test]

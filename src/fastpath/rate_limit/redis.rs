@@ -216,20 +216,25 @@ impl Shared {
         let mut redis_key = self.prefix.clone();
         match key {
             Key::Ip(ip) => write!(redis_key, "ip:{ip}").expect("a String takes writes"),
-            // Header values (API keys) are secrets: Redis sees only their digest.
-            Key::Value(value) => {
-                redis_key.push_str("h:");
-                let digest = ring::digest::digest(&ring::digest::SHA256, value);
-                for byte in &digest.as_ref()[..16] {
-                    write!(redis_key, "{byte:02x}").expect("a String takes writes");
-                }
-            }
+            Key::User(user) => write!(redis_key, "user:{user}").expect("a String takes writes"),
+            // Header values and API keys are secrets: Redis sees only their digest.
+            Key::Value(value) => digest(&mut redis_key, "h:", value),
+            Key::Credential(key) => digest(&mut redis_key, "key:", key.as_bytes()),
         }
         Pending {
             limit: self.clone(),
             key: redis_key,
             cors: None,
         }
+    }
+}
+
+/// Append `kind` and the first 128 bits of the SHA-256 of `secret`, in hex.
+fn digest(redis_key: &mut String, kind: &str, secret: &[u8]) {
+    redis_key.push_str(kind);
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret);
+    for byte in &digest.as_ref()[..16] {
+        write!(redis_key, "{byte:02x}").expect("a String takes writes");
     }
 }
 

@@ -11,11 +11,14 @@ from django_bolt import (
     BaseMiddleware,
     BoltAPI,
     Depends,
+    ErrorHandlerMiddleware,
     HTTPException,
     IsAuthenticated,
+    Middleware,
     Request,
     Response,
     StreamingResponse,
+    TimingMiddleware,
     cors,
     middleware,
     no_compress,
@@ -239,3 +242,54 @@ async def streamed():
         yield "two"
 
     return StreamingResponse(chunks(), media_type="text/plain")
+
+
+# ---- middleware written for the original django-bolt -------------------------------------
+
+
+class DjangoShaped:
+    """Django's shape, no base class: ``__init__(get_response)``, ``async __call__``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    async def __call__(self, request):
+        request.state["shaped"] = "yes"
+        response = await self.get_response(request)
+        response.headers["x-shaped"] = "1"
+        return response
+
+
+class NotOnHealth(Middleware):
+    exclude_paths = ["/mw/shaped/health*"]
+    exclude_methods = ["HEAD"]
+
+    async def process_request(self, request):
+        response = await self.get_response(request)
+        response.headers["x-watched"] = "1"
+        return response
+
+
+@api.get("/mw/shaped")
+@middleware(DjangoShaped, TimingMiddleware, NotOnHealth)
+async def shaped(request: Request):
+    return {"shaped": request.shaped, "has_request_id": "request_id" in request.state}
+
+
+@api.get("/mw/shaped/healthz")
+@middleware(DjangoShaped, NotOnHealth)
+async def shaped_health():
+    return {"ok": True}
+
+
+@api.get("/mw/shaped/broken")
+@middleware(ErrorHandlerMiddleware, DjangoShaped)
+async def shaped_broken():
+    raise RuntimeError("broken on purpose")
+
+
+@api.get("/mw/shaped/bare")
+@middleware(DjangoShaped)
+@skip_middleware("*")
+async def shaped_bare():
+    return {"bare": True}

@@ -6,6 +6,8 @@ runbolt processes (``tests/bolt/project/limitapp``), and through TestClient."""
 
 from __future__ import annotations
 
+import re
+import signal
 import sys
 import time
 
@@ -130,6 +132,25 @@ def test_redis_down_fails_open_then_limits_again(redis_server):
         assert wait_for_status(server, "/limited/shared", 429).status_code == 429
         assert server.stderr().count("answers again; limits apply") == 1, server.stderr()
         assert server.stderr().count("is unreachable") == 1, server.stderr()
+
+
+def test_a_hung_redis_does_not_hang_requests(redis_server):
+    with support.running(runbolt(redis_server.url)) as server:
+        assert get(server, "/limited/shared").status_code == 200
+        # Stopped, not killed: connections stay open and nothing answers.
+        redis_server.process.send_signal(signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            assert statuses([server], "/limited/shared", 10) == [200] * 10
+            # One request waits the timeout (0.1 s); the others do not ask Redis.
+            assert time.monotonic() - started < 5
+            # The client's timeout, or the server's own bound if it fires first.
+            assert re.search(r"unreachable \((timed out|no answer within 100 ms)", server.stderr())
+            assert server.stderr().count("is unreachable") == 1, server.stderr()
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        assert wait_for_status(server, "/limited/shared", 429).status_code == 429
+        assert server.stderr().count("answers again; limits apply") == 1, server.stderr()
 
 
 def test_redis_down_fails_closed_with_503_then_recovers(redis_server):

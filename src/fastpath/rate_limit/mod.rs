@@ -2,21 +2,17 @@
 //! checked in Rust before Python: before auth for a client told apart by address or
 //! header, after it for one told apart by user or API key. By default each server
 //! process keeps its own buckets here (with `--processes N` a client may get N times
-//! the rate); with a Redis backend the processes share them (`redis.rs`).
+//! the rate: `memory.rs`); with a Redis backend the processes share them (`redis.rs`).
 //!
 //! A bucket holds up to `burst` tokens and gains `rps` per second; a request takes one,
-//! and one that finds none is answered 429 with `Retry-After`. Memory is bounded: each
-//! route keeps at most `MAX_KEYS` buckets, and when a shard fills, the buckets that have
-//! refilled (which are the same as new ones) are forgotten first.
+//! and one that finds none is answered 429 with `Retry-After`. This module tells clients
+//! apart (the key) and answers; the two stores keep the buckets.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
-use parking_lot::Mutex;
 
 use super::auth::Identity;
 use super::description::RateLimitDescription;
@@ -24,18 +20,14 @@ use crate::body::ResponseBody;
 use crate::client::{network, IPV6_PREFIX};
 use crate::conn::ConnInfo;
 use crate::errors;
-use crate::notice::Notice;
 
+mod memory;
 mod redis;
 pub use redis::Pending;
 
-/// Buckets a route keeps at most unless `max_clients` says otherwise.
-const MAX_KEYS: usize = 65_536;
-/// Locks the buckets are spread over, each holding at least `MIN_SHARD` of them.
-const SHARDS: usize = 16;
-const MIN_SHARD: usize = 256;
 /// How long a request waits for Redis at most, unless the route says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
+
 /// Whose requests share a bucket.
 #[derive(Debug)]
 enum KeyKind {
@@ -50,14 +42,6 @@ enum KeyKind {
     ApiKey,
 }
 
-/// The buckets of one shard, and when the earliest of them will have refilled.
-#[derive(Debug, Default)]
-struct Shard {
-    buckets: HashMap<Key, Bucket>,
-    /// No bucket can be evicted before this, so a flood does not rescan a full shard.
-    nothing_idle_before: Option<Instant>,
-}
-
 #[derive(Debug, PartialEq, Eq, Hash)]
 enum Key {
     Ip(IpAddr),
@@ -66,30 +50,22 @@ enum Key {
     Credential(Arc<str>),
 }
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
 /// One route's limit and its buckets.
 #[derive(Debug)]
 pub struct RateLimit {
-    rps: f64,
-    burst: f64,
     key: KeyKind,
     /// IPv6 addresses are keyed by their first `ipv6_prefix` bits.
     ipv6_prefix: u8,
-    /// Buckets one shard keeps at most.
-    shard_capacity: usize,
-    hasher: RandomState,
-    shards: Vec<Mutex<Shard>>,
-    /// The route's path, for the log line of a full table.
-    path: String,
-    /// That line, at most once a second.
-    full: Notice,
-    /// Buckets kept in Redis instead, shared with other processes and machines.
-    shared: Option<Arc<redis::Shared>>,
+    store: Store,
+}
+
+/// Where a route's buckets are kept.
+#[derive(Debug)]
+enum Store {
+    /// In this process.
+    Memory(memory::Buckets),
+    /// In Redis, shared with other processes and machines.
+    Shared(Arc<redis::Shared>),
 }
 
 /// Why a request gets no token.
@@ -145,16 +121,11 @@ impl RateLimit {
         let max_clients = match desc.max_clients {
             Some(0) => return Err("rate_limit max_clients must be a whole number >= 1".into()),
             Some(n) => n,
-            None => MAX_KEYS,
+            None => memory::MAX_KEYS,
         };
-        let mut limit = RateLimit::new(
-            positive(desc.rps, "rps")?,
-            positive(desc.burst, "burst")?.max(1.0),
-            key,
-        );
-        limit.ipv6_prefix = ipv6_prefix;
-        limit.path = path.to_owned();
-        match desc.backend {
+        let rps = positive(desc.rps, "rps")?;
+        let burst = positive(desc.burst, "burst")?.max(1.0);
+        let store = match desc.backend {
             Some(url) => {
                 let fail_closed = match desc.failure.as_deref() {
                     None | Some("open") => false,
@@ -170,47 +141,27 @@ impl RateLimit {
                     Some(t) if t.is_finite() && t > 0.0 && t <= 60.0 => Duration::from_secs_f64(t),
                     Some(_) => return Err("rate_limit timeout must be 0 to 60 seconds".into()),
                 };
-                let shared = redis::Shared::new(
-                    &url,
-                    timeout,
-                    fail_closed,
-                    name,
-                    path,
-                    limit.rps,
-                    limit.burst,
-                )?;
-                // No buckets here: they are all in Redis.
-                limit.shards = Vec::new();
-                limit.shared = Some(Arc::new(shared));
+                let shared =
+                    redis::Shared::new(&url, timeout, fail_closed, name, path, rps, burst)?;
+                Store::Shared(Arc::new(shared))
             }
-            None => limit.set_max_clients(max_clients),
-        }
-        Ok(limit)
+            None => Store::Memory(memory::Buckets::new(rps, burst, max_clients, path)),
+        };
+        Ok(RateLimit {
+            key,
+            ipv6_prefix,
+            store,
+        })
     }
 
+    /// A limit of `rps` and `burst` in this process, told apart by `key`.
+    #[cfg(test)]
     fn new(rps: f64, burst: f64, key: KeyKind) -> RateLimit {
-        let mut limit = RateLimit {
-            rps,
-            burst,
+        RateLimit {
             key,
             ipv6_prefix: IPV6_PREFIX,
-            shard_capacity: 0,
-            hasher: RandomState::new(),
-            shards: Vec::new(),
-            path: String::new(),
-            full: Notice::new(),
-            shared: None,
-        };
-        limit.set_max_clients(MAX_KEYS);
-        limit
-    }
-
-    /// Keep at most `max_clients` buckets: a small bound in fewer shards, so that
-    /// each still holds a fair share.
-    fn set_max_clients(&mut self, max_clients: usize) {
-        let shards = (max_clients / MIN_SHARD).clamp(1, SHARDS);
-        self.shard_capacity = max_clients / shards;
-        self.shards = (0..shards).map(|_| Mutex::default()).collect();
+            store: Store::Memory(memory::Buckets::new(rps, burst, memory::MAX_KEYS, "/")),
+        }
     }
 
     /// Whether clients are told apart by who authentication found: the limit is
@@ -228,12 +179,13 @@ impl RateLimit {
         identity: Option<&Identity>,
     ) -> Result<Option<Pending>, Box<Response<ResponseBody>>> {
         let key = self.key_of(conn, headers, identity);
-        if let Some(shared) = &self.shared {
-            return Ok(Some(shared.pending(&key)));
+        match &self.store {
+            Store::Memory(buckets) => buckets
+                .take(key, Instant::now())
+                .map(|()| None)
+                .map_err(|refused| Box::new(too_many_requests(refused))),
+            Store::Shared(shared) => Ok(Some(shared.pending(&key))),
         }
-        self.take(key, Instant::now())
-            .map(|()| None)
-            .map_err(|refused| Box::new(too_many_requests(refused)))
     }
 
     fn key_of(&self, conn: &ConnInfo, headers: &HeaderMap, identity: Option<&Identity>) -> Key {
@@ -259,80 +211,6 @@ impl RateLimit {
             .client
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.ip());
         Key::Ip(network(ip, self.ipv6_prefix))
-    }
-
-    /// Take a token from `key`'s bucket at `now`, or say why there is none.
-    fn take(&self, key: Key, now: Instant) -> Result<(), Refused> {
-        let index = self.hasher.hash_one(&key) as usize % self.shards.len();
-        let mut guard = self.shards[index].lock();
-        let shard = &mut *guard;
-        if shard.buckets.len() >= self.shard_capacity && !shard.buckets.contains_key(&key) {
-            self.evict(shard, now);
-            if shard.buckets.len() >= self.shard_capacity {
-                self.warn_full();
-                let until = shard.nothing_idle_before.unwrap_or(now);
-                return Err(Refused::Full(until.saturating_duration_since(now)));
-            }
-        }
-        let bucket = shard.buckets.entry(key).or_insert(Bucket {
-            tokens: self.burst,
-            updated: now,
-        });
-        bucket.tokens = self.tokens_at(bucket, now);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            // Keep the bound true for a bucket made (or drained) since the last scan.
-            let refilled = self.refilled_at(bucket);
-            if let Some(until) = &mut shard.nothing_idle_before {
-                *until = (*until).min(refilled);
-            }
-            return Ok(());
-        }
-        Err(Refused::Empty(Duration::from_secs_f64(
-            (1.0 - bucket.tokens) / self.rps,
-        )))
-    }
-
-    /// Say on stderr (once a second at most) that new clients are being refused.
-    fn warn_full(&self) {
-        let clients = self.shard_capacity * self.shards.len();
-        self.full.print(|| {
-            format!(
-                "rate limit of {}: its {clients} client buckets are all still limiting \
-                 someone; new clients get 429 until one refills",
-                self.path
-            )
-        });
-    }
-
-    /// The tokens `bucket` holds at `now`.
-    fn tokens_at(&self, bucket: &Bucket, now: Instant) -> f64 {
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        (bucket.tokens + elapsed * self.rps).min(self.burst)
-    }
-
-    /// When `bucket` is full again, and so no different from a new one.
-    fn refilled_at(&self, bucket: &Bucket) -> Instant {
-        bucket.updated + Duration::from_secs_f64((self.burst - bucket.tokens).max(0.0) / self.rps)
-    }
-
-    /// Make room in a full shard by forgetting the buckets that have refilled, and
-    /// only those. A shard found with none is not scanned again until one may be.
-    fn evict(&self, shard: &mut Shard, now: Instant) {
-        if shard.nothing_idle_before.is_some_and(|until| now < until) {
-            return;
-        }
-        let mut earliest: Option<Instant> = None;
-        shard.buckets.retain(|_, bucket| {
-            let refilled = self.refilled_at(bucket);
-            let busy = refilled > now;
-            if busy {
-                earliest = Some(earliest.map_or(refilled, |e| e.min(refilled)));
-            }
-            busy
-        });
-        shard.nothing_idle_before = earliest;
     }
 }
 
@@ -360,70 +238,6 @@ mod tests {
 
     fn ip(text: &str) -> Key {
         Key::Ip(text.parse().unwrap())
-    }
-
-    #[test]
-    fn a_burst_then_the_rate() {
-        let limit = RateLimit::new(10.0, 3.0, KeyKind::Ip);
-        let start = Instant::now();
-        for _ in 0..3 {
-            assert!(limit.take(ip("10.0.0.1"), start).is_ok());
-        }
-        let Err(Refused::Empty(wait)) = limit.take(ip("10.0.0.1"), start) else {
-            panic!("the bucket is empty");
-        };
-        assert!(wait > Duration::from_millis(90) && wait <= Duration::from_millis(100));
-        // Another client has its own bucket.
-        assert!(limit.take(ip("10.0.0.2"), start).is_ok());
-        let later = start + Duration::from_millis(100);
-        assert!(limit.take(ip("10.0.0.1"), later).is_ok());
-        assert!(limit.take(ip("10.0.0.1"), later).is_err());
-    }
-
-    #[test]
-    fn buckets_refill_to_the_burst_only() {
-        let limit = RateLimit::new(100.0, 2.0, KeyKind::Ip);
-        let start = Instant::now();
-        assert!(limit.take(ip("10.0.0.1"), start).is_ok());
-        let later = start + Duration::from_secs(60);
-        assert!(limit.take(ip("10.0.0.1"), later).is_ok());
-        assert!(limit.take(ip("10.0.0.1"), later).is_ok());
-        assert!(limit.take(ip("10.0.0.1"), later).is_err());
-    }
-
-    #[test]
-    fn keys_stay_bounded() {
-        let limit = RateLimit::new(1.0, 5.0, KeyKind::Ip);
-        let now = Instant::now();
-        for n in 0..(MAX_KEYS as u32 * 2) {
-            let _ = limit.take(Key::Ip(IpAddr::from(n.to_be_bytes())), now);
-        }
-        let held: usize = limit.shards.iter().map(|s| s.lock().buckets.len()).sum();
-        assert!(held <= MAX_KEYS, "{held} buckets kept");
-    }
-
-    #[test]
-    fn a_flood_of_new_keys_never_resets_a_busy_bucket() {
-        let limit = RateLimit::new(1.0, 2.0, KeyKind::Ip);
-        let start = Instant::now();
-        let victim = || ip("192.0.2.1");
-        assert!(limit.take(victim(), start).is_ok());
-        assert!(limit.take(victim(), start).is_ok());
-        assert!(limit.take(victim(), start).is_err());
-        let mut refused_new = 0;
-        for n in 0..(MAX_KEYS as u32 * 2) {
-            let flood = Key::Ip(IpAddr::from((n | 0x0a00_0000).to_be_bytes()));
-            if let Err(Refused::Full(wait)) = limit.take(flood, start) {
-                assert!(wait > Duration::ZERO && wait <= Duration::from_secs(2));
-                refused_new += 1;
-            }
-        }
-        assert!(refused_new > 0, "the shards filled");
-        assert!(limit.take(victim(), start).is_err(), "still limited");
-        // Once the flood's buckets have refilled they make room for new clients.
-        let later = start + Duration::from_secs(1);
-        assert!(limit.take(ip("198.51.100.7"), later).is_ok());
-        assert!(limit.take(victim(), later).is_ok());
     }
 
     #[test]

@@ -261,19 +261,21 @@ impl Pending {
     pub async fn check(self) -> Result<(), Box<Response<ResponseBody>>> {
         let limit = &self.limit;
         let backend = &limit.backend;
+        // None: Redis did not answer (or is known to be down and not due to be asked).
         let answer = match backend.resting() {
-            true => Err(String::new()),
+            true => None,
             false => backend
                 .ask(&self.key, limit.interval_ms, limit.burst)
                 .await
                 .inspect(|_| backend.answered())
-                .inspect_err(|why| backend.failed(why, limit.fail_closed)),
+                .inspect_err(|why| backend.failed(why, limit.fail_closed))
+                .ok(),
         };
         let mut refusal = match answer {
-            Ok(0) => return Ok(()),
-            Ok(wait) => too_many_requests(Refused::Empty(Duration::from_millis(wait))),
-            Err(_) if !limit.fail_closed => return Ok(()),
-            Err(_) => unavailable(),
+            Some(0) => return Ok(()),
+            Some(wait) => too_many_requests(Refused::Empty(Duration::from_millis(wait))),
+            None if !limit.fail_closed => return Ok(()),
+            None => unavailable(),
         };
         if let Some(cors) = self.cors {
             refusal.headers_mut().extend(cors);

@@ -101,7 +101,8 @@ def measure(scenario: run.Scenario, connections: int) -> dict:
         "held_mib": peak,
         "after_mib": after,
         "per_connection_kib": growth * 1024 / connections,
-        "returned": (peak - after) / growth if growth > 0 else 1.0,
+        # RSS may grow a little after the close (nothing returned), not below zero.
+        "returned": max(0.0, (peak - after) / growth) if growth > 0 else 1.0,
     }
 
 

@@ -44,6 +44,13 @@ CERT, KEY = "../results/certs/cert.pem", "../results/certs/key.pem"
 ITEM_BODY = "benches/item.json"
 REQUEST_SCRIPT = "benches/request.lua"
 
+#: Sections other scripts keep at the end of the report (benches/soak.py,
+#: benches/idle.py); a full run rewrites the rest. A run of some scenarios (`--only`)
+#: adds a section of its own instead, below the last full run's report; a full run drops
+#: those.
+KEPT_SECTIONS = ("## Soak", "## Idle connections")
+FOCUSED_SECTION = "## Focused run"
+
 SERVER_CPU = "0"
 LOADGEN_CPU = "1"
 CONNECTIONS = 64
@@ -323,6 +330,14 @@ SCENARIOS = (
         needs=("extension", "migrate"),
     ),
     Scenario(
+        "bolt-processes-2",
+        "django-bolt fast path with --processes 2, both on the server's one pinned CPU",
+        "benches/project",
+        (*_RUNBOLT, "--processes", "2"),
+        "/",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
         "bolt-access-log",
         "django-bolt fast path with the access log on (text lines, to the server's log file)",
         "benches/project",
@@ -534,6 +549,7 @@ RATIOS = (
     (("bolt-static", "h1"), ("hyper-bare", "h1"), None),
     (("bolt-django-mw", "h1"), ("bolt", "h1"), None),
     (("bolt-access-log", "h1"), ("bolt", "h1"), None),
+    (("bolt-processes-2", "h1"), ("bolt", "h1"), None),
     (("ours-raw-asgi", "h1"), ("granian-raw-asgi", "h1"), 1.3),
     (("ours-raw-asgi", "h2"), ("granian-raw-asgi", "h2"), 1.3),
     (("ours-raw-asgi", "h1"), ("uvicorn-raw-asgi", "h1"), None),
@@ -581,6 +597,7 @@ class Options:
     scenarios: list[Scenario]
     oha: str  # the oha executable, for HTTP/3
     unavailable: dict[str, str] = field(default_factory=dict)  # protocol -> why skipped
+    focused: bool = False  # some scenarios only (--only): the report gets a section
 
 
 # --- commands ---------------------------------------------------------------
@@ -1324,18 +1341,45 @@ def write_report(runs: list[Run], blocked: dict[str, str], opts: Options, meta: 
         "served on the TCP port's number over UDP.",
         "",
     ]
+    tables = []
     for frameworks in (False, True):
         for protocol in PROTOCOLS:
-            lines += protocol_table(runs, blocked, opts, protocol, frameworks)
-    lines += ratio_table(runs) + commands_section(opts)
-    REPORT.write_text("\n".join(lines) + soak_section())
+            tables += protocol_table(runs, blocked, opts, protocol, frameworks)
+    kept = report_sections(KEPT_SECTIONS)
+    if opts.focused:
+        focused = focused_section(runs, tables, opts, meta)
+        REPORT.write_text(REPORT.read_text().rstrip("\n") + "\n\n" + focused + "\n")
+        return
+    lines += tables + ratio_table(runs) + commands_section(opts)
+    REPORT.write_text("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
-def soak_section() -> str:
-    """The "Soak" section benches/soak.py keeps at the end of the report, if any."""
+def focused_section(runs: list[Run], tables: list[str], opts: Options, meta: dict) -> str:
+    """A run of some scenarios (`--only`), kept below the last full run's report."""
+    ratios = [line for line in ratio_table(runs) if "not measured" not in line]
+    names = ", ".join(s.name for s in opts.scenarios)
+    head = [
+        f"{FOCUSED_SECTION}, {meta['date']}",
+        "",
+        f"{names}; {opts.rounds} interleaved rounds of {opts.duration} s "
+        f"after a {opts.warmup} s warm-up, as above (same machine, pinning and load "
+        "generators). Ratios are between servers of this run only.",
+        "",
+    ]
+    return "\n".join(head + [demote(line) for line in tables + ratios])
+
+
+def demote(line: str) -> str:
+    """A heading of the full report as a subheading of a focused run's section."""
+    return "#" + line if line.startswith("## ") else line
+
+
+def report_sections(headings: tuple[str, ...]) -> str:
+    """The sections of the current report with these headings (written by other
+    tools), in their order, as text."""
     text = REPORT.read_text() if REPORT.exists() else ""
-    start = text.find("\n## Soak\n")
-    return "\n" + text[start + 1 :] if start >= 0 else ""
+    blocks = re.split(r"\n(?=## )", text)
+    return "\n".join(b.rstrip("\n") + "\n" for b in blocks if b.startswith(headings))
 
 
 def write_json(runs: list[Run], blocked: dict[str, str], meta: dict) -> None:
@@ -1369,6 +1413,7 @@ def parse_args() -> Options:
         build=not args.no_build,
         scenarios=[s for s in SCENARIOS if s.name in names],
         oha=args.oha,
+        focused=bool(args.only),
     )
 
 

@@ -114,6 +114,7 @@ impl App {
                 health,
                 access_log,
                 request_ids: request_id,
+                lifecycle: Default::default(),
             }),
         })
     }

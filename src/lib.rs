@@ -17,6 +17,7 @@ mod files;
 pub mod fuzzing;
 mod health;
 mod json;
+mod lifecycle;
 mod notice;
 mod outbound;
 mod proxy;
@@ -54,6 +55,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<testing::TestBody>()?;
     m.add_class::<testing::TestWebSocket>()?;
     m.add_function(wrap_pyfunction!(configure_runtime, m)?)?;
+    m.add_function(wrap_pyfunction!(server::listen, m)?)?;
     m.add_function(wrap_pyfunction!(tls::development_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(fastpath::auth::encode_jwt, m)?)?;
     m.add_function(wrap_pyfunction!(fastpath::auth::decode_jwt, m)?)?;

@@ -17,6 +17,7 @@ use crate::errors;
 use crate::fastpath::websocket::{BoltEndpoint, WebSocketRoute};
 use crate::fastpath::{self, Lookup, RouteTable};
 use crate::files::mounts::StaticFiles;
+use crate::lifecycle::Lifecycle;
 use crate::python::BridgeInner;
 use crate::request_body::{Origin, Pace, Paced};
 use crate::websocket::{self, Upgrade};
@@ -50,6 +51,8 @@ pub struct AppInner {
     pub access_log: Option<Arc<AccessLog>>,
     /// Keep or make `X-Request-ID` (request, response, log, Rust's error bodies).
     pub request_ids: bool,
+    /// Requests answered, and the close code of WebSockets once the server stops.
+    pub lifecycle: Lifecycle,
 }
 
 pub async fn handle<B>(
@@ -61,6 +64,7 @@ where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Into<BoxError> + Send,
 {
+    app.lifecycle.count_request();
     let is_head = request.method() == Method::HEAD;
     let (mut head, body) = request.into_parts();
     let request_id = app.request_ids.then(|| request_id::take(&mut head.headers));
@@ -196,8 +200,15 @@ where
             };
             let endpoint = AsgiEndpoint { app: asgi, conn };
             let max_message_size = limits.max_body_size;
-            let serve =
-                asgi::websocket::serve(&app.bridge, head, upgrade, max_message_size, endpoint);
+            let closing = app.lifecycle.closing();
+            let serve = asgi::websocket::serve(
+                &app.bridge,
+                head,
+                upgrade,
+                max_message_size,
+                closing,
+                endpoint,
+            );
             Box::pin(serve).await
         }
         Route::BoltWebSocket(route, values, upgrade) => {
@@ -211,8 +222,15 @@ where
                 conn,
             };
             let max_message_size = limits.max_body_size;
-            let serve =
-                asgi::websocket::serve(&app.bridge, head, upgrade, max_message_size, endpoint);
+            let closing = app.lifecycle.closing();
+            let serve = asgi::websocket::serve(
+                &app.bridge,
+                head,
+                upgrade,
+                max_message_size,
+                closing,
+                endpoint,
+            );
             Box::pin(serve).await
         }
         Route::Answered(answer) => answer,

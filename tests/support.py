@@ -255,12 +255,13 @@ def run_cli(
     *,
     app_dirs: Sequence[Path] = (CONFORMANCE_APPS_DIR,),
     timeout: float = 20.0,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run ``python -m django_bolt.cli ARGV`` to completion (for startup failures)."""
     return subprocess.run(
         [sys.executable, "-m", "django_bolt.cli", *argv],
         cwd=REPO_ROOT,
-        env=subprocess_env(app_dirs),
+        env=subprocess_env(app_dirs, **(env or {})),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

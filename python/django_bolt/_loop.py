@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import os
 import time
@@ -15,6 +17,15 @@ from . import db
 logger = logging.getLogger("django_bolt")
 
 _executor: ThreadPoolExecutor | None = None
+
+#: True in a request whose Django middleware hold a thread while the handler runs
+#: (``BoltAPI(django_middleware=...)``): a sync handler runs on that thread, as a Django
+#: view would, so it sees what the middleware set on the thread's database connection
+#: (django-tenants' schema). Async handlers' ORM calls already go there: asgiref sends
+#: thread-sensitive work to the sync thread waiting in ``async_to_sync``.
+behind_django_middleware: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "bolt_behind_django_middleware", default=False
+)
 
 #: The grace period in-flight requests had, once the server has waited it out while
 #: stopping (None while serving): handlers cancelled after it are logged as such.
@@ -101,11 +112,20 @@ def sync_workers() -> int:
 
 def run_sync(func, kwargs: dict[str, Any]) -> asyncio.Future:
     """Run a sync handler in the worker thread pool, off the event loop, with Django's
-    connection rules around it (``db.call_in_request``)."""
+    connection rules around it (``db.call_in_request``); behind Django middleware, on
+    the middleware's thread instead."""
     global _executor
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=sync_workers(), thread_name_prefix="bolt-sync")
     loop = asyncio.get_running_loop()
+    if behind_django_middleware.get():
+        from asgiref.sync import AsyncToSync
+
+        # The middleware's thread waits in this executor (asgiref's async_to_sync) and
+        # already applies the connection rules around the whole request.
+        return loop.run_in_executor(
+            AsyncToSync.executors.current, functools.partial(func, **kwargs)
+        )
     return loop.run_in_executor(_executor, db.call_in_request, func, kwargs)
 
 

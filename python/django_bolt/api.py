@@ -8,6 +8,8 @@ from typing import Any, Literal
 from .auth.guards import checked_protection
 from .compression import CompressionConfig
 from .cors import CORSConfig
+from .groups import checked_backend
+from .groups import layer as groups_layer
 from .middleware import api_middleware
 from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
@@ -49,6 +51,9 @@ class BoltAPI:
     ``cors=CORSConfig(...)`` is the CORS of routes without ``@cors`` (see
     docs/middleware.md).
 
+    ``groups_backend="redis://host:port/db"`` (or ``"local"``) replaces the
+    ``BOLT_GROUPS_BACKEND`` setting for ``broadcast`` and this API's WebSocket groups.
+
     ``exception_handlers={ExcClass: handler}`` (or ``@api.exception_handler(ExcClass)``)
     answers an exception of that class, or of a subclass, with ``handler(exc)``'s
     ``Response`` (see docs/responses.md).
@@ -73,6 +78,7 @@ class BoltAPI:
         namespace: str | None = None,
         include_in_schema: bool | None = None,
         rate_limit_backend: str | None = None,
+        groups_backend: str | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -103,6 +109,9 @@ class BoltAPI:
         self.include_in_schema = include_in_schema
         #: ASGI apps served under a path prefix when no route matches (mounts.py).
         self.asgi_mounts: list[AsgiMount] = []
+        #: Where ``broadcast`` and the WebSocket routes' groups go (None: the
+        #: ``BOLT_GROUPS_BACKEND`` setting); checked now, connected on first use.
+        self.groups_backend = None if groups_backend is None else checked_backend(groups_backend)
 
     def _full_path(self, path: str) -> str:
         if path and not path.startswith("/"):
@@ -208,11 +217,22 @@ class BoltAPI:
                 auth=auth,
                 guards=guards,
                 rate_limit_backend=self.rate_limit_backend,
+                groups_backend=self.groups_backend,
             )
             self.routes.append(analyse(route))
             return handler
 
         return register
+
+    async def broadcast(self, group: str, message: Any) -> None:
+        """Send ``message`` to every WebSocket that joined ``group`` (``await
+        websocket.join(group)``), on every process sharing the API's groups backend: a
+        str as a text message, bytes as a binary one, anything else as JSON."""
+        await groups_layer(self.groups_backend).broadcast(group, message)
+
+    def broadcast_sync(self, group: str, message: Any) -> None:
+        """``broadcast`` from sync code (a plain Django view, a management command)."""
+        groups_layer(self.groups_backend).broadcast_sync(group, message)
 
     def exception_handler(
         self, exc_class: type[Exception]

@@ -66,11 +66,14 @@ class Dependency:
 
 
 def is_request(param: inspect.Parameter, hints: dict[str, Any]) -> bool:
-    """A parameter that receives the Request: annotated ``Request`` or named ``request``
-    without an annotation."""
+    """A parameter that receives the Request: annotated ``Request`` (or the original's
+    generic ``Request[User, Claims, State]``) or named ``request`` without an
+    annotation."""
     annotation = hints.get(param.name)
     if typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is Request:
+        annotation = Request
     return annotation is Request or (param.name == "request" and param.name not in hints)
 
 
@@ -223,6 +226,7 @@ async def _on_loop(steps: Steps) -> Any:
 
 def _from_thread(steps: Steps, loop: asyncio.AbstractEventLoop) -> Any:
     """Run ``steps`` in a worker thread; what they yield is awaited on ``loop``."""
+    wait = _waiter(loop)
     sent: Any = None
     failure: BaseException | None = None
     while True:
@@ -231,9 +235,21 @@ def _from_thread(steps: Steps, loop: asyncio.AbstractEventLoop) -> Any:
         except StopIteration as stop:
             return stop.value
         try:
-            sent, failure = asyncio.run_coroutine_threadsafe(_await(awaitable), loop).result(), None
+            sent, failure = wait(awaitable), None
         except BaseException as exc:
             sent, failure = None, exc
+
+
+def _waiter(loop: asyncio.AbstractEventLoop) -> Callable[[Awaitable[Any]], Any]:
+    """How this thread waits for an awaitable run on ``loop``. Behind Django middleware
+    the thread is the middleware's (``_loop.run_sync``): asgiref's ``async_to_sync``
+    lets the awaitable's ORM calls come back to it, onto the connection the middleware
+    set up (django-tenants' schema), while it waits."""
+    if _loop.behind_django_middleware.get():
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(_await)
+    return lambda awaitable: asyncio.run_coroutine_threadsafe(_await(awaitable), loop).result()
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:

@@ -152,6 +152,10 @@ class WebSocket:
         self.subprotocol: str | None = None
         #: Why the connection ended, once it has: what later calls raise.
         self._closed = (1006, "the connection is closed")
+        #: The groups backend of the route's API (None: ``BOLT_GROUPS_BACKEND``), and
+        #: this socket's membership once it joined a group (``groups/_local.py``).
+        self._groups_backend: str | None = None
+        self._member: Any = None
 
     # ---- the handshake request ------------------------------------------------------
 
@@ -297,6 +301,33 @@ class WebSocket:
         except ClientDisconnected:
             raise self._disconnected(1006, "the client disconnected") from None
 
+    # ---- groups ---------------------------------------------------------------------
+
+    async def join(self, group: str) -> None:
+        """Receive what is broadcast to ``group`` (``api.broadcast``) from now on, until
+        ``leave(group)`` or the end of the connection."""
+        if self.state is not WebSocketState.CONNECTED:
+            raise RuntimeError("accept() the WebSocket before joining a group")
+        await self._groups().join(self, group)
+
+    async def leave(self, group: str) -> None:
+        """Stop receiving ``group``'s broadcasts (nothing happens when not a member)."""
+        await self._groups().leave(self, group)
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The groups this connection is a member of."""
+        return frozenset(self._member.groups) if self._member is not None else frozenset()
+
+    def _groups(self) -> Any:
+        from .groups import layer
+
+        return layer(self._groups_backend)
+
+    async def _leave_groups(self) -> None:
+        if self._member is not None:
+            await self._groups().leave_all(self)
+
     def iter_text(self) -> AsyncIterator[str]:
         """Each text message until the client closes normally."""
         return self._iterate(self.receive_text)
@@ -329,6 +360,7 @@ def websocket_entry(
     session: SessionCheck | None = None,
     permissions: PermissionCheck | None = None,
     token_checks: TokenChecks | None = None,
+    groups_backend: str | None = None,
 ):
     """The coroutine function Rust starts for a handshake on the route: it wraps the
     session's channel in a ``WebSocket`` and runs ``handler`` with it. With
@@ -336,7 +368,8 @@ def websocket_entry(
     user is gone is refused. (A user read from the claims is made by Rust.) A Django session
     (``session``) is read here, and its guards refuse the handshake as Rust would; so do
     permission guards Rust left to Django (``permissions``), and a revoked token or a
-    user the backend's own loader does not find (``token_checks``)."""
+    user the backend's own loader does not find (``token_checks``). The socket leaves
+    its groups (of the API's ``groups_backend``) when the handler ends."""
 
     async def run(
         channel: Any,
@@ -347,6 +380,7 @@ def websocket_entry(
     ) -> None:
         path_params = {name: kwargs[name] for name in path_param_names}
         websocket = WebSocket(channel, request, client, url, path_params)
+        websocket._groups_backend = groups_backend
         kwargs[websocket_param] = websocket
         try:
             if session is not None and session.defers(request):
@@ -364,6 +398,8 @@ def websocket_entry(
             pass  # the client left, or was refused for bad input: both already closed
         except WebSocketException as exc:
             await websocket.close(exc.code, exc.reason)
+        finally:
+            await websocket._leave_groups()
 
     return run
 

@@ -16,7 +16,7 @@ use pyo3::exceptions::asyncio::CancelledError;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::scope::{self, AsgiApp};
 use crate::body::ResponseBody;
@@ -380,6 +380,7 @@ pub async fn serve(
     head: http::request::Parts,
     mut upgrade: Upgrade,
     max_message_size: usize,
+    closing: watch::Receiver<Option<u16>>,
     endpoint: impl Endpoint,
 ) -> Response<ResponseBody> {
     let key = match handshake::key(&head) {
@@ -408,7 +409,7 @@ pub async fn serve(
     guard.0 = None;
     match answer {
         Ok(Handshake::Accept { headers, outbound }) => {
-            let pump = pump::run(upgrade, max_message_size, outbound, session);
+            let pump = pump::run(upgrade, max_message_size, outbound, closing, session);
             crate::python::runtime().spawn(pump);
             handshake::accepted(headers, key)
         }

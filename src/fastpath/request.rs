@@ -40,6 +40,20 @@ impl Request {
 
 #[pymethods]
 impl Request {
+    /// `Request[User, Claims, State]`, as code written for the original django-bolt
+    /// annotates a handler: the same class to the server, a generic alias to type
+    /// checkers.
+    #[classmethod]
+    fn __class_getitem__<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        item: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        py.import("types")?
+            .getattr("GenericAlias")?
+            .call1((cls, item))
+    }
+
     #[getter]
     fn method(&self) -> &str {
         self.head.method.as_str()

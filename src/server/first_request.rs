@@ -1,8 +1,8 @@
 //! A new connection's wait for its first request. One deadline, measured from accept,
 //! covers the TLS handshake, the first bytes and the whole first request head, on
-//! every TCP protocol; until its first request a connection is also closed at once when
-//! the server shuts down, and is among the first closed when the process runs out of
-//! file descriptors. (Later request heads on HTTP/1.1 have hyper's timer, which also
+//! every TCP protocol; until its first request a connection is also closed when the
+//! server shuts down (but see [`SETTLE`]), and is among the first closed when the
+//! process runs out of file descriptors. (Later request heads on HTTP/1.1 have hyper's timer, which also
 //! bounds the idle time between requests.)
 
 use std::collections::BTreeMap;
@@ -17,6 +17,13 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 use crate::notice::Notice;
+
+/// Time a connection gets from accept to send its first request even when the server
+/// stops meanwhile (up to the shutdown's grace). A process drained for its replacement
+/// has clients that connected a moment before it stopped accepting: their request is
+/// on its way, and closing them at once would fail requests no other process can
+/// take. Connections silent for longer are closed at once.
+pub const SETTLE: Duration = Duration::from_secs(1);
 
 static HEAD_LATE: Notice = Notice::new();
 static EVICTED: Notice = Notice::new();
@@ -86,6 +93,25 @@ impl Arrivals {
         }
         evicted
     }
+
+    /// Once the server stops accepting: wait until every connection accepted less than
+    /// `settle` ago has sent its first request, or had `settle` to.
+    pub async fn settle(&self, settle: Duration) {
+        loop {
+            let youngest = {
+                let mut waiting = self.waiting.lock();
+                waiting.retain(|_, flags| !flags.received.load(Ordering::Relaxed));
+                waiting.values().map(|flags| flags.accepted).max()
+            };
+            match youngest.map(|accepted| accepted + settle) {
+                Some(until) if until > Instant::now() => {
+                    let tick = Instant::now() + Duration::from_millis(10);
+                    tokio::time::sleep_until(until.min(tick)).await;
+                }
+                _ => return,
+            }
+        }
+    }
 }
 
 /// Why a connection without a request was closed.
@@ -131,7 +157,14 @@ impl FirstRequest {
         let cut = tokio::select! {
             _ = tokio::time::sleep_until(self.deadline) => Cut::Deadline,
             _ = self.flags.evict.notified() => Cut::Evicted,
-            stopping = async { stop.wait_for(Option::is_some).await.is_ok() } => match stopping {
+            stopping = async {
+                let grace = match stop.wait_for(Option::is_some).await {
+                    Ok(grace) => grace.unwrap_or_default(),
+                    Err(_) => return false,
+                };
+                tokio::time::sleep_until(self.flags.accepted + SETTLE.min(grace)).await;
+                true
+            } => match stopping {
                 true => Cut::Shutdown,
                 // The server was dropped without a shutdown: nothing will stop it.
                 false => std::future::pending().await,
@@ -209,14 +242,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn shutdown_cuts_a_connection_without_a_request() {
+    async fn shutdown_cuts_a_silent_connection_at_once() {
         let (stop, stop_rx) = watch::channel(None);
         let arrivals = Arc::new(Arrivals::default());
         let first = arrivals.admit(peer(), Duration::from_secs(60), stop_rx);
+        tokio::time::advance(SETTLE).await;
         stop.send(Some(Duration::from_secs(30))).unwrap();
         let start = Instant::now();
         assert!(first.within(std::future::pending::<()>()).await.is_none());
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_leaves_a_new_connection_time_for_its_first_request() {
+        let (stop, stop_rx) = watch::channel(None);
+        let arrivals = Arc::new(Arrivals::default());
+        let first = arrivals.admit(peer(), Duration::from_secs(60), stop_rx.clone());
+        stop.send(Some(Duration::from_secs(30))).unwrap();
+        let start = Instant::now();
+        arrivals.settle(SETTLE).await;
+        assert_eq!(start.elapsed(), SETTLE);
+        assert!(first.within(std::future::pending::<()>()).await.is_none());
+        assert_eq!(start.elapsed(), SETTLE);
+        // One that sends its request meanwhile is not cut, and no longer waited for.
+        let served = arrivals.admit(peer(), Duration::from_secs(60), stop_rx);
+        served.marker().mark();
+        let start = Instant::now();
+        arrivals.settle(SETTLE).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        let work = tokio::time::sleep(Duration::from_secs(5));
+        assert!(served.within(work).await.is_some());
     }
 
     #[tokio::test(start_paused = true)]

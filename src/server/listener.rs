@@ -1,5 +1,5 @@
-//! Binding the listening socket: backlog, address reuse, and SO_REUSEPORT so several
-//! processes can share one port.
+//! Binding the listening socket and HTTP/3's UDP socket: backlog, address reuse,
+//! SO_REUSEPORT so several share one port; or taking over those a supervisor bound.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -31,6 +31,39 @@ pub fn bind(addr: SocketAddr, backlog: i32, reuse_port: bool) -> io::Result<std:
     socket.listen(backlog)?;
     socket.set_nonblocking(true)?;
     Ok(socket.into())
+}
+
+/// A listening socket bound by another process (a supervisor), taken over: this
+/// process closes it when done.
+pub fn inherit(fd: i32) -> io::Result<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the descriptor was handed to this process for this server alone; a
+    // descriptor that is not a listening TCP socket fails below, not later.
+    let listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+    let socket = socket2::SockRef::from(&listener);
+    if socket.r#type()? != Type::STREAM || !socket.is_listener()? {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("descriptor {fd} is not a listening TCP socket"),
+        ));
+    }
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// The UDP socket of HTTP/3 bound by a supervisor, taken over as [`inherit`] does.
+pub fn inherit_udp(fd: i32) -> io::Result<std::net::UdpSocket> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: as in `inherit`.
+    let socket = unsafe { std::net::UdpSocket::from_raw_fd(fd) };
+    if socket2::SockRef::from(&socket).r#type()? != Type::DGRAM {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("descriptor {fd} is not a UDP socket"),
+        ));
+    }
+    socket.set_nonblocking(true)?;
+    Ok(socket)
 }
 
 fn describe(err: io::Error, addr: SocketAddr) -> io::Error {

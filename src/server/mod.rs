@@ -116,6 +116,11 @@ impl ServerConfig {
 pub struct Server {
     app: Arc<AppInner>,
     addr: std::net::SocketAddr,
+    /// A listening socket bound by a supervisor (see [`listen`]): accepted from
+    /// instead of binding one.
+    inherited: Option<i32>,
+    /// The same for HTTP/3's UDP socket.
+    inherited_udp: Option<i32>,
     config: ServerConfig,
     stop: Option<watch::Sender<Option<Duration>>>,
     tasks: Vec<JoinHandle<()>>,
@@ -126,7 +131,8 @@ impl Server {
     #[new]
     #[pyo3(signature = (app, host="127.0.0.1", port=8000, *, backlog=1024, reuse_port=false,
         keep_alive=5.0, header_timeout=30.0, max_header_size=65536, max_concurrent_streams=200,
-        cert=None, key=None, key_password=None, client_ca=None, http3=false))]
+        cert=None, key=None, key_password=None, client_ca=None, http3=false, fd=None,
+        udp_fd=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         app: &App,
@@ -143,6 +149,8 @@ impl Server {
         key_password: Option<String>,
         client_ca: Option<PathBuf>,
         http3: bool,
+        fd: Option<i32>,
+        udp_fd: Option<i32>,
     ) -> PyResult<Self> {
         let addr = listener::resolve(host, port)?;
         let seconds = |s: f64, what: &str| {
@@ -176,6 +184,8 @@ impl Server {
         Ok(Server {
             app: app.inner.clone(),
             addr,
+            inherited: fd,
+            inherited_udp: udp_fd,
             config: ServerConfig {
                 port,
                 backlog,
@@ -197,12 +207,16 @@ impl Server {
         if self.stop.is_some() {
             return Err(PyRuntimeError::new_err("the server is already started"));
         }
-        let tcp = listener::bind(self.addr, self.config.backlog, self.config.reuse_port)?;
+        let tcp = match self.inherited.take() {
+            Some(fd) => listener::inherit(fd)?,
+            None => listener::bind(self.addr, self.config.backlog, self.config.reuse_port)?,
+        };
         let bound = tcp.local_addr()?;
         self.config.port = bound.port();
-        let udp = match self.config.http3 {
-            true => Some(listener::bind_udp(bound, self.config.reuse_port)?),
-            false => None,
+        let udp = match (self.config.http3, self.inherited_udp.take()) {
+            (true, Some(fd)) => Some(listener::inherit_udp(fd)?),
+            (true, None) => Some(listener::bind_udp(bound, self.config.reuse_port)?),
+            (false, _) => None,
         };
         let tls = self.tls_configs()?;
         let rt = runtime();
@@ -246,11 +260,26 @@ impl Server {
         }
     }
 
-    /// Stop accepting, let in-flight requests finish for up to `grace` seconds.
-    /// Returns an asyncio future completed when the server has stopped.
-    fn shutdown<'py>(&mut self, py: Python<'py>, grace: f64) -> PyResult<Bound<'py, PyAny>> {
+    /// Requests answered so far (every protocol), for recycling the process.
+    #[getter]
+    fn requests(&self) -> u64 {
+        self.app.lifecycle.requests()
+    }
+
+    /// Stop accepting, let in-flight requests finish for up to `grace` seconds, and
+    /// close open WebSockets with `websocket_close` (1001, going away; 1012, service
+    /// restart, when another process takes over). Returns an asyncio future completed
+    /// when the server has stopped.
+    #[pyo3(signature = (grace, websocket_close=1001))]
+    fn shutdown<'py>(
+        &mut self,
+        py: Python<'py>,
+        grace: f64,
+        websocket_close: u16,
+    ) -> PyResult<Bound<'py, PyAny>> {
         // Checked first, so a server that cannot report its end is not stopped.
         self.app.bridge.event_loop()?;
+        self.app.lifecycle.close_websockets(websocket_close);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));
         }
@@ -266,6 +295,32 @@ impl Server {
             |py, ()| Ok(py.None().into_bound(py)),
         )
     }
+}
+
+/// Bind a socket for a supervisor to hand to the processes it starts (each passes it
+/// to `Server(fd=...)` or `Server(udp_fd=...)`): TCP listening (backlog `backlog`) or,
+/// with `udp`, UDP for HTTP/3; with SO_REUSEPORT, so the supervisor binds one of each
+/// per process place and the kernel spreads clients over them. A socket outlives the
+/// process accepting from it: connections queued when that process dies wait for its
+/// replacement, which is handed the same socket. Returns the descriptor, which the
+/// caller owns, and the port bound (port 0 asks the system for a free one).
+#[pyfunction]
+#[pyo3(signature = (host, port, backlog=1024, *, udp=false))]
+pub fn listen(host: &str, port: u16, backlog: i32, udp: bool) -> PyResult<(i32, u16)> {
+    use std::os::fd::IntoRawFd;
+    let addr = listener::resolve(host, port)?;
+    // Blocking, as a descriptor handed to another process is expected to be; each
+    // server sets its own copy non-blocking.
+    if udp {
+        let socket = listener::bind_udp(addr, true)?;
+        socket.set_nonblocking(false)?;
+        let port = socket.local_addr()?.port();
+        return Ok((socket.into_raw_fd(), port));
+    }
+    let socket = listener::bind(addr, backlog, true)?;
+    socket.set_nonblocking(false)?;
+    let port = socket.local_addr()?.port();
+    Ok((socket.into_raw_fd(), port))
 }
 
 impl Server {
@@ -347,9 +402,13 @@ async fn accept_loop(
         }
     };
     drop(listener);
+    let deadline = tokio::time::Instant::now() + grace;
+    // Connections accepted a moment ago get their first request in before hyper's
+    // graceful shutdown, which closes a connection that has not sent one.
+    arrivals.settle(first_request::SETTLE.min(grace)).await;
     tokio::select! {
         _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(grace) => {
+        _ = tokio::time::sleep_until(deadline) => {
             eprintln!("django-bolt: grace period over, closing the remaining connections");
         }
     }

@@ -8,13 +8,14 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::Upgrade;
+use crate::lifecycle::close_reason;
 
 /// The side of a session that hears what the client sends: the app's inbox.
 pub trait Peer: Send + Sync + 'static {
@@ -40,11 +41,13 @@ pub fn close_message(code: u16, reason: &str) -> Message {
 
 /// Take the socket over once the handshake is answered, then pump frames: those read
 /// go to `peer`, those in `outbound` are written. A frame or message larger than
-/// `max_message_size` closes the socket with 1009.
+/// `max_message_size` closes the socket with 1009; the server stopping closes it with
+/// the code `closing` takes (1012 when another process replaces this one).
 pub async fn run<P: Peer>(
     upgrade: Upgrade,
     max_message_size: usize,
     outbound: mpsc::Receiver<Message>,
+    closing: watch::Receiver<Option<u16>>,
     peer: Arc<P>,
 ) {
     let config = WebSocketConfig::default()
@@ -52,11 +55,22 @@ pub async fn run<P: Peer>(
         .max_frame_size(Some(max_message_size));
     match upgrade {
         Upgrade::Hyper(upgrade) => match upgrade.await {
-            Ok(upgraded) => pump(TokioIo::new(upgraded), config, outbound, peer).await,
+            Ok(upgraded) => pump(TokioIo::new(upgraded), config, outbound, closing, peer).await,
             Err(_) => peer.gone(1006, ""),
         },
-        Upgrade::InProcess(socket) => pump(socket.stream, config, outbound, peer).await,
+        Upgrade::InProcess(socket) => pump(socket.stream, config, outbound, closing, peer).await,
     }
+}
+
+/// Once the server stops, tell the client with a close frame (the session sends it
+/// through the pump's writer, and the client's answering close ends the pump); never
+/// finishes, so the pump decides when the socket is done.
+async fn stopping<P: Peer>(mut closing: watch::Receiver<Option<u16>>, peer: Arc<P>) {
+    if let Ok(code) = closing.wait_for(Option::is_some).await {
+        let code = code.unwrap_or(1001);
+        peer.close(code, close_reason(code));
+    }
+    std::future::pending::<()>().await
 }
 
 /// Pump frames both ways until either side closes.
@@ -64,6 +78,7 @@ async fn pump<S, P>(
     io: S,
     config: WebSocketConfig,
     mut outbound: mpsc::Receiver<Message>,
+    closing: watch::Receiver<Option<u16>>,
     peer: Arc<P>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -73,8 +88,8 @@ async fn pump<S, P>(
     let (mut sink, mut stream) = socket.split();
     let writer = async move {
         while let Some(message) = outbound.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
+            let last = matches!(message, Message::Close(_));
+            if sink.send(message).await.is_err() || last {
                 break;
             }
         }
@@ -100,5 +115,8 @@ async fn pump<S, P>(
             }
         }
     };
-    tokio::join!(reader, writer);
+    tokio::select! {
+        _ = async { tokio::join!(reader, writer) } => {}
+        _ = stopping(closing, peer.clone()) => {}
+    }
 }

@@ -114,6 +114,17 @@ def test_runbolt_dev_whose_server_cannot_start_ends_the_reloader_with_1():
     assert lines == ["CommandError: cannot import 'nowhere.module': no module named 'nowhere'"]
 
 
+@pytest.mark.parametrize("flag", [("--processes", "2"), ("--max-requests", "100")])
+def test_runbolt_dev_with_supervision_flags_says_why_not_in_one_line(flag):
+    result = runbolt("--dev", *flag, "--port", str(support.free_port()))
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "Watching for file" not in line]
+    assert lines == [
+        "CommandError: --processes, --max-requests and --max-rss need a supervisor, which "
+        "--dev's reloader leaves no room for: leave them out under --dev"
+    ]
+
+
 # ---- numbers a flag cannot take --------------------------------------------------------
 
 BAD_NUMBERS = [
@@ -121,6 +132,9 @@ BAD_NUMBERS = [
     ("--port", "70000", "must be from 0 to 65535, not 70000"),
     ("--workers", "0", "must be from 1 to 1024, not 0"),
     ("--processes", "0", "must be from 1 to 1024, not 0"),
+    ("--max-requests", "-1", "must be at least 0, not -1"),
+    ("--max-rss", "lots", "'lots' is not a whole number"),
+    ("--start-timeout", "0", "must be more than 0, not 0"),
     ("--backlog", "3000000000", "must be from 1 to 2147483647, not 3000000000"),
     ("--max-body-size", "-5", "must be at least 0, not -5"),
     ("--keep-alive", "0", "must be more than 0, not 0"),

@@ -10,6 +10,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_args, get_origin
 
 import pytest
 import support
@@ -20,6 +21,7 @@ from django_bolt.cookies import Cookie, make_delete_cookie
 from django_bolt.dependencies import call_dependency, resolve_dependency
 from django_bolt.health import HealthCheck, health_handler
 from django_bolt.testing import TestClient
+from django_bolt.types import JWTClaims, UserType
 
 PROJECT = Path(__file__).resolve().parent / "project"
 TEMPLATES = PROJECT / "namesapp" / "templates"
@@ -41,6 +43,20 @@ def test_types_request_is_the_request_a_handler_receives():
 
     with TestClient(local) as client:
         assert client.get("/method").json() == {"method": "GET"}
+
+
+def test_the_generic_request_annotation_receives_the_request():
+    alias = Request[UserType, JWTClaims, dict]
+    assert get_origin(alias) is Request
+    assert get_args(alias) == (UserType, JWTClaims, dict)
+    local = BoltAPI()
+
+    @local.get("/who")
+    async def who(req: Request[UserType, JWTClaims, dict]):
+        return {"path": req.path, "anonymous": req.user.is_anonymous}
+
+    with TestClient(local) as client:
+        assert client.get("/who").json() == {"path": "/who", "anonymous": True}
 
 
 def test_types_protocols_and_typed_dicts(django_project):

@@ -534,3 +534,34 @@ def test_the_original_spelling_perform_destory_is_still_called():
 
     asyncio.run(Keeps().perform_destroy("an object"))
     assert removed == ["an object"]
+
+
+def test_a_viewset_name_names_each_route_as_drf_routers_do():
+    from django_bolt.urls import bolt_urlpatterns
+
+    api = BoltAPI()
+
+    @api.viewset("/shelves", name="shelf", include_in_schema=False)
+    class Shelves(ViewSet):
+        async def list(self, request):
+            return []
+
+        async def retrieve(self, request, pk: int):
+            return {"pk": pk}
+
+        @action(detail=True, methods=["POST"])
+        async def mark_read(self, request, pk: int):
+            return {"read": pk}
+
+        @action(detail=False, url_name="overview")
+        async def summary(self, request):
+            return {}
+
+    patterns = {p.name: str(p.pattern) for p in bolt_urlpatterns(api.routes)}
+    assert patterns == {
+        "shelf-list": "shelves",
+        "shelf-detail": "shelves/<pk>",
+        "shelf-mark-read": "shelves/<pk>/mark_read",
+        "shelf-overview": "shelves/summary",
+    }
+    assert all(route.include_in_schema is False for route in api.routes)

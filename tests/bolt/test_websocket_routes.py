@@ -430,6 +430,23 @@ def test_shutdown_closes_open_websockets_with_1001():
     assert "Exception" not in server.stderr()
 
 
+def test_a_recycled_process_closes_its_websockets_with_1012():
+    """``--max-requests 1``: the handshake is the process's one request, so it is
+    replaced, and its WebSocket is told to reconnect (1012), to the new process."""
+    options = ("--settings", "boltproj.settings_ws", "--max-requests", "1")
+    with support.serve_django(PROJECT, *options) as server:
+        with connect(ws_url(server, "/ws/echo")) as ws:
+            ws.send("before")
+            assert ws.recv(timeout=10) == "Echo: before"
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=30)
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1012, "service restart")
+        with connect(ws_url(server, "/ws/echo")) as ws:
+            ws.send("after")
+            assert ws.recv(timeout=10) == "Echo: after"
+    assert "served 1 requests (--max-requests 1)" in server.stderr()
+
+
 class Room(msgspec.Struct):
     name: str
     size: int = 10

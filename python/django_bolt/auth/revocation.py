@@ -13,6 +13,7 @@ already revoked") is what refresh-token rotation needs to detect a replay.
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -27,6 +28,8 @@ __all__ = [
     "RevocationStore",
     "create_revocation_handler",
 ]
+
+logger = logging.getLogger("django_bolt")
 
 #: How long an entry is kept when the caller does not give the token's ``exp``.
 DEFAULT_TTL = 7 * 24 * 3600
@@ -135,7 +138,13 @@ class InMemoryRevocation(RevocationStore):
 class DjangoCacheRevocation(RevocationStore):
     """Revocations in a Django cache (``CACHES[cache_alias]``): shared by every worker
     and process when the cache is (Redis, Memcached, the database cache); the cache
-    expires the entries."""
+    expires the entries.
+
+    ``negative_ttl`` (seconds, 0: off) keeps each "not revoked" answer in this process
+    for that long, so a token used again and again costs one cache round trip per
+    ``negative_ttl`` instead of one per request. The price: a token revoked by another
+    process is still accepted here until its remembered answer expires (a revocation
+    made through this process's store is seen at once)."""
 
     def __init__(
         self,
@@ -143,10 +152,17 @@ class DjangoCacheRevocation(RevocationStore):
         key_prefix: str = "revoked:",
         *,
         default_ttl: int = DEFAULT_TTL,
+        negative_ttl: float = 0,
+        negative_size: int = 10_000,
     ) -> None:
+        if isinstance(negative_ttl, bool) or not isinstance(negative_ttl, int | float):
+            raise TypeError(f"negative_ttl is a number of seconds, not {negative_ttl!r}")
+        if negative_ttl < 0:
+            raise ValueError(f"negative_ttl is 0 (off) or more seconds, not {negative_ttl!r}")
         self.cache_alias = cache_alias
         self.key_prefix = key_prefix
         self.default_ttl = default_ttl
+        self.negative = NegativeCache(negative_ttl, negative_size) if negative_ttl else None
 
     @property
     def cache(self) -> Any:
@@ -155,12 +171,22 @@ class DjangoCacheRevocation(RevocationStore):
         return caches[self.cache_alias]
 
     async def is_revoked(self, jti: str) -> bool:
-        return await self.cache.aget(self.key_prefix + jti) is not None
+        negative = self.negative
+        if negative is not None and negative.remembers(jti):
+            return False
+        revoked = await self.cache.aget(self.key_prefix + jti) is not None
+        if negative is not None and not revoked:
+            negative.remember(jti)
+        return revoked
 
     async def revoke(self, jti: str, *, exp: int | None = None) -> None:
+        if self.negative is not None:
+            self.negative.forget(jti)
         await self.cache.aset(self.key_prefix + jti, 1, time_to_live(exp, self.default_ttl))
 
     async def consume(self, jti: str, *, exp: int | None = None) -> bool:
+        if self.negative is not None:
+            self.negative.forget(jti)
         # cache.add sets only an absent key, atomically in the shared caches.
         return await self.cache.aadd(self.key_prefix + jti, 1, time_to_live(exp, self.default_ttl))
 
@@ -174,6 +200,44 @@ class DjangoCacheRevocation(RevocationStore):
 
     def _version_key(self, user_id: str) -> str:
         return f"{self.key_prefix}version:{user_id}"
+
+
+class NegativeCache:
+    """Token ids found not revoked, remembered in this process for ``ttl`` seconds; at
+    most ``size`` of them (expired ones are dropped first, then the oldest)."""
+
+    def __init__(self, ttl: float, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"negative_size is a number of tokens, 1 or more, not {size!r}")
+        self.ttl = float(ttl)
+        self.size = size
+        #: jti -> when the answer expires (time.monotonic()), oldest first.
+        self._until: dict[str, float] = {}
+        # Sync routes check from worker threads: pruning must not race an insertion.
+        self._lock = threading.Lock()
+
+    def remembers(self, jti: str) -> bool:
+        until = self._until.get(jti)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        self._until.pop(jti, None)
+        return False
+
+    def remember(self, jti: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._until) >= self.size:
+                self._until = {k: u for k, u in self._until.items() if u > now}
+                while len(self._until) >= self.size:
+                    del self._until[next(iter(self._until))]
+            self._until.pop(jti, None)
+            self._until[jti] = now + self.ttl
+
+    def forget(self, jti: str) -> None:
+        with self._lock:
+            self._until.pop(jti, None)
 
 
 class DjangoORMRevocation(RevocationStore):
@@ -247,6 +311,10 @@ class RevocationCheck:
     """The revocation handlers of a route's JWT backends, run before the handler for a
     request a JWT authenticated: a revoked token is a 401, as an expired one is."""
 
+    #: A check (of any route) failed since the last one that worked; that failure was
+    #: logged, the next ones are not.
+    failing = False
+
     def __init__(self, handlers: list[RevokedTokenHandler]) -> None:
         self.handlers = [(handler, _takes_claims(handler)) for handler in handlers]
 
@@ -261,17 +329,37 @@ class RevocationCheck:
         return request.auth.get("backend") == "jwt"
 
     async def acheck(self, request: Any) -> None:
+        from ..exceptions import HTTPException
+
         claims = request.auth.get("claims") or {}
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
             # Only a backend without a handler (which need not require jti) let it in.
             return
         for handler, takes_claims in self.handlers:
-            answer = handler(jti, claims) if takes_claims else handler(jti)
-            if inspect.isawaitable(answer):
-                answer = await answer
+            try:
+                answer = handler(jti, claims) if takes_claims else handler(jti)
+                if inspect.isawaitable(answer):
+                    answer = await answer
+            except HTTPException:
+                raise  # the handler's own answer
+            except Exception as exc:
+                raise self._unavailable(exc) from exc
             if answer:
                 raise _revoked()
+        if RevocationCheck.failing:
+            RevocationCheck.failing = False
+
+    def _unavailable(self, exc: Exception) -> Exception:
+        """The answer while the store fails (a cache server down, say): 503, never the
+        token let through unchecked. The first failure of a run is logged with its
+        traceback, the others are not, until a check works again."""
+        from ..exceptions import HTTPException
+
+        if not RevocationCheck.failing:
+            RevocationCheck.failing = True
+            logger.error("Token revocation check failed: 503 until it works again", exc_info=exc)
+        return HTTPException(503, "Token revocation check unavailable", {"retry-after": "1"})
 
     def check(self, request: Any) -> None:
         """``acheck`` from a worker thread (a sync handler's)."""

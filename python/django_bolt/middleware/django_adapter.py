@@ -7,7 +7,9 @@ one Django ``HttpRequest`` from the Bolt ``Request`` and runs the stack on a thr
 its inner end it copies what the middleware set on the Django request onto the Bolt
 one (``user``, and anything else, ``session`` included, into ``request.state``, which
 the handler reads as ``request.<name>``), runs the ``process_view`` hooks (CSRF's
-check), then waits for the Bolt layers inside, which run on the event loop. The Bolt
+check), then waits for the Bolt layers inside, which run on the event loop; the
+handler's database work comes back to this thread (a ``def`` handler, an async one's
+ORM calls), so it sees what the middleware set on the thread's connection. The Bolt
 response goes out to the middleware as an ``HttpResponse`` and comes back as a Bolt
 ``Response`` with whatever headers and cookies they added; a response a middleware
 returned itself is sent as it is.
@@ -133,11 +135,33 @@ class _StackLayer:
             handler = convert_exception_to_response(instance)
             handler_is_async = is_async
         self.outermost = adapter.adapt_method_mode(False, handler, handler_is_async)
+        #: The database aliases whose connections have a tenant (django-tenants).
+        self.tenant_aliases = _tenant_aliases()
 
     async def __call__(self, request: Request) -> Response:
         django_request = _django_request(request)
-        django_response = await self.run_stack(self.outermost, {"request": django_request})
+        django_response = await self.run_stack(self._outer, {"request": django_request})
         return _bolt_response(django_response)
+
+    def _outer(self, request: Any) -> Any:
+        """The stack, on its thread. With django-tenants, the thread's connections get
+        back the tenant they had (the public schema on the stack's own threads) once
+        the middleware returned: the next stack run on this thread may have no tenant
+        middleware, and under TestClient the thread is the test's."""
+        if not self.tenant_aliases:
+            return self.outermost(request)
+        from django.db import connections
+
+        before = [
+            (connection, connection.tenant, connection.include_public_schema)
+            for connection in map(connections.__getitem__, self.tenant_aliases)
+        ]
+        try:
+            return self.outermost(request)
+        finally:
+            for connection, tenant, include_public in before:
+                if connection.tenant is not tenant:
+                    connection.set_tenant(tenant, include_public)
 
     def _inner(self, django_request: Any) -> Any:
         """The view's place in Django's stack (on the stack's thread): the Bolt layers
@@ -148,6 +172,9 @@ class _StackLayer:
             response = hook(django_request, self.view, (), {})
             if response is not None:
                 return response
+        # The handler's sync work runs on this thread, whose database connection the
+        # middleware may have set up (django-tenants' schema): see _loop.run_sync.
+        held = _loop.behind_django_middleware.set(True)
         try:
             response = self.inner_layers(request)
         except Exception as exc:
@@ -158,7 +185,17 @@ class _StackLayer:
             # As a route without Django middleware: Bolt's answer (a custom exception
             # handler's, or a logged 500), not Django's.
             response = self.answer(self.on_error, exc)
+        finally:
+            _loop.behind_django_middleware.reset(held)
         return _django_response(response)
+
+
+def _tenant_aliases() -> list[str]:
+    """The aliases of ``DATABASES`` whose backend is django-tenants' (it can
+    ``set_tenant``), so projects without it pay nothing for restoring tenants."""
+    from django.db import connections
+
+    return [alias for alias in connections if hasattr(connections[alias], "set_tenant")]
 
 
 _executor: ThreadPoolExecutor | None = None

@@ -134,6 +134,7 @@ def _describe_websocket(route: Route) -> dict[str, Any]:
         session,
         _permission_check(route),
         TokenChecks.of(route.auth),
+        route.groups_backend,
     )
     return {
         "websocket": True,

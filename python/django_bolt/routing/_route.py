@@ -64,6 +64,8 @@ class Route:
     #: An ``@api.websocket`` route, and the argument that receives its WebSocket.
     websocket: bool = False
     websocket_param: str | None = None
+    #: The groups backend of a WebSocket route's API (None: ``BOLT_GROUPS_BACKEND``).
+    groups_backend: str | None = None
     #: The API's compression; a ``@no_compress`` handler is never compressed.
     compression: CompressionConfig | None = None
     #: Checked in Rust before the handler runs (or a WebSocket is accepted).

@@ -3,7 +3,8 @@ and graceful shutdown; ``runbolt`` and ``django-bolt serve`` are thin commands o
 
 - ``_options``: ``ServerOptions`` and the command-line flags that fill it
   (``_flag_types``: the range each numeric flag takes);
-- ``_supervision``: serving from several processes, their signals;
+- ``_supervision``: serving from several processes: the parent that binds their
+  sockets, restarts, recycles and reloads them (``_worker``: a process's side of it);
 - ``_run``: one process serving until it is told to stop.
 """
 

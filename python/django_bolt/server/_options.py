@@ -18,6 +18,10 @@ class ServerOptions:
     port: int = 8000
     workers: int = 1
     processes: int = 1
+    max_requests: int = 0
+    max_requests_jitter: int = 0
+    max_rss: int = 0
+    start_timeout: float = 60.0
     backlog: int = 1024
     keep_alive: float = 5.0
     header_timeout: float = 30.0
@@ -61,7 +65,27 @@ _FLAGS: list[tuple[str, str]] = [
     ("host", "address to listen on"),
     ("port", "TCP port"),
     ("workers", "tokio threads per process"),
-    ("processes", "server processes sharing the port (SO_REUSEPORT)"),
+    (
+        "processes",
+        "server processes on the port, under a parent that binds their sockets, restarts "
+        "one that dies and on SIGHUP replaces them one at a time (new code)",
+    ),
+    (
+        "max_requests",
+        "replace a process after it answered this many requests (0: never); its "
+        "replacement starts first",
+    ),
+    (
+        "max_requests_jitter",
+        "each process's --max-requests is drawn from N to N + this, so they are not "
+        "replaced all at once",
+    ),
+    ("max_rss", "replace a process whose resident memory passes this many MiB (0: never)"),
+    (
+        "start_timeout",
+        "seconds a new server process gets to load the project and accept before it is "
+        "killed and counts as failed at start (with a supervising parent)",
+    ),
     ("backlog", "listen backlog"),
     ("keep_alive", "seconds an idle kept-alive connection stays open"),
     (
@@ -93,7 +117,10 @@ _FLAGS: list[tuple[str, str]] = [
         "allocations between Python's youngest garbage collections while serving "
         "(0: Python's own settings)",
     ),
-    ("shutdown_grace", "seconds in-flight requests get on SIGTERM"),
+    (
+        "shutdown_grace",
+        "seconds in-flight requests get on SIGTERM, or when their process is replaced",
+    ),
     (
         "slow_callback_warning",
         "log a handler that holds the event loop this many seconds (0: never; "
@@ -156,6 +183,10 @@ _NUMBER_TYPES: dict[str, Any] = {
     "port": whole_number(0, 65535),
     "workers": whole_number(1, 1024),
     "processes": whole_number(1, 1024),
+    "max_requests": whole_number(0, MAX_SIZE),
+    "max_requests_jitter": whole_number(0, MAX_SIZE),
+    "max_rss": whole_number(0, MAX_SIZE),
+    "start_timeout": seconds(positive=True),
     "backlog": whole_number(1, 2**31 - 1),
     "keep_alive": seconds(positive=True),
     "header_timeout": seconds(positive=True),

@@ -1,6 +1,6 @@
 """One server process: its event loop, the Rust server and app, the ASGI lifespan, and
-the graceful shutdown on SIGINT/SIGTERM; and the import of an ASGI app named on the
-command line."""
+the graceful shutdown on SIGINT/SIGTERM (or the drain signal of its supervisor); and
+the import of an ASGI app named on the command line."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ..hosts import allowed_hosts
 from ..lifespan import Lifespan, LifespanFailure
 from ._errors import StartupError
 from ._options import ServerOptions
+from ._worker import DRAIN_SIGNAL, Supervised, watch
 
 logger = logging.getLogger("django_bolt")
 
@@ -29,14 +30,18 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run_process(routes: Any, asgi_app: Any, options: ServerOptions, reuse_port: bool) -> None:
+def run_process(
+    routes: Any, asgi_app: Any, options: ServerOptions, link: Supervised | None = None
+) -> None:
+    """Serve until stopped; ``link``: this process was started by a supervisor, whose
+    listening socket it accepts from."""
     _core.configure_runtime(options.workers)
     with asyncio.Runner(loop_factory=_new_loop) as runner:
-        runner.run(_serve_until_stopped(routes, asgi_app, options, reuse_port))
+        runner.run(_serve_until_stopped(routes, asgi_app, options, link))
 
 
 async def _serve_until_stopped(
-    routes: Any, asgi_app: Any, options: ServerOptions, reuse_port: bool
+    routes: Any, asgi_app: Any, options: ServerOptions, link: Supervised | None
 ) -> None:
     loop = asyncio.get_running_loop()
     bridge = _core.Bridge()
@@ -72,7 +77,7 @@ async def _serve_until_stopped(
         )
     except ValueError as exc:
         raise StartupError(str(exc)) from None
-    server = _new_server(app, options, reuse_port)
+    server = _new_server(app, options, link)
     try:
         await lifespan.startup()
     except LifespanFailure as exc:
@@ -84,16 +89,36 @@ async def _serve_until_stopped(
         await lifespan.shutdown()
         raise StartupError(str(exc)) from None
     stop = asyncio.Event()
+    replaced = asyncio.Event()  # set with stop: drain for a replacement
     if threading.current_thread() is threading.main_thread():
         # Under --dev, Django's reloader serves from a thread and owns the signals.
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         if options.cert:
             loop.add_signal_handler(signal.SIGHUP, _reload_certificate, server, options)
+        if link:
+            loop.add_signal_handler(DRAIN_SIGNAL, lambda: (replaced.set(), stop.set()))
     _announce(server, options)
+    watcher = None
+    if link:
+        link.tell("ready")
+        watcher = loop.create_task(watch(link, server, options, stop.set))
     await stop.wait()
-    logger.info("shutting down: finishing in-flight requests (up to %ss)", options.shutdown_grace)
-    await server.shutdown(options.shutdown_grace)
+    if watcher:
+        watcher.cancel()
+    if replaced.is_set():
+        logger.info(
+            "replaced: pid %s stops accepting, finishing in-flight requests (up to %ss)",
+            os.getpid(),
+            options.shutdown_grace,
+        )
+    else:
+        logger.info(
+            "shutting down: finishing in-flight requests (up to %ss)", options.shutdown_grace
+        )
+    await server.shutdown(
+        options.shutdown_grace, websocket_close=1012 if replaced.is_set() else 1001
+    )
     # Handlers still running are cancelled when the loop closes; say why in their log line.
     _loop.shutdown_grace = options.shutdown_grace
     await lifespan.shutdown()
@@ -122,15 +147,15 @@ def _tune_gc(threshold: int) -> None:
     gc.set_threshold(threshold, middle, oldest)
 
 
-def _new_server(app: Any, options: ServerOptions, reuse_port: bool) -> Any:
-    """The Rust server for ``app``; a bad TLS file is a one-line StartupError."""
+def _new_server(app: Any, options: ServerOptions, link: Supervised | None) -> Any:
+    """The Rust server for ``app``; a bad TLS file is a one-line StartupError. Under a
+    supervisor it serves from the sockets the supervisor bound (see ``_supervision``)."""
     try:
         return _core.Server(
             app,
             options.host,
             options.port,
             backlog=options.backlog,
-            reuse_port=reuse_port,
             keep_alive=options.keep_alive,
             header_timeout=options.header_timeout,
             max_header_size=options.max_header_size,
@@ -140,6 +165,8 @@ def _new_server(app: Any, options: ServerOptions, reuse_port: bool) -> Any:
             key_password=options.key_password or os.environ.get("BOLT_KEY_PASSWORD") or None,
             client_ca=options.client_ca or None,
             http3=options.http3,
+            fd=link.listen_fd if link else None,
+            udp_fd=link.udp_fd if link else None,
         )
     except (ValueError, OSError) as exc:
         raise StartupError(str(exc)) from None

@@ -60,6 +60,10 @@ def viewset_routes(
     lookup = (argument, lookup_type(viewset_class))
     detail_path = f"{base}/{{{argument}}}"
     prefix = _snake(viewset_class.__name__)
+    # name= names each route for reverse() as Django REST framework's routers do:
+    # NAME-list, NAME-detail and NAME-<action>.
+    options = dict(options)
+    basename = options.pop("name", None)
     found = False
     for action, method, detail, status in STANDARD_ACTIONS:
         function = getattr(viewset_class, action, None)
@@ -88,6 +92,8 @@ def viewset_routes(
             route_options.setdefault("status_code", status)
         if response_model is not None:
             route_options.setdefault("response_model", response_model)
+        if basename:
+            route_options["name"] = f"{basename}-{'detail' if detail else 'list'}"
         yield method, detail_path if detail else (base or "/"), handler, route_options
     for name, marked in vars_of(viewset_class):
         if not isinstance(marked, ActionHandler) or name in _STANDARD_NAMES:
@@ -98,6 +104,8 @@ def viewset_routes(
             if getattr(marked, option) is not None:
                 route_options[option] = getattr(marked, option)
         action_path = f"{detail_path if marked.detail else base}/{marked.path}"
+        if basename:
+            route_options["name"] = f"{basename}-{marked.name or name.replace('_', '-')}"
         for method in marked.methods:
             handler = bind(
                 viewset_class,

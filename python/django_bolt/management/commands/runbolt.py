@@ -15,6 +15,7 @@ from ...api import route_table
 from ...devcert import development_certificate, trust_hint
 from ...discovery import discover_apis
 from ...django_app import DEFAULT_THREADS, get_django_application
+from ...groups import checked_settings as checked_groups_settings
 from ...health import (
     DEFAULT_HEALTH_PATH,
     DEFAULT_READY_PATH,
@@ -101,6 +102,10 @@ class Command(BaseCommand):
         try:
             sync_workers()  # a bad BOLT_SYNC_WORKERS stops runbolt here, not a request
         except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            checked_groups_settings()  # likewise BOLT_GROUPS_BACKEND, not a first join
+        except (ValueError, ImportError) as exc:
             raise CommandError(str(exc)) from None
         if opts["slow_callback_warning"] is None:  # not given: --dev watches closely
             dev = opts["dev"]

@@ -1,0 +1,51 @@
+//! What a supervisor needs to know of one server process and tell it: the requests it
+//! has answered (`--max-requests` recycles a process after so many) and, once it
+//! stops, the close code its open WebSockets get, so their clients reconnect at once
+//! (1012, service restart, when another process replaces this one).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::watch;
+
+pub struct Lifecycle {
+    requests: AtomicU64,
+    closing: watch::Sender<Option<u16>>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            requests: AtomicU64::new(0),
+            closing: watch::Sender::new(None),
+        }
+    }
+}
+
+impl Lifecycle {
+    /// One more request: a relaxed add, the only cost on a request's path.
+    pub fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Close every open WebSocket, and those opened from now on, with `code`.
+    pub fn close_websockets(&self, code: u16) {
+        self.closing.send_replace(Some(code));
+    }
+
+    /// What a WebSocket pump watches for the close code.
+    pub fn closing(&self) -> watch::Receiver<Option<u16>> {
+        self.closing.subscribe()
+    }
+}
+
+/// The reason sent with a close `code` the server chose when stopping.
+pub fn close_reason(code: u16) -> &'static str {
+    match code {
+        1012 => "service restart",
+        _ => "server shutting down",
+    }
+}

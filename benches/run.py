@@ -8,6 +8,7 @@ are interleaved (every scenario once per round) and the report gives medians.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.client
 import json
@@ -24,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +109,9 @@ class Scenario:
     # the status every answer must have: the rejection scenarios measure a 4xx.
     method_override: str | None = None
     status: int = 200
+    # A Redis server of its own, started beside the server under test (its URL in the
+    # server's BENCH_REDIS_URL).
+    redis: bool = False
 
     @property
     def scheme(self) -> str:
@@ -473,6 +477,24 @@ SCENARIOS = (
         JWT_ENDPOINTS,
     ),
     *REJECTIONS,
+    Scenario(
+        "bolt-rate-limit",
+        "django-bolt, a @rate_limit route never refused, buckets in the process",
+        "benches/project",
+        _RUNBOLT,
+        "/counted",
+        needs=("extension", "migrate"),
+    ),
+    Scenario(
+        "bolt-rate-limit-redis",
+        "the same route with its buckets in Redis (one round trip a request, local"
+        " redis-server on the server's CPU)",
+        "benches/project",
+        _RUNBOLT,
+        "/shared/counted",
+        needs=("extension", "migrate"),
+        redis=True,
+    ),
     *_api_scenarios(
         "ninja",
         "Django Ninja, sync views, through Granian's WSGI interface",
@@ -544,6 +566,8 @@ RATIOS = (
         for peer in ("fastapi", "fastapi-granian", "ninja", "drf")
     ),
     (("bolt-jwt-me", "h1"), ("bolt", "h1"), None),
+    (("bolt-rate-limit", "h1"), ("bolt", "h1"), None),
+    (("bolt-rate-limit-redis", "h1"), ("bolt-rate-limit", "h1"), None),
     (("bolt-jwt-me", "h1"), ("hyper-bare", "h1"), 0.7),
     (("bolt-jwt-me", "h1"), ("fastapi-jwt-me", "h1"), None),
     (("bolt-jwt-me", "h1"), ("fastapi-granian-jwt-me", "h1"), None),
@@ -788,7 +812,7 @@ def rss_mib(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, scenario: Scenario, port: int, log: Path):
+    def __init__(self, scenario: Scenario, port: int, log: Path, env: dict[str, str]):
         self.scheme = scenario.scheme
         self.port = port
         self.log = log
@@ -799,6 +823,7 @@ class Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **env},
             )
 
     def exited(self) -> str | None:
@@ -1013,16 +1038,51 @@ def protocols_of(scenario: Scenario, opts: Options) -> list[str]:
 
 def run_scenario(scenario: Scenario, round_no: int, opts: Options) -> list[Run]:
     log = LOG_DIR / f"{scenario.name}-round{round_no}.log"
-    server = Server(scenario, free_port(), log)
-    try:
-        protocols = protocols_of(scenario, opts)
+    protocols = protocols_of(scenario, opts)
+    with contextlib.ExitStack() as stack:
+        env = {}
+        if scenario.redis:
+            try:
+                redis = redis_server(LOG_DIR / f"{scenario.name}-redis.log")
+                env["BENCH_REDIS_URL"] = stack.enter_context(redis)
+            except RuntimeError as exc:
+                return [Run(scenario.name, round_no, p, failure=str(exc)) for p in protocols]
+        server = Server(scenario, free_port(), log, env)
+        stack.callback(server.stop)
         ready = server.wait_ready(scenario)
         send = functools.partial(http_request, server.scheme, server.port)
         if reason := ready or check_endpoint(send, scenario):
             return [Run(scenario.name, round_no, p, failure=reason) for p in protocols]
         return [measure_run(server, scenario, p, round_no, opts) for p in protocols]
+
+
+@contextlib.contextmanager
+def redis_server(log: Path) -> Iterator[str]:
+    """A throwaway redis-server (Debian's) on a free port, pinned to the server's CPU,
+    without persistence; yields its URL. RuntimeError says why it did not start."""
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    argv += ["--appendonly", "no", "--logfile", str(log), "--dir", str(LOG_DIR)]
+    try:
+        proc = subprocess.Popen(
+            pinned(SERVER_CPU, argv), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+    except OSError as exc:
+        raise RuntimeError(f"redis-server could not start: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not listen: {tail(log)}") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
-        server.stop()
+        proc.terminate()
+        proc.wait(STOP_TIMEOUT)
 
 
 def measure_run(

@@ -139,7 +139,14 @@ where
     B::Error: Into<BoxError> + Send,
 {
     let mut head = head;
-    let route = route(app, &conn, &mut head);
+    let mut route = route(app, &conn, &mut head);
+    if let Route::Limited(limit, then) = route {
+        // Boxed: only routes with a shared limit wait on Redis.
+        route = match Box::pin(limit.check()).await {
+            Ok(()) => *then,
+            Err(refusal) => Route::Answered(*refusal),
+        };
+    }
     if let Route::Answered(answer) = route {
         return answer;
     }
@@ -227,6 +234,7 @@ where
             Box::pin(serve).await
         }
         Route::Answered(answer) => answer,
+        Route::Limited(..) => unreachable!("a shared rate limit is asked first"),
         // Files never wait for Python: the gate is not entered.
         Route::Static(files) => Box::pin(files.serve(&app.bridge, &head)).await,
     }
@@ -242,6 +250,18 @@ enum Route<'a> {
     Answered(Response<ResponseBody>),
     /// A file of a static or media folder.
     Static(&'a StaticFiles),
+    /// Where the request goes once its route's shared rate limit lets it (Redis).
+    Limited(fastpath::rate_limit::Pending, Box<Route<'a>>),
+}
+
+impl<'a> Route<'a> {
+    /// `self`, once the route's shared rate limit (if it has one) lets the request in.
+    fn after(self, shared_limit: Option<fastpath::rate_limit::Pending>) -> Route<'a> {
+        match shared_limit {
+            Some(limit) => Route::Limited(limit, Box::new(self)),
+            None => self,
+        }
+    }
 }
 
 fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Route<'a> {
@@ -254,10 +274,12 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
             if let Some(refusal) = host_refusal(app, conn, head) {
                 return Route::Answered(refusal);
             }
-            return match fastpath::enter(&route.common, None, conn, params, head) {
+            let entry = fastpath::enter(&route.common, None, conn, params, head);
+            let decided = match entry.decision {
                 Ok(admitted) => Route::BoltWebSocket(route.clone(), admitted.values(head), upgrade),
                 Err(refusal) => Route::Answered(*refusal),
             };
+            return decided.after(entry.shared_limit);
         }
         let lookup = routes.lookup(&head.method, head.uri.path());
         // A path of a Bolt route, or of a WebSocket route only (426).
@@ -275,16 +297,13 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
         }
         match lookup {
             Lookup::Found(route, params) => {
-                return match fastpath::enter(
-                    &route.common,
-                    route.cors.as_deref(),
-                    conn,
-                    params,
-                    head,
-                ) {
+                let entry =
+                    fastpath::enter(&route.common, route.cors.as_deref(), conn, params, head);
+                let decided = match entry.decision {
                     Ok(admitted) => Route::Bolt(route.clone(), admitted.values(head)),
                     Err(refusal) => Route::Answered(*refusal),
                 };
+                return decided.after(entry.shared_limit);
             }
             Lookup::MethodNotAllowed(allow) => {
                 return Route::Answered(errors::method_not_allowed(allow))

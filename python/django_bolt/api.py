@@ -13,6 +13,7 @@ from .groups import layer as groups_layer
 from .middleware import api_middleware
 from .mounts import AsgiMount, mount_api
 from .openapi import OpenAPIConfig, docs_routes
+from .rate_limit_backend import check_backend
 from .responses import Response
 from .router import Router, include
 from .routing import Route, analyse, describe
@@ -56,6 +57,10 @@ class BoltAPI:
     ``exception_handlers={ExcClass: handler}`` (or ``@api.exception_handler(ExcClass)``)
     answers an exception of that class, or of a subclass, with ``handler(exc)``'s
     ``Response`` (see docs/responses.md).
+
+    ``rate_limit_backend`` keeps this API's ``@rate_limit`` buckets in Redis (a URL,
+    ``"cache"`` or a Django cache alias) or in each process (``"memory"``) rather than
+    where ``BOLT_RATE_LIMIT_BACKEND`` says (see docs/middleware.md).
     """
 
     def __init__(
@@ -72,6 +77,7 @@ class BoltAPI:
         exception_handlers: dict[type[Exception], Callable[..., Any]] | None = None,
         namespace: str | None = None,
         include_in_schema: bool | None = None,
+        rate_limit_backend: str | None = None,
         groups_backend: str | None = None,
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
@@ -93,6 +99,8 @@ class BoltAPI:
         if cors is not None and not isinstance(cors, CORSConfig):
             raise TypeError(f"cors must be a CORSConfig, not {cors!r}")
         self.cors = cors
+        #: Where this API's ``@rate_limit`` buckets are kept (rate_limit_backend.py).
+        self.rate_limit_backend = check_backend(rate_limit_backend, "rate_limit_backend")
         self.exception_handlers = checked_exception_handlers(exception_handlers)
         self.routes: list[Route] = []
         #: Reverse names of this API's routes are ``namespace:name`` (django_bolt.urls).
@@ -165,6 +173,7 @@ class BoltAPI:
                 guards=guards,
                 cors=self.cors,
                 middleware=self.middleware,
+                rate_limit_backend=self.rate_limit_backend,
                 exception_handlers=self.exception_handlers,
                 url_name=name,
                 namespace=self.namespace,
@@ -207,6 +216,7 @@ class BoltAPI:
                 websocket=True,
                 auth=auth,
                 guards=guards,
+                rate_limit_backend=self.rate_limit_backend,
                 groups_backend=self.groups_backend,
             )
             self.routes.append(analyse(route))

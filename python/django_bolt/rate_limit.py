@@ -1,7 +1,8 @@
 """``@rate_limit(rps=, burst=, key=)``: a token bucket per client, kept and checked in
 Rust before Python (and before auth, unless clients are told apart by user or API key);
 a client over the limit gets 429 with ``Retry-After``. Each server process limits on
-its own (docs/middleware.md)."""
+its own, unless ``BOLT_RATE_LIMIT_BACKEND`` keeps the buckets in Redis
+(rate_limit_backend.py, docs/middleware.md)."""
 
 from __future__ import annotations
 

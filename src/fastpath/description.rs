@@ -330,6 +330,15 @@ description! {
         pub ipv6_prefix: Option<u8>,
         #[pyo3(default)]
         pub max_clients: Option<usize>,
+        /// A Redis URL: the buckets are shared there. `None`: in this process.
+        #[pyo3(default)]
+        pub backend: Option<String>,
+        /// `"open"` or `"closed"`: what requests get while that Redis is unreachable.
+        #[pyo3(default)]
+        pub failure: Option<String>,
+        /// Seconds a request waits for Redis at most.
+        #[pyo3(default)]
+        pub timeout: Option<f64>,
     }
 }
 

@@ -54,9 +54,11 @@ impl Admission {
     }
 }
 
-/// Let a request into a route: auth and guards first (401/403), then its parameters
-/// (422). Nothing of the route runs for a request refused here. The identity learns the
-/// connection's `scheme`: a session's CSRF check compares `Origin` and `Referer` with it.
+/// Let a request into a route: auth and guards first (401/403), then a rate limit that
+/// counts by user or API key (429), then its parameters (422). Nothing of the route runs
+/// for a request refused here. A limit kept in Redis is not asked here: its check is
+/// left in `shared_limit`. The identity learns the connection's `scheme`: a session's
+/// CSRF check compares `Origin` and `Referer` with it.
 fn admit(
     protection: Option<&auth::Protection>,
     specs: &[params::ParamSpec],
@@ -64,13 +66,14 @@ fn admit(
     parts: &http::request::Parts,
     conn: &ConnInfo,
     limit_by_identity: Option<&rate_limit::RateLimit>,
+    shared_limit: &mut Option<rate_limit::Pending>,
 ) -> Result<Admission, auth::Refusal> {
     let identity = match protection {
         Some(protection) => protection.check(conn, parts)?,
         None => None,
     };
     if let Some(limit) = limit_by_identity {
-        limit.check(conn, &parts.headers, identity.as_ref())?;
+        *shared_limit = limit.check(conn, &parts.headers, identity.as_ref())?;
     }
     let scheme = conn.scheme;
     let identity = identity.map(|identity| auth::Identity { scheme, ..identity });
@@ -79,21 +82,30 @@ fn admit(
     Ok(Admission { values, identity })
 }
 
+/// What `enter` decided, and the route's shared rate limit still to be asked (one
+/// round trip to Redis): its refusal, if any, answers before the decision does.
+pub struct Entry {
+    pub decision: Result<Admission, auth::Refusal>,
+    pub shared_limit: Option<rate_limit::Pending>,
+}
+
 /// Let a request into a Bolt route, or a handshake into a Bolt WebSocket route: its
-/// rate limit (429; after auth when it counts by user or API key), then `admit`. A refusal of a CORS route is marked for the origin,
-/// so that the page may read it.
+/// rate limit (429; after auth when it counts by user or API key), then `admit`. A
+/// refusal of a CORS route is marked for the origin, so that the page may read it.
 pub fn enter(
     route: &route::Common,
     cors: Option<&cors::Cors>,
     conn: &ConnInfo,
     path_params: matchit::Params<'_, '_>,
     head: &http::request::Parts,
-) -> Result<Admission, auth::Refusal> {
+) -> Entry {
     let (by_identity, by_client) = match route.rate_limit.as_deref() {
         Some(limit) if limit.after_auth() => (Some(limit), None),
         limit => (None, limit),
     };
-    let admitted = limit(by_client, conn, head).and_then(|()| {
+    let mut shared_limit = None;
+    let decision = limit(by_client, conn, head).and_then(|pending| {
+        shared_limit = pending;
         admit(
             route.protection.as_deref(),
             &route.params,
@@ -101,26 +113,38 @@ pub fn enter(
             head,
             conn,
             by_identity,
+            &mut shared_limit,
         )
     });
-    admitted.map_err(|mut refusal| {
+    let decorate = |headers: &mut http::HeaderMap| {
         if let Some(cors) = cors {
-            cors.decorate(
-                head.headers.get(http::header::ORIGIN),
-                refusal.headers_mut(),
-            );
+            cors.decorate(head.headers.get(http::header::ORIGIN), headers);
         }
-        refusal
-    })
+    };
+    let shared_limit = shared_limit.map(|pending| match cors {
+        Some(_) => {
+            let mut headers = http::HeaderMap::new();
+            decorate(&mut headers);
+            pending.with_headers(headers)
+        }
+        None => pending,
+    });
+    Entry {
+        decision: decision.map_err(|mut refusal| {
+            decorate(refusal.headers_mut());
+            refusal
+        }),
+        shared_limit,
+    }
 }
 
-/// Take a token from the route's rate limit, if it has one.
+/// Take a token from the route's rate limit, if it has one (or say what to ask Redis).
 fn limit(
     rate_limit: Option<&rate_limit::RateLimit>,
     conn: &ConnInfo,
     head: &http::request::Parts,
-) -> Result<(), auth::Refusal> {
-    rate_limit.map_or(Ok(()), |limit| limit.check(conn, &head.headers, None))
+) -> Result<Option<rate_limit::Pending>, auth::Refusal> {
+    rate_limit.map_or(Ok(None), |limit| limit.check(conn, &head.headers, None))
 }
 
 /// Read a route's parameters from the request, or every field that failed.

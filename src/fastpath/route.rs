@@ -115,7 +115,7 @@ impl Common {
             py.detach(|| protection.wait_for_keys());
         }
         let rate_limit = rate_limit
-            .map(|Strict(limit)| RateLimit::from_description(limit, &path).map(Box::new))
+            .map(|Strict(limit)| RateLimit::from_description(limit, &name, &path).map(Box::new))
             .transpose()
             .map_err(named)?;
         let common = Common {

@@ -108,7 +108,9 @@ fn request(uri: &str, headers: HeaderMap) {
             &connection(),
             path_params,
             &head,
-        ) {
+        )
+        .decision
+        {
             Ok(admitted) => {
                 let values = admitted.values(&mut head);
                 params::kwargs(

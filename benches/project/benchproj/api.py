@@ -1,3 +1,4 @@
+import os
 from typing import Annotated
 
 import msgspec
@@ -99,3 +100,27 @@ async def limited():
 @cors(origins=["https://app.example"])
 async def cross_origin():
     return {"cors": True}
+
+
+#: A limit no load generator reaches: the cost of counting, never a refusal.
+NEVER_REFUSED = {"rps": 1e9, "burst": 1_000_000_000}
+
+
+@api.get("/counted")
+@rate_limit(**NEVER_REFUSED)
+async def counted():
+    return {"counted": True}
+
+
+#: The same route with its buckets in the Redis that benches/run.py starts for the
+#: bolt-rate-limit-redis scenario (in this process when it starts none).
+shared = BoltAPI(rate_limit_backend=os.environ.get("BENCH_REDIS_URL", "memory"))
+
+
+@shared.get("/counted")
+@rate_limit(**NEVER_REFUSED)
+async def counted_in_redis():
+    return {"counted": True}
+
+
+api.mount("/shared", shared)

@@ -18,6 +18,7 @@ from ..dependencies import Runner
 from ..middleware import Chain, route_middleware
 from ..permissions import PermissionCheck
 from ..rate_limit import describe_rate_limit
+from ..rate_limit_backend import describe_backend
 from ..sessions import SessionCheck
 from ..uploads import UploadFile
 from ..websocket import websocket_entry
@@ -110,7 +111,7 @@ def describe(route: Route, debug: bool) -> dict[str, Any]:
         "on_error": on_error,
         "compression": _compression(route),
         "cors": describe_cors(route.handler, route.cors),
-        "rate_limit": describe_rate_limit(route.handler),
+        "rate_limit": _rate_limit(route),
         **_protection(route),
     }
 
@@ -142,9 +143,17 @@ def _describe_websocket(route: Route) -> dict[str, Any]:
         "handler": entry,
         "params": [_describe_param(p) for p in route.params],
         "structs": [{"name": name, "build": build} for name, build in route.structs],
-        "rate_limit": describe_rate_limit(route.handler),
+        "rate_limit": _rate_limit(route),
         **_protection(route),
     }
+
+
+def _rate_limit(route: Route) -> dict[str, Any] | None:
+    """The route's ``@rate_limit``, and where its buckets are kept."""
+    described = describe_rate_limit(route.handler)
+    if described is None:
+        return None
+    return {**described, **describe_backend(route.rate_limit_backend)}
 
 
 def _protection(route: Route) -> dict[str, Any]:

@@ -74,6 +74,8 @@ class Route:
     #: The API's CORS (a route's ``@cors`` replaces it) and Python middleware.
     cors: CORSConfig | None = None
     middleware: tuple[Any, ...] = ()
+    #: The API's ``rate_limit_backend`` (None: ``BOLT_RATE_LIMIT_BACKEND``).
+    rate_limit_backend: str | None = None
     #: The API's custom exception handlers (its own dict: later ones apply too).
     exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from .responses import Response
 from .router import Router, include
 from .routing import Route, analyse, describe
 from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
+from .routing._verbs import RouteMethods
 from .views import APIView, ViewSet
 from .views._apiview import view_routes
 from .views._routes import viewset_routes
@@ -32,7 +33,7 @@ HTTP_ONLY_MARKERS = (
 )
 
 
-class BoltAPI:
+class BoltAPI(RouteMethods):
     """Routes under a common ``prefix``.
 
     ``trailing_slash`` normalises declared paths: ``"strip"`` removes a trailing
@@ -300,32 +301,6 @@ class BoltAPI:
             return viewset_class
 
         return register if viewset_class is None else register(viewset_class)
-
-    def get(self, path: str, **options: Any):
-        return self.route("GET", path, **options)
-
-    def post(self, path: str, **options: Any):
-        return self.route("POST", path, **options)
-
-    def put(self, path: str, **options: Any):
-        return self.route("PUT", path, **options)
-
-    def patch(self, path: str, **options: Any):
-        return self.route("PATCH", path, **options)
-
-    def delete(self, path: str, **options: Any):
-        return self.route("DELETE", path, **options)
-
-    def head(self, path: str, **options: Any):
-        return self.route("HEAD", path, **options)
-
-    def options(self, path: str, **options: Any):
-        return self.route("OPTIONS", path, **options)
-
-    def query(self, path: str, **options: Any):
-        """A ``QUERY`` route: a safe, idempotent read whose parameters come in the
-        request body, as a POST's do."""
-        return self.route("QUERY", path, **options)
 
     def include_router(self, router: Router, prefix: str = "") -> None:
         """Serve every route of ``router`` (and its nested routers) under ``prefix``."""

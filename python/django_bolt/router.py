@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .middleware import BaseMiddleware, checked
+from .routing._verbs import RouteMethods
 
 __all__ = ["Router"]
 
@@ -50,7 +51,7 @@ def checked_prefix(where: str, prefix: str) -> str:
     return prefix.rstrip("/")
 
 
-class Router:
+class Router(RouteMethods):
     """A group of routes under ``prefix``, with defaults for ``tags``, ``auth`` and
     ``guards`` (a route's own wins) and ``middleware`` run inside the API's."""
 
@@ -92,31 +93,6 @@ class Router:
 
     def websocket(self, path: str, **options: Any) -> Callable[[Callable], Callable]:
         return self.route(WEBSOCKET, path, **options)
-
-    def get(self, path: str, **options: Any):
-        return self.route("GET", path, **options)
-
-    def post(self, path: str, **options: Any):
-        return self.route("POST", path, **options)
-
-    def put(self, path: str, **options: Any):
-        return self.route("PUT", path, **options)
-
-    def patch(self, path: str, **options: Any):
-        return self.route("PATCH", path, **options)
-
-    def delete(self, path: str, **options: Any):
-        return self.route("DELETE", path, **options)
-
-    def head(self, path: str, **options: Any):
-        return self.route("HEAD", path, **options)
-
-    def options(self, path: str, **options: Any):
-        return self.route("OPTIONS", path, **options)
-
-    def query(self, path: str, **options: Any):
-        """A ``QUERY`` route: a safe read whose parameters come in the body."""
-        return self.route("QUERY", path, **options)
 
     def include_router(self, router: Router, prefix: str = "") -> None:
         """Nest ``router`` under this one, at ``prefix`` + its own prefix."""

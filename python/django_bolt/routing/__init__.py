@@ -9,7 +9,8 @@ Structs and UploadFiles from what Rust read, and shaping the response.
 - ``_description``: the route described for Rust's ``RouteTable``, with the wrappers
   its handler needs (loading the user, closing uploads, dependencies, middleware);
 - ``_body``: the loaders of a JSON body;
-- ``_response``: a result or an exception turned into the response.
+- ``_response``: a result or an exception turned into the response;
+- ``_verbs``: ``get`` ... ``query``, the shorthands of ``BoltAPI`` and ``Router``.
 """
 
 from ._description import describe

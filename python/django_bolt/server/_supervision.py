@@ -344,8 +344,11 @@ class Supervisor:
             self._stop()
         elif signum == signal.SIGHUP and not self.stopping:
             if self.options.cert:  # the certificate at once, the code process by process
+                # Only to processes that serve: one still loading has no handler for
+                # SIGHUP yet (it would die of it) and reads the certificate when it binds.
                 for process in self.processes:
-                    _kill(process, signal.SIGHUP)
+                    if process.ready_at is not None:
+                        _kill(process, signal.SIGHUP)
             self.rolling = [process for process in self.processes if not process.draining]
             logger.info(
                 "SIGHUP: replacing the %s server processes one at a time", len(self.rolling)

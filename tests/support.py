@@ -281,6 +281,21 @@ def make_client(base_url: str, protocol: str, **kwargs) -> httpx.Client:
     )
 
 
+#: What a test runs through: the in-process ``TestClient`` and each protocol of a socket.
+CLIENTS = ["testclient", *PROTOCOLS]
+
+
+def open_client(request, api) -> httpx.Client:
+    """The client of a fixture parametrized over :data:`CLIENTS`: ``api``'s TestClient
+    (a handler's exception answered as the 500 a server gives), or an httpx client of the
+    module's ``server`` fixture speaking that protocol."""
+    if request.param == "testclient":
+        from django_bolt.testing import TestClient
+
+        return TestClient(api, raise_server_exceptions=False)
+    return make_client(request.getfixturevalue("server").base_url, request.param)
+
+
 # ---- the Django example project -------------------------------------------------------
 
 

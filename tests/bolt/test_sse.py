@@ -30,13 +30,9 @@ def server():
         yield server
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
+@pytest.fixture(params=support.CLIENTS)
 def client(request):
-    if request.param == "testclient":
-        opened = TestClient(api, raise_server_exceptions=False)
-    else:
-        opened = support.make_client(request.getfixturevalue("server").base_url, request.param)
-    with opened as client:
+    with support.open_client(request, api) as client:
         yield client
 
 

@@ -15,7 +15,6 @@ import pytest
 import support
 
 from django_bolt import exceptions
-from django_bolt.testing import TestClient
 
 PROJECT = Path(__file__).resolve().parent / "project"
 sys.path.insert(0, str(PROJECT))
@@ -164,13 +163,9 @@ def server():
         yield server
 
 
-@pytest.fixture(params=["testclient", *support.PROTOCOLS])
+@pytest.fixture(params=support.CLIENTS)
 def client(request):
-    if request.param == "testclient":
-        opened = TestClient(api, raise_server_exceptions=False)
-    else:
-        opened = support.make_client(request.getfixturevalue("server").base_url, request.param)
-    with opened as client:
+    with support.open_client(request, api) as client:
         yield client
 
 

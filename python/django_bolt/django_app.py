@@ -13,10 +13,14 @@ It is still an ASGI 3.0 application, so the server needs nothing special for it.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+import asyncio
+import contextvars
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -28,6 +32,8 @@ from django.urls import set_script_prefix
 #: few enough that they do not fight over the GIL.
 DEFAULT_THREADS = 4
 
+_T = TypeVar("_T")
+
 
 class DjangoApplication(ASGIHandler):
     """Django's ASGI handler, with each request handled by one call on a worker thread."""
@@ -36,12 +42,6 @@ class DjangoApplication(ASGIHandler):
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="django")
-        self._respond = sync_to_async(
-            self._respond_on_thread, thread_sensitive=False, executor=self._executor
-        )
-        self._close = sync_to_async(
-            self._close_on_thread, thread_sensitive=False, executor=self._executor
-        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -54,12 +54,12 @@ class DjangoApplication(ASGIHandler):
         except RequestAborted:
             return
         try:
-            response, content = await self._respond(scope, body_file)
+            response, content = await self._on_thread(self._respond_on_thread, scope, body_file)
             if content is None:
                 try:
                     await self.send_response(response, send)
                 finally:
-                    await self._close(response)
+                    await self._on_thread(response.close)
             else:
                 await send(_start(response))
                 await send({"type": "http.response.body", "body": content})
@@ -84,9 +84,43 @@ class DjangoApplication(ASGIHandler):
         response.close()
         return response, content
 
-    @staticmethod
-    def _close_on_thread(response: HttpResponseBase) -> None:
-        response.close()
+    async def _on_thread(self, function: Callable[..., _T], *args: Any) -> _T:
+        """``function(*args)`` on a worker thread, in a copy of this context: the hop of
+        asgiref's ``sync_to_async(thread_sensitive=False)`` without its per-call
+        bookkeeping (a shield, a context copied back, exception chaining), which cost
+        more than the hop itself. Cancelled (the client left), the call still finishes
+        on its thread, and a streaming response it made is closed there."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        done = self._executor.submit(_in_context, loop, context, function, *args)
+        try:
+            return await asyncio.wrap_future(done)
+        except asyncio.CancelledError:
+            done.add_done_callback(_close_abandoned)
+            raise
+
+
+def _in_context(
+    loop: asyncio.AbstractEventLoop,
+    context: contextvars.Context,
+    function: Callable[..., _T],
+    *args: Any,
+) -> _T:
+    # Where asgiref's async_to_sync (an async view, say) runs its coroutines: this loop.
+    local = SyncToAsync.threadlocal
+    local.main_event_loop = loop
+    local.main_event_loop_pid = os.getpid()
+    return context.run(function, *args)
+
+
+def _close_abandoned(done: Future) -> None:
+    """Close the streaming response of a request whose client left while Django ran;
+    a complete one was closed on its thread already."""
+    if done.cancelled() or done.exception() is not None:
+        return
+    result = done.result()
+    if isinstance(result, tuple) and result[1] is None:
+        result[0].close()
 
 
 def _start(response: HttpResponseBase) -> dict[str, Any]:

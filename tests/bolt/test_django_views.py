@@ -37,6 +37,27 @@ def test_async_views_run_on_the_event_loop(client):
     assert response.json() == {"thread": "MainThread"}
 
 
+def test_async_to_sync_in_a_sync_view_runs_on_the_event_loop(client):
+    response = client.get("/django/bridged-thread")
+    assert response.status_code == 200
+    assert response.json()["view"].startswith("django_")
+    assert response.json()["coroutine"] == "MainThread"
+
+
+def test_a_stream_the_client_leaves_is_closed(server):
+    """Django's `request_finished` (which closes database connections) still runs when
+    the client goes away in the middle of a streamed body."""
+    with support.make_client(server.base_url, "http1") as client:
+        before = client.get("/django/finished").json()["count"]
+        with client.stream("GET", "/django/endless") as response:
+            assert next(response.iter_lines()) == "tick"
+        deadline = time.monotonic() + 5
+        # `before` + 1 for the stream; the poll itself adds one per request.
+        while (count := client.get("/django/finished").json()["count"]) < before + 2:
+            assert time.monotonic() < deadline, f"finished {count}, before {before}"
+            time.sleep(0.05)
+
+
 def test_streaming_response_with_cookies(client):
     response = client.get("/django/stream")
     assert response.status_code == 200

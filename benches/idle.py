@@ -66,7 +66,7 @@ def recv(sock: socket.socket) -> bytes:
 
 
 def measure(scenario: run.Scenario, connections: int) -> dict:
-    server = run.Server(scenario, run.free_port(), run.LOG_DIR / f"idle-{scenario.name}.log")
+    server = run.Server(scenario, run.free_port(), run.LOG_DIR / f"idle-{scenario.name}.log", {})
     payload = request(scenario.path)
     held: list[socket.socket] = []
     try:
@@ -108,7 +108,6 @@ def measure(scenario: run.Scenario, connections: int) -> dict:
 
 def write_section(results: list[dict], connections: int) -> None:
     lines = [
-        SECTION,
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}, `benches/idle.py --connections "
         f"{connections}`: each server (pinned to CPU 0, one worker) holds {connections} "
@@ -125,12 +124,7 @@ def write_section(results: list[dict], connections: int) -> None:
             f"{r['after_mib']:.1f} MiB | {r['per_connection_kib']:.1f} KiB | "
             f"{r['returned']:.0%} |"
         )
-    text = run.REPORT.read_text() if run.REPORT.exists() else ""
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + (text[end + 1 :] if end >= 0 else "")
-    run.REPORT.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+    run.write_section(SECTION, lines)
 
 
 def main() -> int:

@@ -45,10 +45,10 @@ ITEM_BODY = "benches/item.json"
 REQUEST_SCRIPT = "benches/request.lua"
 
 #: Sections other scripts keep at the end of the report (benches/soak.py,
-#: benches/idle.py); a full run rewrites the rest. A run of some scenarios (`--only`)
-#: adds a section of its own instead, below the last full run's report; a full run drops
-#: those.
-KEPT_SECTIONS = ("## Soak", "## Idle connections")
+#: benches/idle.py, benches/crowd.py); a full run rewrites the rest. A run of some
+#: scenarios (`--only`) adds a section of its own instead, below the last full run's
+#: report; a full run drops those.
+KEPT_SECTIONS = ("## Soak", "## Idle connections", "## Many connections")
 FOCUSED_SECTION = "## Focused run"
 
 SERVER_CPU = "0"
@@ -605,6 +605,9 @@ class Run:
     rss_mib: float | None = None
     errors: int = 0
     failure: str | None = None
+    # wrk only: its slowest request, and `errors` by kind (socket errors, refused answers).
+    max_ms: float | None = None
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -617,6 +620,7 @@ class Options:
     oha: str  # the oha executable, for HTTP/3
     unavailable: dict[str, str] = field(default_factory=dict)  # protocol -> why skipped
     focused: bool = False  # some scenarios only (--only): the report gets a section
+    connections: int = CONNECTIONS  # the load generator's
 
 
 # --- commands ---------------------------------------------------------------
@@ -658,6 +662,7 @@ def load_command(
     headers: tuple[str, ...] = (),
     body: str | None = None,
     method: str | None = None,
+    connections: int = CONNECTIONS,
 ) -> list[str]:
     """The load generator's command; with `body` (a repo-relative file) it POSTs that JSON,
     with `method` it sends that method instead of GET or POST."""
@@ -668,7 +673,7 @@ def load_command(
         script = [] if method == "GET" else ["-s", REQUEST_SCRIPT]
         arguments = [] if method == "GET" else [method, *([body] if body else [])]
         return [
-            *("wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"),
+            *("wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"),
             *(*script, *sent, url, *arguments),
         ]
     if tool == "h2load":
@@ -678,12 +683,12 @@ def load_command(
         if method != ("POST" if body else "GET"):
             posted += ["-H", f":method: {method}"]
         return [
-            *("h2load", f"-c{CONNECTIONS}", f"-m{STREAMS}", "-D", str(seconds)),
+            *("h2load", f"-c{connections}", f"-m{STREAMS}", "-D", str(seconds)),
             *(*logging, *posted, *sent, url),
         ]
     methods = [] if method == "GET" else ["-m", method]
     return [
-        *(oha, "--http-version", "3", "-c", str(CONNECTIONS), "-p", str(STREAMS)),
+        *(oha, "--http-version", "3", "-c", str(connections), "-p", str(STREAMS)),
         *("-z", f"{seconds}s", "-w", "--worker-threads", "1", "--insecure", "--no-tui"),
         *("--output-format", "json", "--stats-success-breakdown", *methods, *sent, url),
     ]
@@ -900,27 +905,37 @@ def wrk_ms(text: str) -> float:
     return float(match.group(1)) * TIME_UNITS_MS[match.group(2)]
 
 
+WRK_SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+
+
 def parse_wrk(out: str, status: int = 200) -> dict:
     """wrk's figures; wrk counts answers outside 2xx/3xx, so with a 4xx `status` every
-    answer must be among them (that it is this 4xx was checked before the load)."""
+    answer must be among them (that it is this 4xx was checked before the load).
+    `errors` is the sum of `error_kinds`: wrk's socket errors by kind, and as "status"
+    the answers without the expected status; `max_ms` is wrk's slowest request."""
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"^\s+(\d+) requests in ", out, re.M)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    # The thread stats line: "Latency  avg  stdev  max  +/- stdev".
+    slowest = re.search(r"^ +Latency +\S+ +\S+ +(\S+)", out, re.M)
     if not (rps and p50 and p99 and total):
         raise ValueError("unexpected wrk output")
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = sum(map(int, socket_errors.groups())) if socket_errors else 0
+    counts = map(int, socket_errors.groups()) if socket_errors else ()
+    kinds = dict(zip(WRK_SOCKET_ERRORS, counts, strict=False))
     refused = int(non_2xx.group(1)) if non_2xx else 0
-    errors += refused if status < 400 else int(total.group(1)) - refused
+    kinds["status"] = refused if status < 400 else int(total.group(1)) - refused
     return {
         "rps": float(rps.group(1)),
         "p50_ms": wrk_ms(p50.group(1)),
         "p99_ms": wrk_ms(p99.group(1)),
-        "errors": errors,
+        "max_ms": wrk_ms(slowest.group(1)) if slowest else None,
+        "errors": sum(kinds.values()),
+        "error_kinds": {kind: n for kind, n in kinds.items() if n},
     }
 
 
@@ -1020,6 +1035,7 @@ def load(protocol: str, url: str, opts: Options, scenario: Scenario) -> dict:
         scenario.headers,
         scenario.body,
         scenario.method,
+        opts.connections,
     )
     if spec.tool == "wrk":
         return parse_wrk(run_load(argv, secs), scenario.status)
@@ -1042,6 +1058,7 @@ def measure(server: Server, scenario: Scenario, protocol: str, opts: Options) ->
         headers=scenario.headers,
         body=scenario.body,
         method=scenario.method,
+        connections=opts.connections,
     )
     run_load(warmup, opts.warmup)
     figures = load(protocol, url, opts, scenario)
@@ -1399,6 +1416,18 @@ def report_sections(headings: tuple[str, ...]) -> str:
     text = REPORT.read_text() if REPORT.exists() else ""
     blocks = re.split(r"\n(?=## )", text)
     return "\n".join(b.rstrip("\n") + "\n" for b in blocks if b.startswith(headings))
+
+
+def write_section(heading: str, lines: list[str]) -> None:
+    """Put the section `heading` with `lines` under it at the end of the report, in place
+    of the one there was; the rest of the file stays as it is (benches/idle.py,
+    benches/crowd.py: sections of KEPT_SECTIONS)."""
+    text = REPORT.read_text() if REPORT.exists() else ""
+    start = text.find(heading)
+    if start >= 0:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + (text[end + 1 :] if end >= 0 else "")
+    REPORT.write_text(text.rstrip("\n") + "\n\n" + "\n".join([heading, *lines]) + "\n")
 
 
 def write_json(runs: list[Run], blocked: dict[str, str], meta: dict) -> None:

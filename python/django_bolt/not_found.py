@@ -48,8 +48,9 @@ class Claim:
 
 @dataclasses.dataclass(frozen=True)
 class Ownership:
-    """The prefixes Rust answers 404 under, the paths below them left to the ASGI app,
-    and each claimed prefix that is not owned with the reason."""
+    """The prefixes Rust answers 404 under, the paths below them left to the ASGI app
+    (its mounts, the static and media URLs, claimed prefixes not owned), and each claimed
+    prefix that is not owned with the reason."""
 
     owned: tuple[str, ...] = ()
     left_to_asgi: tuple[str, ...] = ()
@@ -88,7 +89,9 @@ def ownership(apis: Sequence[BoltAPI], asgi: Any) -> Ownership:
         else:
             refused.append((prefix, why))
     owned = [p for p in owned if not any(o != p and under(p, o) for o in owned)]
-    left = [p for p in dict.fromkeys(served) if any(under(p, o) for o in owned)]
+    # A prefix left to the app below an owned one stays the app's: caution wins.
+    below = [*served, *(prefix for prefix, _ in refused)]
+    left = [p for p in dict.fromkeys(below) if any(under(p, o) for o in owned)]
     return Ownership(tuple(owned), tuple(left), tuple(refused))
 
 

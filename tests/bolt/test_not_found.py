@@ -258,6 +258,21 @@ def test_an_owned_prefix_leaves_mounts_below_it_and_yields_to_one_above(django_p
     assert found.refused == (("/inner", "the ASGI app serves everything under /inner"),)
 
 
+def test_a_prefix_left_to_django_below_an_owned_one_stays_djangos(django_project):
+    child = BoltAPI(not_found="django")
+
+    @child.get("/here")
+    async def here() -> dict:
+        return {}
+
+    parent = BoltAPI(prefix="/outer", not_found="bolt")
+    parent.mount("/kept", child)
+    with TestClient(parent, asgi=plain_asgi) as client:
+        assert client.get("/outer/kept/here").json() == {}
+        assert client.get("/outer/kept/nosuch").text == "the asgi app"
+        assert client.get("/outer/nosuch").json() == NOT_FOUND
+
+
 def test_mounted_apis_and_routers_claim_their_prefixes():
     from django_bolt import Router
 

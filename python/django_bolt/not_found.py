@@ -80,10 +80,10 @@ def ownership(apis: Sequence[BoltAPI], asgi: Any) -> Ownership:
         return Ownership()
     # Paths the ASGI app serves whatever its URLconf says: mounts, static and media files.
     served = [m.prefix for api in apis for m in api.asgi_mounts] + _file_urls()
-    patterns = _django_patterns() if _is_django(asgi) else None
+    urls = _django_urls(asgi)
     owned, refused = [], []
     for prefix, mode in modes.items():
-        why = _refusal(prefix, mode, patterns, served)
+        why = _refusal(prefix, mode, urls, served)
         if why is None:
             owned.append(prefix)
         else:
@@ -100,9 +100,10 @@ def _caution(mode: NotFound) -> int:
 
 
 def _refusal(
-    prefix: str, mode: NotFound, patterns: list[Pattern] | str | None, served: list[str]
+    prefix: str, mode: NotFound, urls: list[Pattern] | str, served: list[str]
 ) -> str | None:
-    """Why ``prefix`` is not owned, or None when it is."""
+    """Why ``prefix`` is not owned, or None when it is; ``urls``: the app's URL patterns,
+    or why they are unknown."""
     if mode == "django":
         return "not_found='django'"
     covering = next((p for p in served if under(prefix, p)), None)
@@ -110,18 +111,20 @@ def _refusal(
         return f"the ASGI app serves everything under {covering}"
     if mode == "bolt":
         return None
-    if patterns is None:
-        return "the ASGI app is not Django's, its URLs are unknown (not_found='bolt' owns it)"
-    if isinstance(patterns, str):
-        return patterns
-    blocker = next((p for p in patterns if p.may_match_under(prefix)), None)
+    if isinstance(urls, str):
+        return urls
+    blocker = next((p for p in urls if p.may_match_under(prefix)), None)
     if blocker is None:
         return None
     return f"Django's URL pattern {blocker.described} may match there"
 
 
-def _django_patterns() -> list[Pattern] | str:
-    """The URLconf's patterns, or why they could not be read."""
+def _django_urls(app: Any) -> list[Pattern] | str:
+    """The URL patterns of the ASGI ``app``, or why they are unknown."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    if not isinstance(app, ASGIHandler):
+        return "the ASGI app is not Django's, its URLs are unknown (not_found='bolt' owns it)"
     try:
         return list(django_patterns())
     except Exception as exc:  # a broken URLconf: Django says so at the first request
@@ -202,12 +205,6 @@ def _literal(pattern: Any) -> tuple[str, bool, bool]:
         anchored = rest in ("$", "\\Z")
         return literal, rest == "" or anchored, endpoint and anchored
     return "", False, False
-
-
-def _is_django(app: Any) -> bool:
-    from django.core.handlers.asgi import ASGIHandler
-
-    return isinstance(app, ASGIHandler)
 
 
 def _file_urls() -> list[str]:

@@ -193,7 +193,9 @@ def _literal(pattern: Any) -> tuple[str, bool, bool]:
         return literal, literal == route, endpoint
     if isinstance(pattern, RegexPattern) and isinstance(pattern._regex, str):
         regex = pattern._regex
-        if not regex.startswith("^"):  # Django searches it anywhere in the path
+        # Django searches a regex without ^ anywhere in the path; an alternative may
+        # begin anywhere (told apart from a | in a group only by parsing: not done).
+        if not regex.startswith("^") or "|" in regex:
             return "", False, False
         end = 1
         while end < len(regex) and regex[end] not in _REGEX_SPECIAL:

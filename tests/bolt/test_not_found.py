@@ -233,6 +233,7 @@ def blocked(prefix: str, *patterns) -> bool:
         (re_path(r"^$", view), "/api", False),
         (re_path(r"^", view), "/api", True),
         (re_path(r"api/", view), "/api", True),
+        (re_path(r"^about/|^api/", view), "/api", True),
         (re_path(r"^(?i:api)/", view), "/api", True),
     ],
 )

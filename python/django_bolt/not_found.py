@@ -4,13 +4,14 @@ own 404 much more slowly.
 
 A ``BoltAPI`` claims its ``prefix`` (and the prefixes of what it mounts or includes).
 What becomes of a claim is the API's ``not_found``: ``"django"`` leaves every unmatched
-path to the ASGI app as before, ``"bolt"`` owns the prefix whatever the ASGI app serves,
+path to the ASGI app as before, ``"bolt"`` owns the prefix whatever Django's URLs say,
 and ``"auto"`` (the default) owns it only when the ASGI app is Django's and no pattern
-of its ``ROOT_URLCONF`` could match a path under the prefix, so that a Django view is
-never hidden. The patterns are read conservatively: a pattern whose leading literal text
-cannot be told (a regex without ``^``, ``i18n_patterns``, a catch-all) may match
-anything. ASGI mounts and the static and media URLs under an owned prefix still go to
-the ASGI app; health checks and the files Rust serves are answered before the 404.
+of its ``ROOT_URLCONF`` could match anywhere under the prefix, so that a Django view is
+never hidden; a pattern that can only match below a fixed path under the prefix leaves
+that path to Django. The patterns are read conservatively: a pattern whose leading
+literal text cannot be told (a regex without ``^``, ``i18n_patterns``, a catch-all) may
+match anything. ASGI mounts and the static and media URLs under an owned prefix still
+go to the ASGI app; health checks and the files Rust serves are answered before the 404.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class Claim:
 @dataclasses.dataclass(frozen=True)
 class Ownership:
     """The prefixes Rust answers 404 under, the paths below them left to the ASGI app
-    (its mounts, the static and media URLs, claimed prefixes not owned), and each claimed
-    prefix that is not owned with the reason."""
+    (its mounts, the static and media URLs, Django's views, claimed prefixes not owned),
+    and each claimed prefix that is not owned with the reason."""
 
     owned: tuple[str, ...] = ()
     left_to_asgi: tuple[str, ...] = ()
@@ -81,16 +82,18 @@ def ownership(apis: Sequence[BoltAPI], asgi: Any) -> Ownership:
     # Paths the ASGI app serves whatever its URLconf says: mounts, static and media files.
     served = [m.prefix for api in apis for m in api.asgi_mounts] + _file_urls()
     urls = _django_urls(asgi)
-    owned, refused = [], []
+    owned, refused, views = [], [], []
     for prefix, mode in modes.items():
         why = _refusal(prefix, mode, urls, served)
-        if why is None:
-            owned.append(prefix)
-        else:
+        if why is not None:
             refused.append((prefix, why))
+            continue
+        owned.append(prefix)
+        if mode == "auto" and not isinstance(urls, str):
+            views += [p.within for p in urls if _strictly_under(p.within, prefix)]
     owned = [p for p in owned if not any(o != p and under(p, o) for o in owned)]
     # A prefix left to the app below an owned one stays the app's: caution wins.
-    below = [*served, *(prefix for prefix, _ in refused)]
+    below = [*served, *views, *(prefix for prefix, _ in refused)]
     left = [p for p in dict.fromkeys(below) if any(under(p, o) for o in owned)]
     return Ownership(tuple(owned), tuple(left), tuple(refused))
 
@@ -113,7 +116,11 @@ def _refusal(
         return None
     if isinstance(urls, str):
         return urls
-    blocker = next((p for p in urls if p.may_match_under(prefix)), None)
+    # A pattern only a part of the prefix can hold leaves that part to Django instead.
+    blocker = next(
+        (p for p in urls if p.may_match_under(prefix) and not _strictly_under(p.within, prefix)),
+        None,
+    )
     if blocker is None:
         return None
     return f"Django's URL pattern {blocker.described} may match there"
@@ -137,6 +144,10 @@ def under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+def _strictly_under(path: str, prefix: str) -> bool:
+    return path.rstrip("/") != prefix.rstrip("/") and under(path, prefix)
+
+
 @dataclasses.dataclass(frozen=True)
 class Pattern:
     """What a Django URL pattern may match: exactly ``literal`` (``exact``), or any path
@@ -145,6 +156,13 @@ class Pattern:
     literal: str
     exact: bool
     described: str
+
+    @property
+    def within(self) -> str:
+        """The narrowest path every path the pattern may match is under, segment-wise:
+        ``/a/b`` for ``a/b/``, ``a/b`` and ``a/b/<x>``, ``/a`` for ``a/b<x>``."""
+        end = len(self.literal.rstrip("/")) if self.exact else self.literal.rindex("/")
+        return self.literal[:end] or "/"
 
     def may_match_under(self, prefix: str) -> bool:
         if self.exact:

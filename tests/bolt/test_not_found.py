@@ -108,10 +108,17 @@ def test_the_routes_under_the_prefix_still_answer(client):
     assert client.get("/shop/cart").json() == {"cart": []}
 
 
-def test_a_django_view_under_a_prefix_keeps_the_prefix_djangos(client):
-    response = client.get("/shop/legacy/")
-    assert response.json() == {"from": "django", "path": "/shop/legacy/"}
+def test_a_django_view_that_could_be_anywhere_under_a_prefix_keeps_it_djangos(client):
+    response = client.get("/shop/any/legacy/")
+    assert response.json() == {"from": "django", "path": "/shop/any/legacy/"}
     assert is_djangos_404(client.get("/shop/nosuch"))
+
+
+def test_a_django_view_below_an_owned_prefix_keeps_its_path(client):
+    response = client.get("/api/legacy/")
+    assert response.json() == {"from": "django", "path": "/api/legacy/"}
+    assert is_djangos_404(client.get("/api/legacy/nosuch"))
+    assert client.get("/api/legacyx").json() == NOT_FOUND
 
 
 @pytest.mark.parametrize("target", ["/nosuch", "/apix/nosuch", "/apiX", "/API/nosuch"])
@@ -145,8 +152,8 @@ def test_a_catch_all_pattern_keeps_every_prefix_djangos(urlconf, catchall_server
 
 def test_the_start_up_log_names_owned_prefixes_and_why_others_are_not(server):
     out = server.stdout()
-    assert "404 answered by Rust under /api (except /api/mounted, /api/static)" in out
-    assert "/shop left to the ASGI app: Django's URL pattern 'shop/legacy/'" in out
+    assert "404 answered by Rust under /api (except /api/mounted, /api/static, /api/legacy)" in out
+    assert "/shop left to the ASGI app: Django's URL pattern 'shop/<slug:name>/legacy/'" in out
 
 
 def test_static_files_under_the_prefix_are_still_served(server):
@@ -239,6 +246,24 @@ def blocked(prefix: str, *patterns) -> bool:
 )
 def test_which_django_patterns_may_match_under_a_prefix(django_project, pattern, prefix, may_match):
     assert blocked(prefix, pattern) is may_match
+
+
+@pytest.mark.parametrize(
+    ("pattern", "within"),
+    [
+        (path("api/legacy/", view), "/api/legacy"),
+        (path("api/legacy", view), "/api/legacy"),
+        (path("api/legacy/<slug:x>", view), "/api/legacy"),
+        (path("api/leg<slug:x>", view), "/api"),
+        (re_path(r"^api/legacy/", view), "/api/legacy"),
+        (path("<slug:x>/", view), "/"),
+    ],
+)
+def test_the_path_a_django_pattern_keeps_below_a_prefix(django_project, pattern, within):
+    module = types.ModuleType("urlconf_under_test")
+    module.urlpatterns = [pattern]
+    [found] = django_patterns(module)
+    assert found.within == within
 
 
 def test_bolts_own_reverse_only_patterns_do_not_count(django_project):

@@ -242,7 +242,7 @@ def _rejection(name: str, description: str, path: str, status: int, **options) -
 
 
 REJECTIONS = (
-    _rejection("404", "a path no route and no Django URL takes (Django's 404)", "/nope", 404),
+    _rejection("404", "an unmatched path under the owned prefix /shared", "/shared/nope", 404),
     _rejection("405", "POST to a GET-only route", "/", 405, method_override="POST"),
     _rejection("401-missing", "a JWT route without a token", "/me", 401),
     _rejection(

@@ -246,7 +246,8 @@ enum Route<'a> {
     Asgi(Arc<AsgiApp>),
     AsgiWebSocket(Arc<AsgiApp>, Upgrade),
     BoltWebSocket(Arc<WebSocketRoute>, Vec<fastpath::params::Value>, Upgrade),
-    /// Rust answers by itself: 401, 403, 404, 405, 422, 426, 429, OPTIONS, health.
+    /// Rust answers by itself: 401, 403, 404 (also under an owned prefix), 405, 422,
+    /// 426, 429, OPTIONS, health.
     Answered(Response<ResponseBody>),
     /// A file of a static or media folder.
     Static(&'a StaticFiles),
@@ -266,6 +267,8 @@ impl<'a> Route<'a> {
 
 fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts) -> Route<'a> {
     let upgrade = websocket::take_upgrade(head);
+    // Under a prefix Bolt owns, what no route matches is Rust's 404, not the ASGI app's.
+    let mut owned = false;
     if let Some(routes) = &app.routes {
         let routes = routes.get();
         let websocket = upgrade.is_some().then(|| routes.websocket(head.uri.path()));
@@ -310,7 +313,7 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
             }
             Lookup::Options(allow) => return Route::Answered(errors::options(allow)),
             Lookup::NotFound if bolt_path => return Route::Answered(errors::upgrade_required()),
-            Lookup::NotFound => {}
+            Lookup::NotFound => owned = routes.owns(head.uri.path()),
         }
     }
     if let Some(answer) = upgrade.is_none().then(|| app.health.answer(head)).flatten() {
@@ -319,6 +322,10 @@ fn route<'a>(app: &'a AppInner, conn: &ConnInfo, head: &mut http::request::Parts
     let files = app.static_files.as_ref().map(|files| files.get());
     if let Some(files) = files.filter(|f| upgrade.is_none() && f.covers(head.uri.path())) {
         return Route::Static(files);
+    }
+    if owned {
+        let refusal = host_refusal(app, conn, head);
+        return Route::Answered(refusal.unwrap_or_else(errors::not_found));
     }
     asgi_route(app, upgrade)
 }

@@ -12,6 +12,7 @@ from .groups import checked_backend
 from .groups import layer as groups_layer
 from .middleware import api_middleware
 from .mounts import AsgiMount, mount_api
+from .not_found import Claim, NotFound, Ownership, checked_mode
 from .openapi import OpenAPIConfig, docs_routes
 from .rate_limit_backend import check_backend
 from .responses import Response
@@ -62,6 +63,11 @@ class BoltAPI(RouteMethods):
     ``rate_limit_backend`` keeps this API's ``@rate_limit`` buckets in Redis (a URL,
     ``"cache"`` or a Django cache alias) or in each process (``"memory"``) rather than
     where ``BOLT_RATE_LIMIT_BACKEND`` says (see docs/middleware.md).
+
+    ``not_found`` decides who answers a path under ``prefix`` that no route matches:
+    ``"auto"`` (the default) Rust, with a JSON 404, unless a pattern of Django's URLconf
+    could match it; ``"bolt"`` Rust always; ``"django"`` the ASGI app (see
+    docs/routing.md).
     """
 
     def __init__(
@@ -80,6 +86,7 @@ class BoltAPI(RouteMethods):
         include_in_schema: bool | None = None,
         rate_limit_backend: str | None = None,
         groups_backend: str | None = None,
+        not_found: NotFound = "auto",
     ) -> None:
         if trailing_slash not in ("strip", "append", "keep"):
             raise ValueError(
@@ -110,6 +117,10 @@ class BoltAPI(RouteMethods):
         self.include_in_schema = include_in_schema
         #: ASGI apps served under a path prefix when no route matches (mounts.py).
         self.asgi_mounts: list[AsgiMount] = []
+        #: Who answers an unmatched path under a prefix of this API (not_found.py).
+        self.not_found = checked_mode(not_found)
+        #: The prefixes this API's routes lie under, proposed for Rust's 404.
+        self.claims: list[Claim] = [Claim(self.prefix, self.not_found)] if self.prefix else []
         #: Where ``broadcast`` and the WebSocket routes' groups go (None: the
         #: ``BOLT_GROUPS_BACKEND`` setting); checked now, connected on first use.
         self.groups_backend = None if groups_backend is None else checked_backend(groups_backend)
@@ -305,6 +316,8 @@ class BoltAPI(RouteMethods):
     def include_router(self, router: Router, prefix: str = "") -> None:
         """Serve every route of ``router`` (and its nested routers) under ``prefix``."""
         include(self, router, prefix)
+        if under := (prefix.rstrip("/") + router.prefix).rstrip("/"):
+            self.claims.append(Claim(self.prefix + under, self.not_found))
 
     def mount(self, prefix: str, api: BoltAPI) -> None:
         """Serve ``api``'s routes (as declared so far) under ``prefix``, each keeping
@@ -340,10 +353,12 @@ def route_table(
     debug: bool = False,
     names: list[str] | None = None,
     extra: list[Route] | None = None,
+    owned: Ownership | None = None,
 ):
     """Compile every route of ``apis``, their documentation routes (one set, from the
     first API with an ``openapi_config``) and ``extra`` routes (served, never
-    documented) into one Rust route table. ``names``: each API's module, for log lines.
+    documented) into one Rust route table. ``names``: each API's module, for log lines;
+    ``owned``: the prefixes under which Rust answers 404 (not_found.py).
 
     Raises ValueError naming both handlers when two routes share a method and path.
     """
@@ -351,4 +366,6 @@ def route_table(
 
     routes = [route for api in apis for route in api.routes]
     routes += docs_routes(apis, names) + (extra or [])
-    return RouteTable([describe(route, debug) for route in routes])
+    owned = owned or Ownership()
+    described = [describe(route, debug) for route in routes]
+    return RouteTable(described, list(owned.owned), list(owned.left_to_asgi))

@@ -20,6 +20,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .not_found import Claim
 from .router import checked_prefix
 
 if TYPE_CHECKING:
@@ -72,6 +73,10 @@ def mount_api(parent: BoltAPI, prefix: str, child: BoltAPI) -> None:
         dataclasses.replace(mount, prefix=parent.prefix + prefix + mount.prefix.rstrip("/"))
         for mount in child.asgi_mounts
     ]
+    # The mount's prefix and the child's own claims, under the parent's prefix.
+    claims = [Claim(prefix, child.not_found)] if prefix else []
+    claims += [dataclasses.replace(c, prefix=prefix + c.prefix) for c in child.claims]
+    parent.claims += [dataclasses.replace(c, prefix=parent.prefix + c.prefix) for c in claims]
 
 
 def with_mounts(apis: Sequence[BoltAPI], fallback: Any) -> Any:

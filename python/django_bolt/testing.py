@@ -28,6 +28,7 @@ from .api import BoltAPI, route_table
 from .hosts import allowed_hosts
 from .lifespan import Lifespan
 from .mounts import with_mounts
+from .not_found import ownership
 from .openapi import docs_assets
 from .static_files import served
 from .testing_websocket import (
@@ -494,7 +495,7 @@ def _server(
     forwarded_host: bool,
 ) -> _InProcessServer:
     apis = [] if api is None else api if isinstance(api, list) else [api]
-    routes = route_table(apis, debug=debug) if apis else None
+    routes = route_table(apis, debug=debug, owned=ownership(apis, asgi)) if apis else None
     proxy = {
         "forwarded_allow_ips": forwarded_allow_ips,
         "proxy_headers": proxy_headers,

@@ -46,6 +46,11 @@ pub struct RouteTable {
     /// `@api.websocket` routes, matched only for WebSocket handshakes.
     websockets: matchit::Router<Arc<WebSocketRoute>>,
     len: usize,
+    /// Prefixes Bolt owns: a path under one that no route matches is answered 404 by
+    /// Rust instead of going to the ASGI app (Python decided no Django URL lies there).
+    owned: Vec<String>,
+    /// Paths under an owned prefix that still go to the ASGI app: its mounts.
+    left_to_asgi: Vec<String>,
 }
 
 impl RouteTable {
@@ -83,6 +88,12 @@ impl RouteTable {
             Some((_, route)) => route.cors.as_deref(),
             None => routes.iter().find_map(|(_, route)| route.cors.as_deref()),
         }
+    }
+
+    /// Whether a path no route matches is Bolt's to answer 404 (asked only then).
+    pub fn owns(&self, path: &str) -> bool {
+        self.owned.iter().any(|prefix| under(path, prefix))
+            && !self.left_to_asgi.iter().any(|prefix| under(path, prefix))
     }
 
     /// The WebSocket route at `path`, if there is one.
@@ -127,6 +138,15 @@ fn websocket_router(routes: Vec<WebSocketRoute>) -> PyResult<matchit::Router<Arc
     Ok(router)
 }
 
+/// `path` is `prefix` or below it, segment-wise: `/api` covers `/api/x`, not `/apix`.
+fn under(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
 /// `/a/` for `/a` and `/a` for `/a/`: every route also answers with its trailing
 /// slash toggled, so clients need not know the API's `trailing_slash` mode.
 fn toggled_slash(path: &str) -> Option<String> {
@@ -139,8 +159,15 @@ fn toggled_slash(path: &str) -> Option<String> {
 
 #[pymethods]
 impl RouteTable {
+    /// `owned`: the prefixes under which Rust answers 404 for a path no route takes;
+    /// `left_to_asgi`: paths below them that still go to the ASGI app.
     #[new]
-    fn new(routes: &Bound<'_, PyList>) -> PyResult<Self> {
+    #[pyo3(signature = (routes, owned = Vec::new(), left_to_asgi = Vec::new()))]
+    fn new(
+        routes: &Bound<'_, PyList>,
+        owned: Vec<String>,
+        left_to_asgi: Vec<String>,
+    ) -> PyResult<Self> {
         let py = routes.py();
         let mut by_path: Vec<(String, MethodRoutes)> = Vec::new();
         let mut websockets = Vec::new();
@@ -217,6 +244,8 @@ impl RouteTable {
             router,
             websockets: websocket_router(websockets)?,
             len,
+            owned,
+            left_to_asgi,
         })
     }
 
@@ -229,7 +258,8 @@ impl RouteTable {
 mod tests {
     use super::*;
 
-    /// A table of `GET /search` and `QUERY /search`, as Python describes routes.
+    /// A table of `GET /search` and `QUERY /search`, as Python describes routes, that
+    /// owns `/api` (but `/api/legacy`) and `/v2`.
     fn search_table(py: Python<'_>) -> RouteTable {
         let code = std::ffi::CString::new(
             "[{'name': f'app.{m.lower()}', 'path': '/search', 'method': m, 'handler': len, \
@@ -238,7 +268,9 @@ mod tests {
         )
         .expect("no NUL");
         let routes = py.eval(&code, None, None).expect("valid Python");
-        RouteTable::new(routes.cast::<PyList>().expect("a list")).expect("a valid table")
+        let routes = routes.cast::<PyList>().expect("a list");
+        let owned = vec!["/api".to_owned(), "/v2/".to_owned()];
+        RouteTable::new(routes, owned, vec!["/api/legacy/".to_owned()]).expect("a valid table")
     }
 
     /// QUERY (a safe method with a body) is routed like any other method, and a
@@ -259,6 +291,24 @@ mod tests {
                 }
                 _ => panic!("DELETE /search is not a 405"),
             }
+        });
+    }
+
+    /// An owned prefix covers itself and what lies below it, segment-wise, except
+    /// what is left to the ASGI app; `/` covers every path.
+    #[test]
+    fn owned_prefixes_cover_whole_segments() {
+        assert!(under("/api", "/api") && under("/api/", "/api") && under("/api/x", "/api"));
+        assert!(!under("/apix", "/api") && !under("/ap", "/api") && !under("/", "/api"));
+        assert!(under("/anything", "/") && under("/", "/"));
+        assert!(under("/api/x", "/api/"));
+        Python::initialize();
+        Python::attach(|py| {
+            let table = search_table(py);
+            assert!(table.owns("/api/nosuch") && table.owns("/v2") && table.owns("/v2/x"));
+            assert!(!table.owns("/elsewhere") && !table.owns("/v2x"));
+            assert!(!table.owns("/api/legacy") && !table.owns("/api/legacy/page"));
+            assert!(table.owns("/api/legacyx"));
         });
     }
 }

@@ -1,6 +1,7 @@
-"""What the fast path refuses (405, 401, 403, 422, 429) and a CORS preflight are answered
-in Rust without the GIL: they come back at once while a handler holds the GIL, when a
-route that needs Python waits for it (over a real socket, HTTP/1.1 and h2c)."""
+"""What the fast path refuses (405, 401, 403, 422, 429, the 404 of an unmatched path
+under an owned prefix) and a CORS preflight are answered in Rust without the GIL: they
+come back at once while a handler holds the GIL, when a route that needs Python waits
+for it (over a real socket, HTTP/1.1 and h2c)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def staff_token() -> str:
 # (method, path, headers, status)
 REFUSALS = [
     ("POST", "/api/pid", {}, 405),
+    ("GET", "/api/nosuch", {}, 404),
+    ("HEAD", "/authn/nosuch/deeper", {}, 404),
     ("GET", "/api/items/abc", {}, 422),
     ("GET", "/authn/me", {}, 401),
     ("GET", "/authn/me", bearer("not.a.token"), 401),

@@ -93,9 +93,16 @@ def test_streamed_body_over_the_limit_is_413(client):
 
 
 def test_404_for_unknown_paths_goes_to_django(client):
-    response = client.get("/api/nothing-here")
+    response = client.get("/nothing-here")
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]  # Django's page, not Rust's
+
+
+def test_404_under_a_bolt_prefix_is_rusts(client):
+    # No pattern of the project's URLconf lies under /api: Bolt owns it (not_found.py).
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
 
 
 def test_405_lists_allowed_methods(client):

@@ -25,6 +25,7 @@ from ...health import (
     setting,
 )
 from ...mounts import with_mounts
+from ...not_found import ownership
 from ...openapi import docs_assets
 from ...server import (
     DEV_SLOW_CALLBACK_WARNING,
@@ -143,6 +144,8 @@ class Command(BaseCommand):
 
     def _serve(self, **opts):
         apis = discover_apis()
+        fallback = self._asgi_app(opts)
+        owned = ownership([api for _, api in apis], fallback)
         try:
             checks = self._health_checks(opts, [r for _, api in apis for r in api.routes])
             routes = route_table(
@@ -150,11 +153,14 @@ class Command(BaseCommand):
                 debug=opts["dev"] or settings.DEBUG,
                 names=[name for name, _ in apis],
                 extra=checks,
+                owned=owned,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         modules = ", ".join(name for name, _ in apis) or "none"
         self.stdout.write(f"django-bolt: {len(routes)} Bolt routes from {modules}")
+        if summary := owned.summary():
+            self.stdout.write(f"django-bolt: {summary}")
         files = FileServing(
             enabled=not opts["no_static"],
             dev=opts["dev"],
@@ -168,7 +174,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         options = dataclasses.replace(options_from(opts), static_files=folders)
         try:
-            asgi_app = with_mounts([api for _, api in apis], self._asgi_app(opts))
+            asgi_app = with_mounts([api for _, api in apis], fallback)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         serve(routes, asgi_app, options)

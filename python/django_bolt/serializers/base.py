@@ -31,6 +31,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 import msgspec.inspect
 
+from ..exceptions import FieldValidationError, RequestValidationError, msgspec_error_detail
 from .fields import FieldConfig, FieldMarker
 
 __all__ = ["FieldValidationError", "Serializer", "field_validator", "model_validator"]
@@ -41,15 +42,6 @@ S = TypeVar("S", bound="Serializer")
 _reading_input: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bolt_reading_input", default=False
 )
-
-
-class FieldValidationError(ValueError):
-    """A field validator refused ``field``'s value; msgspec keeps it as the cause of its
-    ValidationError, so the 422 can name the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def field_validator(*fields: str) -> Callable[[Callable[..., Any]], classmethod]:
@@ -433,9 +425,6 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
 
 
 def _validating(cls: type, function: Callable[..., Any], data: Any, **options: Any) -> Any:
-    from ..exceptions import RequestValidationError
-    from ..routing._body import _body_error
-
     token = _reading_input.set(True)
     try:
         if "type" in options:
@@ -444,7 +433,7 @@ def _validating(cls: type, function: Callable[..., Any], data: Any, **options: A
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raw = data.encode() if isinstance(data, str) else data
         body = raw if isinstance(raw, bytes) else b""
-        raise RequestValidationError([_body_error(exc, body)], body=data) from None
+        raise RequestValidationError([msgspec_error_detail(exc, body)], body=data) from None
     finally:
         _reading_input.reset(token)
 

@@ -1,6 +1,6 @@
 //! `Accept-Encoding` (RFC 9110 §12.5.3): which coding the client takes, by its q-values
 //! and then the server's order of preference. Asked by Bolt's response compression and
-//! by the static files, for a precompressed sibling.
+//! by the static files, for a precompressed sibling (`choose`).
 
 /// A content coding the server can produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +58,16 @@ pub fn negotiate(accept_encoding: &[u8], preference: &[Encoding]) -> Option<Enco
         }
     }
     best.map(|(encoding, _)| encoding)
+}
+
+/// The coding to send to a client taking `accepted` (its best first) when the file has
+/// precompressed `siblings`; None for the file itself. The static files choose so when
+/// they locate a file (`files::mounts`) and when they look it up cached (`files::cache`).
+pub fn choose(accepted: &[Encoding], siblings: &[Encoding]) -> Option<Encoding> {
+    accepted
+        .iter()
+        .find(|wanted| siblings.contains(wanted))
+        .copied()
 }
 
 /// A `q=` parameter as thousandths: None if this is another parameter, Some(None) if

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -11,12 +12,12 @@ from .cors import CORSConfig
 from .groups import checked_backend
 from .groups import layer as groups_layer
 from .middleware import api_middleware
-from .mounts import AsgiMount, mount_api
+from .mounts import AsgiMount
 from .not_found import Claim, NotFound, Ownership, checked_mode
 from .openapi import OpenAPIConfig, docs_routes
 from .rate_limit_backend import check_backend
 from .responses import Response
-from .router import Router, include
+from .router import Router, checked_prefix, include
 from .routing import Route, analyse, describe
 from .routing._exception_handlers import check_exception_handler, checked_exception_handlers
 from .routing._verbs import RouteMethods
@@ -322,8 +323,27 @@ class BoltAPI(RouteMethods):
     def mount(self, prefix: str, api: BoltAPI) -> None:
         """Serve ``api``'s routes (as declared so far) under ``prefix``, each keeping
         its own auth, guards, middleware and namespace; this API's ``trailing_slash``
-        applies to their paths."""
-        mount_api(self, prefix, api)
+        applies to their paths. A route that leaves its OpenAPI visibility to its API
+        takes this API's."""
+        if api is self:
+            raise ValueError("an API cannot be mounted into itself")
+        prefix = checked_prefix("mount", prefix)
+        if "{" in prefix or "}" in prefix:
+            raise ValueError(f"mount prefix {prefix!r} must be static (no {{parameters}})")
+        for route in api.routes:
+            path = self._full_path(prefix + ("" if route.path == "/" else route.path))
+            changes: dict[str, Any] = {"path": path}
+            if route.include_in_schema is None:
+                changes["include_in_schema"] = self.include_in_schema
+            self.routes.append(dataclasses.replace(route, **changes))
+        self.asgi_mounts += [
+            dataclasses.replace(mount, prefix=self.prefix + prefix + mount.prefix.rstrip("/"))
+            for mount in api.asgi_mounts
+        ]
+        # The mount's prefix and the child's own claims, under this API's prefix.
+        claims = [Claim(prefix, api.not_found)] if prefix else []
+        claims += [dataclasses.replace(c, prefix=prefix + c.prefix) for c in api.claims]
+        self.claims += [dataclasses.replace(c, prefix=self.prefix + c.prefix) for c in claims]
 
     def mount_asgi(self, prefix: str, app: Any) -> None:
         """Hand requests under ``prefix`` that no Bolt route answers to the ASGI ``app``

@@ -14,6 +14,8 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
+
 from ._core import ClientDisconnected
 
 __all__ = [
@@ -239,6 +241,16 @@ class ResponseValidationError(ValidationException):
         }
 
 
+class FieldValidationError(ValueError):
+    """A serializer's field validator refused ``field``'s value; msgspec keeps it as the
+    cause of its ValidationError, so the 422 can name the field. (Importable from
+    ``django_bolt.serializers``, where validators are written.)"""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 _DECODE_POSITION = re.compile(r"^(?:JSON is malformed: )?(.*?)\s*\(byte (\d+)\)$", re.S)
 
 
@@ -262,3 +274,36 @@ def parse_msgspec_decode_error(error: Exception, body_bytes: bytes) -> dict[str,
         "msg": f"Invalid JSON at line {line}, column {column}: {reason}",
         "type": "json_invalid",
     }
+
+
+_JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
+def msgspec_error_detail(
+    exc: msgspec.MsgspecError, body: bytes, location: str = "body"
+) -> dict[str, Any]:
+    """The 422 detail of a value msgspec could not decode or validate from ``body``
+    (a request body, or the data given to ``Serializer.model_validate``): a JSON error
+    located by line and column, else the field's path under ``location``, with a
+    ``FieldValidationError``'s field (a validator refused it) at the end."""
+    if not isinstance(exc, msgspec.ValidationError):
+        # Not JSON at all: where it breaks, by line and column of ``body``.
+        return parse_msgspec_decode_error(exc, body)
+    message = str(exc)
+    loc: list[str | int] = [location]
+    match = _JSON_ERROR_LOCATION.search(message)
+    if match:
+        message = message[: match.start()]
+        for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", match.group(1)):
+            loc.append(part[0] if part[0] else int(part[1]))
+    missing = _MISSING_FIELD.search(message)
+    if missing:
+        loc.append(missing.group(1))
+    kind = "validation_error"
+    # A Serializer's validator raised: msgspec keeps its ValueError as the cause.
+    if isinstance(exc.__cause__, ValueError):
+        kind = "value_error"
+        if isinstance(exc.__cause__, FieldValidationError):
+            loc.append(exc.__cause__.field)
+    return {"loc": loc, "msg": message, "type": kind}

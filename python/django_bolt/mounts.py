@@ -1,8 +1,8 @@
-"""Mounts: another ``BoltAPI``'s routes under a prefix (``api.mount``), and ASGI
-applications under a prefix (``api.mount_asgi``, ``api.mount_django``).
+"""Mounts: ASGI applications under a prefix (``api.mount_asgi``,
+``api.mount_django``). (``api.mount`` of another ``BoltAPI`` copies its routes and
+mounts into the parent, so Rust routes them like any other: that is ``BoltAPI``'s.)
 
-A mounted API's routes become routes of the parent, so Rust routes them like any
-other. An ASGI mount is served by the application that Rust hands every request no
+An ASGI mount is served by the application that Rust hands every request no
 Bolt route answers: ``with_mounts`` puts a dispatcher in front of that application
 when some API has mounts (and only then, so a project without mounts runs exactly as
 before). A matched Bolt route never reaches it, and neither does a near miss that
@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .not_found import Claim
 from .router import checked_prefix
-
-if TYPE_CHECKING:
-    from .api import BoltAPI
+from .routing import Route
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,32 +51,15 @@ class AsgiMount:
         return {**scope, "root_path": root_path + self.prefix}
 
 
-def mount_api(parent: BoltAPI, prefix: str, child: BoltAPI) -> None:
-    """``parent.mount(prefix, child)``: the child's routes and ASGI mounts, under
-    ``prefix``. Route paths are normalised by the parent's ``trailing_slash``; a route
-    that leaves its OpenAPI visibility to its API takes the parent's."""
-    if child is parent:
-        raise ValueError("an API cannot be mounted into itself")
-    prefix = checked_prefix("mount", prefix)
-    if "{" in prefix or "}" in prefix:
-        raise ValueError(f"mount prefix {prefix!r} must be static (no {{parameters}})")
-    for route in child.routes:
-        path = parent._full_path(prefix + ("" if route.path == "/" else route.path))
-        changes: dict[str, Any] = {"path": path}
-        if route.include_in_schema is None:
-            changes["include_in_schema"] = parent.include_in_schema
-        parent.routes.append(dataclasses.replace(route, **changes))
-    parent.asgi_mounts += [
-        dataclasses.replace(mount, prefix=parent.prefix + prefix + mount.prefix.rstrip("/"))
-        for mount in child.asgi_mounts
-    ]
-    # The mount's prefix and the child's own claims, under the parent's prefix.
-    claims = [Claim(prefix, child.not_found)] if prefix else []
-    claims += [dataclasses.replace(c, prefix=prefix + c.prefix) for c in child.claims]
-    parent.claims += [dataclasses.replace(c, prefix=parent.prefix + c.prefix) for c in claims]
+class Mounting(Protocol):
+    """What ``with_mounts`` reads of a ``BoltAPI``: its routes and its ASGI mounts
+    (the API imports this module, so it is named by shape, not by class)."""
+
+    routes: list[Route]
+    asgi_mounts: list[AsgiMount]
 
 
-def with_mounts(apis: Sequence[BoltAPI], fallback: Any) -> Any:
+def with_mounts(apis: Sequence[Mounting], fallback: Any) -> Any:
     """The application for requests no Bolt route answers: ``fallback`` itself, or a
     dispatcher to the ASGI mounts of ``apis`` in front of it. Raises ValueError for two
     mounts at one prefix, or a mount at a route's path (the route would always win)."""

@@ -1,9 +1,13 @@
-"""Response types a handler may return instead of plain data."""
+"""Response types a handler may return instead of plain data, Server-Sent Events'
+``EventSourceResponse`` among them (``sse.py`` offers the SSE names too)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import mimetypes
 import os
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -11,6 +15,9 @@ from urllib.parse import quote
 import msgspec
 
 from ._core import SendFile
+from ._event_stream import DEFAULT_PING_INTERVAL, events
+from ._event_stream import ServerSentEvent as ServerSentEvent  # the original's import path
+from ._event_stream import format_sse_event as format_sse_event  # the original's import path
 from .cookies import Cookie, make_delete_cookie
 from .uploads import UploadFile  # noqa: F401 - imported from here by code for the original
 
@@ -150,6 +157,49 @@ class StreamingResponse(Response):
         return b""
 
 
+class EventSourceResponse(StreamingResponse):
+    """A ``text/event-stream`` response of the events a (sync or async) iterator
+    yields, with a ``: ping`` after each ``ping_interval`` seconds without one
+    (``None``: no pings)."""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+        ping_interval: float | None = DEFAULT_PING_INTERVAL,
+    ) -> None:
+        if ping_interval is not None and not ping_interval > 0:
+            raise ValueError("ping_interval must be a positive number of seconds, or None")
+        if not (hasattr(content, "__aiter__") or hasattr(content, "__iter__")):
+            raise TypeError(f"EventSourceResponse takes an iterator of events, not {content!r}")
+        headers = {"X-Accel-Buffering": "no", **(headers or {})}
+        super().__init__(events(content, ping_interval), status_code, headers)
+
+    @classmethod
+    def route_handler(cls, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """A route handler answering with this response of ``handler``'s events, for a
+        handler that is itself a generator (``response_class=EventSourceResponse``)."""
+        if not (inspect.isasyncgenfunction(handler) or inspect.isgeneratorfunction(handler)):
+            raise TypeError(
+                f"{handler.__qualname__}: response_class=EventSourceResponse takes a generator "
+                "function (one that yields its events)"
+            )
+
+        @functools.wraps(handler)
+        async def respond(*args: Any, **kwargs: Any) -> EventSourceResponse:
+            return cls(handler(*args, **kwargs))
+
+        signature = inspect.signature(handler)
+        respond.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
+        respond.__annotations__ = {
+            name: hint for name, hint in handler.__annotations__.items() if name != "return"
+        }
+        return respond
+
+
 class FileResponse(Response):
     """A file sent by the server itself (Rust reads it; Python never holds its bytes).
 
@@ -223,13 +273,3 @@ def _disposition(kind: str, filename: str) -> str:
     if fallback == filename:
         return f'{kind}; filename="{filename}"'
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def __getattr__(name: str) -> Any:
-    """The Server-Sent Events names, importable from here as in the original; they live
-    in ``sse.py``, which builds on ``StreamingResponse`` above."""
-    if name in ("EventSourceResponse", "ServerSentEvent", "format_sse_event"):
-        from . import sse
-
-        return getattr(sse, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """``TestClient`` and ``AsyncTestClient``: httpx clients whose transport runs each request
 through the server's own Rust pipeline, in process (routing, validation, auth,
-middleware, the ASGI app), without a socket.
+middleware, the ASGI app), without a socket. ``WebSocketTestClient``: one WebSocket
+of such a client, for async tests.
 
 The server's event loop runs on a thread of its own. While the test waits for an answer,
 every piece of sync work the server would hand to a worker thread (sync handlers, the
@@ -31,13 +32,8 @@ from .mounts import with_mounts
 from .not_found import ownership
 from .openapi import docs_assets
 from .static_files import served
-from .testing_websocket import (
-    ConnectionClosed,
-    HandshakeRejected,
-    WebSocketRejected,
-    WebSocketTestClient,
-    WebSocketTestSession,
-)
+from .testing_websocket import WebSocketRejected, WebSocketTestSession
+from .websocket import WebSocketDisconnect
 
 __all__ = [
     "AsyncTestClient",
@@ -480,6 +476,153 @@ class _AsyncBodyStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await _on_test_thread(self._stream.close)
+
+
+class ConnectionClosed(Exception):
+    """The server closed the connection: raised by ``WebSocketTestClient``'s
+    ``receive_*`` with the close frame's ``code`` and ``reason``."""
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(f"WebSocket closed with code {code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class HandshakeRejected(WebSocketRejected, PermissionError):
+    """The handshake was answered with ``status_code`` (401/403 from auth or guards, 403
+    when the handler closed before accepting, 422 for a bad parameter) instead of a 101.
+    A ``PermissionError`` too, as code written for the original django-bolt expects."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(response)
+        self.status_code = response.status_code
+
+
+class WebSocketTestClient:
+    """One WebSocket connection to an ``api`` route, used from async tests:
+    ``async with WebSocketTestClient(api, "/ws/echo") as ws: await ws.send_text("hi")``.
+
+    The handshake and frames go through the same in-process server as ``TestClient``
+    (auth, guards, parameters checked in Rust). The blocking calls run in a worker
+    thread so the test's own event loop keeps running.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        api: Any,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        query_string: str = "",
+        subprotocols: list[str] | None = None,
+        **client_options: Any,
+    ) -> None:
+        """``client_options`` go to the ``TestClient`` underneath (``cookies``,
+        ``base_url``, ``debug``...)."""
+        self._client = TestClient(api, **client_options)
+        self._target = f"{path}?{query_string}" if query_string else path
+        self._headers = dict(headers or {})
+        self._subprotocols = subprotocols
+        self._session: WebSocketTestSession | None = None
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    async def __aenter__(self) -> WebSocketTestClient:
+        try:
+            self._session = await asyncio.to_thread(
+                self._client.websocket_connect,
+                self._target,
+                headers=self._headers,
+                subprotocols=self._subprotocols,
+            )
+        except WebSocketRejected as refused:
+            await asyncio.to_thread(self._client.close)
+            raise HandshakeRejected(refused.response) from None
+        except BaseException:
+            await asyncio.to_thread(self._client.close)
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self.close()
+        finally:
+            await asyncio.to_thread(self._client.close)
+
+    @property
+    def _open(self) -> WebSocketTestSession:
+        if self._session is None:
+            raise RuntimeError("use the WebSocketTestClient in 'async with' first")
+        return self._session
+
+    @property
+    def accepted(self) -> bool:
+        return self._session is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.close_code is not None
+
+    @property
+    def accepted_subprotocol(self) -> str | None:
+        return self._open.subprotocol
+
+    async def _call(
+        self, method: Callable[..., Any], *args: Any, timeout: float | None = None
+    ) -> Any:
+        try:
+            call = asyncio.to_thread(method, *args)
+            return await (call if timeout is None else asyncio.wait_for(call, timeout))
+        except WebSocketDisconnect as closed:
+            self.close_code, self.close_reason = closed.code, closed.reason
+            raise ConnectionClosed(closed.code, closed.reason) from None
+        except TimeoutError:
+            raise TimeoutError(f"No message received within {timeout}s") from None
+
+    async def send_text(self, data: str) -> None:
+        await self._call(self._open.send_text, data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._call(self._open.send_bytes, data)
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        await self._call(self._open.send_json, data, mode)
+
+    async def receive_text(self, timeout: float = 5.0) -> str:
+        return await self._call(self._open.receive_text, timeout=timeout)
+
+    async def receive_bytes(self, timeout: float = 5.0) -> bytes:
+        return await self._call(self._open.receive_bytes, timeout=timeout)
+
+    async def receive_json(self, timeout: float = 5.0) -> Any:
+        return await self._call(self._open.receive_json, timeout=timeout)
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close (unless the server has) and wait until the handler has finished."""
+        if self._session is None:
+            return
+        await asyncio.to_thread(self._session.close, code, reason)
+        if self.close_code is None:
+            self.close_code, self.close_reason = self._session._closed or (code, reason)
+
+    async def _iterate(
+        self, receive: Callable[..., Awaitable[Any]], timeout: float
+    ) -> AsyncIterator[Any]:
+        while not self.closed:
+            try:
+                yield await receive(timeout)
+            except (ConnectionClosed, TimeoutError):
+                return
+
+    def iter_text(self, timeout: float = 5.0) -> AsyncIterator[str]:
+        return self._iterate(self.receive_text, timeout)
+
+    def iter_bytes(self, timeout: float = 5.0) -> AsyncIterator[bytes]:
+        return self._iterate(self.receive_bytes, timeout)
+
+    def iter_json(self, timeout: float = 5.0) -> AsyncIterator[Any]:
+        return self._iterate(self.receive_json, timeout)
 
 
 def _on_test_thread(func: Callable[..., T], *args: Any) -> Awaitable[T]:

@@ -20,6 +20,8 @@ from .auth._sessions import SessionCheck
 from .auth.checks import TokenChecks
 from .auth.users import aload_user
 from .exceptions import HTTPException
+from .groups import LocalGroups
+from .groups import layer as groups_layer
 
 __all__ = [
     "WS_1000_NORMAL_CLOSURE",
@@ -303,6 +305,15 @@ class WebSocket:
 
     # ---- groups ---------------------------------------------------------------------
 
+    async def _deliver(self, message: dict[str, Any]) -> bool:
+        """Send a message broadcast to a group this socket joined (``groups/_local.py``);
+        False once the connection is closed."""
+        try:
+            await self._send_message(message)
+        except WebSocketDisconnect:
+            return False
+        return True
+
     async def join(self, group: str) -> None:
         """Receive what is broadcast to ``group`` (``api.broadcast``) from now on, until
         ``leave(group)`` or the end of the connection."""
@@ -319,10 +330,8 @@ class WebSocket:
         """The groups this connection is a member of."""
         return frozenset(self._member.groups) if self._member is not None else frozenset()
 
-    def _groups(self) -> Any:
-        from .groups import layer
-
-        return layer(self._groups_backend)
+    def _groups(self) -> LocalGroups:
+        return groups_layer(self._groups_backend)
 
     async def _leave_groups(self) -> None:
         if self._member is not None:

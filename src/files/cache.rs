@@ -28,7 +28,7 @@ use http::{HeaderMap, Method, Response};
 use parking_lot::Mutex;
 
 use super::conditional::Validators;
-use crate::accept_encoding::Encoding;
+use crate::accept_encoding::{choose, Encoding};
 use crate::body::ResponseBody;
 
 /// Files up to this size are kept; bigger ones are streamed from disk each time.
@@ -173,7 +173,7 @@ impl FileCache {
         };
         let chosen = |slot: &&mut Slot| {
             let located = &slot.file.located;
-            super::mounts::choose(accepted, &located.siblings) == located.encoding
+            choose(accepted, &located.siblings) == located.encoding
         };
         let Some(slot) = slots.iter_mut().find(chosen) else {
             return Lookup::Miss;

@@ -14,7 +14,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::cache::{self, Cached, FileCache, Located, Lookup};
-use crate::accept_encoding::{negotiate, Encoding};
+use crate::accept_encoding::{choose, negotiate, Encoding};
 use crate::body::ResponseBody;
 use crate::errors;
 use crate::python::BridgeInner;
@@ -244,15 +244,6 @@ fn accepted_codings(request: &HeaderMap) -> Vec<Encoding> {
         left.retain(|encoding| *encoding != best);
     }
     accepted
-}
-
-/// The coding to send to a client taking `accepted` (its best first) when the file has
-/// precompressed `siblings`; None for the file itself.
-pub(crate) fn choose(accepted: &[Encoding], siblings: &[Encoding]) -> Option<Encoding> {
-    accepted
-        .iter()
-        .find(|wanted| siblings.contains(wanted))
-        .copied()
 }
 
 /// The file `name` names in the first root that has it (Django's finders' order), or

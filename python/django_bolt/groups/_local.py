@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
-
-if TYPE_CHECKING:
-    from ..websocket import WebSocket
 
 logger = logging.getLogger("django_bolt.groups")
 
@@ -53,11 +50,21 @@ def as_message(message: Any) -> Message:
         raise TypeError(f"broadcast takes str, bytes or a JSON-able value: {exc}") from None
 
 
+class Socket(Protocol):
+    """What groups need of a ``WebSocket`` (``websocket.py``, which imports this
+    package, so it is named here by shape): a place for its membership, and delivery
+    of one group message that answers False once the connection is closed."""
+
+    _member: Member | None
+
+    async def _deliver(self, message: Message) -> bool: ...
+
+
 class Member:
     """One socket's side of its groups: the groups it joined, its queue and the task
     sending what is queued."""
 
-    def __init__(self, websocket: WebSocket, queue_size: int) -> None:
+    def __init__(self, websocket: Socket, queue_size: int) -> None:
         self.websocket = websocket
         self.groups: set[str] = set()
         self.dropped = 0
@@ -80,14 +87,10 @@ class Member:
             self.dropped += 1
 
     async def _send_queued(self) -> None:
-        from ..websocket import WebSocketDisconnect
-
         while True:
             message = await self._queue.get()
-            try:
-                await self.websocket._send_message(message)
-            except WebSocketDisconnect:
-                return  # the handler hears it too, and leaves its groups when it ends
+            if not await self.websocket._deliver(message):
+                return  # closed: the handler hears it too, and leaves its groups when it ends
 
     def stop(self) -> None:
         self._task.cancel()
@@ -105,7 +108,7 @@ class LocalGroups:
 
     # ---- membership (on the loop) ----------------------------------------------------
 
-    async def join(self, websocket: WebSocket, group: str) -> None:
+    async def join(self, websocket: Socket, group: str) -> None:
         group = checked_group(group)
         member = websocket._member
         if member is None:
@@ -119,7 +122,7 @@ class LocalGroups:
         if first:
             await self._first_joined(group)
 
-    async def leave(self, websocket: WebSocket, group: str) -> None:
+    async def leave(self, websocket: Socket, group: str) -> None:
         member = websocket._member
         group = checked_group(group)
         if member is None or group not in member.groups:
@@ -127,7 +130,7 @@ class LocalGroups:
         member.groups.discard(group)
         await self._remove(member, group)
 
-    async def leave_all(self, websocket: WebSocket) -> None:
+    async def leave_all(self, websocket: Socket) -> None:
         """Leave every group and stop the socket's sending task (the socket closed)."""
         member, websocket._member = websocket._member, None
         if member is None:

@@ -7,6 +7,7 @@ from ..cors import cors
 from ..decorators import no_compress, skip_middleware
 from ..rate_limit import rate_limit
 from ..types import MiddlewareResponse, TimingState, TracingState
+from ._wire import from_wire
 from .base import (
     BaseMiddleware,
     ErrorHandlerMiddleware,
@@ -18,7 +19,7 @@ from .base import (
     checked,
     middleware,
 )
-from .chain import Chain, api_middleware, from_wire, route_middleware
+from .chain import Chain, api_middleware, route_middleware
 from .django_adapter import DjangoMiddleware, DjangoMiddlewareStack
 from .django_loader import (
     DEFAULT_EXCLUDED_MIDDLEWARE,

@@ -20,6 +20,7 @@ from .. import _loop
 from .._core import Request
 from ..exceptions import HTTPException
 from ..responses import Response, Wire
+from ._wire import answer, from_wire
 from .base import GetResponse, checked, is_wrapper, names
 from .request_logging import LoggingMiddleware
 
@@ -121,24 +122,3 @@ def _answering(call: GetResponse, on_error: Callable[[BaseException], Wire]) -> 
             return await answer(on_error, exc)
 
     return get_response
-
-
-async def answer(on_error: Callable[[BaseException], Any], exc: BaseException) -> Response:
-    """The response ``on_error`` gives for ``exc`` (an async custom exception handler's
-    too)."""
-    wire = on_error(exc)
-    if inspect.iscoroutine(wire):
-        wire = (await wire).wire
-    return from_wire(wire)
-
-
-def from_wire(wire: Wire) -> Response:
-    """An encoded response as a Response whose headers middleware can change."""
-    status, headers, body = wire
-    response = Response(body, status)
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            response.cookies.append(value)
-        else:
-            response.headers[name] = value
-    return response

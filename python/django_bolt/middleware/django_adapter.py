@@ -28,8 +28,8 @@ from .. import _loop
 from .._core import Request
 from ..db import call_in_request
 from ..responses import FileResponse, Response, StreamingResponse, Wire
+from ._wire import answer
 from .base import GetResponse
-from .chain import answer
 
 #: Headers of a body Django measured that the server sets itself for the body it sends.
 _BODY_HEADERS = frozenset(("content-length", "transfer-encoding"))

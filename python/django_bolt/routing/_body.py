@@ -1,9 +1,8 @@
-"""Body loading: the loaders Rust calls with a request's JSON body (and query string),
-and the 422 details of a body that does not decode."""
+"""Body loading: the loaders Rust calls with a request's JSON body (and query string).
+A body that does not decode is a 422 (``exceptions.msgspec_error_detail``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -11,13 +10,10 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from .. import serializers
-from ..exceptions import RequestValidationError, parse_msgspec_decode_error
+from ..exceptions import RequestValidationError, msgspec_error_detail
 
 if TYPE_CHECKING:
     from ._route import Param, Route
-
-_JSON_ERROR_LOCATION = re.compile(r" - at `\$(.*)`$")
-_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
 def body_loader(route: Route) -> Callable[..., dict[str, Any]] | None:
@@ -36,7 +32,7 @@ def body_loader(route: Route) -> Callable[..., dict[str, Any]] | None:
         try:
             return {name: decode(body)}
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise RequestValidationError([_body_error(exc, body)]) from None
+            raise RequestValidationError([msgspec_error_detail(exc, body)]) from None
 
     return load
 
@@ -58,30 +54,7 @@ def _fields_loader(name: str, fields: list[Param]) -> Callable[[bytes, bytes], d
                 pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
                 values = msgspec.convert(dict(pairs), struct, strict=False)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise RequestValidationError([_body_error(exc, body, location)]) from None
+            raise RequestValidationError([msgspec_error_detail(exc, body, location)]) from None
         return {name: getattr(values, name) for name in names}
 
     return load
-
-
-def _body_error(exc: msgspec.MsgspecError, body: bytes, location: str = "body") -> dict[str, Any]:
-    if not isinstance(exc, msgspec.ValidationError):
-        # Not JSON at all: where it breaks, by line and column of ``body``.
-        return parse_msgspec_decode_error(exc, body)
-    message = str(exc)
-    loc: list[str | int] = [location]
-    match = _JSON_ERROR_LOCATION.search(message)
-    if match:
-        message = message[: match.start()]
-        for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", match.group(1)):
-            loc.append(part[0] if part[0] else int(part[1]))
-    missing = _MISSING_FIELD.search(message)
-    if missing:
-        loc.append(missing.group(1))
-    kind = "validation_error"
-    # A Serializer's validator raised: msgspec keeps its ValueError as the cause.
-    if isinstance(exc.__cause__, ValueError):
-        kind = "value_error"
-        if isinstance(exc.__cause__, serializers.FieldValidationError):
-            loc.append(exc.__cause__.field)
-    return {"loc": loc, "msg": message, "type": kind}

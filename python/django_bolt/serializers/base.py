@@ -31,7 +31,13 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 import msgspec.inspect
 
-from .fields import FieldConfig, FieldMarker
+from ..exceptions import FieldValidationError, RequestValidationError, msgspec_error_detail
+from ._kind import SerializerClass
+from .fields import FieldConfig, FieldMarker, default_of
+from .loading import build, build_many
+from .nested import Nested, relation_of
+from .subsets import subset
+from .view import SerializerView, dump_instance
 
 __all__ = ["FieldValidationError", "Serializer", "field_validator", "model_validator"]
 
@@ -41,15 +47,6 @@ S = TypeVar("S", bound="Serializer")
 _reading_input: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bolt_reading_input", default=False
 )
-
-
-class FieldValidationError(ValueError):
-    """A field validator refused ``field``'s value; msgspec keeps it as the cause of its
-    ValidationError, so the 422 can name the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def field_validator(*fields: str) -> Callable[[Callable[..., Any]], classmethod]:
@@ -70,7 +67,7 @@ def model_validator(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-class _SerializerMeta(msgspec.StructMeta):
+class _SerializerMeta(SerializerClass):
     """Reads ``field(...)``, ``@computed_field``, validators and ``Config`` when a
     Serializer class is made, so a typo in a field name fails at import. Fields are
     keyword-only in every subclass, so required and optional ones may come in any order."""
@@ -155,8 +152,6 @@ def _expand_bare_nested(namespace: dict[str, Any]) -> None:
     """``author: Nested(AuthorOut)`` (the original's older spelling, a value used as a
     type) becomes ``Annotated[AuthorOut, Nested(AuthorOut)]`` (``list[...]`` with
     ``many=True``)."""
-    from .nested import Nested
-
     annotations = namespace.get("__annotations__", {})
     for attr, hint in annotations.items():
         if isinstance(hint, str):
@@ -265,7 +260,7 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
             return
         if cls.__read_only__ and _reading_input.get():
             for field in _read_only_fields(cls):
-                setattr(self, field.name, _default_of(field))
+                setattr(self, field.name, default_of(field))
         if cls.__checks_items__:
             for field, limit in _item_limits(cls):
                 value = getattr(self, field)
@@ -303,8 +298,6 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
         field read from its attribute, its ``source`` path, or its relation (nested
         serializers; a many relation is read through ``.all()``). Relations not loaded
         yet are queried on access: load many at once with ``from_queryset``."""
-        from .loading import build
-
         return build(cls, instance)
 
     @classmethod
@@ -321,8 +314,6 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
         ``prefetch_related`` this serializer needs (a list of model instances gets the
         same relations through ``prefetch_related_objects``). The queryset is evaluated
         here, so call this from sync code (``afrom_queryset`` in async code)."""
-        from .loading import build_many
-
         return build_many(cls, queryset)
 
     @classmethod
@@ -355,12 +346,12 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
     def dump(self, *, exclude_none: bool = False, exclude_defaults: bool = False) -> dict:
         """The output form: JSON-ready values by JSON key, computed fields included,
         write-only fields left out."""
-        return _dump(self, exclude_none=exclude_none, exclude_defaults=exclude_defaults)
+        return dump_instance(self, exclude_none=exclude_none, exclude_defaults=exclude_defaults)
 
     @classmethod
     def dump_many(cls, instances: Iterable[Serializer], **options: bool) -> list[dict]:
         """``dump()`` of each instance."""
-        return [_dump(instance, **options) for instance in instances]
+        return [dump_instance(instance, **options) for instance in instances]
 
     def to_dict(self) -> dict[str, Any]:
         """The input form: every field set, by attribute name, write-only ones included
@@ -391,19 +382,15 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
         types, defaults, JSON names, sources, read/write-only marks and the field
         validators that check only kept fields. Model validators are not carried over
         (they may read a field left out). The same names give the same class."""
-        from .subsets import subset
-
-        return subset(cls, tuple(names))
+        return subset(Serializer, cls, tuple(names))
 
     @classmethod
     def fields(cls, field_set: str) -> Any:
         """``subset`` of ``Config.field_sets[field_set]``, named ``{Cls}{FieldSet}``."""
-        from .subsets import subset
-
         if field_set not in cls.__field_sets__:
             raise KeyError(f"{cls.__name__} has no field set {field_set!r}")
         name = cls.__name__ + field_set.title().replace("_", "")
-        return subset(cls, tuple(cls.__field_sets__[field_set]), name)
+        return subset(Serializer, cls, tuple(cls.__field_sets__[field_set]), name)
 
     @classmethod
     def from_parent(cls: type[S], instance: Any) -> S:
@@ -413,29 +400,20 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta, dict=True):
     @classmethod
     def only(cls, *names: str) -> Any:
         """A ``SerializerView`` dumping only ``names`` (fields or computed fields)."""
-        from .view import SerializerView
-
         return SerializerView(cls).only(*names)
 
     @classmethod
     def exclude(cls, *names: str) -> Any:
         """A ``SerializerView`` dumping every field but ``names``."""
-        from .view import SerializerView
-
         return SerializerView(cls).exclude(*names)
 
     @classmethod
     def use(cls, field_set: str) -> Any:
         """A ``SerializerView`` dumping the fields of ``Config.field_sets[field_set]``."""
-        from .view import SerializerView
-
         return SerializerView(cls).use(field_set)
 
 
 def _validating(cls: type, function: Callable[..., Any], data: Any, **options: Any) -> Any:
-    from ..exceptions import RequestValidationError
-    from ..routing._body import _body_error
-
     token = _reading_input.set(True)
     try:
         if "type" in options:
@@ -444,41 +422,15 @@ def _validating(cls: type, function: Callable[..., Any], data: Any, **options: A
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raw = data.encode() if isinstance(data, str) else data
         body = raw if isinstance(raw, bytes) else b""
-        raise RequestValidationError([_body_error(exc, body)], body=data) from None
+        raise RequestValidationError([msgspec_error_detail(exc, body)], body=data) from None
     finally:
         _reading_input.reset(token)
-
-
-def _dump(instance: Serializer, *, exclude_none: bool = False, exclude_defaults: bool = False):
-    data = msgspec.to_builtins(instance)
-    if exclude_none:
-        data = {key: value for key, value in data.items() if value is not None}
-    if exclude_defaults:
-        defaults = _encoded_defaults(type(instance))
-        data = {
-            key: value
-            for key, value in data.items()
-            if key not in defaults or defaults[key] != value
-        }
-    return data
-
-
-@functools.cache
-def _encoded_defaults(cls: type[Serializer]) -> dict[str, Any]:
-    """Each field's default in output form, by JSON key (fields with one)."""
-    defaults = {}
-    for info in msgspec.structs.fields(cls):
-        if not info.required and (default := _default_of(info)) is not msgspec.UNSET:
-            defaults[info.encode_name] = msgspec.to_builtins(default)
-    return defaults
 
 
 @functools.cache
 def _item_limits(cls: type[Serializer]) -> tuple[tuple[str, int], ...]:
     """``(field, max_items)`` for each ``Nested(max_items=...)`` field; read on first
     use, when msgspec has resolved the annotations."""
-    from .nested import relation_of
-
     limits = []
     for info in msgspec.structs.fields(cls):
         relation = relation_of(info.type)
@@ -490,12 +442,6 @@ def _item_limits(cls: type[Serializer]) -> tuple[tuple[str, int], ...]:
 @functools.cache
 def _read_only_fields(cls: type[Serializer]) -> list[msgspec.structs.FieldInfo]:
     return [f for f in msgspec.structs.fields(cls) if f.name in cls.__read_only__]
-
-
-def _default_of(field: msgspec.structs.FieldInfo) -> Any:
-    if field.default_factory is not msgspec.NODEFAULT:
-        return field.default_factory()
-    return field.default
 
 
 def required_read_only(cls: type) -> list[str]:

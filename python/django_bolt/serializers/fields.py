@@ -120,3 +120,10 @@ def computed_field(func: Callable[[Any], Any] | None = None, *, alias: str | Non
         return method
 
     return mark if func is None else mark(func)
+
+
+def default_of(field: msgspec.structs.FieldInfo) -> Any:
+    """A Struct field's default value (its factory's, called once more)."""
+    if field.default_factory is not msgspec.NODEFAULT:
+        return field.default_factory()
+    return field.default

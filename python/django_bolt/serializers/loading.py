@@ -22,7 +22,7 @@ from typing import Any, get_args, get_origin
 
 import msgspec
 
-from .base import Serializer
+from ._kind import SerializerClass
 from .nested import relation_of
 
 _MISSING = object()
@@ -41,7 +41,7 @@ class _Entry:
 
 @dataclass(slots=True)
 class _Node:
-    serializer: type[Serializer]
+    serializer: SerializerClass
     entries: list[_Entry] = field(default_factory=list)
     #: Nothing but attributes named like the fields: msgspec reads them itself.
     plain: bool = True
@@ -49,7 +49,7 @@ class _Node:
     prefetch: list[str] = field(default_factory=list)
 
 
-def build(cls: type[Serializer], instance: Any) -> Any:
+def build(cls: SerializerClass, instance: Any) -> Any:
     """``cls`` from one object (see ``Serializer.from_model``); a model instance gets
     the relations ``cls`` reads loaded first, one query per relation (those loaded
     already, by ``select_related`` or ``prefetch_related``, are not queried again)."""
@@ -58,12 +58,12 @@ def build(cls: type[Serializer], instance: Any) -> Any:
     return _build(cls, instance)
 
 
-def build_many(cls: type[Serializer], objects: Iterable[Any]) -> list[Any]:
+def build_many(cls: SerializerClass, objects: Iterable[Any]) -> list[Any]:
     """``cls`` from each object of a queryset or list, relations loaded up front."""
     return [_build(cls, instance) for instance in load(cls, objects)]
 
 
-def _build(cls: type[Serializer], instance: Any) -> Any:
+def _build(cls: SerializerClass, instance: Any) -> Any:
     if isinstance(instance, cls):
         return instance
     if isinstance(instance, dict):
@@ -74,7 +74,7 @@ def _build(cls: type[Serializer], instance: Any) -> Any:
     return msgspec.convert(_read(node, instance), cls)
 
 
-def load(cls: type[Serializer], objects: Iterable[Any]) -> Iterable[Any]:
+def load(cls: SerializerClass, objects: Iterable[Any]) -> Iterable[Any]:
     """``objects`` with the relations ``cls`` reads loaded: a queryset gets
     ``select_related``/``prefetch_related`` before it is evaluated, a list of model
     instances ``prefetch_related_objects``."""
@@ -97,7 +97,7 @@ def load(cls: type[Serializer], objects: Iterable[Any]) -> Iterable[Any]:
     return objects
 
 
-def query_plan(cls: type[Serializer], model: type) -> tuple[list[str], list[str]]:
+def query_plan(cls: SerializerClass, model: type) -> tuple[list[str], list[str]]:
     """``(select_related, prefetch_related)`` lookups ``cls`` needs for ``model``."""
     node = _reader(cls, model)
     return list(node.select), list(node.prefetch)
@@ -123,7 +123,7 @@ def shape(result: Any, response_model: Any) -> Any:
     return list(result) if isinstance(result, models.QuerySet) else result
 
 
-def _serializer_of(response_model: Any) -> tuple[type[Serializer] | None, bool]:
+def _serializer_of(response_model: Any) -> tuple[SerializerClass | None, bool]:
     """The Serializer a response type is (``many`` False) or lists (True)."""
     try:
         return _cached_serializer_of(response_model)
@@ -131,10 +131,10 @@ def _serializer_of(response_model: Any) -> tuple[type[Serializer] | None, bool]:
         return _find_serializer(response_model)
 
 
-def _find_serializer(response_model: Any) -> tuple[type[Serializer] | None, bool]:
+def _find_serializer(response_model: Any) -> tuple[SerializerClass | None, bool]:
     many = get_origin(response_model) in (list, tuple, set, frozenset)
     inner = get_args(response_model)[0] if many and get_args(response_model) else response_model
-    if isinstance(inner, type) and issubclass(inner, Serializer):
+    if isinstance(inner, SerializerClass):
         return inner, many
     return None, False
 
@@ -190,7 +190,7 @@ def _items(value: Any) -> Iterable[Any]:
 
 
 @functools.cache
-def _reader(cls: type[Serializer], model: type | None) -> _Node:
+def _reader(cls: SerializerClass, model: type | None) -> _Node:
     return _compile(cls, model if _is_model(model) else None, _Path())
 
 
@@ -204,7 +204,7 @@ class _Path:
     followed: tuple[tuple[type, str], ...] = ()  #: nested fields followed, for max_depth
 
 
-def _compile(cls: type[Serializer], model: type | None, where: _Path) -> _Node:
+def _compile(cls: SerializerClass, model: type | None, where: _Path) -> _Node:
     """The reader of ``cls`` over ``model`` (None: any object) reached by ``where``."""
     node = _Node(cls)
     for info in msgspec.structs.fields(cls):

@@ -15,6 +15,8 @@ import types
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
+from ._kind import SerializerClass
+
 
 @dataclass(frozen=True, slots=True)
 class Nested:
@@ -26,10 +28,8 @@ class Nested:
     max_items: int | None = None
 
     def __post_init__(self) -> None:
-        from .base import Serializer
-
         target = self.serializer_class
-        if target is not None and not (isinstance(target, type) and issubclass(target, Serializer)):
+        if target is not None and not isinstance(target, SerializerClass):
             raise TypeError(f"Nested() takes a Serializer class, not {target!r}")
         for name in ("max_depth", "max_items"):
             value = getattr(self, name)
@@ -49,8 +49,6 @@ class Relation:
 def relation_of(annotation: Any) -> Relation | None:
     """The nested serializer ``annotation`` holds, through ``Annotated``, ``| None`` and
     ``list[...]``; None for a plain field."""
-    from .base import Serializer
-
     options, many = None, False
     while True:
         origin = get_origin(annotation)
@@ -69,7 +67,7 @@ def relation_of(annotation: Any) -> Relation | None:
             annotation, many = args[0], True
         else:
             break
-    if not (isinstance(annotation, type) and issubclass(annotation, Serializer)):
+    if not isinstance(annotation, SerializerClass):
         return None
     if options is not None:
         if options.serializer_class not in (None, annotation):

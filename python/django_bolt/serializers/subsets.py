@@ -9,11 +9,15 @@ from typing import Any
 
 import msgspec
 
-from .base import Serializer
+from ._kind import SerializerClass
 
 
 @functools.cache
-def subset(cls: type[Serializer], names: tuple[str, ...], name: str | None = None) -> type:
+def subset(
+    root: SerializerClass, cls: SerializerClass, names: tuple[str, ...], name: str | None = None
+) -> type:
+    """``cls`` with only ``names``: a subclass of ``root`` (``Serializer``, whose
+    ``subset`` and ``fields`` call this), not of ``cls``, so no other field comes along."""
     computed_methods = {method: slot for slot, method in cls.__computed_fields__.items()}
     infos = {
         info.name: info
@@ -49,13 +53,13 @@ def subset(cls: type[Serializer], names: tuple[str, ...], name: str | None = Non
             "write_only": cls.__write_only__ & set(kept),
         },
     )
-    made = type(name or f"{cls.__name__}Subset", (Serializer,), namespace)
+    made = type(name or f"{cls.__name__}Subset", (root,), namespace)
     made.__field_sources__ = {k: v for k, v in cls.__field_sources__.items() if k in kept}
     made.__doc__ = f"{cls.__name__} with {', '.join(names)}."
     return made
 
 
-def _field_validators(cls: type[Serializer]) -> dict[str, tuple[str, ...]]:
+def _field_validators(cls: SerializerClass) -> dict[str, tuple[str, ...]]:
     """Each field validator's attribute name and the fields it checks."""
     found: dict[str, tuple[str, ...]] = {}
     for fields in cls.__field_validators__.values():

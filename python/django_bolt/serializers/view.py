@@ -8,12 +8,14 @@ A view filters output only: it is not a type, so it is no request body or
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
-from .base import Serializer, _dump
+from ._kind import SerializerClass
+from .fields import default_of
 
 
 class SerializerView:
@@ -22,7 +24,7 @@ class SerializerView:
 
     __slots__ = ("_keys", "serializer")
 
-    def __init__(self, serializer: type[Serializer], keys: frozenset[str] | None = None) -> None:
+    def __init__(self, serializer: SerializerClass, keys: frozenset[str] | None = None) -> None:
         self.serializer = serializer
         #: JSON keys kept, in the serializer's field order.
         self._keys = frozenset(_keys_by_name(serializer).values()) if keys is None else keys
@@ -43,12 +45,12 @@ class SerializerView:
             )
         return self.only(*sets[field_set])
 
-    def dump(self, instance: Serializer, **options: bool) -> dict[str, Any]:
+    def dump(self, instance: Any, **options: bool) -> dict[str, Any]:
         """``instance.dump(...)`` with only this view's fields."""
-        data = _dump(instance, **options)
+        data = dump_instance(instance, **options)
         return {key: value for key, value in data.items() if key in self._keys}
 
-    def dump_many(self, instances: Iterable[Serializer], **options: bool) -> list[dict[str, Any]]:
+    def dump_many(self, instances: Iterable[Any], **options: bool) -> list[dict[str, Any]]:
         return [self.dump(instance, **options) for instance in instances]
 
     def from_model(self, instance: Any) -> dict[str, Any]:
@@ -80,10 +82,37 @@ class SerializerView:
         return f"SerializerView({self.serializer.__name__}, {self.field_names})"
 
 
-def _keys_by_name(cls: type[Serializer]) -> dict[str, str]:
+def _keys_by_name(cls: SerializerClass) -> dict[str, str]:
     """Attribute name (a computed field's method name) to JSON key. Write-only fields
     are named too: selecting one is no error, it is just never in any output."""
     keys = {}
     for info in msgspec.structs.fields(cls):
         keys[cls.__computed_fields__.get(info.name, info.name)] = info.encode_name
     return keys
+
+
+def dump_instance(instance: Any, *, exclude_none: bool = False, exclude_defaults: bool = False):
+    """What ``Serializer.dump`` returns, and what a view keeps some keys of: the output
+    form, by JSON key, without ``None`` values or values equal to the field's default
+    when asked."""
+    data = msgspec.to_builtins(instance)
+    if exclude_none:
+        data = {key: value for key, value in data.items() if value is not None}
+    if exclude_defaults:
+        defaults = _encoded_defaults(type(instance))
+        data = {
+            key: value
+            for key, value in data.items()
+            if key not in defaults or defaults[key] != value
+        }
+    return data
+
+
+@functools.cache
+def _encoded_defaults(cls: SerializerClass) -> dict[str, Any]:
+    """Each field's default in output form, by JSON key (fields with one)."""
+    defaults = {}
+    for info in msgspec.structs.fields(cls):
+        if not info.required and (default := default_of(info)) is not msgspec.UNSET:
+            defaults[info.encode_name] = msgspec.to_builtins(default)
+    return defaults

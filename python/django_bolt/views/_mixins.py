@@ -17,8 +17,7 @@ from typing import Any
 
 import msgspec
 
-from ..exceptions import Conflict, RequestValidationError
-from ..routing._body import _body_error
+from ..exceptions import Conflict, RequestValidationError, msgspec_error_detail
 from ._viewset import ViewSet, resolve
 
 #: Marks a mixin action whose ``data`` argument ``api.viewset`` types: the action whose
@@ -89,7 +88,7 @@ class PartialUpdateMixin:
             # By attribute, not by key: a renamed field's JSON name is not its attribute's.
             checked = msgspec.convert(SimpleNamespace(**merged), serializer, from_attributes=True)
         except msgspec.ValidationError as exc:
-            raise RequestValidationError([_body_error(exc, b"")]) from None
+            raise RequestValidationError([msgspec_error_detail(exc, b"")]) from None
         for name in sent:
             setattr(instance, name, getattr(checked, name))
         await _saved(self.perform_update(instance))

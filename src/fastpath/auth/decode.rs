@@ -6,7 +6,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
-use super::jwt::{algorithm, decoding_key, family, refusal};
+use super::jwt::{algorithm, decoding_key, refusal};
+use super::keys::family;
 
 /// The claims (a JSON object, as bytes) of `token` once verified with `key` (the
 /// shared secret or the PEM public key); a `ValueError` saying why it is refused.

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::identity::Identity;
 use super::jwks::{KeySet, Missing};
+use super::keys::{family, KeyKind};
 
 /// `JWTAuthentication(...)`, compiled: the key and what a token must satisfy.
 pub struct JwtBackend {
@@ -247,25 +248,6 @@ pub(super) fn refusal(kind: &ErrorKind) -> String {
 
 pub(super) fn algorithm(name: &str) -> Result<Algorithm, String> {
     Algorithm::from_str(name).map_err(|_| format!("unknown JWT algorithm {name:?}"))
-}
-
-/// The kind of key an algorithm verifies with.
-#[derive(PartialEq)]
-pub(super) enum KeyKind {
-    Secret,
-    Rsa,
-    Ec,
-    Ed,
-}
-
-pub(super) fn family(algorithm: Algorithm) -> KeyKind {
-    use Algorithm::*;
-    match algorithm {
-        HS256 | HS384 | HS512 => KeyKind::Secret,
-        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => KeyKind::Rsa,
-        ES256 | ES384 => KeyKind::Ec,
-        EdDSA => KeyKind::Ed,
-    }
 }
 
 /// The shared secret, or the PEM public key of an asymmetric algorithm.

@@ -19,6 +19,7 @@ mod guards;
 mod identity;
 mod jwks;
 mod jwt;
+mod keys;
 mod session;
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};

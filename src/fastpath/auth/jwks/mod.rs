@@ -22,7 +22,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use parking_lot::{Condvar, Mutex, RwLock};
 
-use super::jwt::{family, KeyKind};
+use super::keys::{family, KeyKind};
 
 /// The least time between two fetches of one set.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(10);

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from .api import BoltAPI
+from django.http import Http404
 
 NotFound = Literal["auto", "bolt", "django"]
 MODES: tuple[NotFound, ...] = ("auto", "bolt", "django")
@@ -70,7 +69,19 @@ class Ownership:
         return "; ".join(parts)
 
 
-def ownership(apis: Sequence[BoltAPI], asgi: Any) -> Ownership:
+class Claiming(Protocol):
+    """What ``ownership`` reads of a ``BoltAPI`` (which imports this module)."""
+
+    claims: list[Claim]
+
+
+def served_by_rust(request: Any, *args: Any, **kwargs: Any) -> None:
+    """The view of the reverse-only URL patterns of Bolt routes (``django_bolt.urls``):
+    never reached for a served route, since Rust answers its path before Django."""
+    raise Http404
+
+
+def ownership(apis: Sequence[Claiming], asgi: Any) -> Ownership:
     """What the ``apis`` own in front of the ASGI app ``asgi`` (None: there is none, and
     Rust answers every unmatched path 404 already)."""
     modes: dict[str, NotFound] = {}
@@ -182,8 +193,6 @@ def django_patterns(urlconf: str | None = None) -> Iterator[Pattern]:
 def _walk(entries: Sequence[Any], base: str, described: str) -> Iterator[Pattern]:
     from django.urls import URLResolver
 
-    from .urls import _served_by_rust
-
     for entry in entries:
         literal, whole, exact = _literal(entry.pattern)
         here = f"{described}{entry.pattern}"
@@ -192,7 +201,7 @@ def _walk(entries: Sequence[Any], base: str, described: str) -> Iterator[Pattern
                 yield from _walk(entry.url_patterns, base + literal, here)
                 continue
             yield Pattern(base + literal, False, repr(here))
-        elif getattr(entry, "callback", None) is not _served_by_rust:
+        elif getattr(entry, "callback", None) is not served_by_rust:
             view = getattr(entry, "lookup_str", "")
             yield Pattern(base + literal, whole and exact, f"{here!r} ({view})")
 

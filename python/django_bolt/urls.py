@@ -14,19 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404
 from django.urls import URLPattern, URLResolver, include, path
 
 from .discovery import discover_apis
+from .not_found import served_by_rust
 from .routing import Route
 from .routing._signature import _PATH_PARAM
 
 __all__ = ["bolt_urlpatterns"]
-
-
-def _served_by_rust(request: Any, *args: Any, **kwargs: Any) -> None:
-    """Never reached for a served route: Rust answers its path before Django."""
-    raise Http404
 
 
 def bolt_urlpatterns(routes: Iterable[Route]) -> list[URLPattern | URLResolver]:
@@ -49,7 +44,7 @@ def bolt_urlpatterns(routes: Iterable[Route]) -> list[URLPattern | URLResolver]:
         names[name] = (django_path, declared)
 
     def patterns(names: dict[str, tuple[str, bool]]) -> list[URLPattern]:
-        return [path(p, _served_by_rust, name=name) for name, (p, _) in names.items()]
+        return [path(p, served_by_rust, name=name) for name, (p, _) in names.items()]
 
     found: list[URLPattern | URLResolver] = patterns(spaces.pop(None, {}))
     for namespace, names in spaces.items():

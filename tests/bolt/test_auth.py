@@ -285,6 +285,26 @@ def test_every_required_claim_is_checked():
         assert client.get("/claims", headers=token(sub="1", jti="j1")).json() == {"jti": "j1"}
 
 
+def test_an_accepted_token_is_refused_once_it_expires():
+    """Accepted tokens are remembered (not checked again per request) only until their
+    `exp`: the same token is then the 401 of an expired one."""
+    api = BoltAPI()
+
+    @api.get("/me", auth=[JWTAuthentication(secret=SECRET, load_user=False)])
+    async def me(request: Request):
+        return {"user_id": request.auth["user_id"]}
+
+    expires = int(time.time()) + 2
+    short = {"Authorization": f"Bearer {pyjwt.encode({'sub': '5', 'exp': expires}, SECRET)}"}
+    with TestClient(api) as client:
+        for _ in range(3):
+            assert client.get("/me", headers=short).json() == {"user_id": "5"}
+        time.sleep(max(0.0, expires + 1.1 - time.time()))
+        expired = client.get("/me", headers=short)
+        assert expired.status_code == 401
+        assert expired.json() == {"detail": "Token has expired"}
+
+
 # ---- WebSocket routes: refused before the handshake ----------------------------------
 
 

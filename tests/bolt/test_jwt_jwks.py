@@ -375,3 +375,22 @@ def test_the_set_is_fetched_again_once_it_is_old(django_project):
             # A request finds the set old: it is served with it, and a fetch starts.
             assert client.get("/me", headers=headers).status_code == 200
             wait_for(lambda: server.fetches == 2, timeout=5)
+
+
+def test_a_token_is_refused_once_its_key_leaves_the_set(django_project):
+    """An accepted token is remembered with the key that verified it: once the set no
+    longer has that key, the token is checked again and refused."""
+    with key_server() as server:
+        retired, current = SigningKey("RS256"), SigningKey("RS256")
+        server.keys = [retired, current]
+        api = jwks_api(jwks_url=server.url, jwks_refresh_interval=MIN_INTERVAL)
+        with TestClient(api) as client:
+            old, new = bearer(retired.token(sub="old")), bearer(current.token(sub="new"))
+            assert client.get("/me", headers=old).json() == {"user_id": "old"}
+            server.keys = [current]
+            time.sleep(MIN_INTERVAL + 0.5)
+            # This request finds the set old and starts the fetch that drops the key.
+            client.get("/me", headers=new)
+            wait_for(lambda: server.fetches == 2, timeout=5)
+            wait_for(lambda: client.get("/me", headers=old).status_code == 401, timeout=5)
+            assert client.get("/me", headers=new).json() == {"user_id": "new"}

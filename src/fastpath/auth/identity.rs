@@ -32,7 +32,8 @@ pub struct Identity {
     /// counts by it); shared with the backend, never copied.
     pub api_key: Option<Arc<str>>,
     /// A JWT's whole payload; `None` for an API key.
-    pub claims: Option<Map<String, Value>>,
+    /// Shared: an accepted token's identity is handed out again for its next requests.
+    pub claims: Option<Arc<Map<String, Value>>>,
     /// A session cookie Rust cannot verify: Python loads the session and runs the guards.
     pub deferred: bool,
     /// The request's scheme, which the CSRF check of a deferred identity reads.

@@ -11,6 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
+use super::accepted::Accepted;
 use super::identity::Identity;
 use super::jwks::{KeySet, Missing};
 use super::keys::{family, KeyKind};
@@ -25,6 +26,8 @@ pub struct JwtBackend {
     token_types: Option<Vec<String>>,
     /// `load_user=False`: the user is the token's, not a database row.
     user_from_claims: bool,
+    /// Tokens already accepted, checked again only for expiry (and their key).
+    accepted: Accepted,
 }
 
 /// What checks a token's signature.
@@ -113,6 +116,7 @@ impl JwtBackend {
         };
         Ok(JwtBackend {
             verifier,
+            accepted: Accepted::new(validation.leeway),
             validation,
             required_claims: settings.required_claims,
             token_types,
@@ -129,8 +133,17 @@ impl JwtBackend {
 
     /// The identity a token proves, or why it proves none.
     pub fn authenticate(&self, token: &str) -> Result<Identity, String> {
-        let data = match &self.verifier {
-            Verifier::Key(key) => jsonwebtoken::decode(token, key, &self.validation),
+        let current_key = |kid: Option<&str>| match &self.verifier {
+            Verifier::Set(set) => set.key(kid).ok(),
+            Verifier::Key(_) => None,
+        };
+        let from_set = matches!(self.verifier, Verifier::Set(_));
+        let asked: Option<super::accepted::CurrentKey<'_>> = from_set.then_some(&current_key);
+        if let Some(identity) = self.accepted.get(token, asked) {
+            return Ok(identity);
+        }
+        let (data, key) = match &self.verifier {
+            Verifier::Key(key) => (jsonwebtoken::decode(token, key, &self.validation), None),
             Verifier::Set(set) => {
                 let header =
                     jsonwebtoken::decode_header(token).map_err(|err| refusal(err.kind()))?;
@@ -140,7 +153,8 @@ impl JwtBackend {
                         Missing::UnknownKid => "Token key id is not in the key set",
                         Missing::Unavailable => "Token signing keys are unavailable",
                     })?;
-                jsonwebtoken::decode(token, &key.key, &key.validation)
+                let data = jsonwebtoken::decode(token, &key.key, &key.validation);
+                (data, Some((header.kid, key)))
             }
         };
         let data: jsonwebtoken::TokenData<Map<String, Value>> =
@@ -160,7 +174,13 @@ impl JwtBackend {
                 }
             }
         }
-        Ok(identity(claims, self.user_from_claims))
+        let identity = identity(claims, self.user_from_claims);
+        self.accepted.remember(
+            token,
+            &identity,
+            key.as_ref().map(|(kid, key)| (kid.as_deref(), key.clone())),
+        );
+        Ok(identity)
     }
 }
 
@@ -227,7 +247,7 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
         is_superuser: flag("is_superuser"),
         user_from_claims,
         permissions,
-        claims: Some(claims),
+        claims: Some(Arc::new(claims)),
         ..Identity::default()
     }
 }

@@ -12,6 +12,7 @@
 //! a permission guard over a token without a `permissions` claim: every other guard
 //! is decided here, and Python asks Django about that user's permissions.
 
+mod accepted;
 mod api_key;
 mod csrf;
 mod decode;

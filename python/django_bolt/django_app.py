@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import io
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -65,6 +67,17 @@ class DjangoApplication(ASGIHandler):
                 await send({"type": "http.response.body", "body": content})
         finally:
             body_file.close()
+
+    async def read_body(self, receive: Any) -> Any:
+        """The request body as a file. One that came whole in the first message and fits
+        in memory by ``FILE_UPLOAD_MAX_MEMORY_SIZE`` (every GET, most POSTs) is wrapped
+        as it is; Django's spooled temporary file is made only for the rest."""
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body = message.get("body", b"")
+            if len(body) <= settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+                return io.BytesIO(body)
+        return await super().read_body(_replaying(message, receive))
 
     def _respond_on_thread(
         self, scope: dict[str, Any], body_file: Any
@@ -111,6 +124,16 @@ def _in_context(
     local.main_event_loop = loop
     local.main_event_loop_pid = os.getpid()
     return context.run(function, *args)
+
+
+def _replaying(first: dict[str, Any], receive: Any) -> Any:
+    """``receive``, giving ``first`` (already received) once before the rest."""
+    pending = [first]
+
+    async def replay() -> dict[str, Any]:
+        return pending.pop() if pending else await receive()
+
+    return replay
 
 
 def _close_abandoned(done: Future) -> None:

@@ -15,15 +15,22 @@ pub const MAX_LEN: usize = 200;
 
 /// The request's id: its own `X-Request-ID` if it has exactly one that is sane, else a
 /// new one, which replaces whatever the request carried (handlers see that one too).
+///
+/// The id returned is marked sensitive: HPACK and QPACK then never index it. Every
+/// response has its own, so indexing one only evicted useful entries from the
+/// connection's header table and made each response's encoding search a table full of
+/// dead ids (a visible share of an HTTP/2 response's encoding time).
 pub fn take(headers: &mut HeaderMap) -> HeaderValue {
     let mut given = headers.get_all(&HEADER).iter();
-    if let (Some(id), None) = (given.next(), given.next()) {
-        if is_sane(id.as_bytes()) {
-            return id.clone();
+    let mut id = match (given.next(), given.next()) {
+        (Some(id), None) if is_sane(id.as_bytes()) => id.clone(),
+        _ => {
+            let id = make();
+            headers.insert(HEADER.clone(), id.clone());
+            id
         }
-    }
-    let id = make();
-    headers.insert(HEADER.clone(), id.clone());
+    };
+    id.set_sensitive(true);
     id
 }
 
@@ -86,6 +93,7 @@ mod tests {
             }
             let id = take(&mut headers);
             assert_eq!(id.len(), 36, "{given:?}");
+            assert!(id.is_sensitive(), "never indexed by HPACK/QPACK");
             assert_eq!(headers.get_all(&HEADER).iter().collect::<Vec<_>>(), [&id]);
         }
     }

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import io
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
@@ -100,16 +101,17 @@ class DjangoApplication(ASGIHandler):
     async def _on_thread(self, function: Callable[..., _T], *args: Any) -> _T:
         """``function(*args)`` on a worker thread, in a copy of this context: the hop of
         asgiref's ``sync_to_async(thread_sensitive=False)`` without its per-call
-        bookkeeping (a shield, a context copied back, exception chaining), which cost
-        more than the hop itself. Cancelled (the client left), the call still finishes
-        on its thread, and a streaming response it made is closed there."""
+        bookkeeping (the context copied back, exception chaining), which cost more than
+        the hop itself. It goes through ``loop.run_in_executor``, where a test client's
+        loop moves it to the test's thread. Cancelled (the client left), the call still
+        finishes on its thread, and a streaming response it made is closed there."""
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        done = self._executor.submit(_in_context, loop, context, function, *args)
+        done = loop.run_in_executor(self._executor, _in_context, loop, context, function, *args)
         try:
-            return await asyncio.wrap_future(done)
+            return await asyncio.shield(done)
         except asyncio.CancelledError:
-            done.add_done_callback(_close_abandoned)
+            done.add_done_callback(functools.partial(_close_abandoned, loop, self._executor))
             raise
 
 
@@ -136,14 +138,17 @@ def _replaying(first: dict[str, Any], receive: Any) -> Any:
     return replay
 
 
-def _close_abandoned(done: Future) -> None:
-    """Close the streaming response of a request whose client left while Django ran;
-    a complete one was closed on its thread already."""
+def _close_abandoned(
+    loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor, done: asyncio.Future
+) -> None:
+    """Close, on a worker thread (Django's connections are per thread), the streaming
+    response of a request whose client left while Django ran; a complete one was
+    closed on its thread already."""
     if done.cancelled() or done.exception() is not None:
         return
     result = done.result()
     if isinstance(result, tuple) and result[1] is None:
-        result[0].close()
+        loop.run_in_executor(executor, result[0].close)
 
 
 def _start(response: HttpResponseBase) -> dict[str, Any]:

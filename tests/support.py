@@ -463,6 +463,15 @@ class Http1Reader:
         return status, headers, body
 
 
+def websocket_handshake(path: str, host: str = "127.0.0.1") -> bytes:
+    """A WebSocket opening handshake over HTTP/1.1, as raw bytes to send."""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    ).encode()
+
+
 def read_http1_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     """One HTTP/1.1 response with a Content-Length body (the only one in flight)."""
     return Http1Reader(sock).response()

@@ -168,13 +168,8 @@ def test_a_host_django_refuses_gets_400_not_404(server):
 
 
 def test_a_websocket_handshake_under_the_prefix_gets_rusts_404(server):
-    handshake = (
-        b"GET /api/nosuch HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        b"Sec-WebSocket-Version: 13\r\n\r\n"
-    )
     with support.connect(server.address) as sock:
-        sock.sendall(handshake)
+        sock.sendall(support.websocket_handshake("/api/nosuch"))
         status, headers, body = support.read_http1_response(sock)
     assert status == 404
     assert body == b'{"detail":"Not Found"}'

@@ -324,13 +324,8 @@ def test_cookies_are_read_as_django_reads_them_over_a_socket(server):
 
 
 def test_a_handshake_for_another_host_is_refused_over_a_socket(server):
-    handshake = (
-        b"GET /ws/echo HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\n"
-        b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    )
     with support.connect(server.address) as sock:
-        sock.sendall(handshake)
+        sock.sendall(support.websocket_handshake("/ws/echo", host="evil.example"))
         status, _, body = support.read_http1_response(sock)
     assert status == 400
     assert json.loads(body) == {"detail": 'The host "evil.example" is not allowed (ALLOWED_HOSTS)'}

@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+import crowd  # benches/crowd.py, for the open-file limit of many connections
 import run  # benches/run.py: this script's directory is on sys.path
 
 PROFILES = run.ROOT / "benches" / "profiles"
@@ -72,7 +73,15 @@ def profile(scenario: run.Scenario, protocol: str, opts: run.Options, seconds: i
         url = f"{run.PROTOCOLS[protocol].scheme}://127.0.0.1:{server.port}{scenario.path}"
         total = opts.warmup + seconds + 2
         argv = run.load_command(
-            protocol, url, total, opts.oha, None, scenario.headers, scenario.body, scenario.method
+            protocol,
+            url,
+            total,
+            opts.oha,
+            None,
+            scenario.headers,
+            scenario.body,
+            scenario.method,
+            opts.connections,
         )
         load = threading.Thread(target=run.run_load, args=(argv, total), daemon=True)
         load.start()
@@ -83,6 +92,8 @@ def profile(scenario: run.Scenario, protocol: str, opts: run.Options, seconds: i
     finally:
         server.stop()
     name = f"{scenario.name}-{protocol}"
+    if opts.connections != run.CONNECTIONS:
+        name += f"-c{opts.connections}"
     (run.LOG_DIR / f"profile-{name}.folded").write_text(folded)
     svg = PROFILES / f"{name}.svg"
     title = f"{scenario.description} ({run.PROTOCOLS[protocol].label}, server CPU only)"
@@ -103,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="+", help="SCENARIO:PROTOCOL, e.g. bolt:h1")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=run.CONNECTIONS)
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--oha", default="oha")
     args = parser.parse_args()
@@ -120,7 +132,10 @@ def main() -> None:
         build()
     run.LOG_DIR.mkdir(parents=True, exist_ok=True)
     PROFILES.mkdir(exist_ok=True)
+    if args.connections > run.CONNECTIONS:
+        crowd.raise_file_limit(args.connections)
     opts = run.Options(2, 2, 1, False, [t[0] for t in targets], args.oha)
+    opts.connections = args.connections
     for scenario, protocol in targets:
         profile(scenario, protocol, opts, args.seconds)
 

@@ -95,16 +95,19 @@ pub fn upgrade_required() -> Response<ResponseBody> {
     response
 }
 
-/// Too many requests are already waiting for Python.
-pub fn overloaded() -> Response<ResponseBody> {
-    let mut response = detail(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The server is busy; try again shortly",
-    );
+/// `detail`, with the `Retry-After` seconds a client should wait (429, 503).
+pub fn retry_after(status: StatusCode, message: &str, seconds: u64) -> Response<ResponseBody> {
+    let mut response = detail(status, message);
     response
         .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
+}
+
+/// Too many requests are already waiting for Python.
+pub fn overloaded() -> Response<ResponseBody> {
+    let message = "The server is busy; try again shortly";
+    retry_after(StatusCode::SERVICE_UNAVAILABLE, message, 1)
 }
 
 /// One client already has `limit` requests waiting for Python.
@@ -112,11 +115,7 @@ pub fn too_many_waiting(limit: usize) -> Response<ResponseBody> {
     let message = format!(
         "This client already has {limit} requests waiting for the server; try again shortly"
     );
-    let mut response = detail(StatusCode::TOO_MANY_REQUESTS, &message);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
+    retry_after(StatusCode::TOO_MANY_REQUESTS, &message, 1)
 }
 
 pub fn payload_too_large(limit: usize) -> Response<ResponseBody> {

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderName, Response, StatusCode};
 
 use super::auth::Identity;
 use super::description::RateLimitDescription;
@@ -221,18 +221,14 @@ fn too_many_requests(refused: Refused) -> Response<ResponseBody> {
         Refused::Full(wait) => (wait, "Too many clients are being rate limited at once"),
     };
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let mut response = errors::detail(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!("{reason}; retry in {seconds} s"),
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    response
+    let message = format!("{reason}; retry in {seconds} s");
+    errors::retry_after(StatusCode::TOO_MANY_REQUESTS, &message, seconds)
 }
 
 #[cfg(test)]
 mod tests {
+    use http::{header, HeaderValue};
+
     use super::*;
     use crate::conn::Scheme;
 

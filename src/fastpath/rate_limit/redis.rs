@@ -21,7 +21,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::{Duration, Instant};
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 use parking_lot::Mutex;
 
 use super::{too_many_requests, Key, Refused};
@@ -286,15 +286,12 @@ impl Pending {
 
 /// 503 for a route that fails closed while its Redis is unreachable.
 fn unavailable() -> Response<ResponseBody> {
-    let mut response = errors::detail(
+    let message = "Rate limit backend unavailable; retry in 1 s";
+    errors::retry_after(
         StatusCode::SERVICE_UNAVAILABLE,
-        "Rate limit backend unavailable; retry in 1 s",
-    );
-    let seconds = RETRY.as_secs().max(1);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    response
+        message,
+        RETRY.as_secs().max(1),
+    )
 }
 
 #[cfg(test)]

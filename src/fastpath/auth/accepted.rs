@@ -9,7 +9,7 @@
 //! after auth, on every request of the routes that use them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -19,7 +19,8 @@ use super::jwks::Key;
 
 /// Tokens remembered at most; past it the whole memory starts again. Each entry holds
 /// the token and its claims (about a kilobyte), so this bounds it near 4 MB per backend
-/// whatever tokens clients send: only valid ones are remembered.
+/// configuration whatever tokens clients send: only valid ones are remembered, and the
+/// routes of one configuration share one memory (see [`Accepted::shared`]).
 const CAPACITY: usize = 4096;
 
 pub struct Accepted {
@@ -42,11 +43,26 @@ struct Remembered {
 pub type CurrentKey<'a> = &'a dyn Fn(Option<&str>) -> Option<Arc<Key>>;
 
 impl Accepted {
-    pub fn new(leeway: u64) -> Self {
+    fn new(leeway: u64) -> Self {
         Accepted {
             tokens: Mutex::new(HashMap::new()),
             leeway,
         }
+    }
+
+    /// The memory of every backend whose settings have this `fingerprint` (every route
+    /// compiles its own backend: one memory per route would verify a client's token
+    /// once per route and multiply the bound by the number of routes).
+    pub fn shared(fingerprint: Vec<u8>, leeway: u64) -> Arc<Accepted> {
+        static SHARED: OnceLock<Mutex<HashMap<Vec<u8>, Weak<Accepted>>>> = OnceLock::new();
+        let mut shared = SHARED.get_or_init(Default::default).lock();
+        shared.retain(|_, accepted| accepted.strong_count() > 0);
+        if let Some(accepted) = shared.get(&fingerprint).and_then(Weak::upgrade) {
+            return accepted;
+        }
+        let accepted = Arc::new(Accepted::new(leeway));
+        shared.insert(fingerprint, Arc::downgrade(&accepted));
+        accepted
     }
 
     /// The identity `token` proved when it was accepted, if it is still valid.
@@ -140,6 +156,16 @@ mod tests {
         let accepted = Accepted::new(30);
         accepted.remember("token", &identity(now() - 5), None);
         assert!(accepted.get("token", None).is_some());
+    }
+
+    #[test]
+    fn backends_of_one_configuration_share_their_memory() {
+        let one = Accepted::shared(b"settings one".to_vec(), 0);
+        let again = Accepted::shared(b"settings one".to_vec(), 0);
+        let other = Accepted::shared(b"settings two".to_vec(), 0);
+        one.remember("token", &identity(now() + 60), None);
+        assert!(again.get("token", None).is_some());
+        assert!(other.get("token", None).is_none());
     }
 
     #[test]

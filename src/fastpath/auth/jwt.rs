@@ -27,7 +27,7 @@ pub struct JwtBackend {
     /// `load_user=False`: the user is the token's, not a database row.
     user_from_claims: bool,
     /// Tokens already accepted, checked again only for expiry (and their key).
-    accepted: Accepted,
+    accepted: Arc<Accepted>,
 }
 
 /// What checks a token's signature.
@@ -62,6 +62,7 @@ pub struct JwtSettings {
 
 impl JwtBackend {
     pub fn new(settings: JwtSettings) -> Result<Self, String> {
+        let fingerprint = fingerprint(&settings);
         let algorithms = settings
             .algorithms
             .iter()
@@ -116,7 +117,7 @@ impl JwtBackend {
         };
         Ok(JwtBackend {
             verifier,
-            accepted: Accepted::new(validation.leeway),
+            accepted: Accepted::shared(fingerprint, validation.leeway),
             validation,
             required_claims: settings.required_claims,
             token_types,
@@ -182,6 +183,27 @@ impl JwtBackend {
         );
         Ok(identity)
     }
+}
+
+/// Everything that decides which tokens a backend accepts and the identity they prove:
+/// backends that agree on it share one memory of accepted tokens.
+fn fingerprint(settings: &JwtSettings) -> Vec<u8> {
+    let keys = match &settings.keys {
+        Keys::Secret(secret) => [b"secret:".as_slice(), secret].concat(),
+        Keys::Document(document) => format!("document:{document}").into_bytes(),
+        Keys::Fetched { url, refresh_every } => format!("url:{url} {refresh_every}").into_bytes(),
+    };
+    let rest = format!(
+        "|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{}",
+        settings.algorithms,
+        settings.audience,
+        settings.issuer,
+        settings.leeway,
+        settings.required_claims,
+        settings.token_types,
+        settings.load_user,
+    );
+    [keys, rest.into_bytes()].concat()
 }
 
 /// Claims other libraries use to say what a token is for: simplejwt's `token_type`

@@ -5,6 +5,7 @@
 //! sits below both `asgi` and `fastpath`.
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
@@ -18,12 +19,25 @@ use crate::body::{Chunk, ResponseBody};
 use crate::errors;
 use crate::files::SendFile;
 use crate::python::backpressure::{disconnected, try_push, Pending};
+use crate::python::courier::Courier;
 use crate::python::wire::{self, body_bytes, message_headers, required};
 
 /// Response chunks in flight before `send()` makes the app wait.
 const OUTBOUND_CHUNKS: usize = 8;
 
 pub type HeadSender = oneshot::Sender<Response<ResponseBody>>;
+
+/// Send a response head through the process's one [`Courier`], so the answers of a
+/// batch wake their requests inside the runtime; `disconnected()` if the request is
+/// already gone.
+pub fn send_head(head: HeadSender, response: Response<ResponseBody>) -> PyResult<()> {
+    static HEADS: OnceLock<Arc<Courier<Response<ResponseBody>>>> = OnceLock::new();
+    if head.is_closed() {
+        return Err(disconnected());
+    }
+    HEADS.get_or_init(Courier::start).send(head, response);
+    Ok(())
+}
 
 pub enum Outbound {
     /// Nothing sent yet; the service waits for the response head on this channel.
@@ -115,8 +129,8 @@ impl Outbound {
                 headers,
                 trailers: false,
             } if !more => {
-                let sent = head.send(response(status, headers, ResponseBody::full(body)));
-                return sent.map(|_| None).map_err(|_| disconnected());
+                let full = response(status, headers, ResponseBody::full(body));
+                return send_head(head, full).map(|()| None);
             }
             Outbound::Started {
                 head,
@@ -165,7 +179,7 @@ impl Outbound {
         };
         let mut response = response(status, headers, ResponseBody::empty());
         response.extensions_mut().insert(SendFile::named(path));
-        head.send(response).map_err(|_| disconnected())
+        send_head(head, response)
     }
 
     fn trailers(&mut self, more_headers: HeaderMap, more: bool) -> PyResult<Pending<Chunk>> {
@@ -189,7 +203,7 @@ impl Outbound {
     pub fn finish(&mut self) -> Option<&'static str> {
         match self.take() {
             Outbound::Idle(head) | Outbound::Started { head, .. } => {
-                let _ = head.send(errors::internal_error());
+                let _ = send_head(head, errors::internal_error());
                 Some("ASGI application ended without sending a complete response")
             }
             Outbound::Streaming { sender, .. } | Outbound::Trailers { sender, .. } => {
@@ -204,7 +218,7 @@ impl Outbound {
     pub fn reject(&mut self, response: Response<ResponseBody>) {
         match self.take() {
             Outbound::Idle(head) | Outbound::Started { head, .. } => {
-                let _ = head.send(response);
+                let _ = send_head(head, response);
                 *self = Outbound::Rejected;
             }
             other => *self = other,
@@ -234,7 +248,9 @@ fn stream_head(
     headers: HeaderMap,
 ) -> PyResult<mpsc::Sender<Chunk>> {
     let (sender, receiver) = mpsc::channel(OUTBOUND_CHUNKS);
-    head.send(response(status, headers, ResponseBody::channel(receiver)))
-        .map_err(|_| disconnected())?;
+    send_head(
+        head,
+        response(status, headers, ResponseBody::channel(receiver)),
+    )?;
     Ok(sender)
 }

@@ -13,6 +13,7 @@ use super::route::Route;
 use crate::body::ResponseBody;
 use crate::errors;
 use crate::files::SendFile;
+use crate::outbound::send_head;
 use crate::python::coro::is_coroutine;
 use crate::python::wire::{self, body_bytes};
 use crate::python::{drive, BridgeInner, Callback, EventLoop, Outcome};
@@ -89,7 +90,7 @@ fn answer(
 ) {
     let started = match respond(py, route, outcome) {
         // The client may be gone; nobody is left to answer.
-        Answer::Now(response) => return drop(reply.send(response)),
+        Answer::Now(response) => return drop(send_head(reply, response)),
         Answer::Stream(response) => {
             super::stream::start(py, bridge, route.common.name.clone(), response, reply)
         }

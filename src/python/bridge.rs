@@ -54,8 +54,11 @@ impl Queued {
     }
 }
 
-/// A batch this large is sent at once instead of waiting for tokio to go idle.
-const EAGER_BATCH: usize = 32;
+/// A batch this large is sent at once instead of waiting for tokio to go idle. Each
+/// early wake-up can cut tokio's turn short (on a core it shares with the loop thread,
+/// the loop preempts it), so it is kept well above a typical batch: at 32, h2c with 640
+/// requests in flight ran about 15% slower.
+const EAGER_BATCH: usize = 128;
 
 /// Batches one wake-up may run before the loop gets its turn again.
 const ROUNDS_PER_WAKE: usize = 4;

@@ -5,6 +5,7 @@ pub mod backpressure;
 pub mod bridge;
 pub mod callback;
 pub mod coro;
+pub mod courier;
 pub mod event_loop;
 pub mod later;
 pub mod log;

@@ -46,6 +46,12 @@ where
     }
 }
 
+impl<C: Closable + ?Sized> Closable for Pin<Box<C>> {
+    fn close_gracefully(self: Pin<&mut Self>) {
+        self.get_mut().as_mut().close_gracefully();
+    }
+}
+
 /// The server's side: one per listener.
 pub struct Graceful {
     tx: watch::Sender<bool>,

@@ -445,6 +445,9 @@ async fn speaks_plain_http(stream: &TcpStream) -> bool {
     matches!(stream.peek(&mut first).await, Ok(1) if first[0].is_ascii_uppercase())
 }
 
+/// A connection's protocol, served until the connection closes.
+type Served = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// What every connection of one listener shares.
 struct Connections {
     http1: http1::Builder,
@@ -460,9 +463,9 @@ impl Connections {
     /// has a certificate. The TLS handshake is part of the time `first` allows.
     ///
     /// This future is the connection's task, held for as long as the connection is
-    /// open, idle ones included: each step that needs much state (the handshake, each
-    /// protocol's connection) is boxed, so a connection holds only what its own
-    /// protocol needs rather than the largest of them all.
+    /// open, idle ones included: each step that needs much state (the handshake, the
+    /// plain or TLS connection, each protocol's connection) is boxed, so a connection
+    /// holds only what its own path needs rather than the largest of them all.
     async fn serve(
         self: Arc<Self>,
         stream: TcpStream,
@@ -471,18 +474,25 @@ impl Connections {
         watcher: Watcher,
     ) {
         let Some(acceptor) = self.tls.clone() else {
-            return self.run(stream, peer, None, first, watcher).await;
+            if let Some(served) = Box::pin(self.run(stream, peer, None, first, watcher)).await {
+                served.await;
+            }
+            return;
         };
         // A failed or slow handshake only concerns that client.
         let log = self.app.access_log.as_ref().map(|log| (log, peer));
         let handshake = Box::pin(first.within(handshake(&acceptor, stream, log)));
         if let Some(Some(tls)) = handshake.await {
             let info = Arc::new(TlsInfo::of(tls.get_ref().1));
-            self.run(tls, peer, Some(info), first, watcher).await;
+            if let Some(served) = Box::pin(self.run(tls, peer, Some(info), first, watcher)).await {
+                served.await;
+            }
         }
     }
 
-    /// Serve HTTP/1.1 or HTTP/2 on `io` until the connection closes.
+    /// HTTP/1.1 or HTTP/2 on `io`, to be served until the connection closes; `None`
+    /// if the connection ends while its first bytes are screened. Returned rather than
+    /// awaited here, so the connection holds none of this step's state.
     async fn run<I>(
         self: Arc<Self>,
         io: I,
@@ -490,24 +500,23 @@ impl Connections {
         tls: Option<Arc<TlsInfo>>,
         first: FirstRequest,
         watcher: Watcher,
-    ) where
+    ) -> Option<Served>
+    where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let h2 = tls.as_ref().is_some_and(|tls| tls.h2);
-        let Some(Some(io)) = Box::pin(first.within(preface::screen(io, h2))).await else {
-            return;
-        };
+        let io = Box::pin(first.within(preface::screen(io, h2))).await??;
         let scheme = if tls.is_some() {
             Scheme::Https
         } else {
             Scheme::Http
         };
         let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
-        if io.http2() {
-            Box::pin(self.serve_http2(io, peer, info, first, watcher)).await;
+        Some(if io.http2() {
+            Box::pin(self.serve_http2(io, peer, info, first, watcher))
         } else {
-            Box::pin(self.serve_http1(io, peer, info, first, watcher)).await;
-        }
+            Box::pin(self.serve_http1(io, peer, info, first, watcher))
+        })
     }
 
     async fn serve_http2<I>(
@@ -566,7 +575,8 @@ impl Connections {
             marker.mark();
             Box::pin(shared.clone().respond(&info, request, None))
         });
-        let connection = self.http1.serve_connection(io, service).with_upgrades();
+        // Boxed: the steps below hold a pointer to it rather than copies.
+        let connection = Box::pin(self.http1.serve_connection(io, service).with_upgrades());
         // Errors here are the client's (reset, bad request already answered).
         let served = first.within(watcher.watch(connection)).await;
         if let (Some(Err(err)), Some(log)) = (served, &self.app.access_log) {

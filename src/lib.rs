@@ -18,6 +18,7 @@ pub mod fuzzing;
 mod health;
 mod json;
 mod lifecycle;
+mod memory;
 mod notice;
 mod outbound;
 mod proxy;

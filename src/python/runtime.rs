@@ -26,12 +26,14 @@ pub fn configure(workers: usize) -> Result<(), String> {
 pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
         let workers = *WORKERS.get_or_init(|| 1);
-        Builder::new_multi_thread()
+        let runtime = Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("bolt-worker")
             .enable_all()
             .on_thread_park(super::bridge::flush_all)
             .build()
-            .expect("the tokio runtime could not start")
+            .expect("the tokio runtime could not start");
+        runtime.spawn(crate::memory::give_back());
+        runtime
     })
 }

@@ -6,10 +6,12 @@
 //! bounds the idle time between requests.)
 
 use std::collections::BTreeMap;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -137,13 +139,25 @@ impl FirstRequest {
     /// request (then `None`, and the reason is logged). Once a request has arrived
     /// `work` is no longer interrupted.
     pub async fn within<F: Future>(&self, work: F) -> Option<F::Output> {
-        tokio::select! {
-            done = work => Some(done),
-            cut = self.cut() => {
-                self.report(cut);
-                None
+        let mut work = pin!(work);
+        // Boxed, and dropped once a request has arrived: a connection kept alive holds
+        // none of this watch (its timers are the larger part of an idle connection's
+        // task otherwise).
+        let mut cut = Some(Box::pin(self.cut()));
+        poll_fn(|cx| {
+            if let Poll::Ready(done) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(done));
             }
-        }
+            if self.flags.received.load(Ordering::Relaxed) {
+                cut = None;
+            }
+            if let Some(Poll::Ready(why)) = cut.as_mut().map(|cut| cut.as_mut().poll(cx)) {
+                self.report(why);
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await
     }
 
     /// What the service calls on each request: the first one stops the clock.

@@ -4,6 +4,7 @@
 
 mod first_request;
 mod gather;
+mod graceful;
 mod h3;
 mod listener;
 mod preface;
@@ -15,11 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderValue;
-use hyper::server::conn::http2;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use tokio::io::AsyncWriteExt;
@@ -39,6 +38,7 @@ use crate::service::{self, AppInner};
 use crate::tls::{CertStore, TlsFiles, TlsInfo};
 use first_request::{Arrivals, FirstRequest};
 use gather::Gather;
+use graceful::{Graceful, Watcher};
 use resets::ResetBudget;
 
 /// Streams an HTTP/2 connection may make this server reset (see `http2_builder`).
@@ -72,17 +72,18 @@ impl ServerConfig {
         self.keep_alive.min(self.header_timeout)
     }
 
-    /// HTTP/1.1, with upgrades to WebSocket. (hyper-util's automatic builder, which
-    /// also speaks HTTP/2, is only ever handed HTTP/1 connections.)
-    fn http1_builder(&self) -> auto::Builder<TokioExecutor> {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+    /// HTTP/1.1, with upgrades to WebSocket (`preface` has already told HTTP/2 apart).
+    fn http1_builder(&self) -> http1::Builder {
+        let mut builder = http1::Builder::new();
         builder
-            .http1()
             .timer(TokioTimer::new())
             // hyper starts this timer whenever it waits for a request head, so it bounds
             // both a slow head and an idle kept-alive connection. (The first head's
             // deadline runs from accept: see `first_request`.)
             .header_read_timeout(self.head_timeout())
+            // The head's own limit: the buffer's (hyper's minimum is 8 KiB) is checked
+            // only between reads, and one read may carry a head past it.
+            .max_header_size(self.max_header_size)
             .max_buf_size(self.max_header_size.max(8192))
             .keep_alive(true);
         builder
@@ -369,7 +370,7 @@ async fn accept_loop(
     });
     let arrivals = Arc::new(Arrivals::default());
     let head_timeout = config.head_timeout();
-    let graceful = GracefulShutdown::new();
+    let graceful = Graceful::new();
     let mut pause = ACCEPT_PAUSE;
     let mut paused_until = None;
     let grace = loop {
@@ -444,9 +445,12 @@ async fn speaks_plain_http(stream: &TcpStream) -> bool {
     matches!(stream.peek(&mut first).await, Ok(1) if first[0].is_ascii_uppercase())
 }
 
+/// A connection's protocol, served until the connection closes.
+type Served = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// What every connection of one listener shares.
 struct Connections {
-    http1: auto::Builder<TokioExecutor>,
+    http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
     tls: Option<TlsAcceptor>,
     app: Arc<AppInner>,
@@ -459,9 +463,9 @@ impl Connections {
     /// has a certificate. The TLS handshake is part of the time `first` allows.
     ///
     /// This future is the connection's task, held for as long as the connection is
-    /// open, idle ones included: each step that needs much state (the handshake, each
-    /// protocol's connection) is boxed, so a connection holds only what its own
-    /// protocol needs rather than the largest of them all.
+    /// open, idle ones included: each step that needs much state (the handshake, the
+    /// plain or TLS connection, each protocol's connection) is boxed, so a connection
+    /// holds only what its own path needs rather than the largest of them all.
     async fn serve(
         self: Arc<Self>,
         stream: TcpStream,
@@ -470,18 +474,25 @@ impl Connections {
         watcher: Watcher,
     ) {
         let Some(acceptor) = self.tls.clone() else {
-            return self.run(stream, peer, None, first, watcher).await;
+            if let Some(served) = Box::pin(self.run(stream, peer, None, first, watcher)).await {
+                served.await;
+            }
+            return;
         };
         // A failed or slow handshake only concerns that client.
         let log = self.app.access_log.as_ref().map(|log| (log, peer));
         let handshake = Box::pin(first.within(handshake(&acceptor, stream, log)));
         if let Some(Some(tls)) = handshake.await {
             let info = Arc::new(TlsInfo::of(tls.get_ref().1));
-            self.run(tls, peer, Some(info), first, watcher).await;
+            if let Some(served) = Box::pin(self.run(tls, peer, Some(info), first, watcher)).await {
+                served.await;
+            }
         }
     }
 
-    /// Serve HTTP/1.1 or HTTP/2 on `io` until the connection closes.
+    /// HTTP/1.1 or HTTP/2 on `io`, to be served until the connection closes; `None`
+    /// if the connection ends while its first bytes are screened. Returned rather than
+    /// awaited here, so the connection holds none of this step's state.
     async fn run<I>(
         self: Arc<Self>,
         io: I,
@@ -489,24 +500,23 @@ impl Connections {
         tls: Option<Arc<TlsInfo>>,
         first: FirstRequest,
         watcher: Watcher,
-    ) where
+    ) -> Option<Served>
+    where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let h2 = tls.as_ref().is_some_and(|tls| tls.h2);
-        let Some(Some(io)) = Box::pin(first.within(preface::screen(io, h2))).await else {
-            return;
-        };
+        let io = Box::pin(first.within(preface::screen(io, h2))).await??;
         let scheme = if tls.is_some() {
             Scheme::Https
         } else {
             Scheme::Http
         };
         let info = Arc::new(ConnInfo::new(Some(peer), self.server_addr, scheme, tls));
-        if io.http2() {
-            Box::pin(self.serve_http2(io, peer, info, first, watcher)).await;
+        Some(if io.http2() {
+            Box::pin(self.serve_http2(io, peer, info, first, watcher))
         } else {
-            Box::pin(self.serve_http1(io, peer, info, first, watcher)).await;
-        }
+            Box::pin(self.serve_http1(io, peer, info, first, watcher))
+        })
     }
 
     async fn serve_http2<I>(
@@ -565,11 +575,12 @@ impl Connections {
             marker.mark();
             Box::pin(shared.clone().respond(&info, request, None))
         });
-        let connection = self.http1.serve_connection_with_upgrades(io, service);
+        // Boxed: the steps below hold a pointer to it rather than copies.
+        let connection = Box::pin(self.http1.serve_connection(io, service).with_upgrades());
         // Errors here are the client's (reset, bad request already answered).
         let served = first.within(watcher.watch(connection)).await;
         if let (Some(Err(err)), Some(log)) = (served, &self.app.access_log) {
-            if let Some(status) = parser_answer(err.as_ref()) {
+            if let Some(status) = parser_answer(&err) {
                 log.refused(status, http::Version::HTTP_11, Some(peer.ip()));
             }
         }
@@ -602,8 +613,7 @@ impl Connections {
 
 /// The status hyper's HTTP/1.1 parser answered a request it could not read with,
 /// if it answered one (its service never saw that request).
-fn parser_answer(err: &(dyn std::error::Error + 'static)) -> Option<u16> {
-    let err = err.downcast_ref::<hyper::Error>()?;
+fn parser_answer(err: &hyper::Error) -> Option<u16> {
     match err {
         err if err.is_parse_too_large() => Some(431),
         err if err.is_parse() && !err.is_parse_version_h2() => Some(400),

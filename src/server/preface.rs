@@ -119,6 +119,12 @@ impl<I: AsyncRead + Unpin> AsyncRead for Replay<I> {
             if self.at == self.head.len() {
                 self.head = Vec::new();
                 self.at = 0;
+                // What followed those bytes goes in the same read: hyper sizes its
+                // read buffer for one read, and a head that comes in two makes it
+                // grow the buffer to twice that, held for the connection's life.
+                if let Poll::Ready(Err(err)) = Pin::new(&mut self.io).poll_read(cx, buf) {
+                    return Poll::Ready(Err(err));
+                }
             }
             return Poll::Ready(Ok(()));
         }
@@ -190,6 +196,17 @@ mod tests {
     async fn http1_requests_pass_through_unchanged() {
         let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
         assert_eq!(screen_bytes(request).await.0.as_deref(), Some(&request[..]));
+    }
+
+    #[tokio::test]
+    async fn the_replay_and_what_follows_come_in_one_read() {
+        let request = b"GET /a-path-long-enough-to-pass-the-first-line HTTP/1.1\r\nHost: x\r\n\r\n";
+        let (mut client, server) = duplex(1024);
+        client.write_all(request).await.unwrap();
+        let mut replay = screen(server, false).await.unwrap();
+        let mut out = vec![0u8; 1024];
+        let n = replay.read(&mut out).await.unwrap();
+        assert_eq!(&out[..n], &request[..]);
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 /// The body without a copy: hyper sends straight from the Python bytes object.
 pub fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
@@ -72,16 +72,20 @@ where
 }
 
 /// `message[key]`, or ValueError naming the key: a message dict missing what its type
-/// requires.
-pub fn required<'py>(message: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+/// requires. Keys are `intern!`ed strings: made and hashed once, not on every message.
+pub fn required<'py>(
+    message: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
     message
         .get_item(key)?
-        .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {key:?}")))
+        .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {:?}", key.to_string())))
 }
 
 /// The `headers` of a message (byte-string pairs, absent or None for none) as a HeaderMap.
 pub fn message_headers(message: &Bound<'_, PyDict>) -> PyResult<HeaderMap> {
-    match message.get_item("headers")?.filter(|h| !h.is_none()) {
+    let key = pyo3::intern!(message.py(), "headers");
+    match message.get_item(key)?.filter(|h| !h.is_none()) {
         Some(list) => header_map(
             list.try_iter()?
                 .map(|pair| pair?.extract::<(Vec<u8>, Vec<u8>)>()),

@@ -39,6 +39,12 @@ impl HeaderText for Vec<u8> {
     }
 }
 
+impl HeaderText for PyBackedBytes {
+    fn header_value(&self) -> Result<HeaderValue, InvalidHeaderValue> {
+        HeaderValue::from_bytes(self)
+    }
+}
+
 impl<T: HeaderText> HeaderText for &T {
     fn header_value(&self) -> Result<HeaderValue, InvalidHeaderValue> {
         (*self).header_value()
@@ -82,13 +88,14 @@ pub fn required<'py>(
         .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {:?}", key.to_string())))
 }
 
-/// The `headers` of a message (byte-string pairs, absent or None for none) as a HeaderMap.
+/// The `headers` of a message (byte-string pairs, absent or None for none) as a HeaderMap,
+/// read from the bytes objects in place.
 pub fn message_headers(message: &Bound<'_, PyDict>) -> PyResult<HeaderMap> {
     let key = pyo3::intern!(message.py(), "headers");
     match message.get_item(key)?.filter(|h| !h.is_none()) {
         Some(list) => header_map(
             list.try_iter()?
-                .map(|pair| pair?.extract::<(Vec<u8>, Vec<u8>)>()),
+                .map(|pair| pair?.extract::<(PyBackedBytes, PyBackedBytes)>()),
         ),
         None => Ok(HeaderMap::new()),
     }

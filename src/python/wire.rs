@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 /// The body without a copy: hyper sends straight from the Python bytes object.
 pub fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
@@ -92,11 +92,14 @@ pub fn required<'py>(
 /// read from the bytes objects in place.
 pub fn message_headers(message: &Bound<'_, PyDict>) -> PyResult<HeaderMap> {
     let key = pyo3::intern!(message.py(), "headers");
+    type Pair = (PyBackedBytes, PyBackedBytes);
     match message.get_item(key)?.filter(|h| !h.is_none()) {
-        Some(list) => header_map(
-            list.try_iter()?
-                .map(|pair| pair?.extract::<(PyBackedBytes, PyBackedBytes)>()),
-        ),
+        // A list, as apps send them: walked by index, its length known without asking
+        // Python for a length hint.
+        Some(headers) => match headers.cast::<PyList>() {
+            Ok(list) => header_map(list.iter().map(|pair| pair.extract::<Pair>())),
+            Err(_) => header_map(headers.try_iter()?.map(|pair| pair?.extract::<Pair>())),
+        },
         None => Ok(HeaderMap::new()),
     }
 }

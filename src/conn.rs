@@ -55,9 +55,6 @@ pub struct ConnObjects {
     pub server: Py<PyAny>,
     /// The `tls` extension; each scope gets a copy of this dict.
     pub tls: Option<Py<PyDict>>,
-    /// A scope per ASGI protocol holding what every request on the connection shares
-    /// (`asgi::scope`): each request's scope is a copy with its own values put in.
-    pub templates: [PyOnceLock<Py<PyDict>>; 2],
 }
 
 impl ConnInfo {

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::conn::{ConnInfo, ConnObjects};
+use crate::conn::{ConnInfo, ConnObjects, Scheme};
 use crate::tls::TlsInfo;
 
 use http::Version;
@@ -21,7 +21,6 @@ fn conn_objects(py: Python<'_>, conn: &ConnInfo) -> PyResult<ConnObjects> {
             Some(tls) => Some(tls_extension(py, tls)?.unbind()),
             None => None,
         },
-        templates: [PyOnceLock::new(), PyOnceLock::new()],
     })
 }
 
@@ -31,6 +30,20 @@ pub struct AsgiApp {
     /// Lifespan state: each request gets a shallow copy in `scope["state"]`.
     pub state: Option<Py<PyDict>>,
     pub root_path: String,
+    /// A scope per protocol holding every key, made on the first request: each
+    /// request's scope is a copy of it with the request's values put in.
+    templates: [PyOnceLock<Py<PyDict>>; 2],
+}
+
+impl AsgiApp {
+    pub fn new(app: Py<PyAny>, state: Option<Py<PyDict>>, root_path: String) -> Self {
+        AsgiApp {
+            app,
+            state,
+            root_path,
+            templates: [PyOnceLock::new(), PyOnceLock::new()],
+        }
+    }
 }
 
 fn http_version(py: Python<'_>, version: Version) -> &Bound<'_, PyString> {
@@ -79,10 +92,11 @@ pub enum Protocol {
     WebSocket,
 }
 
-/// The scope of a request: a fresh dict (apps may change it), copied from the
-/// connection's template for `protocol` with the request's own values put in. A copy
-/// clones the template's hash table in one go and every key is already in it, so
-/// nothing is hashed or resized; the keys keep the template's order.
+/// The scope of a request: a fresh dict (apps may change it), copied from the app's
+/// template for `protocol` with the request's own values put in. A copy clones the
+/// template's hash table in one go and every key is already in it, so nothing is
+/// resized and the keys keep the template's order. The template is the app's, not the
+/// connection's: behind a trusted proxy each request has its own connection info.
 pub fn connection_scope<'py>(
     py: Python<'py>,
     protocol: Protocol,
@@ -91,10 +105,16 @@ pub fn connection_scope<'py>(
     app: &AsgiApp,
 ) -> PyResult<Bound<'py, PyDict>> {
     let objects = conn.python(py, |conn| conn_objects(py, conn))?;
-    let template = objects.templates[protocol as usize].get_or_try_init(py, || {
-        template(py, protocol, conn, objects, app).map(Bound::unbind)
-    })?;
+    let template = app.templates[protocol as usize]
+        .get_or_try_init(py, || template(py, protocol, app).map(Bound::unbind))?;
     let scope = template.bind(py).copy()?;
+    // Made once each: what `Scheme::as_str` and `Scheme::websocket` say.
+    let scheme = match (protocol, conn.scheme) {
+        (Protocol::Http, Scheme::Http) => intern!(py, "http"),
+        (Protocol::Http, Scheme::Https) => intern!(py, "https"),
+        (Protocol::WebSocket, Scheme::Http) => intern!(py, "ws"),
+        (Protocol::WebSocket, Scheme::Https) => intern!(py, "wss"),
+    };
     scope.set_item(intern!(py, "asgi"), asgi(py)?)?;
     scope.set_item(intern!(py, "http_version"), http_version(py, head.version))?;
     let extensions = PyDict::new(py);
@@ -121,6 +141,7 @@ pub fn connection_scope<'py>(
         }
     }
     scope.set_item(intern!(py, "extensions"), extensions)?;
+    scope.set_item(intern!(py, "scheme"), scheme)?;
     let raw_path = head.uri.path();
     let path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
     scope.set_item(intern!(py, "path"), path.as_ref())?;
@@ -134,6 +155,8 @@ pub fn connection_scope<'py>(
         PyBytes::new(py, query.as_bytes()),
     )?;
     scope.set_item(intern!(py, "headers"), headers(py, head)?)?;
+    scope.set_item(intern!(py, "client"), objects.client.bind(py))?;
+    scope.set_item(intern!(py, "server"), objects.server.bind(py))?;
     if let Some(state) = &app.state {
         scope.set_item(intern!(py, "state"), state.bind(py).copy()?)?;
     }
@@ -141,21 +164,15 @@ pub fn connection_scope<'py>(
 }
 
 /// Every key of a `protocol` scope, in the order apps have always seen them, with the
-/// values the connection fixes and None where each request puts its own.
+/// values the app fixes and None where each request puts its own.
 fn template<'py>(
     py: Python<'py>,
     protocol: Protocol,
-    conn: &ConnInfo,
-    objects: &ConnObjects,
     app: &AsgiApp,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (kind, scheme, own) = match protocol {
-        Protocol::Http => ("http", conn.scheme.as_str(), intern!(py, "method")),
-        Protocol::WebSocket => (
-            "websocket",
-            conn.scheme.websocket(),
-            intern!(py, "subprotocols"),
-        ),
+    let (kind, own) = match protocol {
+        Protocol::Http => ("http", intern!(py, "method")),
+        Protocol::WebSocket => ("websocket", intern!(py, "subprotocols")),
     };
     let scope = PyDict::new(py);
     let unset = py.None();
@@ -164,14 +181,14 @@ fn template<'py>(
     scope.set_item(intern!(py, "http_version"), &unset)?;
     scope.set_item(own, &unset)?;
     scope.set_item(intern!(py, "extensions"), &unset)?;
-    scope.set_item(intern!(py, "scheme"), PyString::intern(py, scheme))?;
+    scope.set_item(intern!(py, "scheme"), &unset)?;
     scope.set_item(intern!(py, "path"), &unset)?;
     scope.set_item(intern!(py, "raw_path"), &unset)?;
     scope.set_item(intern!(py, "root_path"), app.root_path.as_str())?;
     scope.set_item(intern!(py, "query_string"), &unset)?;
     scope.set_item(intern!(py, "headers"), &unset)?;
-    scope.set_item(intern!(py, "client"), objects.client.bind(py))?;
-    scope.set_item(intern!(py, "server"), objects.server.bind(py))?;
+    scope.set_item(intern!(py, "client"), &unset)?;
+    scope.set_item(intern!(py, "server"), &unset)?;
     if app.state.is_some() {
         scope.set_item(intern!(py, "state"), &unset)?;
     }

@@ -90,13 +90,7 @@ impl App {
             .parse()
             .map_err(|e| PyValueError::new_err(format!("--proxy-headers: {e}")))?;
         let proxies = proxies.reading(proxy_headers, forwarded_host);
-        let asgi = asgi.map(|app| {
-            Arc::new(AsgiApp {
-                app,
-                state,
-                root_path,
-            })
-        });
+        let asgi = asgi.map(|app| Arc::new(AsgiApp::new(app, state, root_path)));
         Ok(App {
             inner: Arc::new(AppInner {
                 bridge: bridge.inner.clone(),

@@ -11,8 +11,9 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
 use http_body::Frame;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::body::{Chunk, ResponseBody};
@@ -67,23 +68,25 @@ pub enum Outbound {
 impl Outbound {
     /// Apply one message from the app; a chunk it must wait to hand over, if any.
     pub fn step(&mut self, message: &Bound<'_, PyDict>) -> PyResult<Pending<Chunk>> {
-        let kind: String = required(message, "type")?.extract()?;
-        match (kind.as_str(), &*self) {
+        let py = message.py();
+        let kind = required(message, intern!(py, "type"))?;
+        let kind = kind.cast::<PyString>()?.to_str()?;
+        match (kind, &*self) {
             (_, Outbound::Rejected) => Ok(None),
             ("http.response.start", Outbound::Idle(_)) => self.start(message).map(|()| None),
             ("http.response.body", Outbound::Started { .. } | Outbound::Streaming { .. }) => {
-                let body = match message.get_item("body")? {
+                let body = match message.get_item(intern!(py, "body"))? {
                     Some(body) if !body.is_none() => body_bytes(&body)?,
                     _ => Bytes::new(),
                 };
-                self.body(body, flag(message, "more_body")?)
+                self.body(body, flag(message, intern!(py, "more_body"))?)
             }
             ("http.response.pathsend", Outbound::Started { .. }) => {
-                let path: PathBuf = required(message, "path")?.extract()?;
+                let path: PathBuf = required(message, intern!(py, "path"))?.extract()?;
                 self.pathsend(path).map(|()| None)
             }
             ("http.response.trailers", Outbound::Trailers { .. }) => {
-                let more = flag(message, "more_trailers")?;
+                let more = flag(message, intern!(py, "more_trailers"))?;
                 self.trailers(message_headers(message)?, more)
             }
             (
@@ -106,10 +109,11 @@ impl Outbound {
     }
 
     fn start(&mut self, message: &Bound<'_, PyDict>) -> PyResult<()> {
-        let status: u16 = required(message, "status")?.extract()?;
+        let py = message.py();
+        let status: u16 = required(message, intern!(py, "status"))?.extract()?;
         let status = wire::status(status)?;
         let headers = message_headers(message)?;
-        let trailers = flag(message, "trailers")?;
+        let trailers = flag(message, intern!(py, "trailers"))?;
         if let Outbound::Idle(head) = self.take() {
             *self = Outbound::Started {
                 head,
@@ -226,7 +230,7 @@ impl Outbound {
     }
 }
 
-fn flag(message: &Bound<'_, PyDict>, key: &str) -> PyResult<bool> {
+fn flag<'py>(message: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<bool> {
     message
         .get_item(key)?
         .map(|v| v.is_truthy())

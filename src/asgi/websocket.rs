@@ -118,7 +118,7 @@ impl Session {
         py: Python<'py>,
         message: &Bound<'py, PyDict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kind: String = required(message, "type")?.extract()?;
+        let kind: String = required(message, pyo3::intern!(py, "type"))?.extract()?;
         let mut phase = self.phase.lock();
         match (kind.as_str(), std::mem::replace(&mut *phase, Phase::Closed)) {
             ("websocket.accept", Phase::Handshake(reply)) => {
@@ -138,7 +138,8 @@ impl Session {
                 let outgoing = match message.get_item("bytes")?.filter(|b| !b.is_none()) {
                     Some(data) => Message::Binary(body_bytes(&data)?),
                     None => {
-                        let text: String = required(message, "text")?.extract()?;
+                        let text: String =
+                            required(message, pyo3::intern!(py, "text"))?.extract()?;
                         Message::text(text)
                     }
                 };
@@ -169,7 +170,7 @@ impl Session {
             }
             ("websocket.close", Phase::Closed) => {}
             ("websocket.http.response.start", Phase::Handshake(reply)) => {
-                let status: u16 = required(message, "status")?.extract()?;
+                let status: u16 = required(message, pyo3::intern!(py, "status"))?.extract()?;
                 let status = wire::status(status)?;
                 *phase = Phase::Denying(reply, status, message_headers(message)?, Vec::new());
             }

@@ -50,11 +50,13 @@ impl EventLoop {
         coro: &Bound<'py, PyAny>,
         context: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let create_task = self.create_task.bind(py);
+        let Some(context) = context else {
+            return create_task.call1((coro,));
+        };
         let kwargs = PyDict::new(py);
-        if let Some(context) = context {
-            kwargs.set_item(pyo3::intern!(py, "context"), context)?;
-        }
-        self.create_task.bind(py).call((coro,), Some(&kwargs))
+        kwargs.set_item(pyo3::intern!(py, "context"), context)?;
+        create_task.call((coro,), Some(&kwargs))
     }
 
     /// Log handler steps that hold the loop for `threshold` or more (zero: never).

@@ -23,6 +23,12 @@ impl Ready {
     }
 }
 
+impl Ready {
+    fn stop(&self, py: Python<'_>) -> PyErr {
+        PyStopIteration::new_err((self.value.clone_ref(py),))
+    }
+}
+
 #[pymethods]
 impl Ready {
     fn __await__(slf: Py<Self>) -> Py<Self> {
@@ -33,12 +39,18 @@ impl Ready {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<()> {
-        Err(PyStopIteration::new_err((self.value.clone_ref(py),)))
+    /// Finished: a `None` value ends the iteration with no exception at all (what an
+    /// `await` reads as None, and what every plain `send()` returns); another value
+    /// goes in a StopIteration. Never yields.
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        if self.value.is_none(py) {
+            return Ok(None);
+        }
+        Err(self.stop(py))
     }
 
     fn send(&self, py: Python<'_>, _value: Bound<'_, PyAny>) -> PyResult<()> {
-        self.__next__(py)
+        Err(self.stop(py))
     }
 
     #[pyo3(signature = (exc, *_rest))]

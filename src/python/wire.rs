@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 /// The body without a copy: hyper sends straight from the Python bytes object.
 pub fn body_bytes(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
@@ -34,6 +34,12 @@ impl HeaderText for String {
 }
 
 impl HeaderText for Vec<u8> {
+    fn header_value(&self) -> Result<HeaderValue, InvalidHeaderValue> {
+        HeaderValue::from_bytes(self)
+    }
+}
+
+impl HeaderText for PyBackedBytes {
     fn header_value(&self) -> Result<HeaderValue, InvalidHeaderValue> {
         HeaderValue::from_bytes(self)
     }
@@ -72,20 +78,28 @@ where
 }
 
 /// `message[key]`, or ValueError naming the key: a message dict missing what its type
-/// requires.
-pub fn required<'py>(message: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+/// requires. Keys are `intern!`ed strings: made and hashed once, not on every message.
+pub fn required<'py>(
+    message: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
     message
         .get_item(key)?
-        .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {key:?}")))
+        .ok_or_else(|| PyValueError::new_err(format!("ASGI message has no {:?}", key.to_string())))
 }
 
-/// The `headers` of a message (byte-string pairs, absent or None for none) as a HeaderMap.
+/// The `headers` of a message (byte-string pairs, absent or None for none) as a HeaderMap,
+/// read from the bytes objects in place.
 pub fn message_headers(message: &Bound<'_, PyDict>) -> PyResult<HeaderMap> {
-    match message.get_item("headers")?.filter(|h| !h.is_none()) {
-        Some(list) => header_map(
-            list.try_iter()?
-                .map(|pair| pair?.extract::<(Vec<u8>, Vec<u8>)>()),
-        ),
+    let key = pyo3::intern!(message.py(), "headers");
+    type Pair = (PyBackedBytes, PyBackedBytes);
+    match message.get_item(key)?.filter(|h| !h.is_none()) {
+        // A list, as apps send them: walked by index, its length known without asking
+        // Python for a length hint.
+        Some(headers) => match headers.cast::<PyList>() {
+            Ok(list) => header_map(list.iter().map(|pair| pair.extract::<Pair>())),
+            Err(_) => header_map(headers.try_iter()?.map(|pair| pair?.extract::<Pair>())),
+        },
         None => Ok(HeaderMap::new()),
     }
 }

@@ -3,12 +3,14 @@
 //! stops, the close code its open WebSockets get, so their clients reconnect at once
 //! (1012, service restart, when another process replaces this one).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 
 use tokio::sync::watch;
 
 pub struct Lifecycle {
     requests: AtomicU64,
+    /// The close code chosen when the process was told to stop.
+    stop_code: AtomicU16,
     closing: watch::Sender<Option<u16>>,
 }
 
@@ -16,6 +18,7 @@ impl Default for Lifecycle {
     fn default() -> Self {
         Lifecycle {
             requests: AtomicU64::new(0),
+            stop_code: AtomicU16::new(1001),
             closing: watch::Sender::new(None),
         }
     }
@@ -31,8 +34,16 @@ impl Lifecycle {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Close every open WebSocket, and those opened from now on, with `code`.
-    pub fn close_websockets(&self, code: u16) {
+    /// The process is stopping: its WebSockets will be closed with `code`.
+    pub fn stopping(&self, code: u16) {
+        self.stop_code.store(code, Ordering::Relaxed);
+    }
+
+    /// Close every open WebSocket, and those opened from now on, with the code given
+    /// to [`Lifecycle::stopping`]. Called once the listener is closed: a client told to
+    /// reconnect must not reach this process again.
+    pub fn close_websockets(&self) {
+        let code = self.stop_code.load(Ordering::Relaxed);
         self.closing.send_replace(Some(code));
     }
 

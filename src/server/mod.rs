@@ -280,7 +280,7 @@ impl Server {
     ) -> PyResult<Bound<'py, PyAny>> {
         // Checked first, so a server that cannot report its end is not stopped.
         self.app.bridge.event_loop()?;
-        self.app.lifecycle.close_websockets(websocket_close);
+        self.app.lifecycle.stopping(websocket_close);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(Some(Duration::from_secs_f64(grace.max(0.0))));
         }
@@ -403,6 +403,7 @@ async fn accept_loop(
         }
     };
     drop(listener);
+    connections.app.lifecycle.close_websockets();
     let deadline = tokio::time::Instant::now() + grace;
     // Connections accepted a moment ago get their first request in before hyper's
     // graceful shutdown, which closes a connection that has not sent one.

@@ -305,6 +305,35 @@ def test_an_accepted_token_is_refused_once_it_expires():
         assert expired.json() == {"detail": "Token has expired"}
 
 
+def test_only_refusals_that_cannot_change_are_remembered():
+    """A refused token is remembered only when no later check could accept it: one
+    used before its `nbf` is accepted once that time comes, a forged one stays 401 with
+    the same reason."""
+    api = BoltAPI()
+
+    @api.get("/me", auth=[JWTAuthentication(secret=SECRET, load_user=False)])
+    async def me(request: Request):
+        return {"user_id": request.auth["user_id"]}
+
+    starts = int(time.time()) + 2
+    claims = {"sub": "6", "exp": starts + 60}
+    early = {"Authorization": f"Bearer {pyjwt.encode({**claims, 'nbf': starts}, SECRET)}"}
+    forged = {"Authorization": f"Bearer {pyjwt.encode(claims, WRONG_SECRET)}"}
+    with TestClient(api) as client:
+        for _ in range(3):
+            refused = client.get("/me", headers=early)
+            assert refused.json() == {"detail": "Token is not valid yet (nbf)"}
+            refused = client.get("/me", headers=forged)
+            assert refused.status_code == 401
+            assert refused.json() == {"detail": "Token signature is invalid"}
+            assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        time.sleep(max(0.0, starts + 1.1 - time.time()))
+        assert client.get("/me", headers=early).json() == {"user_id": "6"}
+        assert client.get("/me", headers=forged).json() == {
+            "detail": "Token signature is invalid"
+        }
+
+
 # ---- WebSocket routes: refused before the handshake ----------------------------------
 
 

@@ -11,10 +11,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
-use super::accepted::Accepted;
 use super::identity::Identity;
-use super::jwks::{KeySet, Missing};
+use super::jwks::{Key, KeySet, Missing};
 use super::keys::{family, KeyKind};
+use super::verdicts::{CurrentKey, Verdicts};
 
 /// `JWTAuthentication(...)`, compiled: the key and what a token must satisfy.
 pub struct JwtBackend {
@@ -26,9 +26,13 @@ pub struct JwtBackend {
     token_types: Option<Vec<String>>,
     /// `load_user=False`: the user is the token's, not a database row.
     user_from_claims: bool,
-    /// Tokens already accepted, checked again only for expiry (and their key).
-    accepted: Arc<Accepted>,
+    /// Tokens already judged: accepted ones are checked again only for expiry (and
+    /// their key), refused ones that no later check could accept not at all.
+    verdicts: Arc<Verdicts>,
 }
+
+/// The key of a key set that verified a token, with the token's `kid`.
+type SetKey = (Option<String>, Arc<Key>);
 
 /// What checks a token's signature.
 enum Verifier {
@@ -117,7 +121,7 @@ impl JwtBackend {
         };
         Ok(JwtBackend {
             verifier,
-            accepted: Accepted::shared(fingerprint, validation.leeway),
+            verdicts: Verdicts::shared(fingerprint, validation.leeway),
             validation,
             required_claims: settings.required_claims,
             token_types,
@@ -139,49 +143,95 @@ impl JwtBackend {
             Verifier::Key(_) => None,
         };
         let from_set = matches!(self.verifier, Verifier::Set(_));
-        let asked: Option<super::accepted::CurrentKey<'_>> = from_set.then_some(&current_key);
-        if let Some(identity) = self.accepted.get(token, asked) {
+        let asked: Option<CurrentKey<'_>> = from_set.then_some(&current_key);
+        if let Some(identity) = self.verdicts.accepted(token, asked) {
             return Ok(identity);
         }
+        if let Some(reason) = self.verdicts.refused(token) {
+            return Err(reason);
+        }
+        match self.check(token) {
+            Ok((identity, key)) => {
+                let key = key.as_ref().map(|(kid, key)| (kid.as_deref(), key.clone()));
+                self.verdicts.remember_accepted(token, &identity, key);
+                Ok(identity)
+            }
+            Err(refusal) => {
+                // A key set may gain the key a token needs; a fixed key never will.
+                if refusal.lasting && !from_set {
+                    self.verdicts.remember_refused(token, &refusal.reason);
+                }
+                Err(refusal.reason)
+            }
+        }
+    }
+
+    /// The whole check of a token: its signature, its claims, its type.
+    fn check(&self, token: &str) -> Result<(Identity, Option<SetKey>), Refusal> {
         let (data, key) = match &self.verifier {
             Verifier::Key(key) => (jsonwebtoken::decode(token, key, &self.validation), None),
             Verifier::Set(set) => {
-                let header =
-                    jsonwebtoken::decode_header(token).map_err(|err| refusal(err.kind()))?;
-                let key = set
-                    .key(header.kid.as_deref())
-                    .map_err(|missing| match missing {
+                let header = jsonwebtoken::decode_header(token).map_err(Refusal::of)?;
+                let key = set.key(header.kid.as_deref()).map_err(|missing| {
+                    Refusal::passing(match missing {
                         Missing::UnknownKid => "Token key id is not in the key set",
                         Missing::Unavailable => "Token signing keys are unavailable",
-                    })?;
+                    })
+                })?;
                 let data = jsonwebtoken::decode(token, &key.key, &key.validation);
                 (data, Some((header.kid, key)))
             }
         };
-        let data: jsonwebtoken::TokenData<Map<String, Value>> =
-            data.map_err(|err| refusal(err.kind()))?;
+        let data: jsonwebtoken::TokenData<Map<String, Value>> = data.map_err(Refusal::of)?;
         let claims = data.claims;
         if let Some(missing) = self
             .required_claims
             .iter()
             .find(|name| !claims.contains_key(name.as_str()))
         {
-            return Err(format!("Token has no '{missing}' claim"));
+            return Err(Refusal::lasting(format!("Token has no '{missing}' claim")));
         }
         if let Some(accepted) = &self.token_types {
             for declared in declared_types(data.header.typ.as_deref(), &claims) {
                 if !accepted.contains(&declared) {
-                    return Err(format!("Token type '{declared}' is not accepted"));
+                    return Err(Refusal::lasting(format!(
+                        "Token type '{declared}' is not accepted"
+                    )));
                 }
             }
         }
-        let identity = identity(claims, self.user_from_claims);
-        self.accepted.remember(
-            token,
-            &identity,
-            key.as_ref().map(|(kid, key)| (kid.as_deref(), key.clone())),
-        );
-        Ok(identity)
+        Ok((identity(claims, self.user_from_claims), key))
+    }
+}
+
+/// Why a token proves nothing, and whether that can change for the same text.
+struct Refusal {
+    reason: String,
+    /// No later check could accept the token (with the same keys).
+    lasting: bool,
+}
+
+impl Refusal {
+    fn lasting(reason: String) -> Self {
+        Refusal {
+            reason,
+            lasting: true,
+        }
+    }
+
+    fn passing(reason: &str) -> Self {
+        Refusal {
+            reason: reason.into(),
+            lasting: false,
+        }
+    }
+
+    /// Only `nbf` is a verdict time can turn: an expired token stays expired.
+    fn of(err: jsonwebtoken::errors::Error) -> Self {
+        Refusal {
+            reason: refusal(err.kind()),
+            lasting: !matches!(err.kind(), ErrorKind::ImmatureSignature),
+        }
     }
 }
 

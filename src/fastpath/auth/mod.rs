@@ -12,7 +12,6 @@
 //! a permission guard over a token without a `permissions` claim: every other guard
 //! is decided here, and Python asks Django about that user's permissions.
 
-mod accepted;
 mod api_key;
 mod csrf;
 mod decode;
@@ -22,6 +21,7 @@ mod jwks;
 mod jwt;
 mod keys;
 mod session;
+mod verdicts;
 
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 

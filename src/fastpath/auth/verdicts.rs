@@ -1,4 +1,4 @@
-//! Tokens a JWT backend has already accepted, by their text.
+//! Tokens a JWT backend has already judged, by their text.
 //!
 //! A client sends the same token with every request until it expires. Checking it
 //! again each time costs a signature check and two JSON parses: a tenth of the server's
@@ -7,6 +7,11 @@
 //! forgotten once it expires (the full check then gives the 401), and with its key when
 //! a key set drops or replaces that key. Revocation is not affected: stores are asked
 //! after auth, on every request of the routes that use them.
+//!
+//! A refused token is remembered with its 401's reason when no later check could
+//! accept it (a bad signature under a fixed key, an expired token, a missing claim): a
+//! client retrying a stale token then costs a lookup. Tokens of unique text (an
+//! attacker's) each still get the full check, and cannot push accepted ones out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
@@ -17,14 +22,21 @@ use parking_lot::Mutex;
 use super::identity::Identity;
 use super::jwks::Key;
 
-/// Tokens remembered at most; past it the whole memory starts again. Each entry holds
-/// the token and its claims (about a kilobyte), so this bounds it near 4 MB per backend
-/// configuration whatever tokens clients send: only valid ones are remembered, and the
-/// routes of one configuration share one memory (see [`Accepted::shared`]).
+/// Tokens remembered at most, of each verdict; past it that memory starts again. An
+/// accepted entry holds the token and its claims (about a kilobyte), so this bounds it
+/// near 4 MB per backend configuration whatever tokens clients send: only valid ones
+/// are accepted, and the routes of one configuration share one memory (see
+/// [`Verdicts::shared`]).
 const CAPACITY: usize = 4096;
 
-pub struct Accepted {
+/// Refused tokens longer than this are not remembered, which bounds that memory near
+/// 8 MB per configuration whatever clients send.
+const LONGEST_REFUSED: usize = 2048;
+
+pub struct Verdicts {
     tokens: Mutex<HashMap<Box<str>, Remembered>>,
+    /// Tokens no later check could accept, with the reason of their 401.
+    refused: Mutex<HashMap<Box<str>, Box<str>>>,
     /// Seconds a token stays valid past its `exp`, as when it was checked.
     leeway: u64,
 }
@@ -42,10 +54,11 @@ struct Remembered {
 /// How a remembered token's key set is asked whether it still has the key.
 pub type CurrentKey<'a> = &'a dyn Fn(Option<&str>) -> Option<Arc<Key>>;
 
-impl Accepted {
+impl Verdicts {
     fn new(leeway: u64) -> Self {
-        Accepted {
+        Verdicts {
             tokens: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
             leeway,
         }
     }
@@ -53,20 +66,20 @@ impl Accepted {
     /// The memory of every backend whose settings have this `fingerprint` (every route
     /// compiles its own backend: one memory per route would verify a client's token
     /// once per route and multiply the bound by the number of routes).
-    pub fn shared(fingerprint: Vec<u8>, leeway: u64) -> Arc<Accepted> {
-        static SHARED: OnceLock<Mutex<HashMap<Vec<u8>, Weak<Accepted>>>> = OnceLock::new();
+    pub fn shared(fingerprint: Vec<u8>, leeway: u64) -> Arc<Verdicts> {
+        static SHARED: OnceLock<Mutex<HashMap<Vec<u8>, Weak<Verdicts>>>> = OnceLock::new();
         let mut shared = SHARED.get_or_init(Default::default).lock();
-        shared.retain(|_, accepted| accepted.strong_count() > 0);
-        if let Some(accepted) = shared.get(&fingerprint).and_then(Weak::upgrade) {
-            return accepted;
+        shared.retain(|_, verdicts| verdicts.strong_count() > 0);
+        if let Some(verdicts) = shared.get(&fingerprint).and_then(Weak::upgrade) {
+            return verdicts;
         }
-        let accepted = Arc::new(Accepted::new(leeway));
-        shared.insert(fingerprint, Arc::downgrade(&accepted));
-        accepted
+        let verdicts = Arc::new(Verdicts::new(leeway));
+        shared.insert(fingerprint, Arc::downgrade(&verdicts));
+        verdicts
     }
 
     /// The identity `token` proved when it was accepted, if it is still valid.
-    pub fn get(&self, token: &str, current_key: Option<CurrentKey<'_>>) -> Option<Identity> {
+    pub fn accepted(&self, token: &str, current_key: Option<CurrentKey<'_>>) -> Option<Identity> {
         let mut tokens = self.tokens.lock();
         let found = tokens.get(token)?;
         let expired = found
@@ -87,7 +100,7 @@ impl Accepted {
 
     /// Remember that `token` proved `identity`; `key`: the key set's key (and the
     /// token's `kid`) that verified it.
-    pub fn remember(
+    pub fn remember_accepted(
         &self,
         token: &str,
         identity: &Identity,
@@ -108,6 +121,26 @@ impl Accepted {
             tokens.clear();
         }
         tokens.insert(token.into(), remembered);
+    }
+
+    /// Why `token` was refused, if no later check could accept it.
+    pub fn refused(&self, token: &str) -> Option<String> {
+        self.refused
+            .lock()
+            .get(token)
+            .map(|reason| reason.to_string())
+    }
+
+    /// Remember that no later check could accept `token`, for `reason`.
+    pub fn remember_refused(&self, token: &str, reason: &str) {
+        if token.len() > LONGEST_REFUSED {
+            return;
+        }
+        let mut refused = self.refused.lock();
+        if refused.len() >= CAPACITY {
+            refused.clear();
+        }
+        refused.insert(token.into(), reason.into());
     }
 
     #[cfg(test)]
@@ -139,41 +172,58 @@ mod tests {
 
     #[test]
     fn a_remembered_token_gives_its_identity_until_it_expires() {
-        let accepted = Accepted::new(0);
-        accepted.remember("valid", &identity(now() + 60), None);
-        accepted.remember("expired", &identity(now() - 1), None);
+        let verdicts = Verdicts::new(0);
+        verdicts.remember_accepted("valid", &identity(now() + 60), None);
+        verdicts.remember_accepted("expired", &identity(now() - 1), None);
         assert_eq!(
-            accepted.get("valid", None).unwrap().user_id.as_deref(),
+            verdicts.accepted("valid", None).unwrap().user_id.as_deref(),
             Some("7")
         );
-        assert!(accepted.get("expired", None).is_none());
-        assert!(accepted.get("never seen", None).is_none());
-        assert_eq!(accepted.len(), 1, "the expired token is forgotten");
+        assert!(verdicts.accepted("expired", None).is_none());
+        assert!(verdicts.accepted("never seen", None).is_none());
+        assert_eq!(verdicts.len(), 1, "the expired token is forgotten");
     }
 
     #[test]
     fn the_leeway_keeps_a_just_expired_token() {
-        let accepted = Accepted::new(30);
-        accepted.remember("token", &identity(now() - 5), None);
-        assert!(accepted.get("token", None).is_some());
+        let verdicts = Verdicts::new(30);
+        verdicts.remember_accepted("token", &identity(now() - 5), None);
+        assert!(verdicts.accepted("token", None).is_some());
     }
 
     #[test]
     fn backends_of_one_configuration_share_their_memory() {
-        let one = Accepted::shared(b"settings one".to_vec(), 0);
-        let again = Accepted::shared(b"settings one".to_vec(), 0);
-        let other = Accepted::shared(b"settings two".to_vec(), 0);
-        one.remember("token", &identity(now() + 60), None);
-        assert!(again.get("token", None).is_some());
-        assert!(other.get("token", None).is_none());
+        let one = Verdicts::shared(b"settings one".to_vec(), 0);
+        let again = Verdicts::shared(b"settings one".to_vec(), 0);
+        let other = Verdicts::shared(b"settings two".to_vec(), 0);
+        one.remember_accepted("token", &identity(now() + 60), None);
+        assert!(again.accepted("token", None).is_some());
+        assert!(other.accepted("token", None).is_none());
+    }
+
+    #[test]
+    fn a_refused_token_keeps_its_reason_and_long_ones_are_not_kept() {
+        let verdicts = Verdicts::new(0);
+        verdicts.remember_refused("forged", "Token signature is invalid");
+        verdicts.remember_refused(&"x".repeat(LONGEST_REFUSED + 1), "Token is malformed");
+        assert_eq!(
+            verdicts.refused("forged").as_deref(),
+            Some("Token signature is invalid")
+        );
+        assert!(verdicts.refused(&"x".repeat(LONGEST_REFUSED + 1)).is_none());
+        assert!(verdicts.accepted("forged", None).is_none());
+        for n in 0..CAPACITY + 10 {
+            verdicts.remember_refused(&format!("token {n}"), "Token is malformed");
+        }
+        assert!(verdicts.refused.lock().len() <= CAPACITY);
     }
 
     #[test]
     fn memory_is_bounded() {
-        let accepted = Accepted::new(0);
+        let verdicts = Verdicts::new(0);
         for n in 0..CAPACITY + 10 {
-            accepted.remember(&format!("token {n}"), &identity(now() + 60), None);
+            verdicts.remember_accepted(&format!("token {n}"), &identity(now() + 60), None);
         }
-        assert!(accepted.len() <= CAPACITY);
+        assert!(verdicts.len() <= CAPACITY);
     }
 }

@@ -329,9 +329,7 @@ def test_only_refusals_that_cannot_change_are_remembered():
             assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
         time.sleep(max(0.0, starts + 1.1 - time.time()))
         assert client.get("/me", headers=early).json() == {"user_id": "6"}
-        assert client.get("/me", headers=forged).json() == {
-            "detail": "Token signature is invalid"
-        }
+        assert client.get("/me", headers=forged).json() == {"detail": "Token signature is invalid"}
 
 
 # ---- WebSocket routes: refused before the handshake ----------------------------------

@@ -132,6 +132,15 @@ def test_a_head_hyper_refuses_is_logged_without_a_method(text_server):
     assert (line["method"], line["target"], line["request_id"]) == ("-", "-", "-")
 
 
+def test_a_head_past_the_limit_is_431_even_in_one_read(text_server):
+    """--max-header-size 4096 holds exactly: a 6 KB head sent in one write fits the
+    8 KiB read buffer hyper starts with, and is refused all the same."""
+    head = b"GET /api/items/7 HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 6000 + b"\r\n\r\n"
+    assert raw(text_server, head).startswith(b"HTTP/1.1 431")
+    small = b"GET /api/items/7 HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 3000 + b"\r\n"
+    assert raw(text_server, small + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
+
+
 def test_a_body_too_slow_is_logged_408(text_server):
     rid = f"slow-{uuid.uuid4().hex}"
     head = f"POST /api/items HTTP/1.1\r\nHost: x\r\nX-Request-ID: {rid}\r\n"

@@ -21,9 +21,7 @@ impl Ready {
         let ready = NONE.get_or_try_init(py, || Py::new(py, Ready::new(py.None())))?;
         Ok(ready.bind(py).clone().into_any())
     }
-}
 
-impl Ready {
     fn stop(&self, py: Python<'_>) -> PyErr {
         PyStopIteration::new_err((self.value.clone_ref(py),))
     }

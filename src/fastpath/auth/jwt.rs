@@ -147,7 +147,8 @@ impl JwtBackend {
         if let Some(identity) = self.verdicts.accepted(token, asked) {
             return Ok(identity);
         }
-        if let Some(reason) = self.verdicts.refused(token) {
+        // Only refusals under a fixed key are remembered (below).
+        if let Some(reason) = (!from_set).then(|| self.verdicts.refused(token)).flatten() {
             return Err(reason);
         }
         match self.check(token) {

@@ -286,12 +286,9 @@ impl Pending {
 
 /// 503 for a route that fails closed while its Redis is unreachable.
 fn unavailable() -> Response<ResponseBody> {
-    let message = "Rate limit backend unavailable; retry in 1 s";
-    errors::retry_after(
-        StatusCode::SERVICE_UNAVAILABLE,
-        message,
-        RETRY.as_secs().max(1),
-    )
+    let seconds = RETRY.as_secs().max(1);
+    let message = format!("Rate limit backend unavailable; retry in {seconds} s");
+    errors::retry_after(StatusCode::SERVICE_UNAVAILABLE, &message, seconds)
 }
 
 #[cfg(test)]

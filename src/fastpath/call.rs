@@ -135,7 +135,7 @@ fn arguments<'py>(py: Python<'py>, route: &Route, input: Input) -> PyResult<Boun
     }
     if let (Some(name), Some(head)) = (&route.request_param, input.head) {
         let body = input.body.clone().unwrap_or_default();
-        let request = Bound::new(py, super::request::Request::new(py, head, body))?;
+        let request = Bound::new(py, super::request::Request::new(head, body))?;
         kwargs.set_item(name.bind(py), request)?;
     }
     if let Some(loader) = &route.body_loader {

@@ -12,7 +12,8 @@ use pyo3::types::{PyBytes, PyDict};
 pub struct Request {
     head: http::request::Parts,
     body: Bytes,
-    state: Py<PyDict>,
+    /// Made when first read: most handlers never touch it.
+    state: PyOnceLock<Py<PyDict>>,
     /// Set by authentication; an anonymous user, made when first read, until then.
     user: Mutex<Option<Py<PyAny>>>,
     /// What authentication learnt (`Identity::to_py`); an empty dict without it.
@@ -27,11 +28,11 @@ impl Request {
             .map(|c| &**c)
     }
 
-    pub fn new(py: Python<'_>, head: http::request::Parts, body: Bytes) -> Self {
+    pub fn new(head: http::request::Parts, body: Bytes) -> Self {
         Request {
             head,
             body,
-            state: PyDict::new(py).unbind(),
+            state: PyOnceLock::new(),
             user: Mutex::new(None),
             auth: Mutex::new(None),
         }
@@ -138,7 +139,9 @@ impl Request {
     /// A dict for this request only: middleware and dependencies share data through it.
     #[getter]
     fn state(&self, py: Python<'_>) -> Py<PyDict> {
-        self.state.clone_ref(py)
+        self.state
+            .get_or_init(py, || PyDict::new(py).unbind())
+            .clone_ref(py)
     }
 
     /// The authenticated user: set before the handler when it comes from the database
@@ -184,7 +187,11 @@ impl Request {
     /// request (`session`, `LANGUAGE_CODE`, a tenant, ...) reaches the handler as
     /// `request.<name>`, as it would on Django's request.
     fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        match self.state.bind(py).get_item(name)? {
+        let value = match self.state.get(py) {
+            Some(state) => state.bind(py).get_item(name)?,
+            None => None,
+        };
+        match value {
             Some(value) => Ok(value.unbind()),
             None => Err(pyo3::exceptions::PyAttributeError::new_err(format!(
                 "'Request' object has no attribute '{name}'"

@@ -73,7 +73,7 @@ impl Endpoint for BoltEndpoint {
         let common = &route.common;
         let kwargs = super::params::kwargs(py, &common.structs, common.params.iter().zip(values))?;
         let url = url(&conn, &head);
-        let request = Request::new(py, head, Bytes::new());
+        let request = Request::new(head, Bytes::new());
         let client = conn.client.map(|a| (a.ip().to_string(), a.port()));
         let entry = route.entry.bind(py);
         let coro = entry.call1((channel, request, client, url, kwargs))?;

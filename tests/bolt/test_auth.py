@@ -5,6 +5,7 @@ route, from ``create_jwt_for_user`` and from PyJWT (another implementation)."""
 
 from __future__ import annotations
 
+import copy
 import time
 
 import jwt as pyjwt
@@ -303,6 +304,50 @@ def test_an_accepted_token_is_refused_once_it_expires():
         expired = client.get("/me", headers=short)
         assert expired.status_code == 401
         assert expired.json() == {"detail": "Token has expired"}
+
+
+def test_what_a_handler_does_to_request_auth_stays_in_its_request():
+    """A remembered token's `request.auth` is made once and copied for each request:
+    changing it, its claims or a list nested in them never reaches the token's next
+    request, on the same route or another."""
+    api = BoltAPI()
+    auth = [JWTAuthentication(secret=SECRET, load_user=False)]
+
+    @api.get("/spoil", auth=auth)
+    async def spoil(request: Request):
+        seen = copy.deepcopy(request.auth)
+        request.auth["user_id"] = "someone else"
+        request.auth["permissions"].append("everything")
+        request.auth["claims"]["sub"] = "someone else"
+        request.auth["claims"]["roles"].append("root")
+        request.auth["claims"]["team"]["name"] = "spoilt"
+        return seen
+
+    @api.get("/read", auth=auth)
+    async def read(request: Request):
+        return request.auth
+
+    claims = {
+        "sub": "7",
+        "exp": int(time.time()) + 600,
+        "roles": ["reader"],
+        "team": {"name": "blue"},
+        "permissions": ["x.y"],
+    }
+    token = {"Authorization": f"Bearer {pyjwt.encode(claims, SECRET)}"}
+    with TestClient(api) as client:
+        for _ in range(3):
+            first = client.get("/spoil", headers=token).json()
+            assert first["user_id"] == "7" and first["permissions"] == ["x.y"]
+            assert first["claims"] == claims
+            assert client.get("/read", headers=token).json() == {
+                "backend": "jwt",
+                "user_id": "7",
+                "is_staff": False,
+                "is_superuser": False,
+                "permissions": ["x.y"],
+                "claims": claims,
+            }
 
 
 def test_only_refusals_that_cannot_change_are_remembered():

@@ -1,8 +1,11 @@
 //! `Identity`: who authentication found behind a request, and how Python sees it.
 
+use std::fmt;
 use std::sync::Arc;
 
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList};
 use serde_json::{Map, Value};
 
@@ -38,6 +41,25 @@ pub struct Identity {
     pub deferred: bool,
     /// The request's scheme, which the CSRF check of a deferred identity reads.
     pub scheme: Scheme,
+    /// For an identity many requests share (a JWT's, remembered with its token), its
+    /// `request.auth` made once; see [`Identity::to_py`].
+    pub python: Option<Arc<AuthTemplate>>,
+}
+
+/// `request.auth` made once from an identity. Each request gets a copy, which reuses
+/// the strings and numbers instead of converting the claims again.
+pub struct AuthTemplate(PyOnceLock<Py<PyDict>>);
+
+impl Default for AuthTemplate {
+    fn default() -> Self {
+        AuthTemplate(PyOnceLock::new())
+    }
+}
+
+impl fmt::Debug for AuthTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthTemplate")
+    }
 }
 
 impl Identity {
@@ -50,26 +72,70 @@ impl Identity {
     /// `"deferred"` and `"scheme"` for a session Python has yet to load, and
     /// `"check_permissions"` when Python is to ask Django about the permission guards.
     pub fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let auth = match &self.python {
+            Some(template) => {
+                let made = template
+                    .0
+                    .get_or_try_init(py, || Ok::<_, PyErr>(self.made(py)?.unbind()))?;
+                fresh_copy(made.bind(py))?
+            }
+            None => self.made(py)?,
+        };
+        if self.deferred {
+            auth.set_item(intern!(py, "deferred"), true)?;
+            auth.set_item(intern!(py, "scheme"), self.scheme.as_str())?;
+        }
+        if self.check_permissions {
+            auth.set_item(intern!(py, "check_permissions"), true)?;
+        }
+        Ok(auth)
+    }
+
+    /// The part of `request.auth` that is the same for every request of this identity.
+    fn made<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let auth = PyDict::new(py);
-        auth.set_item("backend", self.backend)?;
-        auth.set_item("user_id", &self.user_id)?;
-        auth.set_item("is_staff", self.is_staff)?;
-        auth.set_item("is_superuser", self.is_superuser)?;
-        auth.set_item("permissions", PyList::new(py, &self.permissions)?)?;
+        auth.set_item(intern!(py, "backend"), self.backend)?;
+        auth.set_item(intern!(py, "user_id"), &self.user_id)?;
+        auth.set_item(intern!(py, "is_staff"), self.is_staff)?;
+        auth.set_item(intern!(py, "is_superuser"), self.is_superuser)?;
+        auth.set_item(
+            intern!(py, "permissions"),
+            PyList::new(py, &self.permissions)?,
+        )?;
         let claims = match &self.claims {
             Some(claims) => object_to_py(py, claims)?.into_any(),
             None => py.None().into_bound(py),
         };
-        auth.set_item("claims", claims)?;
-        if self.deferred {
-            auth.set_item("deferred", true)?;
-            auth.set_item("scheme", self.scheme.as_str())?;
-        }
-        if self.check_permissions {
-            auth.set_item("check_permissions", true)?;
-        }
+        auth.set_item(intern!(py, "claims"), claims)?;
         Ok(auth)
     }
+}
+
+/// A copy of `dict` in which every dict and list, however deep, is new and only
+/// immutable values (str, int, float, bool, None) are shared: what one handler does
+/// to its `request.auth` reaches no other request.
+fn fresh_copy<'py>(dict: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyDict>> {
+    let copy = dict.copy()?;
+    for (key, value) in dict.iter() {
+        if let Some(fresh) = fresh_container(&value)? {
+            copy.set_item(key, fresh)?;
+        }
+    }
+    Ok(copy)
+}
+
+fn fresh_container<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if let Ok(dict) = value.cast::<PyDict>() {
+        return Ok(Some(fresh_copy(dict)?.into_any()));
+    }
+    let Ok(list) = value.cast::<PyList>() else {
+        return Ok(None);
+    };
+    let items = list
+        .iter()
+        .map(|item| Ok(fresh_container(&item)?.unwrap_or(item)))
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(Some(PyList::new(value.py(), items)?.into_any()))
 }
 
 fn object_to_py<'py>(py: Python<'py>, object: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {

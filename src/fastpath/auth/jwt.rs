@@ -321,6 +321,8 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
         user_from_claims,
         permissions,
         claims: Some(Arc::new(claims)),
+        // Shared by the token's later requests (`Verdicts`), each copying it.
+        python: Some(Arc::default()),
         ..Identity::default()
     }
 }

@@ -100,8 +100,11 @@ async fn connection(
         tokio::select! {
             accepted = h3.accept() => match accepted {
                 Ok(Some(resolver)) => {
+                    // Boxed, as the service's future below: h3's stream and header
+                    // futures make this one large, and tokio would copy it whole when it
+                    // spawns the task and again when the task completes.
                     let task = request(resolver, app.clone(), info.clone(), connection.clone(), alive.clone());
-                    tokio::spawn(task);
+                    tokio::spawn(Box::pin(task));
                 }
                 // The client closed, or the GOAWAY we sent has been honoured.
                 Ok(None) | Err(_) => break,

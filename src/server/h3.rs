@@ -230,25 +230,31 @@ impl Body for RequestBody {
     }
 }
 
-/// HTTP/3 has no connection-specific header fields (RFC 9114 §4.2); an app's
-/// `Connection`, `Keep-Alive`, `Transfer-Encoding`, `Upgrade` go no further.
+/// HTTP/3 has no connection-specific header fields (RFC 9114 §4.2): an app's
+/// `Connection`, the fields it lists, `Keep-Alive`, `Proxy-Connection`,
+/// `Transfer-Encoding` and `Upgrade` go no further.
 fn strip_connection_headers(headers: &mut http::HeaderMap) {
-    let listed: Vec<http::HeaderName> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| http::HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in listed {
-        headers.remove(name);
+    use http::header::{HeaderName, CONNECTION, TRANSFER_ENCODING, UPGRADE};
+    const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+    const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+    if headers.contains_key(CONNECTION) {
+        let listed: Vec<HeaderName> = headers
+            .get_all(CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .collect();
+        for name in listed {
+            headers.remove(name);
+        }
     }
     for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "upgrade",
+        CONNECTION,
+        KEEP_ALIVE,
+        PROXY_CONNECTION,
+        TRANSFER_ENCODING,
+        UPGRADE,
     ] {
         headers.remove(name);
     }

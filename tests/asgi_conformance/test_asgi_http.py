@@ -294,12 +294,16 @@ def test_app_transfer_encoding_header_is_ignored(client):
     assert response.content == b"headers"
 
 
-def test_connection_specific_headers_from_the_app(client):
+def test_connection_specific_headers_from_the_app(client, protocol):
     """An app that sets Connection/Keep-Alive (legal in HTTP/1.1) must not break an
-    HTTP/2 or HTTP/3 response: those fields are forbidden on their wire."""
+    HTTP/2 or HTTP/3 response: those fields are forbidden on their wire, and dropped."""
     response = client.get("/headers", params={"hop": 1})
     assert response.status_code == 200
     assert response.content == b"headers"
+    assert response.headers["x-conformance"] == "first"
+    if protocol != "http1":
+        assert "connection" not in response.headers
+        assert "keep-alive" not in response.headers
     assert client.get("/ok").status_code == 200
 
 

@@ -38,7 +38,8 @@ fn made(status: StatusCode, body: String) -> Response<ResponseBody> {
 
 /// `{"detail": "<message>"}` with `status`.
 pub fn detail(status: StatusCode, message: &str) -> Response<ResponseBody> {
-    let mut body = String::from("{\"detail\":");
+    let mut body = String::with_capacity(message.len() + 16);
+    body.push_str("{\"detail\":");
     push_json_string(&mut body, message);
     body.push('}');
     made(status, body)
@@ -53,15 +54,14 @@ pub fn with_request_id(response: &mut Response<ResponseBody>, id: &HeaderValue) 
     let (Some(body), Ok(id)) = (response.body().as_full(), id.to_str()) else {
         return;
     };
-    let Some(object) = body.strip_suffix(b"}") else {
+    let Some(Ok(object)) = body.strip_suffix(b"}").map(std::str::from_utf8) else {
         return;
     };
-    let mut tail = String::from(",\"request_id\":");
-    push_json_string(&mut tail, id);
-    tail.push('}');
-    let mut whole = Vec::with_capacity(object.len() + tail.len());
-    whole.extend_from_slice(object);
-    whole.extend_from_slice(tail.as_bytes());
+    let mut whole = String::with_capacity(object.len() + id.len() + 20);
+    whole.push_str(object);
+    whole.push_str(",\"request_id\":");
+    push_json_string(&mut whole, id);
+    whole.push('}');
     *response.body_mut() = ResponseBody::full(whole);
 }
 

@@ -599,9 +599,15 @@ def test_request_attributes_come_from_state_else_attribute_error():
             error = str(exc)
         return {"tenant": request.tenant, "error": error, "has": hasattr(request, "nope")}
 
+    @api.get("/untouched")
+    async def untouched(request: Request):
+        # Before anything wrote to request.state (it is made when first read).
+        return {"has": hasattr(request, "tenant"), "default": getattr(request, "x", "none")}
+
     with TestClient(api) as client:
         assert client.get("/attrs").json() == {
             "tenant": "acme",
             "error": "'Request' object has no attribute 'missing'",
             "has": False,
         }
+        assert client.get("/untouched").json() == {"has": False, "default": "none"}

@@ -43,7 +43,7 @@ pub struct Identity {
     pub scheme: Scheme,
     /// For an identity many requests share (a JWT's, remembered with its token), its
     /// `request.auth` made once; see [`Identity::to_py`].
-    pub python: Option<Arc<AuthTemplate>>,
+    pub auth_template: Option<Arc<AuthTemplate>>,
 }
 
 /// `request.auth` made once from an identity. Each request gets a copy, which reuses
@@ -72,7 +72,7 @@ impl Identity {
     /// `"deferred"` and `"scheme"` for a session Python has yet to load, and
     /// `"check_permissions"` when Python is to ask Django about the permission guards.
     pub fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let auth = match &self.python {
+        let auth = match &self.auth_template {
             Some(template) => {
                 let made = template
                     .0

@@ -322,7 +322,7 @@ fn identity(claims: Map<String, Value>, user_from_claims: bool) -> Identity {
         permissions,
         claims: Some(Arc::new(claims)),
         // Shared by the token's later requests (`Verdicts`), each copying it.
-        python: Some(Arc::default()),
+        auth_template: Some(Arc::default()),
         ..Identity::default()
     }
 }
